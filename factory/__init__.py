@@ -1,0 +1,1 @@
+"""Crucible: factory package."""
