@@ -176,6 +176,8 @@ class GPT(nn.Module):
         # rotary tables for 4x the training length: the engine may chat past it; not saved (recomputed from config)
         self.rotary_len = config.sequence_len * 4
         cos, sin = self._rotary_tables(self.rotary_len)
+        self.cos: torch.Tensor
+        self.sin: torch.Tensor
         self.register_buffer("cos", cos, persistent=False)
         self.register_buffer("sin", sin, persistent=False)
         self.init_weights()
