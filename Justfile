@@ -1,0 +1,78 @@
+# Crucible: every recipe is a thin call into a Python entry point, so everything also works without `just`.
+# Settings are passed through as key=value: `just generate persona=lanbot count=200 teacher=openai:gpt-4o-mini`.
+
+set positional-arguments
+
+python := ".venv/bin/python"
+
+default:
+    @just --list
+
+# install everything (system packages, venv, local teacher)
+install:
+    ./install.sh
+
+# generate raw records: persona= count= teacher= families= budget= dry_run=
+generate *args:
+    {{python}} -m factory generate "$@"
+
+# import open tool-use data: --format glaive|hermes|nanochat FILE persona=
+import *args:
+    {{python}} -m factory import "$@"
+
+# filter raw -> clean with the funnel dashboard: persona= executor= workers= sandbox=
+filter *args:
+    {{python}} -m factory filter "$@"
+
+# terminal dashboard + reports/stats.html: persona=
+stats *args:
+    {{python}} -m factory stats "$@"
+
+# export clean records: format=nanochat|openai|hf persona=
+export *args:
+    {{python}} -m factory export "$@"
+
+# publish to the Hugging Face Hub: persona= repo= private= dry_run=
+publish *args:
+    {{python}} -m factory publish "$@"
+
+# train the tokenizer and pack shards: persona= seq_len=
+pack *args:
+    {{python}} -m trainer pack "$@"
+
+# train a GPT: `just train d4` on a CPU, `just train d20` on GPUs (torchrun when there are several)
+train config="d4" *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    gpus=$({{python}} -c "import torch; print(torch.cuda.device_count())")
+    if [ "$gpus" -gt 1 ]; then
+        exec .venv/bin/torchrun --standalone --nproc_per_node="$gpus" -m trainer train "$@"
+    fi
+    exec {{python}} -m trainer train "$@"
+
+# evaluate a checkpoint: ckpt= persona=
+eval *args:
+    {{python}} -m trainer eval "$@"
+
+# talk to the trained model, tools executed for real: -p "..." answers one prompt
+chat *args:
+    {{python}} -m trainer chat "$@"
+
+# the closed loop offline: generate -> filter -> stats -> pack -> train -> eval (persona= count= without=)
+demo *args:
+    {{python}} -m factory demo "$@"
+
+# benchmarks (ratios measured in one run)
+bench *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for b in bench/bench_*.py; do echo "== $b"; {{python}} "$b" "$@"; done
+
+# the whole test suite, offline (network tests skip themselves without keys)
+test *args:
+    {{python}} -m pytest -q "$@"
+
+# ruff + pyright on the project's own code
+lint:
+    .venv/bin/ruff check .
+    .venv/bin/pyright
