@@ -1,0 +1,322 @@
+"""The local sandbox backend: bubblewrap around Debian's /usr/bin/python3 + tools, nothing of the host leaking in.
+
+How one run is put together (outside in):
+  /bin/sh (root, only when cgroups are used): moves itself into the run's cgroup(s), then execs
+  env -i: from here on the environment is empty, so no API key can reach /proc/1/environ inside
+  setpriv (only when root): drop to uid/gid 65534 with no groups and no_new_privs, so the sandbox's processes
+      are uid 65534 on the host too (RLIMIT_NPROC means something, a leftover process is easy to spot)
+  bwrap: new user/pid/net/ipc/uts/cgroup namespaces (no network at all: not even the host's loopback),
+      read-only root with /usr and a short allowlist of /etc; a size-capped tmpfs as work dir and /tmp;
+      --die-with-parent so killing our process group takes the pid namespace (and everything in it) down
+  _inner.py (python3 -I -S): writes the files, applies rlimits, runs the command, reports its exact status,
+      kills stragglers, and for collect=True streams the work dir back (see _inner.py for why it exists)
+
+Files travel in on stdin and come back on a separate pipe rather than through a host directory bind-mounted
+rw: a tmpfs inside bwrap has a kernel-enforced total size (--size), a host dir would only have RLIMIT_FSIZE
+per file and an after-the-fact total check, i.e. a sandbox could fill the host disk before we noticed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from filters.sandbox import (
+    SANDBOX_ENV,
+    WORKDIR,
+    Limits,
+    Result,
+    Sandbox,
+    SandboxError,
+    SandboxUnavailable,
+    check_inputs,
+)
+from filters.sandbox._cgroup import Cgroups, RunCgroup, detect
+
+PYTHON = "/usr/bin/python3"  # Debian's interpreter, with python3-pytest; never the project's venv
+SANDBOX_UID = 65534
+INNER_SOURCE = (Path(__file__).with_name("_inner.py")).read_text()
+# /etc entries the sandbox may see; everything else (shadow, ssh host keys, pip/npm/git configs) is absent
+ETC_ALLOW = ("passwd", "group", "nsswitch.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
+             "alternatives", "python3", "python3.11", "mime.types", "os-release", "debian_version")
+BOOT_PROCS = 4  # sh/setpriv/bwrap outside, bwrap's pid 1 and our supervisor inside also count against pids.max
+FLOOD_FACTOR = 16  # output this many times past the cap means a flood: kill the sandbox instead of draining it
+MIB = 1024 * 1024
+
+_detect_lock = threading.Lock()
+_detected: tuple[Cgroups | None, str] | None = None
+
+
+def _cgroups() -> tuple[Cgroups | None, str]:
+    global _detected
+    with _detect_lock:
+        if _detected is None:
+            _detected = detect()
+        return _detected
+
+
+def _root_binds() -> list[str]:
+    """/usr read-only, the merged-usr symlinks (/bin, /lib...) recreated, the /etc allowlist bound read-only."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    args += ["--dir", "/etc"]
+    for name in ETC_ALLOW:
+        path = f"/etc/{name}"
+        if os.path.lexists(path):
+            args += ["--ro-bind-try", path, path]
+    return args
+
+
+class LocalSandbox(Sandbox):
+    """bubblewrap backend. Construction checks that untrusted code can be run here, or raises SandboxUnavailable."""
+
+    name = "local"
+    _probed = False
+
+    def __init__(self):
+        self.bwrap = shutil.which("bwrap") or ("/usr/bin/bwrap" if os.path.exists("/usr/bin/bwrap") else None)
+        if self.bwrap is None:
+            raise SandboxUnavailable("bubblewrap not found: install it with `apt-get install bubblewrap`")
+        if not os.path.exists(PYTHON):
+            raise SandboxUnavailable(f"{PYTHON} not found: install Debian's python3 and python3-pytest")
+        self.as_root = os.geteuid() == 0
+        self.setpriv = shutil.which("setpriv") if self.as_root else None
+        if self.as_root and self.setpriv is None:
+            raise SandboxUnavailable("setpriv not found (util-linux): needed to drop root before running bwrap")
+        self.cgroups, self.cgroup_note = _cgroups()
+        self.binds = _root_binds()
+        if not LocalSandbox._probed:  # fail at get_sandbox(), not in the middle of a pipeline
+            res = self.run({}, ["true"], Limits(wall_s=30))
+            if res.exit_code != 0:
+                raise SandboxUnavailable(f"bubblewrap cannot start a sandbox here: {res.stderr.strip()[:300]}")
+            LocalSandbox._probed = True
+
+    def _argv(self, argv: list[str], limits: Limits, collect: bool, status_fd: int,
+              cgroup: RunCgroup | None) -> list[str]:
+        mem = limits.memory_mb * MIB
+        rlimits = {
+            "RLIMIT_CPU": [limits.cpu_s, limits.cpu_s + 1],  # SIGXCPU at the soft limit, SIGKILL a second later
+            "RLIMIT_AS": [mem, mem],
+            "RLIMIT_FSIZE": [limits.file_size_mb * MIB] * 2,
+            "RLIMIT_NOFILE": [limits.nofile] * 2,
+            # counted per user namespace on Linux >= 5.14, so per sandbox here; on older kernels it is shared by
+            # every uid-65534 process on the host, i.e. by all parallel sandboxes (the pids cgroup is per run)
+            "RLIMIT_NPROC": [limits.nproc] * 2,
+            "RLIMIT_CORE": [0, 0],  # no core files in the work dir (core_pattern may be a plain file name)
+        }
+        cfg = {"argv": argv, "env": SANDBOX_ENV, "rlimits": rlimits, "collect": collect, "status_fd": status_fd}
+        tmpfs = str(limits.tmpfs_mb * MIB)
+        bwrap = [
+            self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID),
+            "--gid", str(SANDBOX_UID), "--hostname", "sandbox", "--die-with-parent", "--new-session",
+            "--cap-drop", "ALL", *self.binds, "--proc", "/proc", "--dev", "/dev",
+            "--size", tmpfs, "--tmpfs", "/tmp", "--size", tmpfs, "--tmpfs", WORKDIR,
+            "--remount-ro", "/", "--chdir", WORKDIR, "--clearenv",
+            *[x for k, v in SANDBOX_ENV.items() for x in ("--setenv", k, v)],
+            PYTHON, "-I", "-S", "-c", INNER_SOURCE, json.dumps(cfg),
+        ]
+        cmd = ["/usr/bin/env", "-i"]
+        if self.setpriv:
+            cmd += [self.setpriv, f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups",
+                    "--no-new-privs"]
+        cmd += bwrap
+        if cgroup is not None:
+            procs = cgroup.procs_files
+            join = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"'
+            cmd = ["/bin/sh", "-c", join, "sh", str(len(procs)), *procs, *cmd]
+        return cmd
+
+    def run(self, files: Mapping[str, str | bytes], command: list[str] | str, limits: Limits | None = None,
+            collect: bool = False) -> Result:
+        data, argv, limits = check_inputs(files, command, limits)
+        notes = [self.cgroup_note]
+        cgroup = None
+        if self.cgroups is not None:
+            # the sandbox's total: every process's memory plus the two tmpfs mounts, which are charged as memory
+            cgroup = self.cgroups.create(limits.nproc + BOOT_PROCS, (limits.memory_mb + 2 * limits.tmpfs_mb + 32) * MIB)
+        status_r, status_w = os.pipe()
+        index = json.dumps([[p, len(c)] for p, c in data.items()]).encode() + b"\n"
+        payload = index + b"".join(data.values())
+        start = time.monotonic()
+        try:
+            try:
+                proc = subprocess.Popen(
+                    self._argv(argv, limits, collect, status_w, cgroup), stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(status_w,), env={},
+                    process_group=0, close_fds=True)
+            finally:
+                os.close(status_w)
+            pump = _Pump(proc, status_r, payload, limits, start + limits.wall_s, cgroup)
+            pump.loop()
+            proc.wait()
+            wall = time.monotonic() - start
+        finally:
+            os.close(status_r)
+            if cgroup is not None:
+                cgroup.kill()
+        oom = cgroup.oom_kills() if cgroup is not None else 0
+        if cgroup is not None:
+            if cgroup.pids_max_hits():
+                notes.append(f"process limit reached {cgroup.pids_max_hits()} time(s) (pids.max)")
+            notes += cgroup.remove()
+        notes += pump.notes
+        status, files_out, collect_notes = _parse_status(bytes(pump.status), collect)
+        notes += collect_notes
+        stderr = pump.err.decode("utf-8", errors="replace")
+        if not status.get("started"):
+            raise SandboxError(f"sandbox failed to start (bwrap exit {proc.returncode}): {stderr.strip()[:300]}")
+        if "exit_code" in status:
+            exit_code, sig = status["exit_code"], status["signal"]
+        else:  # supervisor never reported: we killed it (timeout, flood) or the OOM killer did
+            exit_code, sig = None, int(signal.SIGKILL)
+            notes.append(f"no exit status reported (bwrap exit {proc.returncode})")
+        memory_exceeded = oom > 0
+        if oom:
+            notes.append(f"memory limit: {oom} process(es) killed by the cgroup OOM killer")
+        elif exit_code not in (None, 0) and "MemoryError" in stderr[-4000:]:
+            # RLIMIT_AS makes an allocation fail; a Python program then dies with MemoryError (a heuristic:
+            # a C program may instead crash or print its own message, which we do not try to recognise)
+            memory_exceeded = True
+            notes.append("memory limit: MemoryError under RLIMIT_AS")
+        return Result(
+            stdout=pump.out.decode("utf-8", errors="replace"), stderr=stderr, exit_code=exit_code,
+            signal=sig, timed_out=pump.timed_out, memory_exceeded=memory_exceeded,
+            output_truncated=pump.truncated, wall_s=round(wall, 4), files=files_out if collect else None,
+            notes=notes)
+
+
+class _Pump:
+    """Feeds the input files on stdin and drains stdout, stderr and the status pipe concurrently, with caps.
+
+    Reads continue past a cap (discarded) so a chatty program can still finish; a flood far past the cap, or the
+    wall-clock deadline, kills the whole sandbox (process group, pid namespace, cgroup)."""
+
+    def __init__(self, proc: subprocess.Popen, status_fd: int, payload: bytes, limits: Limits,
+                 deadline: float, cgroup: RunCgroup | None):
+        self.proc, self.payload, self.deadline, self.cgroup = proc, payload, deadline, cgroup
+        assert proc.stdin and proc.stdout and proc.stderr
+        self.out, self.err, self.status = bytearray(), bytearray(), bytearray()
+        self.caps = {"out": limits.stdout_bytes, "err": limits.stderr_bytes,
+                     "status": limits.tmpfs_mb * MIB + MIB}  # the work dir's bytes plus headers
+        self.seen = {"out": 0, "err": 0, "status": 0}
+        self.bufs = {"out": self.out, "err": self.err, "status": self.status}
+        self.timed_out = self.truncated = self.killed = False
+        self.notes: list[str] = []
+        self.sel = selectors.DefaultSelector()
+        self.stdin_fd = proc.stdin.fileno()
+        os.set_blocking(self.stdin_fd, False)
+        self.sel.register(self.stdin_fd, selectors.EVENT_WRITE, "in")
+        self.sel.register(proc.stdout.fileno(), selectors.EVENT_READ, "out")
+        self.sel.register(proc.stderr.fileno(), selectors.EVENT_READ, "err")
+        self.sel.register(status_fd, selectors.EVENT_READ, "status")
+        self.sent = 0
+
+    def kill(self) -> None:
+        if self.killed:
+            return
+        self.killed = True
+        # bwrap dies, and --die-with-parent takes its pid namespace (everything inside) with it
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.cgroup is not None:
+            self.cgroup.kill()
+
+    def _close_stdin(self) -> None:
+        self.sel.unregister(self.stdin_fd)
+        assert self.proc.stdin
+        self.proc.stdin.close()
+
+    def loop(self) -> None:
+        grace_end = None
+        while len(self.sel.get_map()) > 0:
+            now = time.monotonic()
+            if not self.killed and now >= self.deadline:
+                self.timed_out = True
+                self.kill()
+            if self.killed:
+                grace_end = grace_end or now + 5
+                if now >= grace_end:  # everything is SIGKILLed; a pipe still open means a bug, not a wait
+                    self.notes.append("pipes still open 5 s after the kill; stopped reading")
+                    break
+            timeout = max(0.0, (grace_end if grace_end is not None else self.deadline) - now)
+            for key, _ in self.sel.select(timeout):
+                name = key.data
+                if name == "in":
+                    try:
+                        self.sent += os.write(self.stdin_fd, self.payload[self.sent:self.sent + 65536])
+                    except (BrokenPipeError, OSError):
+                        self.sent = len(self.payload)
+                    if self.sent >= len(self.payload):
+                        self._close_stdin()
+                    continue
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    self.sel.unregister(key.fd)
+                    continue
+                self._take(name, chunk)
+        for key in list(self.sel.get_map().values()):
+            self.sel.unregister(key.fd)
+        self.sel.close()
+        if self.proc.stdin and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+
+    def _take(self, name: str, chunk: bytes) -> None:
+        cap, buf = self.caps[name], self.bufs[name]
+        self.seen[name] += len(chunk)
+        room = cap - len(buf)
+        if room > 0:
+            buf += chunk[:room]
+        if self.seen[name] > cap:
+            if name == "status":
+                self.notes.append(f"collected files exceed {cap} bytes: sandbox killed, files incomplete")
+                self.kill()
+                return
+            self.truncated = True
+            if self.seen[name] > cap * FLOOD_FACTOR and not self.killed:
+                self.notes.append(f"std{name} flood: killed after {self.seen[name]} bytes (cap {cap})")
+                self.kill()
+
+
+def _parse_status(raw: bytes, collect: bool) -> tuple[dict, dict[str, bytes], list[str]]:
+    """Split the supervisor's status stream into its status dict, the collected files and notes."""
+    status: dict = {}
+    files: dict[str, bytes] = {}
+    notes: list[str] = []
+    pos, ended = 0, False
+    while pos < len(raw):
+        nl = raw.find(b"\n", pos)
+        if nl < 0:
+            break
+        try:
+            obj = json.loads(raw[pos:nl])
+        except ValueError:
+            notes.append("malformed status stream from the sandbox")
+            break
+        pos = nl + 1
+        if "path" in obj:
+            size = obj["size"]
+            if pos + size > len(raw):
+                break
+            files[obj["path"]] = raw[pos:pos + size]
+            pos += size
+        elif obj.get("end"):
+            ended = True
+            notes += [f"not collected: {path} ({why})" for path, why in obj.get("skipped", [])]
+        else:
+            status.update(obj)
+    if collect and "exit_code" in status and not ended:
+        notes.append("collect incomplete: the file stream ended early")
+    return status, files, notes
