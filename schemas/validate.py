@@ -7,6 +7,7 @@ per process (per distinct tool-parameter schema for arguments). Errors carry a J
 `$.messages[3].tool_calls[0].function.arguments.command` points at the exact offending value.
 """
 
+import copy
 import json
 import re
 import string
@@ -51,9 +52,34 @@ RECORD_SCHEMA = _load_schema("record.schema.json")
 PERSONA_SCHEMA = _load_schema("persona.schema.json")
 jsonschema.Draft202012Validator.check_schema(RECORD_SCHEMA)
 jsonschema.Draft202012Validator.check_schema(PERSONA_SCHEMA)
-_RECORD_VALIDATOR = jsonschema.Draft202012Validator(RECORD_SCHEMA)
 _PERSONA_VALIDATOR = jsonschema.Draft202012Validator(PERSONA_SCHEMA)
-_TOOL_VALIDATOR = jsonschema.Draft202012Validator(RECORD_SCHEMA["$defs"]["tool"])
+
+
+def _part(name: str) -> jsonschema.Draft202012Validator:
+    """A validator for one $defs entry of the record schema, with its internal $refs still resolvable."""
+    return jsonschema.Draft202012Validator({"$defs": RECORD_SCHEMA["$defs"], "$ref": f"#/$defs/{name}"})
+
+
+# The full record schema is the published contract. Validating with it directly spends most of its time in the
+# role/family if-then branches and re-checks the same tool list on every record, so validate_record runs the
+# same rules split up: the top level with messages/tools/verification opened up, then one compiled validator per
+# message role and per family, and tool lists once per distinct list (tests check both routes agree).
+_TOP = copy.deepcopy(RECORD_SCHEMA)
+_TOP.pop("allOf")
+_TOP["properties"]["messages"] = {"type": "array", "minItems": 2, "items": {"type": "object"}}
+_TOP["properties"]["tools"] = {"type": "array"}
+_TOP_VALIDATOR = jsonschema.Draft202012Validator(_TOP)
+_RECORD_VALIDATOR = jsonschema.Draft202012Validator(RECORD_SCHEMA)
+_ROLE_VALIDATORS = {role: _part(f"{role}_message") for role in ("system", "user", "assistant", "tool")}
+_VERIFICATION_VALIDATORS = {
+    "identity": _part("verification_identity"),
+    "reasoning": _part("verification_reasoning"),
+    "textbook": _part("verification_textbook"),
+    "tool_use": _part("verification_grounded"),
+    "safety": _part("verification_grounded"),
+}
+_TOOL_VALIDATOR = _part("tool")
+_TOOLS_CACHE: dict[str, tuple[list["ValidationError"], dict]] = {}
 # Argument validators keyed by the canonical JSON of a tool's parameters: every record repeats the same few tool
 # sets, so each distinct schema is checked and compiled once.
 _ARG_VALIDATORS: dict[str, jsonschema.Draft202012Validator | str] = {}
@@ -145,11 +171,44 @@ def validate_record(rec: Any) -> list[ValidationError]:
         return [ValidationError("$", f"record must be a JSON object, got {_type_name(rec)}")]
     version = rec.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
-        return [ValidationError("$.schema_version", f"unsupported schema_version {_short(version)} (expected {SCHEMA_VERSION!r})")]
-    errors = _schema_errors(_RECORD_VALIDATOR, rec, "$")
+        return [
+            ValidationError(
+                "$.schema_version", f"unsupported schema_version {_short(version)} (expected {SCHEMA_VERSION!r})"
+            )
+        ]
+    errors = _schema_errors(_TOP_VALIDATOR, rec, "$")
+    messages = rec.get("messages")
+    if isinstance(messages, list):
+        for i, msg in enumerate(messages):
+            path = join_path("$.messages", i)
+            if not isinstance(msg, dict):
+                continue  # reported by the top-level schema
+            role = msg.get("role")
+            if role is None:
+                errors.append(ValidationError(join_path(path, "role"), "required field missing"))
+            elif role not in _ROLE_VALIDATORS:
+                errors.append(
+                    ValidationError(
+                        join_path(path, "role"), f"{_short(role)} is not one of system, user, assistant, tool"
+                    )
+                )
+            else:
+                errors += _schema_errors(_ROLE_VALIDATORS[role], msg, path)
+    tools_ok = isinstance(rec.get("tools"), list)
+    if tools_ok:
+        tool_errors, _ = validate_tools(rec["tools"])
+        errors += tool_errors
+    family, verification = rec.get("family"), rec.get("verification")
+    if family in _VERIFICATION_VALIDATORS and isinstance(verification, dict):
+        errors += _schema_errors(_VERIFICATION_VALIDATORS[family], verification, "$.verification")
     if errors:
         return errors
     return _semantic_errors(rec)
+
+
+def validate_record_full_schema(rec: Any) -> list[ValidationError]:
+    """Only record.schema.json in one pass (no semantic checks): the reference the split validators must match."""
+    return _schema_errors(_RECORD_VALIDATOR, rec, "$")
 
 
 def require_valid(rec: Any) -> dict:
@@ -164,6 +223,16 @@ def validate_tools(tools: Any, base: str = "$.tools") -> tuple[list[ValidationEr
     """Check a list of tool definitions; returns (errors, {name: argument validator}) for the usable ones."""
     if not isinstance(tools, list):
         return [ValidationError(base, f"expected array, got {_type_name(tools)}")], {}
+    key = base + "\0" + canonical_json(tools)
+    cached = _TOOLS_CACHE.get(key)
+    if cached is None:
+        if len(_TOOLS_CACHE) > 256:  # records share a handful of tool sets; bound the cache for odd inputs
+            _TOOLS_CACHE.clear()
+        cached = _TOOLS_CACHE[key] = _check_tools(tools, base)
+    return list(cached[0]), cached[1]
+
+
+def _check_tools(tools: list, base: str) -> tuple[list[ValidationError], dict]:
     errors: list[ValidationError] = []
     offered: dict[str, jsonschema.Draft202012Validator] = {}
     for i, tool in enumerate(tools):
@@ -185,20 +254,28 @@ def validate_tools(tools: Any, base: str = "$.tools") -> tuple[list[ValidationEr
 
 
 def _semantic_errors(rec: dict) -> list[ValidationError]:
-    errors, offered = validate_tools(rec["tools"])
+    errors, offered = validate_tools(rec["tools"])  # shape errors were returned earlier; this is a cache hit
     errors += _conversation_errors(rec["messages"], offered)
     errors += _verification_errors(rec)
     try:
         datetime.fromisoformat(rec["lineage"]["created_at"])
     except ValueError:
-        errors.append(ValidationError("$.lineage.created_at", f"not a valid ISO-8601 time: {_short(rec['lineage']['created_at'])}"))
+        errors.append(
+            ValidationError(
+                "$.lineage.created_at", f"not a valid ISO-8601 time: {_short(rec['lineage']['created_at'])}"
+            )
+        )
     expected = record_id(rec)
     if rec["id"] != expected:
-        errors.append(ValidationError("$.id", f"id {rec['id']} is not the content hash of family+messages+tools ({expected})"))
+        errors.append(
+            ValidationError("$.id", f"id {rec['id']} is not the content hash of family+messages+tools ({expected})")
+        )
     return errors
 
 
-def _conversation_errors(messages: list[dict], offered: dict[str, jsonschema.Draft202012Validator]) -> list[ValidationError]:
+def _conversation_errors(
+    messages: list[dict], offered: dict[str, jsonschema.Draft202012Validator]
+) -> list[ValidationError]:
     """Role order and the tool-call protocol, walking the conversation once.
 
     Legal: [system] user (assistant [tool...])... ending with an assistant turn; a tool message answers a still-open
@@ -210,10 +287,13 @@ def _conversation_errors(messages: list[dict], offered: dict[str, jsonschema.Dra
     answered: set[str] = set()
     pending: dict[str, tuple[str, str]] = {}  # open call id -> (function name, path of the call)
     prev: dict | None = None
+    seen_user = False
 
     def close_open_calls(at: str) -> None:
         for cid, (_, call_path) in pending.items():
-            errors.append(ValidationError(join_path(call_path, "id"), f"tool_call {cid!r} is never answered before {at}"))
+            errors.append(
+                ValidationError(join_path(call_path, "id"), f"tool_call {cid!r} is never answered before {at}")
+            )
         pending.clear()
 
     for i, msg in enumerate(messages):
@@ -222,19 +302,26 @@ def _conversation_errors(messages: list[dict], offered: dict[str, jsonschema.Dra
         prev_role = prev["role"] if prev else None
         if role == "system":
             if i != 0:
-                errors.append(ValidationError(join_path(path, "role"), "a system message is allowed only as the first message"))
+                errors.append(
+                    ValidationError(join_path(path, "role"), "a system message is allowed only as the first message")
+                )
         elif role == "user":
+            seen_user = True
             if pending:
                 close_open_calls(f"the user message {path}")
             elif prev_role == "user":
                 errors.append(ValidationError(join_path(path, "role"), "two user messages in a row"))
         elif role == "assistant":
-            if prev_role in (None, "system"):
+            if not seen_user:
                 errors.append(ValidationError(join_path(path, "role"), "an assistant message before any user message"))
             elif pending:
                 close_open_calls(f"the assistant turn {path}")
             elif prev_role == "assistant":
-                errors.append(ValidationError(join_path(path, "role"), "two assistant turns in a row without tool calls between them"))
+                errors.append(
+                    ValidationError(
+                        join_path(path, "role"), "two assistant turns in a row without tool calls between them"
+                    )
+                )
             calls = msg.get("tool_calls") or []
             content = msg.get("content")
             if not calls and (content is None or not content.strip()):
@@ -243,13 +330,22 @@ def _conversation_errors(messages: list[dict], offered: dict[str, jsonschema.Dra
                 call_path = join_path(path, "tool_calls", j)
                 cid, name, args = call["id"], call["function"]["name"], call["function"]["arguments"]
                 if cid in seen_ids:
-                    errors.append(ValidationError(join_path(call_path, "id"), f"duplicate tool_call id {cid!r} (first used at {seen_ids[cid]})"))
+                    errors.append(
+                        ValidationError(
+                            join_path(call_path, "id"),
+                            f"duplicate tool_call id {cid!r} (first used at {seen_ids[cid]})",
+                        )
+                    )
                     continue
                 seen_ids[cid] = call_path
                 pending[cid] = (name, call_path)
                 if name not in offered:
                     choices = ", ".join(sorted(offered)) or "none"
-                    errors.append(ValidationError(join_path(call_path, "function", "name"), f"unknown tool {name!r} (offered: {choices})"))
+                    errors.append(
+                        ValidationError(
+                            join_path(call_path, "function", "name"), f"unknown tool {name!r} (offered: {choices})"
+                        )
+                    )
                     continue
                 errors += _schema_errors(offered[name], args, join_path(call_path, "function", "arguments"))
         elif role == "tool":
@@ -258,20 +354,40 @@ def _conversation_errors(messages: list[dict], offered: dict[str, jsonschema.Dra
                 want, _ = pending.pop(cid)
                 answered.add(cid)
                 if name != want:
-                    errors.append(ValidationError(join_path(path, "name"), f"name {name!r} does not match the call's function {want!r}"))
+                    errors.append(
+                        ValidationError(
+                            join_path(path, "name"), f"name {name!r} does not match the call's function {want!r}"
+                        )
+                    )
             elif cid in answered:
-                errors.append(ValidationError(join_path(path, "tool_call_id"), f"tool_call_id {cid!r} was already answered"))
+                errors.append(
+                    ValidationError(join_path(path, "tool_call_id"), f"tool_call_id {cid!r} was already answered")
+                )
             elif not pending:
-                errors.append(ValidationError(path, "a tool message must directly follow an assistant turn with tool_calls that are still open"))
+                errors.append(
+                    ValidationError(
+                        path,
+                        "a tool message must directly follow an assistant turn with tool_calls that are still open",
+                    )
+                )
             else:
                 open_ids = ", ".join(sorted(pending))
-                errors.append(ValidationError(join_path(path, "tool_call_id"), f"tool_call_id {cid!r} answers no open call (open: {open_ids})"))
+                errors.append(
+                    ValidationError(
+                        join_path(path, "tool_call_id"), f"tool_call_id {cid!r} answers no open call (open: {open_ids})"
+                    )
+                )
         prev = msg
     if pending:
         close_open_calls("the end of the conversation")
     last = messages[-1]
     if last["role"] != "assistant":
-        errors.append(ValidationError(join_path("$.messages", len(messages) - 1), f"the conversation must end with an assistant message, not {last['role']!r}"))
+        errors.append(
+            ValidationError(
+                join_path("$.messages", len(messages) - 1),
+                f"the conversation must end with an assistant message, not {last['role']!r}",
+            )
+        )
     return errors
 
 
@@ -282,7 +398,11 @@ def _verification_errors(rec: dict) -> list[ValidationError]:
         call_ids = {c["id"] for m in rec["messages"] for c in m.get("tool_calls") or []}
         for k, cid in enumerate(ver.get("python_calls", [])):
             if cid not in call_ids:
-                errors.append(ValidationError(join_path("$.verification.python_calls", k), f"no tool_call with id {cid!r} in messages"))
+                errors.append(
+                    ValidationError(
+                        join_path("$.verification.python_calls", k), f"no tool_call with id {cid!r} in messages"
+                    )
+                )
     if rec["family"] in ("tool_use", "safety"):
         for k, pattern in enumerate(ver["nondeterministic"]):
             try:
@@ -316,5 +436,10 @@ def validate_persona_data(data: Any) -> list[ValidationError]:
     else:
         unknown = sorted(set(template.get_identifiers()) - set(TEMPLATE_FIELDS))
         if unknown:
-            errors.append(ValidationError("$.system_prompt", f"unknown placeholder(s) {', '.join(unknown)}; known: {', '.join(TEMPLATE_FIELDS)}"))
+            errors.append(
+                ValidationError(
+                    "$.system_prompt",
+                    f"unknown placeholder(s) {', '.join(unknown)}; known: {', '.join(TEMPLATE_FIELDS)}",
+                )
+            )
     return errors

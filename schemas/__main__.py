@@ -1,0 +1,141 @@
+"""`python -m schemas validate FILE...`: check record files (JSONL, parquet) and persona cards from the shell.
+
+Every problem is printed as `file:line: $.path: message` (line = JSONL line or 1-based parquet row; persona cards
+have no line), then a one-line summary. Exit 0 when everything is valid, 1 when anything is not, 2 on bad usage
+or a missing file. A line that is not JSON is reported as an error of that line, never a crash.
+"""
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from schemas.persona import PersonaError, read_card
+from schemas.validate import ValidationError, validate_persona_data, validate_record
+
+USAGE = "usage: python -m schemas validate FILE...   (FILE: .jsonl records, .parquet records, .toml persona card)"
+KINDS = {".jsonl": "jsonl", ".parquet": "parquet", ".toml": "persona"}
+# Columns a parquet writer may store either as nested structs or as JSON strings.
+NESTED = ("messages", "tools", "verification", "lineage", "verdicts")
+
+
+def _drop_nulls(value: Any, keep: tuple[str, ...] = ()) -> Any:
+    """Remove the null fields Arrow adds when it unifies struct shapes (a user message gains tool_calls=null)."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None or k in keep}
+    if isinstance(value, list):
+        return [_drop_nulls(v, keep) for v in value]
+    return value
+
+
+def _from_parquet_row(row: dict) -> tuple[dict | None, list[ValidationError]]:
+    rec = dict(row)
+    for key in NESTED:
+        value = rec.get(key)
+        if isinstance(value, str):
+            try:
+                rec[key] = json.loads(value)
+            except json.JSONDecodeError as exc:
+                return None, [ValidationError(f"$.{key}", f"column holds a string that is not JSON: {exc.msg}")]
+        elif key in ("messages", "tools", "verification", "verdicts") and value is not None:
+            # Message content stays even when null: an assistant turn with only tool_calls has content null.
+            rec[key] = _drop_nulls(value, keep=("content",) if key == "messages" else ())
+    return rec, []
+
+
+def _jsonl_items(path: Path) -> Iterator[tuple[int, Any, list[ValidationError]]]:
+    with path.open("rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield lineno, None, [ValidationError("$", f"line is not valid UTF-8 (byte {exc.start})")]
+                continue
+            if not line.strip():
+                yield lineno, None, [ValidationError("$", "blank line (one JSON record per line expected)")]
+                continue
+            try:
+                yield lineno, json.loads(line.rstrip("\r\n")), []
+            except json.JSONDecodeError as exc:
+                yield lineno, None, [ValidationError("$", f"not valid JSON: {exc.msg} at column {exc.colno}")]
+
+
+def _parquet_items(path: Path) -> Iterator[tuple[int, Any, list[ValidationError]]]:
+    import pyarrow.parquet as pq  # heavy; only paid when a parquet file is checked
+
+    try:
+        batches = pq.ParquetFile(path).iter_batches(batch_size=1024)
+        rowno = 0
+        for batch in batches:
+            for row in batch.to_pylist():
+                rowno += 1
+                rec, errors = _from_parquet_row(row)
+                yield rowno, rec, errors
+    except Exception as exc:  # pyarrow raises several unrelated types for unreadable files
+        yield (
+            0,
+            None,
+            [ValidationError("$", f"cannot read parquet: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")],
+        )
+
+
+def check_file(path: Path, kind: str, out=sys.stdout) -> tuple[int, int, int]:
+    """Validate one file, printing its errors; returns (items checked, invalid items, errors)."""
+    if kind == "persona":
+        try:
+            errors = validate_persona_data(read_card(path))
+        except PersonaError as exc:
+            errors = [ValidationError("$", str(exc).split(": ", 1)[-1])]
+        for err in errors:
+            print(f"{path}: {err.path}: {err.message}", file=out)
+        return 1, int(bool(errors)), len(errors)
+    items = _jsonl_items(path) if kind == "jsonl" else _parquet_items(path)
+    checked = invalid = total = 0
+    for lineno, rec, errors in items:
+        checked += 1
+        if not errors:
+            errors = validate_record(rec)
+        if errors:
+            invalid += 1
+            total += len(errors)
+            for err in errors:
+                print(f"{path}:{lineno}: {err.path}: {err.message}", file=out)
+    return checked, invalid, total
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if argv else 2
+    if argv[0] != "validate":
+        print(f"error: unknown command {argv[0]!r}\n{USAGE}", file=sys.stderr)
+        return 2
+    files = [Path(a) for a in argv[1:]]
+    if not files:
+        print(f"error: no files given\n{USAGE}", file=sys.stderr)
+        return 2
+    for path in files:
+        if not path.is_file():
+            print(f"error: no such file: {path}", file=sys.stderr)
+            return 2
+        if path.suffix not in KINDS:
+            print(
+                f"error: {path}: unsupported file type {path.suffix!r} (expected .jsonl, .parquet or .toml)",
+                file=sys.stderr,
+            )
+            return 2
+    checked = invalid = errors = 0
+    for path in files:
+        c, i, e = check_file(path, KINDS[path.suffix])
+        checked, invalid, errors = checked + c, invalid + i, errors + e
+    what = f"{checked} item{'s' if checked != 1 else ''} in {len(files)} file{'s' if len(files) != 1 else ''}"
+    if errors:
+        print(f"{what}: {invalid} invalid, {errors} error{'s' if errors != 1 else ''}")
+        return 1
+    print(f"{what}: all valid")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
