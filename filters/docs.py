@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections import Counter
 from typing import IO, Any
 
 from datatrove.data import Document
@@ -32,6 +33,7 @@ LINT = "lint"
 TYPECHECK = "typecheck"
 EXECUTION = "execution"
 QUALITY = "quality"
+FAMILIES = ("identity", "tool_use", "reasoning", "textbook", "safety")
 STAGES = (PARSE, SCHEMA, EXACT_DEDUP, NEAR_DEDUP, DECONTAMINATION, LINT, TYPECHECK, EXECUTION, QUALITY)
 
 # Where a filter leaves its reason for the exclusion writer; datatrove's BaseFilter uses this key itself.
@@ -94,6 +96,16 @@ def fallback_id(raw: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:32]
 
 
+def doc_family(doc: Document) -> str:
+    """The family a document counts under in the funnel: the record's, else the raw folder's, else "unknown"."""
+    record = doc.metadata.get("record")
+    family = record.get("family") if isinstance(record, dict) else None
+    if family in FAMILIES:
+        return str(family)
+    source = doc.metadata.get("source_family")
+    return source if isinstance(source, str) and source in FAMILIES else "unknown"
+
+
 def record_to_document(record: dict) -> Document:
     """Wrap a (possibly malformed) record as a datatrove Document."""
     rid = record.get("id") if isinstance(record, dict) else None
@@ -149,14 +161,18 @@ class RejectedWriter(JsonlWriter):
         self.stage = stage
         self.default_reason = default_reason
         self.written = 0
+        self.tally: Counter[tuple[str, str]] = Counter()  # (family, reason) -> records, for the funnel
 
     def _default_adapter(self, document: Document) -> dict:
+        reason = document.metadata.get(REASON_KEY) or self.default_reason
         record = document.metadata.get("record")
         if record is None:  # the parse stage: no record, only the raw text and where it came from
             record = {"raw": document.text, **{k: v for k, v in document.metadata.items() if k != REASON_KEY}}
-        return {"stage": self.stage, "reason": document.metadata.get(REASON_KEY) or self.default_reason, "record": record}
+        elif isinstance(record, dict) and isinstance(record.get("verdicts", {}), dict):
+            record.setdefault("verdicts", {})[self.stage] = {"passed": False, "reason": reason}
+        self.tally[(doc_family(document), reason)] += 1
+        return {"stage": self.stage, "reason": reason, "record": record}
 
-    def _write(self, document: dict, file_handler: IO, _filename: str):
-        super()._write(document, file_handler, _filename)
+    def _write(self, document: dict, file_handler: IO, filename: str):
+        super()._write(document, file_handler, filename)
         self.written += 1
-        self.stat_update("rejected")

@@ -1,0 +1,191 @@
+"""Stage 7: run the code for real, in the sandbox, a batch of records at a time.
+
+- textbook: the record's tests must pass against its module (pytest inside the sandbox); all of a batch's test runs
+  go through one `run_many` pool, so a 2-core box keeps both cores busy with ~20 ms sandboxes.
+- tool_use / safety: every assistant tool call is re-executed in order through `ToolRuntime(environment)`; each
+  recorded tool message must equal the re-execution after the record's declared `nondeterministic` regexes (plus
+  the runtime's own timing patterns) are masked.
+- reasoning: traces that used tools (the python tool) are re-run the same way from an empty workspace; their outputs
+  must match too, so a worked answer never rests on output nobody produced.
+- identity: nothing to execute.
+
+All replays of a batch share `call_many` waves (one call per conversation per wave, all conversations in parallel).
+A sandbox that cannot start is an infrastructure failure: it raises instead of rejecting the whole corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from datatrove.data import Document
+
+from filters.docs import EXECUTION, document_record, reject
+from filters.stage import StageFilter
+
+PYTEST = ["python3", "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider"]
+TEST_WALL_S = 30.0
+_SUMMARY = re.compile(r"^=*\s*(.*\b(passed|failed|error|errors|no tests ran)\b.*?)\s*=*$", re.MULTILINE)
+_FAILED = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$", re.MULTILINE)
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_test_failure(res: Any) -> str:
+    """A one-line reason from a pytest run: what failed, and pytest's own summary line."""
+    if res.timed_out:
+        return f"tests timed out after {TEST_WALL_S:g}s"
+    if res.memory_exceeded:
+        return "tests exceeded the memory limit"
+    if res.exit_code == 5:
+        return "tests: no tests collected"
+    out = (res.stdout or "") + "\n" + (res.stderr or "")
+    summaries = _SUMMARY.findall(out)
+    summary = summaries[-1][0] if summaries else f"exit code {res.exit_code}, signal {res.signal}"
+    failed = _FAILED.search(out)
+    first = f"; first: {failed.group(2)}" + (f" - {_clip(failed.group(3), 100)}" if failed.group(3) else "") if failed else ""
+    return f"tests failed: {_clip(summary, 80)}{first}"
+
+
+@dataclass
+class _Replay:
+    """One grounded record being re-executed: its runtime, calls in order and the recorded outputs."""
+
+    index: int
+    runtime: Any
+    calls: list[dict]
+    recorded: dict[str, str]
+    patterns: list[str]
+    failure: str | None = None
+    outputs: list[str] = field(default_factory=list)
+
+
+def _tool_calls(record: dict) -> list[dict]:
+    return [c for m in record.get("messages", []) if m.get("role") == "assistant" for c in (m.get("tool_calls") or [])]
+
+
+class ExecutionFilter(StageFilter):
+    """Keep records whose code runs: passing textbook tests, reproducible tool traces."""
+
+    name = "execution"
+    stage = EXECUTION
+
+    def __init__(self, sandbox: str = "local", batch_size: int = 256, workers: int | None = None):
+        super().__init__(batch_size=batch_size)
+        self.sandbox_kind = sandbox
+        self.workers = workers
+        self._sandbox: Any = None
+
+    @property
+    def sandbox(self) -> Any:
+        # Built lazily inside the worker: a sandbox handle is not something to pickle across processes.
+        if self._sandbox is None:
+            from filters.sandbox import get_sandbox
+
+            self._sandbox = get_sandbox(self.sandbox_kind)
+        return self._sandbox
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_sandbox": None}
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        return self.filter_batch([doc])[0]
+
+    def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
+        records = [document_record(doc) for doc in batch]
+        verdicts: list[str | None] = [None] * len(batch)  # None = passed; else the reason
+        notes = [""] * len(batch)
+
+        textbook = [i for i, r in enumerate(records) if r.get("family") == "textbook"]
+        if textbook:
+            for i, res in zip(textbook, self._run_tests([records[i] for i in textbook]), strict=True):
+                if res.ok:
+                    notes[i] = _clip(_SUMMARY.findall(res.stdout or "")[-1][0], 60) if _SUMMARY.search(res.stdout or "") else "tests passed"
+                else:
+                    verdicts[i] = describe_test_failure(res)
+
+        replays = []
+        for i, record in enumerate(records):
+            if record.get("family") in ("tool_use", "safety", "reasoning") and _tool_calls(record):
+                replays.append(self._prepare_replay(i, record))
+        self._replay(replays)
+        for rep in replays:
+            if rep.failure:
+                verdicts[rep.index] = rep.failure
+            else:
+                notes[rep.index] = f"{len(rep.calls)} tool calls reproduced"
+
+        results: list[bool | tuple[bool, str]] = []
+        for doc, reason, note in zip(batch, verdicts, notes, strict=True):
+            results.append(reject(doc, reason) if reason else self.passed(doc, note or "nothing to execute"))
+        return results
+
+    # -- textbook ---------------------------------------------------------------------------------------------
+
+    def _run_tests(self, records: list[dict]) -> list[Any]:
+        from filters.sandbox import Job, Limits
+
+        jobs = []
+        for record in records:
+            ver = record["verification"]
+            files = {ver["module_path"]: ver["module"], ver["tests_path"]: ver["tests"]}
+            jobs.append(Job(files=files, command=[*PYTEST, ver["tests_path"]], limits=Limits(wall_s=TEST_WALL_S)))
+        return self.sandbox.run_many(jobs, workers=self.workers)
+
+    # -- grounded traces --------------------------------------------------------------------------------------
+
+    def _prepare_replay(self, index: int, record: dict) -> _Replay:
+        from filters.sandbox.tools import NONDETERMINISTIC, ToolRuntime
+
+        ver = record.get("verification") or {}
+        environment = ver.get("environment") if record.get("family") != "reasoning" else None
+        patterns = [*NONDETERMINISTIC, *(ver.get("nondeterministic") or [])]
+        recorded = {m["tool_call_id"]: m["content"] for m in record["messages"] if m.get("role") == "tool"}
+        rep = _Replay(index, None, _tool_calls(record), recorded, patterns)
+        try:
+            rep.runtime = ToolRuntime(environment or {"workspace": {"files": {}}}, sandbox=self.sandbox)
+            for pattern in patterns:
+                re.compile(pattern)
+        except re.error as exc:
+            rep.failure = f"nondeterministic regex {_clip(str(exc), 80)}"
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            rep.failure = f"environment unusable: {type(exc).__name__}: {_clip(str(exc), 80)}"
+        return rep
+
+    def _replay(self, replays: list[_Replay]) -> None:
+        from filters.sandbox.tools import ToolError, call_many, normalize
+
+        active = [r for r in replays if r.failure is None]
+        step = 0
+        while active:
+            # Wave k runs call k of every conversation that has one, all conversations at once.
+            wave = [r for r in active if step < len(r.calls)]
+            if not wave:
+                break
+            calls = [(r.runtime, r.calls[step]["function"]["name"], r.calls[step]["function"]["arguments"]) for r in wave]
+            try:
+                outputs = call_many(calls)
+            except ToolError:
+                outputs = []
+                for r, call in zip(wave, calls, strict=True):  # isolate the unusable call(s), keep the rest
+                    try:
+                        outputs.append(call_many([call])[0])
+                    except ToolError as exc:
+                        r.failure = f"tool call {r.calls[step].get('id')} cannot run: {_clip(str(exc), 100)}"
+                        outputs.append("")
+            for r, out in zip(wave, outputs, strict=True):
+                if r.failure:
+                    continue
+                call = r.calls[step]
+                want = r.recorded.get(call["id"])
+                if want is None:
+                    r.failure = f"tool call {call['id']} has no recorded output"
+                elif normalize(out, r.patterns) != normalize(want, r.patterns):
+                    r.failure = (f"tool output mismatch for call {call['id']} ({call['function']['name']}): "
+                                 f"recorded {_clip(want, 60)!r}, re-executed {_clip(out, 60)!r}")
+            active = [r for r in wave if r.failure is None]
+            step += 1

@@ -1,0 +1,149 @@
+"""A named, counted filter stage: the one wrapper every filter runs inside, ours or the dedup engineer's.
+
+`Stage(name, step, ...)` is itself a datatrove PipelineStep. It hands `step` (any BaseFilter-like step that drops
+through `exclusion_writer`) a `RejectedWriter` for `rejected/<name>/`, counts what goes in, what comes out and what
+was written as rejected — per family — stamps `verdicts[name]` on every kept record that the step did not stamp
+itself, and at the end of each task checks conservation (in == kept + rejected) and writes the counts to
+`<counts>/<name>/<rank>.json` for the funnel. A stage that loses or invents records raises `ConservationError`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from datatrove.data import Document
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.filters.base_filter import BaseFilter
+
+from filters.docs import RejectedWriter, doc_family, document_record, set_verdict
+
+
+class ConservationError(RuntimeError):
+    """A stage's records in != kept + rejected: data was lost or duplicated, so the run must stop."""
+
+
+def reason_class(reason: str) -> str:
+    """Group precise reasons for the funnel's "top reasons": drop locations and numbers, keep the kind."""
+    head = re.split(r" at |: ", reason, maxsplit=1)[0]
+    return re.sub(r"\d+", "N", head)[:90]
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON through a temp file + rename, so a crash never leaves a half-written file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, sort_keys=True, ensure_ascii=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class StageFilter(BaseFilter):
+    """Base for Crucible's own checks: a BaseFilter that knows its stage name (for verdicts it stamps itself)."""
+
+    stage: str = "stage"
+
+    def __init__(self, batch_size: int = 1):
+        super().__init__(batch_size=batch_size)  # the Stage wrapper installs the exclusion writer
+
+    def passed(self, doc: Document, reason: str, score: float | None = None) -> bool:
+        set_verdict(doc, self.stage, True, reason, score)
+        return True
+
+
+class Stage(PipelineStep):
+    """Counts, verdicts, rejected records and conservation around one filter step."""
+
+    type = "🧮 - STAGE"
+
+    def __init__(
+        self,
+        name: str,
+        step: PipelineStep,
+        rejected_folder: str,
+        counts_folder: str,
+        default_reason: str = "rejected",
+        pass_reason: str = "passed",
+    ):
+        super().__init__()
+        self.name = name
+        self.stage = name
+        self.step = step
+        self.counts_folder = counts_folder
+        self.pass_reason = pass_reason
+        self.writer = RejectedWriter(rejected_folder, name, default_reason=default_reason)
+        if not hasattr(step, "exclusion_writer"):
+            raise TypeError(f"stage {name}: {type(step).__name__} cannot report rejected records (no exclusion_writer)")
+        step.exclusion_writer = self.writer  # type: ignore[attr-defined]
+
+    def run(self, data: Iterable[Document] | None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
+        seen: Counter[str] = Counter()
+        kept: Counter[str] = Counter()
+        upstream = 0.0
+
+        def feed() -> Iterator[Document]:
+            nonlocal upstream
+            source = iter(data or ())
+            while True:
+                t0 = time.perf_counter()
+                try:
+                    doc = next(source)
+                except StopIteration:
+                    return
+                finally:
+                    upstream += time.perf_counter() - t0
+                seen[doc_family(doc)] += 1
+                yield doc
+
+        own = 0.0
+        results = iter(self.step.run(feed(), rank, world_size))  # type: ignore[arg-type]
+        while True:
+            before, t0 = upstream, time.perf_counter()
+            try:
+                doc = next(results)
+            except StopIteration:
+                break
+            finally:
+                # Time spent pulling from earlier stages is theirs, not ours.
+                own += time.perf_counter() - t0 - (upstream - before)
+            record = document_record(doc)
+            if not isinstance(record.get("verdicts"), dict) or self.name not in record["verdicts"]:
+                set_verdict(doc, self.name, True, self.pass_reason)
+            kept[doc_family(doc)] += 1
+            self.stat_update("kept")
+            yield doc
+        own += time.perf_counter() - t0 - (upstream - before)
+        self._finish(rank, seen, kept, own)
+
+    def _finish(self, rank: int, seen: Counter[str], kept: Counter[str], seconds: float) -> None:
+        rejected: Counter[str] = Counter()
+        reasons: dict[str, Counter[str]] = {}
+        for (family, reason), n in self.writer.tally.items():
+            rejected[family] += n
+            reasons.setdefault(family, Counter())[reason_class(reason)] += n
+        families = {}
+        problems = []
+        for family in sorted(set(seen) | set(kept) | set(rejected)):
+            n_in, n_kept, n_rej = seen[family], kept[family], rejected[family]
+            if n_in != n_kept + n_rej:
+                problems.append(f"{family}: in={n_in} kept={n_kept} rejected={n_rej}")
+            families[family] = {"in": n_in, "kept": n_kept, "rejected": n_rej, "reasons": dict(reasons.get(family, {}))}
+        if problems:
+            raise ConservationError(f"stage {self.name} rank {rank} broke conservation: " + "; ".join(problems))
+        total = sum(seen.values()) or 1
+        write_json_atomic(
+            Path(self.counts_folder) / self.name / f"{rank:05d}.json",
+            {"stage": self.name, "rank": rank, "seconds": seconds, "families": families,
+             "seconds_by_family": {f: seconds * seen[f] / total for f in seen}},
+        )
