@@ -19,7 +19,6 @@ per file and an after-the-fact total check, i.e. a sandbox could fill the host d
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import selectors
 import shutil
@@ -28,7 +27,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Mapping
-from pathlib import Path
 
 from filters.sandbox import (
     SANDBOX_ENV,
@@ -41,16 +39,15 @@ from filters.sandbox import (
     check_inputs,
 )
 from filters.sandbox._cgroup import Cgroups, RunCgroup, detect
+from filters.sandbox._protocol import MIB, build_result, encode_files, inner_argv, parse_status
 
 PYTHON = "/usr/bin/python3"  # Debian's interpreter, with python3-pytest; never the project's venv
 SANDBOX_UID = 65534
-INNER_SOURCE = (Path(__file__).with_name("_inner.py")).read_text()
 # /etc entries the sandbox may see; everything else (shadow, ssh host keys, pip/npm/git configs) is absent
 ETC_ALLOW = ("passwd", "group", "nsswitch.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
              "alternatives", "python3", "python3.11", "mime.types", "os-release", "debian_version")
 BOOT_PROCS = 4  # sh/setpriv/bwrap outside, bwrap's pid 1 and our supervisor inside also count against pids.max
 FLOOD_FACTOR = 16  # output this many times past the cap means a flood: kill the sandbox instead of draining it
-MIB = 1024 * 1024
 
 _detect_lock = threading.Lock()
 _detected: tuple[Cgroups | None, str] | None = None
@@ -106,18 +103,6 @@ class LocalSandbox(Sandbox):
 
     def _argv(self, argv: list[str], limits: Limits, collect: bool, status_fd: int,
               cgroup: RunCgroup | None) -> list[str]:
-        mem = limits.memory_mb * MIB
-        rlimits = {
-            "RLIMIT_CPU": [limits.cpu_s, limits.cpu_s + 1],  # SIGXCPU at the soft limit, SIGKILL a second later
-            "RLIMIT_AS": [mem, mem],
-            "RLIMIT_FSIZE": [limits.file_size_mb * MIB] * 2,
-            "RLIMIT_NOFILE": [limits.nofile] * 2,
-            # counted per user namespace on Linux >= 5.14, so per sandbox here; on older kernels it is shared by
-            # every uid-65534 process on the host, i.e. by all parallel sandboxes (the pids cgroup is per run)
-            "RLIMIT_NPROC": [limits.nproc] * 2,
-            "RLIMIT_CORE": [0, 0],  # no core files in the work dir (core_pattern may be a plain file name)
-        }
-        cfg = {"argv": argv, "env": SANDBOX_ENV, "rlimits": rlimits, "collect": collect, "status_fd": status_fd}
         tmpfs = str(limits.tmpfs_mb * MIB)
         bwrap = [
             self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID),
@@ -126,7 +111,7 @@ class LocalSandbox(Sandbox):
             "--size", tmpfs, "--tmpfs", "/tmp", "--size", tmpfs, "--tmpfs", WORKDIR,
             "--remount-ro", "/", "--chdir", WORKDIR, "--clearenv",
             *[x for k, v in SANDBOX_ENV.items() for x in ("--setenv", k, v)],
-            PYTHON, "-I", "-S", "-c", INNER_SOURCE, json.dumps(cfg),
+            *inner_argv(PYTHON, argv, limits, collect, status_fd),
         ]
         cmd = ["/usr/bin/env", "-i"]
         if self.setpriv:
@@ -147,12 +132,33 @@ class LocalSandbox(Sandbox):
         if self.cgroups is not None:
             # the sandbox's total: every process's memory plus the two tmpfs mounts, which are charged as memory
             cgroup = self.cgroups.create(limits.nproc + BOOT_PROCS, (limits.memory_mb + 2 * limits.tmpfs_mb + 32) * MIB)
+        try:
+            proc, pump, wall = self._execute(argv, payload=encode_files(data), limits=limits, collect=collect,
+                                             cgroup=cgroup)
+            oom = cgroup.oom_kills() if cgroup is not None else 0
+            if cgroup is not None and cgroup.pids_max_hits():
+                notes.append(f"process limit reached {cgroup.pids_max_hits()} time(s) (pids.max)")
+        finally:
+            if cgroup is not None:  # nothing may outlive the run, whatever happened above
+                cgroup.kill()
+                notes += cgroup.remove()
+        notes += pump.notes
+        status, files_out, collect_notes = parse_status(bytes(pump.status), collect)
+        if not status.get("started"):
+            err = pump.err.decode("utf-8", errors="replace").strip()
+            raise SandboxError(f"sandbox failed to start (bwrap exit {proc.returncode}): {err[:300]}")
+        return build_result(status, bytes(pump.out), bytes(pump.err), timed_out=pump.timed_out,
+                            truncated=pump.truncated, oom_kills=oom, wall_s=wall, collect=collect, files=files_out,
+                            notes=notes + collect_notes)
+
+
+    def _execute(self, argv: list[str], payload: bytes, limits: Limits, collect: bool, cgroup: RunCgroup | None
+                 ) -> tuple[subprocess.Popen, _Pump, float]:
         status_r, status_w = os.pipe()
-        index = json.dumps([[p, len(c)] for p, c in data.items()]).encode() + b"\n"
-        payload = index + b"".join(data.values())
         start = time.monotonic()
         try:
             try:
+                # env={} here and `env -i` in argv: bwrap must never inherit the launcher's secrets
                 proc = subprocess.Popen(
                     self._argv(argv, limits, collect, status_w, cgroup), stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(status_w,), env={},
@@ -160,42 +166,15 @@ class LocalSandbox(Sandbox):
             finally:
                 os.close(status_w)
             pump = _Pump(proc, status_r, payload, limits, start + limits.wall_s, cgroup)
-            pump.loop()
-            proc.wait()
-            wall = time.monotonic() - start
+            try:
+                pump.loop()
+            finally:  # also on KeyboardInterrupt or a bug in the loop: no sandbox is left running
+                if not pump.done:
+                    pump.kill()
+                proc.wait()
+            return proc, pump, time.monotonic() - start
         finally:
             os.close(status_r)
-            if cgroup is not None:
-                cgroup.kill()
-        oom = cgroup.oom_kills() if cgroup is not None else 0
-        if cgroup is not None:
-            if cgroup.pids_max_hits():
-                notes.append(f"process limit reached {cgroup.pids_max_hits()} time(s) (pids.max)")
-            notes += cgroup.remove()
-        notes += pump.notes
-        status, files_out, collect_notes = _parse_status(bytes(pump.status), collect)
-        notes += collect_notes
-        stderr = pump.err.decode("utf-8", errors="replace")
-        if not status.get("started"):
-            raise SandboxError(f"sandbox failed to start (bwrap exit {proc.returncode}): {stderr.strip()[:300]}")
-        if "exit_code" in status:
-            exit_code, sig = status["exit_code"], status["signal"]
-        else:  # supervisor never reported: we killed it (timeout, flood) or the OOM killer did
-            exit_code, sig = None, int(signal.SIGKILL)
-            notes.append(f"no exit status reported (bwrap exit {proc.returncode})")
-        memory_exceeded = oom > 0
-        if oom:
-            notes.append(f"memory limit: {oom} process(es) killed by the cgroup OOM killer")
-        elif exit_code not in (None, 0) and "MemoryError" in stderr[-4000:]:
-            # RLIMIT_AS makes an allocation fail; a Python program then dies with MemoryError (a heuristic:
-            # a C program may instead crash or print its own message, which we do not try to recognise)
-            memory_exceeded = True
-            notes.append("memory limit: MemoryError under RLIMIT_AS")
-        return Result(
-            stdout=pump.out.decode("utf-8", errors="replace"), stderr=stderr, exit_code=exit_code,
-            signal=sig, timed_out=pump.timed_out, memory_exceeded=memory_exceeded,
-            output_truncated=pump.truncated, wall_s=round(wall, 4), files=files_out if collect else None,
-            notes=notes)
 
 
 class _Pump:
@@ -213,7 +192,7 @@ class _Pump:
                      "status": limits.tmpfs_mb * MIB + MIB}  # the work dir's bytes plus headers
         self.seen = {"out": 0, "err": 0, "status": 0}
         self.bufs = {"out": self.out, "err": self.err, "status": self.status}
-        self.timed_out = self.truncated = self.killed = False
+        self.timed_out = self.truncated = self.killed = self.done = False
         self.notes: list[str] = []
         self.sel = selectors.DefaultSelector()
         self.stdin_fd = proc.stdin.fileno()
@@ -272,6 +251,7 @@ class _Pump:
         self.sel.close()
         if self.proc.stdin and not self.proc.stdin.closed:
             self.proc.stdin.close()
+        self.done = True
 
     def _take(self, name: str, chunk: bytes) -> None:
         cap, buf = self.caps[name], self.bufs[name]
@@ -288,35 +268,3 @@ class _Pump:
             if self.seen[name] > cap * FLOOD_FACTOR and not self.killed:
                 self.notes.append(f"std{name} flood: killed after {self.seen[name]} bytes (cap {cap})")
                 self.kill()
-
-
-def _parse_status(raw: bytes, collect: bool) -> tuple[dict, dict[str, bytes], list[str]]:
-    """Split the supervisor's status stream into its status dict, the collected files and notes."""
-    status: dict = {}
-    files: dict[str, bytes] = {}
-    notes: list[str] = []
-    pos, ended = 0, False
-    while pos < len(raw):
-        nl = raw.find(b"\n", pos)
-        if nl < 0:
-            break
-        try:
-            obj = json.loads(raw[pos:nl])
-        except ValueError:
-            notes.append("malformed status stream from the sandbox")
-            break
-        pos = nl + 1
-        if "path" in obj:
-            size = obj["size"]
-            if pos + size > len(raw):
-                break
-            files[obj["path"]] = raw[pos:pos + size]
-            pos += size
-        elif obj.get("end"):
-            ended = True
-            notes += [f"not collected: {path} ({why})" for path, why in obj.get("skipped", [])]
-        else:
-            status.update(obj)
-    if collect and "exit_code" in status and not ended:
-        notes.append("collect incomplete: the file stream ended early")
-    return status, files, notes

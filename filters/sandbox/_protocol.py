@@ -1,0 +1,96 @@
+"""Host side of the in-sandbox supervisor (_inner.py), shared by both backends so they report alike.
+
+Both the bubblewrap and the E2B backend run the untrusted command under the same supervisor: same rlimits,
+same exact exit status / signal, same straggler kill, same collect stream. This module builds its config and
+input payload, and turns what it reported back into a Result.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from filters.sandbox import SANDBOX_ENV, Limits, Result
+
+INNER_SOURCE = Path(__file__).with_name("_inner.py").read_text()
+MIB = 1024 * 1024
+
+
+def rlimits(limits: Limits) -> dict[str, list[int]]:
+    mem = limits.memory_mb * MIB
+    return {
+        "RLIMIT_CPU": [limits.cpu_s, limits.cpu_s + 1],  # SIGXCPU at the soft limit, SIGKILL a second later
+        "RLIMIT_AS": [mem, mem],
+        "RLIMIT_FSIZE": [limits.file_size_mb * MIB] * 2,
+        "RLIMIT_NOFILE": [limits.nofile] * 2,
+        # Linux >= 5.14 counts this per user namespace, i.e. per bwrap sandbox; older kernels count every process
+        # of the uid on the host, so parallel sandboxes (all uid 65534) share it (the pids cgroup stays per run)
+        "RLIMIT_NPROC": [limits.nproc] * 2,
+        "RLIMIT_CORE": [0, 0],  # no core files in the work dir (core_pattern may be a plain file name)
+    }
+
+
+def inner_argv(python: str, argv: list[str], limits: Limits, collect: bool, status_fd: int,
+               env: dict[str, str] | None = None) -> list[str]:
+    cfg = {"argv": argv, "env": env or SANDBOX_ENV, "rlimits": rlimits(limits), "collect": collect,
+           "status_fd": status_fd}
+    return [python, "-I", "-S", "-c", INNER_SOURCE, json.dumps(cfg)]
+
+
+def encode_files(data: dict[str, bytes]) -> bytes:
+    return json.dumps([[p, len(c)] for p, c in data.items()]).encode() + b"\n" + b"".join(data.values())
+
+
+def parse_status(raw: bytes, collect: bool) -> tuple[dict, dict[str, bytes], list[str]]:
+    """Split the supervisor's status stream into its status dict, the collected files and notes."""
+    status: dict = {}
+    files: dict[str, bytes] = {}
+    notes: list[str] = []
+    pos, ended = 0, False
+    while pos < len(raw):
+        nl = raw.find(b"\n", pos)
+        if nl < 0:
+            break
+        try:
+            obj = json.loads(raw[pos:nl])
+        except ValueError:
+            notes.append("malformed status stream from the sandbox")
+            break
+        pos = nl + 1
+        if "path" in obj:
+            size = obj["size"]
+            if pos + size > len(raw):
+                break
+            files[obj["path"]] = raw[pos:pos + size]
+            pos += size
+        elif obj.get("end"):
+            ended = True
+            notes += [f"not collected: {path} ({why})" for path, why in obj.get("skipped", [])]
+        else:
+            status.update(obj)
+    if collect and "exit_code" in status and not ended:
+        notes.append("collect incomplete: the file stream ended early")
+    return status, files, notes
+
+
+def build_result(status: dict, stdout: bytes, stderr: bytes, *, timed_out: bool, truncated: bool, oom_kills: int,
+                 wall_s: float, collect: bool, files: dict[str, bytes], notes: list[str]) -> Result:
+    """The Result from the supervisor's report. Caller has checked that the sandbox started."""
+    err = stderr.decode("utf-8", errors="replace")
+    if "exit_code" in status:
+        exit_code, sig = status["exit_code"], status["signal"]
+    else:  # the supervisor never reported: we killed the sandbox (timeout, flood) or the OOM killer did
+        exit_code, sig = None, 9
+        if not timed_out:
+            notes.append("no exit status reported by the supervisor: the sandbox was killed")
+    memory_exceeded = oom_kills > 0
+    if oom_kills:
+        notes.append(f"memory limit: {oom_kills} process(es) killed by the cgroup OOM killer")
+    elif exit_code not in (None, 0) and "MemoryError" in err[-4000:]:
+        # RLIMIT_AS makes an allocation fail; a Python program then dies with MemoryError. A heuristic: a C
+        # program may crash or print its own message instead, which is reported as that exit, not as memory
+        memory_exceeded = True
+        notes.append("memory limit: MemoryError under RLIMIT_AS")
+    return Result(stdout=stdout.decode("utf-8", errors="replace"), stderr=err, exit_code=exit_code, signal=sig,
+                  timed_out=timed_out, memory_exceeded=memory_exceeded, output_truncated=truncated,
+                  wall_s=round(wall_s, 4), files=files if collect else None, notes=notes)
