@@ -34,7 +34,7 @@ CODE = "def area(r):\n\tif r < 0:\n\t\traise ValueError(r)\n\n    return 3.14159
 def tool_use_record() -> dict:
     """Multi-turn: system, tools, reasoning, two parallel calls with their outputs, a follow-up turn."""
     return {
-        "id": "0" * 31 + "1",
+        "id": "a" * 32,
         "family": "tool_use",
         "persona": "lanbot",
         "messages": [

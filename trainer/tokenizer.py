@@ -153,7 +153,7 @@ class Tokenizer:
                 "specials": self.specials,
             }
             (tmp / "tokenizer.json").write_text(json.dumps(meta, indent=2) + "\n")
-            _replace_dir(tmp, directory)
+            replace_dir(tmp, directory)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return directory
@@ -180,7 +180,7 @@ class Tokenizer:
         return f"Tokenizer(id={self.id}, vocab_size={self.vocab_size})"
 
 
-def _replace_dir(src: Path, dst: Path) -> None:
+def replace_dir(src: Path, dst: Path) -> None:
     """Move the finished `src` into place as `dst`; the old `dst` (if any) is removed only after the swap."""
     if not dst.exists():
         os.replace(src, dst)

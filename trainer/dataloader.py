@@ -1,0 +1,130 @@
+"""
+The training data loader: batches of (inputs, targets) from memory-mapped packed shards, resumable to the exact row.
+
+Why this shape: rows are already packed and shuffled on disk, so a batch is just B rows gathered from memory maps
+(no tokenizing, no Python per token) -- orders of magnitude faster than a small model consumes them. Under DDP every
+rank reads a disjoint slice of each global batch of B * world_size rows. The position is a (epoch, rows consumed)
+pair: state_dict() after step k and load_state_dict() in a fresh process yields exactly the batches k+1, k+2, ...
+
+targets[b, t] = row[t + 1], or -1 (the ignore_index of F.cross_entropy) where that token's mask is 0.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+FORMAT = "crucible.shards/1"
+
+
+class ShardLoader:
+    """Iterate (inputs, targets) LongTensors of shape [batch_size, seq_len] over one split of a shards folder."""
+
+    def __init__(
+        self,
+        shards_dir: str | Path,
+        split: str = "train",
+        batch_size: int = 8,
+        rank: int = 0,
+        world_size: int = 1,
+        loop: bool = True,
+        shuffle: bool | None = None,
+        seed: int = 0,
+        device: str | torch.device = "cpu",
+    ):
+        self.dir = Path(shards_dir)
+        manifest_path = self.dir / "manifest.json"
+        assert manifest_path.is_file(), f"no manifest.json in {self.dir}; run `python -m trainer pack` first"
+        self.manifest = json.loads(manifest_path.read_text())
+        assert self.manifest.get("format") == FORMAT, f"{manifest_path}: format {self.manifest.get('format')!r}"
+        assert split in self.manifest["splits"], f"split {split!r} not in {list(self.manifest['splits'])}"
+        assert batch_size >= 1 and world_size >= 1 and 0 <= rank < world_size, "bad batch_size / rank / world_size"
+        info = self.manifest["splits"][split]
+        self.split, self.batch_size, self.rank, self.world_size = split, batch_size, rank, world_size
+        self.loop, self.seed = loop, seed
+        self.shuffle = loop if shuffle is None else shuffle  # reshuffle each epoch when training endlessly
+        self.device = torch.device(device)
+        self.seq_len = self.manifest["seq_len"]
+        self.fingerprint = info["fingerprint"]
+        self.tokens = [np.load(self.dir / s["tokens"], mmap_mode="r") for s in info["shards"]]
+        self.masks = [np.load(self.dir / s["mask"], mmap_mode="r") for s in info["shards"]]
+        self.starts = np.cumsum([0] + [len(t) for t in self.tokens])
+        self.n_rows = int(self.starts[-1])
+        assert self.n_rows == info["rows"], f"{self.dir}: shards hold {self.n_rows} rows, manifest says {info['rows']}"
+        if loop:
+            assert self.n_rows >= batch_size * world_size, (
+                f"split {split!r} has {self.n_rows} rows, fewer than one global batch of "
+                f"{batch_size} x {world_size} ranks; lower batch_size or pack more data"
+            )
+        self.epoch, self.position = 0, 0
+        self._order_epoch, self._order = -1, np.arange(0)
+
+    @property
+    def tokenizer_dir(self) -> Path:
+        return self.dir / self.manifest["tokenizer"]["dir"]
+
+    @property
+    def tokens_per_batch(self) -> int:
+        """Input tokens per step across all ranks (what one optimizer micro-step consumes)."""
+        return self.batch_size * self.world_size * self.seq_len
+
+    def order(self, epoch: int) -> np.ndarray:
+        """Global row order for an epoch: the packed order, or a seeded permutation per epoch."""
+        if self._order_epoch != epoch:
+            if self.shuffle:
+                self._order = np.random.default_rng([self.seed, epoch]).permutation(self.n_rows)
+            else:
+                self._order = np.arange(self.n_rows)
+            self._order_epoch = epoch
+        return self._order
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
+        global_batch = self.batch_size * self.world_size
+        if self.position + global_batch > self.n_rows:
+            remaining = self.n_rows - self.position
+            if self.loop:
+                self.epoch, self.position = self.epoch + 1, 0  # the tail (< one global batch) waits for next epoch
+            elif remaining > 0 and self.world_size == 1:
+                pass  # one process: the short final batch is still data worth evaluating
+            else:
+                raise StopIteration  # under DDP all ranks stop together rather than step on uneven batches
+        order = self.order(self.epoch)
+        lo = self.position + self.rank * self.batch_size
+        idx = order[lo : lo + self.batch_size]
+        self.position = min(self.position + global_batch, self.n_rows)
+        return self._batch(idx)
+
+    def _batch(self, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        row_len = self.seq_len + 1
+        tokens = np.empty((len(idx), row_len), dtype=np.int64)
+        mask = np.empty((len(idx), row_len), dtype=np.bool_)
+        shard_of = np.searchsorted(self.starts, idx, side="right") - 1
+        for b, (i, s) in enumerate(zip(idx, shard_of, strict=True)):
+            tokens[b] = self.tokens[s][i - self.starts[s]]
+            mask[b] = self.masks[s][i - self.starts[s]]
+        inputs = torch.from_numpy(tokens[:, :-1].copy())
+        targets = torch.from_numpy(np.where(mask[:, 1:], tokens[:, 1:], -1))
+        if self.device.type == "cuda":
+            return inputs.pin_memory().to(self.device, non_blocking=True), targets.pin_memory().to(
+                self.device, non_blocking=True
+            )
+        return inputs.to(self.device), targets.to(self.device)
+
+    def state_dict(self) -> dict:
+        """Where the next batch starts; global (not per-rank), so any rank's copy resumes every rank."""
+        return {"split": self.split, "epoch": self.epoch, "position": self.position, "seed": self.seed,
+                "shuffle": self.shuffle, "n_rows": self.n_rows, "fingerprint": self.fingerprint}
+
+    def load_state_dict(self, state: dict) -> None:
+        assert state["fingerprint"] == self.fingerprint and state["n_rows"] == self.n_rows, (
+            f"loader state is for other shards ({state['fingerprint']}, {state['n_rows']} rows) than "
+            f"{self.dir} ({self.fingerprint}, {self.n_rows} rows)"
+        )
+        assert state["split"] == self.split, f"loader state is for split {state['split']!r}, not {self.split!r}"
+        self.epoch, self.position = int(state["epoch"]), int(state["position"])
+        self.seed, self.shuffle = int(state["seed"]), bool(state["shuffle"])
+        self._order_epoch = -1
