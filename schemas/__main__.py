@@ -1,10 +1,14 @@
-"""`python -m schemas validate FILE...`: check record files (JSONL, parquet) and persona cards from the shell.
+"""`python -m schemas validate PATH...`: check record files (JSONL, parquet) and persona cards from the shell.
+
+A PATH is a .jsonl / .jsonl.gz / .parquet record file, a persona .toml card, or a folder (every record file
+beneath it, e.g. corpora/lanbot/raw).
 
 Every problem is printed as `file:line: $.path: message` (line = JSONL line or 1-based parquet row; persona cards
 have no line), then a one-line summary. Exit 0 when everything is valid, 1 when anything is not, 2 on bad usage
 or a missing file. A line that is not JSON is reported as an error of that line, never a crash.
 """
 
+import gzip
 import json
 import sys
 from collections.abc import Iterator
@@ -14,8 +18,8 @@ from typing import Any
 from schemas.persona import PersonaError, read_card
 from schemas.validate import ValidationError, validate_persona_data, validate_record
 
-USAGE = "usage: python -m schemas validate FILE...   (FILE: .jsonl records, .parquet records, .toml persona card)"
-KINDS = {".jsonl": "jsonl", ".parquet": "parquet", ".toml": "persona"}
+USAGE = "usage: python -m schemas validate PATH...   (.jsonl[.gz] / .parquet records, .toml persona card, or a folder)"
+KINDS = {".jsonl": "jsonl", ".jsonl.gz": "jsonl", ".parquet": "parquet", ".toml": "persona"}
 # Columns a parquet writer may store either as nested structs or as JSON strings.
 NESTED = ("messages", "tools", "verification", "lineage", "verdicts")
 
@@ -44,8 +48,28 @@ def _from_parquet_row(row: dict) -> tuple[dict | None, list[ValidationError]]:
     return rec, []
 
 
+def kind_of(path: Path) -> str | None:
+    return next((kind for suffix, kind in KINDS.items() if path.name.endswith(suffix)), None)
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files to check: files as given, folders replaced by the record files beneath them (sorted)."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and kind_of(p) in ("jsonl", "parquet"))
+            if not found:
+                raise FileNotFoundError(f"no .jsonl, .jsonl.gz or .parquet files under {path}")
+            out += found
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise FileNotFoundError(f"no such file: {path}")
+    return out
+
+
 def _jsonl_items(path: Path) -> Iterator[tuple[int, Any, list[ValidationError]]]:
-    with path.open("rb") as f:
+    with gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb") as f:
         for lineno, raw in enumerate(f, 1):
             try:
                 line = raw.decode("utf-8")
@@ -111,23 +135,23 @@ def main(argv: list[str]) -> int:
     if argv[0] != "validate":
         print(f"error: unknown command {argv[0]!r}\n{USAGE}", file=sys.stderr)
         return 2
-    files = [Path(a) for a in argv[1:]]
-    if not files:
+    if len(argv) == 1:
         print(f"error: no files given\n{USAGE}", file=sys.stderr)
         return 2
+    try:
+        files = expand([Path(a) for a in argv[1:]])
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     for path in files:
-        if not path.is_file():
-            print(f"error: no such file: {path}", file=sys.stderr)
-            return 2
-        if path.suffix not in KINDS:
+        if kind_of(path) is None:
             print(
-                f"error: {path}: unsupported file type {path.suffix!r} (expected .jsonl, .parquet or .toml)",
-                file=sys.stderr,
+                f"error: {path}: unsupported file type (expected .jsonl, .jsonl.gz, .parquet or .toml)", file=sys.stderr
             )
             return 2
     checked = invalid = errors = 0
     for path in files:
-        c, i, e = check_file(path, KINDS[path.suffix])
+        c, i, e = check_file(path, kind_of(path) or "")
         checked, invalid, errors = checked + c, invalid + i, errors + e
     what = f"{checked} item{'s' if checked != 1 else ''} in {len(files)} file{'s' if len(files) != 1 else ''}"
     if errors:

@@ -62,6 +62,10 @@ class Persona:
             "tools": ", ".join(t["function"]["name"] for t in self.tools()),
         }
 
+    def identity_checks(self) -> dict[str, str]:
+        """What an identity record's verification must pin: {"checks": persona.identity_checks()}."""
+        return {"name": self.name, "creator": self.creator}
+
     def system_message(self) -> str:
         """The system prompt with the card's fields filled in: what generators put in the system message."""
         return string.Template(self.system_prompt).substitute(self.template_values())

@@ -186,7 +186,7 @@ def validate_record(rec: Any) -> list[ValidationError]:
             role = msg.get("role")
             if role is None:
                 errors.append(ValidationError(join_path(path, "role"), "required field missing"))
-            elif role not in _ROLE_VALIDATORS:
+            elif not isinstance(role, str) or role not in _ROLE_VALIDATORS:
                 errors.append(
                     ValidationError(
                         join_path(path, "role"), f"{_short(role)} is not one of system, user, assistant, tool"
@@ -199,7 +199,7 @@ def validate_record(rec: Any) -> list[ValidationError]:
         tool_errors, _ = validate_tools(rec["tools"])
         errors += tool_errors
     family, verification = rec.get("family"), rec.get("verification")
-    if family in _VERIFICATION_VALIDATORS and isinstance(verification, dict):
+    if isinstance(family, str) and family in _VERIFICATION_VALIDATORS and isinstance(verification, dict):
         errors += _schema_errors(_VERIFICATION_VALIDATORS[family], verification, "$.verification")
     if errors:
         return errors

@@ -1,10 +1,13 @@
 """The record contract, tool sets and persona cards: what validation accepts, what it rejects, and how it says so."""
 
 import copy
+import gzip
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -570,6 +573,7 @@ def test_both_personas_load_and_differ():
         assert p.name in system and p.creator in system and "$" not in system
         assert all(t["function"]["name"] in system for t in p.tools())
         assert validate_persona_data(read_card(p.path)) == [] if p.path else False
+    assert lan.identity_checks() == identity_record()["verification"]["checks"]
     assert mari.families["textbook"] == 0.0 and lan.family_settings["tool_use"]["max_tool_calls"] == 8
     assert load_persona(REPO / "corpora" / "marigold" / "persona.toml").name == "Marigold"
     assert load_persona(REPO / "corpora" / "lanbot").name == "LanBot"
@@ -649,11 +653,13 @@ def test_cli_jsonl(tmp_path):
         f"{path}:3: $.messages[1].role: 'bot' is not one of system, user, assistant, tool",
         "4 items in 1 file: 2 invalid, 2 errors",
     ]
-    good = tmp_path / "good.jsonl"
-    good.write_text("".join(json.dumps(VALID[f]()) + "\n" for f in FAMILIES), encoding="utf-8")
+    good = tmp_path / "raw" / "mixed" / "part-0001.jsonl.gz"
+    good.parent.mkdir(parents=True)
+    good.write_bytes(gzip.compress("".join(json.dumps(VALID[f]()) + "\n" for f in FAMILIES).encode()))
+    (tmp_path / "raw" / "manifest.json").write_text("{}")  # not a record file: folders skip it
     res = cli(
         "validate",
-        str(good),
+        str(tmp_path / "raw"),
         str(REPO / "corpora" / "lanbot" / "persona.toml"),
         str(REPO / "corpora" / "marigold" / "persona.toml"),
     )
@@ -696,4 +702,34 @@ def test_cli_persona_and_usage_errors(tmp_path):
     assert res.returncode == 2 and "usage:" in res.stdout
     (tmp_path / "x.csv").write_text("a,b\n")
     res = cli("validate", str(tmp_path / "x.csv"))
-    assert res.returncode == 2 and "unsupported file type '.csv'" in res.stderr
+    assert res.returncode == 2 and res.stderr.strip().endswith(
+        "x.csv: unsupported file type (expected .jsonl, .jsonl.gz, .parquet or .toml)"
+    )
+    (tmp_path / "empty").mkdir()
+    res = cli("validate", str(tmp_path / "empty"))
+    assert res.returncode == 2 and "no .jsonl, .jsonl.gz or .parquet files under" in res.stderr
+
+
+def test_no_input_crashes_the_validator():
+    """Every node of real records replaced by each wrong JSON type: validation reports, it never raises."""
+
+    def nodes(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        yield path
+        children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, child in children:
+            yield from nodes(child, (*path, key))
+
+    checked = 0
+    for build in (tool_use_record, reasoning_record):
+        rec = build()
+        for path in list(nodes(rec))[1:]:
+            parent = rec
+            for key in path[:-1]:
+                parent = parent[key]
+            original = parent[path[-1]]
+            for junk in (None, "x", [], {}):
+                parent[path[-1]] = junk
+                assert isinstance(validate_record(rec), list)
+                checked += 1
+            parent[path[-1]] = original  # restore in place: cheaper than a deep copy per case
+    assert checked > 500
