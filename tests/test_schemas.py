@@ -574,7 +574,7 @@ def test_both_personas_load_and_differ():
         assert all(t["function"]["name"] in system for t in p.tools())
         assert validate_persona_data(read_card(p.path)) == [] if p.path else False
     assert lan.identity_checks() == identity_record()["verification"]["checks"]
-    assert mari.families["textbook"] == 0.0 and lan.family_settings["tool_use"]["max_tool_calls"] == 8
+    assert mari.families["textbook"] == 0.0 and lan.family_settings["tool_use"]["teacher_share"] == 0.05
     assert load_persona(REPO / "corpora" / "marigold" / "persona.toml").name == "Marigold"
     assert load_persona(REPO / "corpora" / "lanbot").name == "LanBot"
 
