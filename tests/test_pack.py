@@ -158,6 +158,19 @@ def test_loader_resume_is_exact_across_epochs_and_ranks(tmp_path):
     r1 = ShardLoader(tmp_path / "s", batch_size=2, rank=1, world_size=2, seed=7)
     for want in ref_batches[:5]:
         assert torch.equal(torch.cat([next(r0)[0], next(r1)[0]]), want[0])
+    # a split smaller than one global batch still streams (rows repeat across epochs) and resumes exactly
+    tiny = pack_documents(corpus()[:3], tok, tmp_path / "tiny", seq_len=SEQ, val_frac=0)
+    assert tiny["splits"]["train"]["rows"] < 8 and tiny["splits"]["val"]["rows"] == 0
+    a = ShardLoader(tmp_path / "tiny", batch_size=8)
+    first = [next(a) for _ in range(3)]
+    b = ShardLoader(tmp_path / "tiny", batch_size=8)
+    next(b)
+    c = ShardLoader(tmp_path / "tiny", batch_size=8)
+    c.load_state_dict(b.state_dict())
+    assert all(torch.equal(next(c)[1], want[1]) for want in first[1:])
+    assert list(ShardLoader(tmp_path / "tiny", split="val", loop=False)) == []
+    with pytest.raises(AssertionError, match="empty"):
+        ShardLoader(tmp_path / "tiny", split="val")
     with pytest.raises(AssertionError, match="other shards"):
         ShardLoader(tmp_path / "s").load_state_dict({**state, "n_rows": 1})
 

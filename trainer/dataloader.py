@@ -3,8 +3,9 @@ The training data loader: batches of (inputs, targets) from memory-mapped packed
 
 Why this shape: rows are already packed and shuffled on disk, so a batch is just B rows gathered from memory maps
 (no tokenizing, no Python per token) -- orders of magnitude faster than a small model consumes them. Under DDP every
-rank reads a disjoint slice of each global batch of B * world_size rows. The position is a (epoch, rows consumed)
-pair: state_dict() after step k and load_state_dict() in a fresh process yields exactly the batches k+1, k+2, ...
+rank reads a disjoint slice of each global batch of B * world_size rows. The position is one number, the rows consumed
+from an endless stream (epoch 0's order, then epoch 1's reshuffled order, ...), so no row is dropped at an epoch's end
+and resuming is exact: state_dict() after step k, load_state_dict() in a fresh process -> batches k+1, k+2, ...
 
 targets[b, t] = row[t + 1], or -1 (the ignore_index of F.cross_entropy) where that token's mask is 0.
 """
@@ -52,12 +53,9 @@ class ShardLoader:
         self.starts = np.cumsum([0] + [len(t) for t in self.tokens])
         self.n_rows = int(self.starts[-1])
         assert self.n_rows == info["rows"], f"{self.dir}: shards hold {self.n_rows} rows, manifest says {info['rows']}"
-        if loop:
-            assert self.n_rows >= batch_size * world_size, (
-                f"split {split!r} has {self.n_rows} rows, fewer than one global batch of "
-                f"{batch_size} x {world_size} ranks; lower batch_size or pack more data"
-            )
-        self.epoch, self.position = 0, 0
+        # an empty split is fine for one pass (it yields nothing) but would loop forever
+        assert self.n_rows > 0 or not loop, f"split {split!r} of {self.dir} is empty (pack more records or val_frac > 0)"
+        self.position = 0  # rows consumed so far, across epochs: row stream = epoch 0's order, then epoch 1's, ...
         self._order_epoch, self._order = -1, np.arange(0)
 
     @property
@@ -79,23 +77,25 @@ class ShardLoader:
             self._order_epoch = epoch
         return self._order
 
+    @property
+    def epoch(self) -> int:
+        return self.position // max(1, self.n_rows)
+
     def __iter__(self):
         return self
 
     def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
         global_batch = self.batch_size * self.world_size
-        if self.position + global_batch > self.n_rows:
+        if not self.loop:
             remaining = self.n_rows - self.position
-            if self.loop:
-                self.epoch, self.position = self.epoch + 1, 0  # the tail (< one global batch) waits for next epoch
-            elif remaining > 0 and self.world_size == 1:
-                pass  # one process: the short final batch is still data worth evaluating
-            else:
-                raise StopIteration  # under DDP all ranks stop together rather than step on uneven batches
-        order = self.order(self.epoch)
-        lo = self.position + self.rank * self.batch_size
-        idx = order[lo : lo + self.batch_size]
-        self.position = min(self.position + global_batch, self.n_rows)
+            # one process keeps the short final batch; under DDP all ranks stop together instead of stepping unevenly
+            if remaining <= 0 or (remaining < global_batch and self.world_size > 1):
+                raise StopIteration
+        start = self.position + self.rank * self.batch_size
+        stop = start + self.batch_size if self.loop else min(start + self.batch_size, self.n_rows)
+        # a batch may straddle an epoch boundary (or several, for a split smaller than one global batch)
+        idx = np.array([self.order(k // self.n_rows)[k % self.n_rows] for k in range(start, stop)], dtype=np.int64)
+        self.position += global_batch
         return self._batch(idx)
 
     def _batch(self, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -116,7 +116,7 @@ class ShardLoader:
 
     def state_dict(self) -> dict:
         """Where the next batch starts; global (not per-rank), so any rank's copy resumes every rank."""
-        return {"split": self.split, "epoch": self.epoch, "position": self.position, "seed": self.seed,
+        return {"split": self.split, "position": self.position, "epoch": self.epoch, "seed": self.seed,
                 "shuffle": self.shuffle, "n_rows": self.n_rows, "fingerprint": self.fingerprint}
 
     def load_state_dict(self, state: dict) -> None:
@@ -125,6 +125,6 @@ class ShardLoader:
             f"{self.dir} ({self.fingerprint}, {self.n_rows} rows)"
         )
         assert state["split"] == self.split, f"loader state is for split {state['split']!r}, not {self.split!r}"
-        self.epoch, self.position = int(state["epoch"]), int(state["position"])
+        self.position = int(state["position"])
         self.seed, self.shuffle = int(state["seed"]), bool(state["shuffle"])
         self._order_epoch = -1
