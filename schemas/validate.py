@@ -117,34 +117,47 @@ def _schema_errors(validator: jsonschema.Draft202012Validator, instance: Any, ba
     """Translate jsonschema's errors into short, path-precise ones (values are abbreviated, never dumped whole)."""
     out: list[ValidationError] = []
     for err in validator.iter_errors(instance):
-        path = join_path(base, *err.absolute_path)
-        kind, want, got = err.validator, err.validator_value, err.instance
-        if kind == "required":
-            missing = [k for k in want if isinstance(got, dict) and k not in got]
-            out += [ValidationError(join_path(path, k), "required field missing") for k in missing]
-            continue
-        if kind == "additionalProperties" and isinstance(got, dict):
-            known = set(err.schema.get("properties", {})) if isinstance(err.schema, dict) else set()
-            extra = [k for k in got if k not in known]
-            out += [ValidationError(join_path(path, k), "unexpected field") for k in extra]
-            continue
-        if kind == "type":
-            wanted = " or ".join(want) if isinstance(want, list) else want
-            message = f"expected {wanted}, got {_type_name(got)}"
-        elif kind == "enum":
-            message = f"{_short(got)} is not one of {', '.join(map(str, want))}"
-        elif kind == "const":
-            message = f"expected {_short(want)}, got {_short(got)}"
-        elif kind == "minLength" and want == 1:
-            message = "must not be empty"
-        elif kind == "minItems":
-            message = f"needs at least {want} item{'s' if want != 1 else ''}, got {len(got)}"
-        elif kind == "pattern":
-            message = f"{_short(got)} does not match {want}"
-        else:
-            message = err.message if len(err.message) <= 200 else err.message[:197] + "..."
-        out.append(ValidationError(path, message))
+        out += _translate(err, base)
     return sorted(set(out), key=lambda e: (e.path, e.message))
+
+
+def _translate(err: jsonschema.ValidationError, base: str) -> list[ValidationError]:
+    path = join_path(base, *err.absolute_path)
+    kind, want, got = err.validator, err.validator_value, err.instance
+    if kind in ("oneOf", "anyOf") and err.context:
+        # "not valid under any of the given schemas" says nothing. Report the errors of the one alternative whose
+        # type fits the value (null-or-object: the object's missing fields), else the closest single error.
+        by_branch: dict[Any, list[jsonschema.ValidationError]] = {}
+        for sub in err.context:
+            by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+        fitting = [
+            subs for subs in by_branch.values() if not any(e.validator == "type" and not e.relative_path for e in subs)
+        ]
+        if len(fitting) == 1:
+            return [t for sub in fitting[0] for t in _translate(sub, base)]
+        return _translate(jsonschema.exceptions.best_match(err.context), base)
+    if kind == "required":
+        missing = [k for k in want if isinstance(got, dict) and k not in got]
+        return [ValidationError(join_path(path, k), "required field missing") for k in missing]
+    if kind == "additionalProperties" and isinstance(got, dict):
+        known = set(err.schema.get("properties", {})) if isinstance(err.schema, dict) else set()
+        return [ValidationError(join_path(path, k), "unexpected field") for k in got if k not in known]
+    if kind == "type":
+        wanted = " or ".join(want) if isinstance(want, list) else want
+        message = f"expected {wanted}, got {_type_name(got)}"
+    elif kind == "enum":
+        message = f"{_short(got)} is not one of {', '.join(map(str, want))}"
+    elif kind == "const":
+        message = f"expected {_short(want)}, got {_short(got)}"
+    elif kind == "minLength" and want == 1:
+        message = "must not be empty"
+    elif kind == "minItems":
+        message = f"needs at least {want} item{'s' if want != 1 else ''}, got {len(got)}"
+    elif kind == "pattern":
+        message = f"{_short(got)} does not match {want}"
+    else:
+        message = err.message if len(err.message) <= 200 else err.message[:197] + "..."
+    return [ValidationError(path, message)]
 
 
 def _arguments_validator(parameters: dict) -> jsonschema.Draft202012Validator | str:

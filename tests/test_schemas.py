@@ -488,8 +488,17 @@ def test_bad_tools_and_lineage():
     rec = identity_record()
     rec["lineage"]["created_at"] = "yesterday"
     rec["lineage"]["teacher"] = {"provider": "openai"}
-    got = errors(rec)
-    assert [p for p, _ in got] == ["$.lineage.created_at", "$.lineage.teacher"]
+    assert errors(rec) == [
+        (
+            "$.lineage.created_at",
+            "'yesterday' does not match ^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$",
+        ),
+        ("$.lineage.teacher.model", "required field missing"),
+        ("$.lineage.teacher.params", "required field missing"),
+    ]
+    rec = identity_record()
+    rec["lineage"]["created_at"] = "2026-13-45T99:00:00Z"  # right shape, impossible date
+    assert errors(rec) == [("$.lineage.created_at", "not a valid ISO-8601 time: '2026-13-45T99:00:00Z'")]
 
 
 def test_not_an_object_and_require_valid():
