@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from jsonschema.exceptions import best_match
 
 from schemas.record import SCHEMA_VERSION, canonical_json, record_id
 
@@ -123,7 +124,9 @@ def _schema_errors(validator: jsonschema.Draft202012Validator, instance: Any, ba
 
 def _translate(err: jsonschema.ValidationError, base: str) -> list[ValidationError]:
     path = join_path(base, *err.absolute_path)
-    kind, want, got = err.validator, err.validator_value, err.instance
+    kind = err.validator
+    want: Any = err.validator_value
+    got: Any = err.instance
     if kind in ("oneOf", "anyOf") and err.context:
         # "not valid under any of the given schemas" says nothing. Report the errors of the one alternative whose
         # type fits the value (null-or-object: the object's missing fields), else the closest single error.
@@ -135,7 +138,7 @@ def _translate(err: jsonschema.ValidationError, base: str) -> list[ValidationErr
         ]
         if len(fitting) == 1:
             return [t for sub in fitting[0] for t in _translate(sub, base)]
-        return _translate(jsonschema.exceptions.best_match(err.context), base)
+        return _translate(best_match(err.context), base)
     if kind == "required":
         missing = [k for k in want if isinstance(got, dict) and k not in got]
         return [ValidationError(join_path(path, k), "required field missing") for k in missing]
