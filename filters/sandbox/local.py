@@ -41,13 +41,16 @@ from filters.sandbox import (
 from filters.sandbox._cgroup import Cgroups, RunCgroup, detect
 from filters.sandbox._protocol import MIB, build_result, encode_files, inner_argv, parse_status
 
+BWRAP_SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/bin", "/bin"])
 PYTHON = "/usr/bin/python3"  # Debian's interpreter, with python3-pytest; never the project's venv
 SANDBOX_UID = 65534
 # /etc entries the sandbox may see; everything else (shadow, ssh host keys, pip/npm/git configs) is absent
 ETC_ALLOW = ("passwd", "group", "nsswitch.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
              "alternatives", "python3", "python3.11", "mime.types", "os-release", "debian_version")
 BOOT_PROCS = 4  # sh/setpriv/bwrap outside, bwrap's pid 1 and our supervisor inside also count against pids.max
-FLOOD_FACTOR = 16  # output this many times past the cap means a flood: kill the sandbox instead of draining it
+# output this far past the cap (x16, at least 64 MiB) is a flood: kill the sandbox rather than drain it until the
+# deadline; below that we drain and discard, so a program that merely prints too much still finishes and exits
+FLOOD_FACTOR, FLOOD_MIN = 16, 64 * 1024 * 1024
 
 _detect_lock = threading.Lock()
 _detected: tuple[Cgroups | None, str] | None = None
@@ -84,7 +87,7 @@ class LocalSandbox(Sandbox):
     _probed = False
 
     def __init__(self):
-        self.bwrap = shutil.which("bwrap") or ("/usr/bin/bwrap" if os.path.exists("/usr/bin/bwrap") else None)
+        self.bwrap = shutil.which("bwrap", path=BWRAP_SEARCH_PATH)
         if self.bwrap is None:
             raise SandboxUnavailable("bubblewrap not found: install it with `apt-get install bubblewrap`")
         if not os.path.exists(PYTHON):
@@ -265,6 +268,6 @@ class _Pump:
                 self.kill()
                 return
             self.truncated = True
-            if self.seen[name] > cap * FLOOD_FACTOR and not self.killed:
+            if self.seen[name] > max(cap * FLOOD_FACTOR, FLOOD_MIN) and not self.killed:
                 self.notes.append(f"std{name} flood: killed after {self.seen[name]} bytes (cap {cap})")
                 self.kill()
