@@ -76,7 +76,10 @@ def _bullets(items: list[str]) -> str:
 
 
 def corpora_root() -> Path:
-    return Path(os.environ.get("CRUCIBLE_CORPORA") or REPO / "corpora")
+    """$CRUCIBLE_CORPORA, else the checkout's corpora/ (editable install), else ./corpora (a non-editable install)."""
+    if os.environ.get("CRUCIBLE_CORPORA"):
+        return Path(os.environ["CRUCIBLE_CORPORA"])
+    return REPO / "corpora" if (REPO / "corpora").is_dir() else Path.cwd() / "corpora"
 
 
 def available_personas(root: Path | None = None) -> list[str]:
