@@ -107,6 +107,7 @@ class Stage(PipelineStep):
                 yield doc
 
         own = 0.0
+        remove_stale_rejects(self.writer, rank)
         results = iter(self.step.run(feed(), rank, world_size))  # type: ignore[arg-type]
         while True:
             before, t0 = upstream, time.perf_counter()
@@ -127,23 +128,43 @@ class Stage(PipelineStep):
         self._finish(rank, seen, kept, own)
 
     def _finish(self, rank: int, seen: Counter[str], kept: Counter[str], seconds: float) -> None:
-        rejected: Counter[str] = Counter()
-        reasons: dict[str, Counter[str]] = {}
-        for (family, reason), n in self.writer.tally.items():
-            rejected[family] += n
-            reasons.setdefault(family, Counter())[reason_class(reason)] += n
-        families = {}
-        problems = []
-        for family in sorted(set(seen) | set(kept) | set(rejected)):
-            n_in, n_kept, n_rej = seen[family], kept[family], rejected[family]
-            if n_in != n_kept + n_rej:
-                problems.append(f"{family}: in={n_in} kept={n_kept} rejected={n_rej}")
-            families[family] = {"in": n_in, "kept": n_kept, "rejected": n_rej, "reasons": dict(reasons.get(family, {}))}
-        if problems:
-            raise ConservationError(f"stage {self.name} rank {rank} broke conservation: " + "; ".join(problems))
-        total = sum(seen.values()) or 1
-        write_json_atomic(
-            Path(self.counts_folder) / self.name / f"{rank:05d}.json",
-            {"stage": self.name, "rank": rank, "seconds": seconds, "families": families,
-             "seconds_by_family": {f: seconds * seen[f] / total for f in seen}},
-        )
+        write_counts(self.counts_folder, self.name, rank, seen, kept, self.writer.tally, seconds)
+
+
+def write_counts(
+    counts_folder: str,
+    stage: str,
+    rank: int,
+    seen: Counter[str],
+    kept: Counter[str],
+    tally: Counter[tuple[str, str]],
+    seconds: float,
+) -> None:
+    """Check one task's conservation for one stage and write its counts (per family) for the funnel."""
+    rejected: Counter[str] = Counter()
+    reasons: dict[str, Counter[str]] = {}
+    for (family, reason), n in tally.items():
+        rejected[family] += n
+        reasons.setdefault(family, Counter())[reason_class(reason)] += n
+    families = {}
+    problems = []
+    for family in sorted(set(seen) | set(kept) | set(rejected)):
+        n_in, n_kept, n_rej = seen[family], kept[family], rejected[family]
+        if n_in != n_kept + n_rej:
+            problems.append(f"{family}: in={n_in} kept={n_kept} rejected={n_rej}")
+        families[family] = {"in": n_in, "kept": n_kept, "rejected": n_rej, "reasons": dict(reasons.get(family, {}))}
+    if problems:
+        raise ConservationError(f"stage {stage} rank {rank} broke conservation: " + "; ".join(problems))
+    total = sum(seen.values()) or 1
+    write_json_atomic(
+        Path(counts_folder) / stage / f"{rank:05d}.json",
+        {"stage": stage, "rank": rank, "seconds": seconds, "families": families,
+         "seconds_by_family": {f: seconds * seen[f] / total for f in seen}},
+    )
+
+
+def remove_stale_rejects(writer: RejectedWriter, rank: int) -> None:
+    """A task rerun after a crash must not keep the partial rejected file of its previous attempt."""
+    name = writer.output_filename.substitute(rank=f"{rank:05d}")
+    if writer.output_folder.exists(name):
+        writer.output_folder.rm(name)

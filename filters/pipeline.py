@@ -1,0 +1,534 @@
+"""`python -m factory filter persona=lanbot [executor=local|slurm|ray] [workers=N] [sandbox=local|e2b] [--resume]`.
+
+raw/ -> parse -> schema -> exact dedup -> near dedup -> decontamination -> lint -> typecheck -> execution -> quality
+-> clean/<family>/*.parquet, every dropped record in rejected/<stage>/*.jsonl, reports/funnel.json.
+
+The stages are datatrove steps; the two that need a global view (exact and near dedup) split the run into phases,
+each a plain list of steps that any datatrove executor runs (`build_phases`): the same phases go to
+LocalPipelineExecutor, SlurmPipelineExecutor or RayPipelineExecutor (`build_executors`). Intermediate data between
+phases is datatrove JSONL under `corpora/<p>/.filter/`, with each executor's logging dir beside it: datatrove marks
+every finished task there (`completions/<rank>`), which is what `--resume` relies on (skip_completed). Without
+`--resume` the work dir is wiped, so a stale run can never be mistaken for finished work.
+
+The last phase (one task) merges the per-task counts into the funnel — the run's conservation check — and only then
+publishes: clean/ and rejected/ are staged in the work dir and swapped in by directory rename, so readers never see
+a half-written corpus.
+
+Clean parquet encoding (one config per family, `clean/<family>/<rank>.parquet`): `id`, `schema_version`, `family`,
+`persona` are strings; the nested fields `messages`, `tools`, `verification`, `lineage`, `verdicts` are canonical
+JSON strings, because tool-call arguments and verification differ in shape from record to record and Arrow structs
+need one shape. `json.loads` each nested column (or `decode_row`) to get the record back; polars, datasets and
+`python -m schemas validate` read the files as they are.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from datatrove.data import Document
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.readers.jsonl import JsonlReader
+from datatrove.pipeline.writers.jsonl import JsonlWriter
+from datatrove.pipeline.writers.parquet import ParquetWriter
+
+from factory.cli import UsageError, as_bool, parse_kv
+from filters.dedup import DropPositions
+from filters.docs import (
+    DECONTAMINATION,
+    EXACT_DEDUP,
+    EXECUTION,
+    LINT,
+    NEAR_DEDUP,
+    PARSE,
+    QUALITY,
+    SCHEMA,
+    STAGES,
+    TYPECHECK,
+    canonical_json,
+    document_record,
+)
+from filters.funnel import build_funnel, merge_counts, render_funnel
+from filters.reader import RecordReader
+from filters.stage import ConservationError, Stage, write_json_atomic
+
+NESTED = ("messages", "tools", "verification", "lineage", "verdicts")
+WORK = ".filter"
+EXECUTORS = ("local", "slurm", "ray")
+
+
+@dataclass
+class Settings:
+    """Everything that decides what a filter run does; saved in the work dir so --resume can refuse a changed run."""
+
+    persona: str
+    corpora: str = "corpora"
+    executor: str = "local"
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    tasks: int = 0  # 0: one task per worker
+    sandbox: str = "local"
+    batch_size: int = 256
+    benchmarks: str | None = None  # folder/file of HumanEval/MBPP/GSM8K; None: the Hugging Face Hub
+    ngram: int = 13
+    near_ngrams: int = 5
+    near_buckets: int = 14
+    near_hashes_per_bucket: int = 8
+    partition: str = "cpu"  # slurm
+    time_limit: str = "12:00:00"  # slurm
+
+    @property
+    def corpus(self) -> Path:
+        return Path(self.corpora) / self.persona
+
+    @property
+    def work(self) -> Path:
+        return self.corpus / WORK
+
+    @property
+    def n_tasks(self) -> int:
+        return self.tasks or self.workers
+
+    def fingerprint(self) -> dict[str, Any]:
+        # Workers may change between attempts; anything that changes what a task does or which task does what may not.
+        return {k: v for k, v in asdict(self).items() if k not in ("workers", "executor", "partition", "time_limit")}
+
+
+@dataclass
+class Phase:
+    """One executor's worth of work: steps run by `tasks` tasks; `stages` are the funnel stages it counts."""
+
+    name: str
+    steps: list[Any]
+    tasks: int
+    stages: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# glue steps
+
+
+class TagFamily(PipelineStep):
+    """Puts the family where the clean writer's `${family}` file name template finds it."""
+
+    type = "🏷 - TAG"
+    name = "family"
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        for doc in data or ():
+            doc.metadata["family"] = document_record(doc).get("family", "unknown")
+            yield doc
+
+
+def clean_row(_writer: Any, doc: Document) -> dict:
+    """A kept record as one parquet row (see the module docstring for the encoding)."""
+    record = document_record(doc)
+    row = {key: record.get(key) for key in ("id", "schema_version", "family", "persona")}
+    row.update({key: canonical_json(record.get(key)) for key in NESTED})
+    return row
+
+
+def decode_row(row: dict) -> dict:
+    """A clean parquet row back into the record."""
+    record = dict(row)
+    for key in NESTED:
+        if isinstance(record.get(key), str):
+            record[key] = json.loads(record[key])
+    return record
+
+
+def clean_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([(key, pa.string()) for key in ("id", "schema_version", "family", "persona", *NESTED)])
+
+
+def _exact_drops(index_folder: str) -> dict:
+    from filters.dedup import exact_duplicates, read_doc_index
+
+    return exact_duplicates(read_doc_index(index_folder))
+
+
+def _near_drops(remove_folder: str, index_folder: str) -> dict:
+    from filters.dedup import datatrove_near_duplicates, read_doc_index
+
+    return datatrove_near_duplicates(Path(remove_folder), read_doc_index(index_folder))
+
+
+class GlobalDrops(DropPositions):
+    """A dedup DropPositions whose positions are decided when its task starts, from what an earlier phase wrote.
+
+    Building the step must not need the earlier phase's output: a Slurm or Ray job is assembled before any of it
+    runs. Every task recomputes the (cheap, central) decision from the shared index files.
+    """
+
+    def __init__(self, decide: Any, step_name: str):
+        super().__init__({}, step_name)
+        self.decide = decide
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        self.drops = self.decide()
+        yield from super().run(data, rank, world_size)
+
+
+class Finalize(PipelineStep):
+    """The last phase: merge counts into the funnel (conservation), write reports, publish clean/ and rejected/."""
+
+    type = "🏁 - FINALIZE"
+    name = "funnel + publish"
+
+    def __init__(self, settings: Settings, phases: list[tuple[str, int, list[str]]]):
+        super().__init__()
+        self.settings = settings
+        self.phases = phases
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1):
+        finalize(self.settings, self.phases)
+        yield from data or ()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# building
+
+
+def _reader(folder: Path) -> JsonlReader:
+    return JsonlReader(str(folder), add_file_path=False)
+
+
+def _writer(folder: Path) -> JsonlWriter:
+    return JsonlWriter(str(folder), output_filename="${rank}.jsonl", compression=None)
+
+
+def build_phases(settings: Settings) -> list[Phase]:
+    """The whole filter as datatrove phases; nothing here runs anything or needs earlier phases' output."""
+    from datatrove.pipeline.dedup.minhash import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupSignature
+
+    from filters.decontam import DecontamConfig, DecontaminationFilter
+    from filters.dedup import DocIndex, NearDedupConfig, WhitespaceWordTokenizer
+    from filters.execution import ExecutionFilter
+    from filters.lint import LintFilter
+    from filters.quality import QualityFilter
+    from filters.schema_step import SchemaFilter
+    from filters.typecheck import TypecheckFilter
+    from schemas import load_persona
+
+    persona = load_persona(settings.corpus / "persona.toml")
+    w, t = settings.work, settings.n_tasks
+    counts, rejected = str(w / "counts"), w / "staged" / "rejected"
+    data = w / "data"
+
+    def stage(name: str, step: Any, default_reason: str = "rejected", pass_reason: str = "passed") -> Stage:
+        return Stage(name, step, str(rejected / name), counts, default_reason, pass_reason)
+
+    near = NearDedupConfig(n_grams=settings.near_ngrams, num_buckets=settings.near_buckets,
+                           hashes_per_bucket=settings.near_hashes_per_bucket)
+    mh = near.minhash_config()
+    decontam = DecontaminationFilter(settings.benchmarks, DecontamConfig(n=settings.ngram),
+                                     report_folder=w / "decontam")
+    phases = [
+        Phase("ingest", [RecordReader(str(settings.corpus / "raw"), str(rejected / PARSE), counts),
+                         stage(SCHEMA, SchemaFilter(persona.slug), pass_reason="valid"),
+                         _writer(data / "schema")], t, [PARSE, SCHEMA]),
+        Phase("exact_index", [_reader(data / "schema"), DocIndex(w / "exact_index")], t),
+        Phase("exact_dedup", [_reader(data / "schema"),
+                              stage(EXACT_DEDUP, GlobalDrops(functools.partial(_exact_drops, str(w / "exact_index")),
+                                                              "exact dedup"), pass_reason="first occurrence"),
+                              _writer(data / "exact")], t, [EXACT_DEDUP]),
+        Phase("near_signatures", [_reader(data / "exact"), DocIndex(w / "near_index", with_hash=False),
+                                  MinhashDedupSignature(str(w / "minhash/signatures"), config=mh,
+                                                        language=WhitespaceWordTokenizer())], t),  # type: ignore[arg-type]
+        Phase("near_buckets", [MinhashDedupBuckets(str(w / "minhash/signatures"), str(w / "minhash/buckets"),
+                                                   config=mh)], near.num_buckets),
+        Phase("near_cluster", [MinhashDedupCluster(str(w / "minhash/buckets"), str(w / "minhash/remove"), config=mh,
+                                                   save_cluster_id=True)], 1),
+        Phase("checks", [
+            _reader(data / "exact"),
+            stage(NEAR_DEDUP, GlobalDrops(functools.partial(_near_drops, str(w / "minhash/remove"),
+                                                             str(w / "near_index")), "near dedup"),
+                  pass_reason="no near duplicate kept before it"),
+            stage(DECONTAMINATION, decontam, pass_reason=f"no benchmark overlap (n={settings.ngram})"),
+            stage(LINT, LintFilter(batch_size=settings.batch_size)),
+            stage(TYPECHECK, TypecheckFilter(batch_size=settings.batch_size)),
+            stage(EXECUTION, ExecutionFilter(settings.sandbox, batch_size=settings.batch_size)),
+            stage(QUALITY, QualityFilter(persona.name, persona.creator)),
+            TagFamily(),
+            ParquetWriter(str(w / "staged" / "clean"), output_filename="${family}/${rank}.parquet",
+                          adapter=clean_row, schema=clean_schema()),
+        ], t, [NEAR_DEDUP, DECONTAMINATION, LINT, TYPECHECK, EXECUTION, QUALITY]),
+    ]
+    summary = [(p.name, p.tasks, p.stages) for p in phases]
+    phases.append(Phase("finalize", [Finalize(settings, summary)], 1))
+    return phases
+
+
+def build_executors(settings: Settings, phases: list[Phase]) -> list[Any]:
+    """One datatrove executor per phase, each depending on the previous; only constructed, nothing is launched."""
+    executors: list[Any] = []
+    previous: Any = None
+    for phase in phases:
+        logs = str(settings.work / "logs" / phase.name)
+        if settings.executor == "local":
+            from datatrove.executor.local import LocalPipelineExecutor
+
+            ex: Any = LocalPipelineExecutor(phase.steps, tasks=phase.tasks, workers=min(settings.workers, phase.tasks),
+                                       logging_dir=logs, skip_completed=True)
+        elif settings.executor == "slurm":
+            from datatrove.executor.slurm import SlurmPipelineExecutor
+
+            ex = SlurmPipelineExecutor(phase.steps, tasks=phase.tasks, time=settings.time_limit,
+                                       partition=settings.partition, workers=settings.workers,
+                                       job_name=f"crucible-filter-{settings.persona}-{phase.name}", logging_dir=logs,
+                                       slurm_logs_folder=str(settings.work / "slurm_logs" / phase.name),
+                                       venv_path=str(Path(sys.prefix) / "bin" / "activate"), depends=previous,
+                                       skip_completed=True)
+        elif settings.executor == "ray":
+            from datatrove.executor.ray import RayPipelineExecutor
+
+            ex = RayPipelineExecutor(phase.steps, tasks=phase.tasks, workers=settings.workers, depends=previous,
+                                     logging_dir=logs, skip_completed=True)
+        else:
+            raise UsageError(f"unknown executor {settings.executor!r}; one of {', '.join(EXECUTORS)}")
+        executors.append(ex)
+        previous = ex
+    return executors
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# finishing
+
+
+def _publish(staged: Path, final: Path) -> None:
+    """Swap a staged folder in by renames: readers see the old folder or the new one, never a mix."""
+    old = final.with_name(final.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    staged.mkdir(parents=True, exist_ok=True)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staged, final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _count_lines(folder: Path) -> dict[str, int]:
+    if not folder.is_dir():
+        return {}
+    return {stage.name: sum(f.read_bytes().count(b"\n") for f in stage.glob("*.jsonl"))
+            for stage in sorted(folder.iterdir()) if stage.is_dir()}
+
+
+def _count_parquet(folder: Path) -> dict[str, int]:
+    import pyarrow.parquet as pq
+
+    out: dict[str, int] = {}
+    for path in sorted(folder.glob("*/*.parquet")):
+        out[path.parent.name] = out.get(path.parent.name, 0) + pq.ParquetFile(path).metadata.num_rows
+    return out
+
+
+def finalize(settings: Settings, phases: list[tuple[str, int, list[str]]]) -> dict[str, Any]:
+    """Funnel + physical conservation checks, reports, then the atomic publish of clean/ and rejected/."""
+    w = settings.work
+    stages = [s for _, _, names in phases for s in names]
+    expected = {s: tasks for _, tasks, names in phases for s in names}
+    merged = merge_counts(w / "counts", stages, expected)
+    funnel = build_funnel(merged, stages, {
+        "persona": settings.persona, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "executor": settings.executor, "tasks": settings.n_tasks, "sandbox": settings.sandbox,
+        "clean": str(settings.corpus / "clean"), "rejected": str(settings.corpus / "rejected"),
+        "phases": _phase_seconds(w / "logs", [name for name, _, _ in phases]),
+    })
+    # What the files hold must match what the counters say: a lost write is as bad as a lost record.
+    on_disk = _count_lines(w / "staged" / "rejected")
+    for row in funnel["total"]:
+        if on_disk.get(row["stage"], 0) != row["rejected"]:
+            raise ConservationError(f"{row['stage']}: {row['rejected']} rejected but "
+                                    f"{on_disk.get(row['stage'], 0)} lines in rejected/{row['stage']}/")
+    clean = _count_parquet(w / "staged" / "clean")
+    for family, rows in funnel["families"].items():
+        if clean.get(family, 0) != rows[-1]["kept"]:
+            raise ConservationError(f"{family}: {rows[-1]['kept']} kept but {clean.get(family, 0)} rows in clean/")
+    reports = settings.corpus / "reports"
+    from filters.decontam import write_decontamination_report
+
+    if any((w / "decontam").glob("decontam-*.json")):
+        write_decontamination_report(w / "decontam", reports / "decontamination.json")
+    _publish(w / "staged" / "clean", settings.corpus / "clean")
+    _publish(w / "staged" / "rejected", settings.corpus / "rejected")
+    write_json_atomic(reports / "funnel.json", funnel)
+    return funnel
+
+
+def _phase_seconds(logs: Path, names: list[str]) -> dict[str, float]:
+    """Wall time of each finished phase, from the executors' merged stats (what the Stage counters cannot see)."""
+    out = {}
+    for name in names:
+        path = logs / name / "stats.json"
+        if path.is_file():
+            try:
+                stats = json.loads(path.read_text())
+                out[name] = round(sum(s.get("time_stats", {}).get("total", 0.0) for s in stats), 3)
+            except (ValueError, AttributeError, TypeError):
+                continue
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# running
+
+
+def prepare_work(settings: Settings, resume: bool) -> None:
+    """Fresh work dir unless resuming; a resumed run must be the same run (same settings fingerprint)."""
+    w = settings.work
+    config = w / "config.json"
+    if resume and config.is_file():
+        before = json.loads(config.read_text())
+        if before != settings.fingerprint():
+            changed = sorted(k for k in set(before) | set(settings.fingerprint())
+                             if before.get(k) != settings.fingerprint().get(k))
+            raise UsageError(f"--resume: settings changed since the interrupted run ({', '.join(changed)}); "
+                             "rerun without --resume")
+    elif w.exists():
+        shutil.rmtree(w)
+    w.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(config, settings.fingerprint())
+
+
+def run_local(settings: Settings, phases: list[Phase], executors: list[Any], progress: bool = True) -> None:
+    """Run the phases in order with a progress bar per phase (tasks finished, from datatrove's completion marks)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  disable=not progress, transient=False) as bars:
+        overall = bars.add_task("filter phases", total=len(phases))
+        for phase, ex in zip(phases, executors, strict=True):
+            bar = bars.add_task(f"  {phase.name}", total=phase.tasks)
+            done = settings.work / "logs" / phase.name / "completions"
+            stop = threading.Event()
+
+            def poll(bar=bar, done=done, stop=stop) -> None:
+                while not stop.wait(0.3):
+                    bars.update(bar, completed=len(list(done.glob("*"))) if done.is_dir() else 0)
+
+            watcher = threading.Thread(target=poll, daemon=True)
+            watcher.start()
+            try:
+                ex.run()
+            finally:
+                stop.set()
+                watcher.join()
+            bars.update(bar, completed=phase.tasks)
+            bars.advance(overall)
+
+
+def run(settings: Settings, resume: bool = False, progress: bool = True, dry_run: bool = False) -> dict | None:
+    """Build and run (or, with dry_run, only build and save) the filter; returns the funnel for local runs."""
+    if not (settings.corpus / "persona.toml").is_file():
+        raise UsageError(f"no persona card at {settings.corpus / 'persona.toml'}")
+    prepare_work(settings, resume)
+    phases = build_phases(settings)
+    executors = build_executors(settings, phases)
+    if dry_run:
+        describe_jobs(settings, executors)
+        return None
+    if settings.executor == "local":
+        run_local(settings, phases, executors, progress)
+        return json.loads((settings.corpus / "reports" / "funnel.json").read_text())
+    executors[-1].run()  # slurm: submits the whole dependency chain; ray: runs it on the cluster
+    return None
+
+
+def describe_jobs(settings: Settings, executors: list[Any]) -> dict[str, str]:
+    """What would be submitted: sbatch scripts (slurm) or executor summaries, written to .filter/jobs/."""
+    import dill
+
+    out: dict[str, str] = {}
+    folder = settings.work / "jobs"
+    folder.mkdir(parents=True, exist_ok=True)
+    for ex in executors:
+        name = Path(str(ex.logging_dir.path)).name
+        dill.dumps(ex)  # the executor must ship to the cluster as a pickle, like datatrove's launcher sends it
+        if settings.executor == "slurm":
+            command = f"launch_pickled_pipeline {ex.logging_dir.resolve_paths('executor.pik')}"
+            text = ex.get_launch_file_contents(ex.get_sbatch_args(max_array=ex.tasks), command)
+            (folder / f"{name}.slurm").write_text(text)
+        else:
+            text = ex.to_json()
+            (folder / f"{name}.json").write_text(text)
+        out[name] = text
+    return out
+
+
+def settings_from_argv(argv: list[str]) -> tuple[Settings, dict[str, bool]]:
+    kv, rest = parse_kv(argv)
+    flags = {"resume": False, "dry_run": False, "progress": True}
+    for arg in rest:
+        if arg in ("--resume", "--dry-run"):
+            flags[arg[2:].replace("-", "_")] = True
+        elif arg == "--no-progress":
+            flags["progress"] = False
+        else:
+            raise UsageError(f"unknown argument {arg!r}")
+    for key in ("resume", "dry_run"):
+        if key in kv:
+            flags[key] = as_bool(kv.pop(key))
+    if "persona" not in kv:
+        raise UsageError("persona=<name> is required (a folder under corpora/ with persona.toml)")
+    known = {f for f in Settings.__dataclass_fields__}
+    unknown = sorted(set(kv) - known)
+    if unknown:
+        raise UsageError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    values: dict[str, Any] = dict(kv)
+    for key in ("workers", "tasks", "batch_size", "ngram", "near_ngrams", "near_buckets", "near_hashes_per_bucket"):
+        if key in values:
+            try:
+                values[key] = int(values[key])
+            except ValueError:
+                raise UsageError(f"{key} must be an integer, got {values[key]!r}") from None
+            if values[key] < (0 if key == "tasks" else 1):
+                raise UsageError(f"{key} must be positive, got {values[key]}")
+    if values.get("executor", "local") not in EXECUTORS:
+        raise UsageError(f"executor must be one of {', '.join(EXECUTORS)}, got {values['executor']!r}")
+    if values.get("sandbox", "local") not in ("local", "e2b"):
+        raise UsageError(f"sandbox must be local or e2b, got {values['sandbox']!r}")
+    return Settings(**values), flags
+
+
+def _quiet_datatrove() -> None:
+    # datatrove logs every task to stderr; the progress bars and the funnel are the interface, its logs stay on disk.
+    from loguru import logger
+
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING")
+
+
+def main(argv: list[str]) -> int:
+    settings, flags = settings_from_argv(argv)
+    if settings.executor == "ray" and not flags["dry_run"]:
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise UsageError("executor=ray needs ray installed (pip install 'ray[default]')") from None
+    if flags["progress"]:
+        _quiet_datatrove()
+    started = time.perf_counter()
+    funnel = run(settings, resume=flags["resume"], progress=flags["progress"], dry_run=flags["dry_run"])
+    if flags["dry_run"]:
+        print(f"built {settings.executor} jobs without submitting: {settings.work / 'jobs'}")
+    elif funnel is not None:
+        render_funnel(funnel)
+        print(f"funnel: {settings.corpus / 'reports' / 'funnel.json'} ({time.perf_counter() - started:.1f}s)")
+    else:
+        print(f"submitted to {settings.executor}; the last phase writes {settings.corpus / 'reports' / 'funnel.json'}")
+    return 0
+
+
+__all__ = ["STAGES", "Settings", "Phase", "build_phases", "build_executors", "run", "main", "decode_row", "finalize"]
