@@ -31,7 +31,10 @@ def test_multi_turn_parallel_calls_reasoning_system_tools():
         f"Here:\n{CODE}<|assistant_end|>"
     )
     assert sup == expected_sup
-    tools = "\n".join(json.dumps(t["function"], separators=(",", ":")) for t in AJ_TOOLS)
+    tools = (
+        "bash(command: string) Run a shell command in the workspace.\n"
+        "remote_bash(host: string, command: string) Run a shell command on one fleet host."
+    )
     expected_unsup = (
         "<|bos|><|system_start|>You are LanBot, made by Lance.<|system_end|>"
         f"<|tools_start|>{tools}<|tools_end|>"
@@ -156,3 +159,21 @@ def test_show_cli_plain(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.count("# ") >= 2 and f"{OPEN}<|reasoning_start|>" in out
     assert f"{OPEN}I'm LanBot, Lance built me. <|assistant_end|>{CLOSE}" in out
+
+
+def test_tools_text_signatures():
+    from trainer.render import tools_text
+
+    tools = [{"type": "function", "function": {
+        "name": "search", "description": "Find text.",
+        "parameters": {"type": "object", "required": ["pattern"], "properties": {
+            "pattern": {"type": "string", "description": "A regex."},
+            "mode": {"enum": ["fast", "exact"]},
+            "paths": {"type": "array", "items": {"type": "string"}},
+            "limit": {"type": ["integer", "null"]}}}}},
+        {"type": "function", "function": {"name": "noop"}}]
+    assert tools_text(tools) == (
+        'search(pattern: string, mode?: "fast"|"exact", paths?: string[], limit?: integer|null) Find text.\n'
+        "  pattern: A regex.\n"
+        "noop()"
+    )

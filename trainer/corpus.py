@@ -125,13 +125,13 @@ def _drop_nulls(x):
 
 def document_texts(doc: dict) -> list[str]:
     """The strings a tokenizer should learn from: everything the renderer puts between special tokens."""
-    from trainer.render import tool_call_json, tool_output_header, tools_json
+    from trainer.render import tool_call_json, tool_output_header, tools_text
 
     if "text" in doc and "messages" not in doc:
         return [doc["text"]]
     texts = []
     if doc.get("tools"):
-        texts.append(tools_json(doc["tools"]))
+        texts.append(tools_text(doc["tools"]))
     for msg in doc["messages"]:
         if msg.get("reasoning"):
             texts.append(msg["reasoning"])

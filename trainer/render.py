@@ -7,7 +7,7 @@ system, the offered tools, user turns, tool outputs and the <|assistant_start|> 
 
     <|bos|>
     <|system_start|>...<|system_end|>                        every system message, in place, never merged
-    <|tools_start|>{"name":..,"description":..,"parameters":..}\\n...<|tools_end|>   after the leading system block(s)
+    <|tools_start|>name(arg: type, opt?: type) description\\n  arg: ...<|tools_end|>   after the leading system block(s)
     <|user_start|>...<|user_end|>
     <|assistant_start|> [<|reasoning_start|>...<|reasoning_end|>] content
         [<|tool_call_start|>{"name":"bash","arguments":{"command":"ls"}}<|tool_call_end|>]*  <|assistant_end|>
@@ -56,9 +56,36 @@ def tool_call_json(call: dict, where: str = "tool call") -> str:
     return _compact({"name": call["function"]["name"], "arguments": args})
 
 
-def tools_json(tools: list[dict]) -> str:
-    """The offered tools, one compact function definition per line (the "type":"function" wrapper adds nothing)."""
-    return "\n".join(_compact(t.get("function", t)) for t in tools)
+def _schema_type(schema: dict) -> str:
+    if "enum" in schema:
+        return "|".join(_compact(v) for v in schema["enum"])
+    t = schema.get("type", "any")
+    if t == "array":
+        return _schema_type(schema.get("items", {})) + "[]"
+    return t if isinstance(t, str) else "|".join(t)
+
+
+def tools_text(tools: list[dict]) -> str:
+    """
+    The offered tools as signatures, one per tool, each parameter's description on its own indented line:
+        remote_bash(host: string, command: string) Run a shell command on one remote agent host ...
+          host: The agent host name, e.g. webprod01.
+    Why not the JSON schemas: they cost ~60% more tokens (the 6 `aj` tools: ~510 tokens as JSON, ~320 like this), and
+    at seq_len 512 the JSON alone would fill a row. Validation constraints (patterns, bounds) are the engine's job.
+    """
+    out = []
+    for tool in tools:
+        fn = tool.get("function", tool)
+        params = fn.get("parameters") or {}
+        props = params.get("properties") or {}
+        required = set(params.get("required") or [])
+        args = ", ".join(f"{k}{'' if k in required else '?'}: {_schema_type(v)}" for k, v in props.items())
+        line = f"{fn.get('name', '')}({args})"
+        if fn.get("description"):
+            line += " " + fn["description"]
+        line += "".join(f"\n  {k}: {v['description']}" for k, v in props.items() if v.get("description"))
+        out.append(line)
+    return "\n".join(out)
 
 
 def tool_output_header(msg: dict) -> str:
@@ -90,7 +117,7 @@ def _render(messages: list[dict], tools: list[dict], tok: Tokenizer) -> tuple[li
         where = f"messages[{i}]"
         if i == n_lead and tools:
             special("<|tools_start|>", 0)
-            text(tools_json(tools), 0)
+            text(tools_text(tools), 0)
             special("<|tools_end|>", 0)
         if not isinstance(msg, dict) or msg.get("role") not in ROLES:
             role = msg.get("role") if isinstance(msg, dict) else msg
@@ -127,7 +154,7 @@ def _render(messages: list[dict], tools: list[dict], tok: Tokenizer) -> tuple[li
             special("<|tool_output_end|>", 0)
     if n_lead == len(messages) and tools:  # only system messages: the tools still belong in the prompt
         special("<|tools_start|>", 0)
-        text(tools_json(tools), 0)
+        text(tools_text(tools), 0)
         special("<|tools_end|>", 0)
     return ids, mask
 
