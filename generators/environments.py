@@ -289,12 +289,14 @@ def _host(rng: random.Random, name: str, role: str, env: str, clock: int) -> dic
     return {"files": files, "services": services, "agent": agent}
 
 
-def sample_fleet(rng: random.Random, min_hosts: int = 3, max_hosts: int = 8, web_min: int = 1) -> tuple[dict, dict]:
+def sample_fleet(rng: random.Random, min_hosts: int = 3, max_hosts: int = 8, web_min: int = 1,
+                 db: bool = False) -> tuple[dict, dict]:
     """A fleet: named hosts by role and environment, with services, disks, logs; some trouble planted."""
     clock = 1_795_000_000 + rng.randint(0, 30_000_000)
     n = rng.randint(min_hosts, max_hosts)
-    roles = ["web"] * web_min + [rng.choice(["web", "web", "db", "cache", "api", "worker", "monitor"])
-                                 for _ in range(n - web_min)]
+    fixed = ["web"] * web_min + ["db"] * db
+    roles = fixed + [rng.choice(["web", "web", "db", "cache", "api", "worker", "monitor"])
+                     for _ in range(max(0, n - len(fixed)))]
     fleet: dict[str, dict] = {}
     schemes = {role: rng.choice(HOSTNAMES[role]) for role in HOSTNAMES}
     for role in roles:

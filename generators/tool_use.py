@@ -124,6 +124,8 @@ def _settle(w: Work, step: Any) -> None:
         w.pending, w.final = None, stop.value
     except Reject as exc:
         w.pending, w.error = None, str(exc)
+    except Exception as exc:  # a script bug must cost one record, not the run; tests keep these at zero
+        w.pending, w.error = None, f"internal script error: {type(exc).__name__}: {exc}"
 
 
 def _advance(w: Work, outputs: list[str]) -> None:
@@ -134,6 +136,9 @@ def _advance(w: Work, outputs: list[str]) -> None:
         return
     except Reject as exc:
         w.pending, w.error = None, str(exc)
+        return
+    except Exception as exc:
+        w.pending, w.error = None, f"internal script error: {type(exc).__name__}: {exc}"
         return
     _settle(w, step)
 
@@ -701,35 +706,41 @@ TEMPLATES: dict[str, Template] = {
 
 
 def sample_env(rng: random.Random, needs: str) -> tuple[dict, dict]:
+    """The world a template needs: workspace ("buggy": with a planted bug), fleet ("fleet2web": two or more web
+    hosts, "fleetdb": at least one database), or both."""
     env: dict = {}
     facts: dict = {}
     if needs in ("workspace", "buggy", "both"):
         ws, wf = sample_workspace(rng, buggy=needs == "buggy")
         env |= ws
         facts |= wf
-    if needs in ("fleet", "both"):
-        fl, ff = sample_fleet(rng)
+    if needs.startswith("fleet") or needs == "both":
+        fl, ff = sample_fleet(rng, web_min=2 if needs == "fleet2web" else 1, db=needs == "fleetdb")
         env |= fl
         facts |= ff
         facts["services"] = {h: sorted(env["fleet"][h]["services"]) for h in ff["hosts"]}
+        facts["env"] = {h: env["fleet"][h]["agent"]["env"] for h in ff["hosts"]}
     return env, facts
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # the generator protocol
 
-def plan(persona: Any, count: int, seed: int) -> list[dict]:
+def plan(persona: Any, count: int, seed: int, family: str = FAMILY, templates: dict | None = None,
+         teacher_share: float | None = None) -> list[dict]:
     """Deterministic tasks: a template per task (weighted), a per-task seed, procedural or teacher mode."""
     persona = as_persona(persona)
-    settings = persona.family_settings.get(FAMILY, {})
-    share = float(settings.get("teacher_share", TEACHER_SHARE))
-    names = [n for n, t in TEMPLATES.items() if t.toolset == persona.toolset]
-    weights = [TEMPLATES[n].weight for n in names]
-    rng = random.Random(f"{FAMILY}:{persona.slug}:{seed}")
+    templates = templates or TEMPLATES
+    settings = persona.family_settings.get(family, {})
+    share = float(settings.get("teacher_share", TEACHER_SHARE)) if teacher_share is None else teacher_share
+    names = [n for n, t in templates.items() if t.toolset == persona.toolset]
+    assert names, f"{family}: no templates for tool set {persona.toolset!r}"
+    weights = [templates[n].weight for n in names]
+    rng = random.Random(f"{family}:{persona.slug}:{seed}")
     tasks = []
     for i in range(count):
         mode = "teacher" if rng.random() < share else "procedural"
-        tasks.append({"task_id": f"{FAMILY}-{seed}-{i:06d}", "seed": rng.randrange(2**31), "mode": mode,
+        tasks.append({"task_id": f"{family}-{seed}-{i:06d}", "seed": rng.randrange(2**31), "mode": mode,
                       "template": rng.choices(names, weights)[0], "persona": persona.slug})
     return tasks
 
@@ -766,6 +777,8 @@ def build_work(task: dict, persona: Any, sandbox: Any, templates: dict, voice: s
         first, w.final = None, stop.value
     except Reject as exc:
         first, w.error = None, str(exc)
+    except Exception as exc:
+        first, w.error = None, f"internal script error: {type(exc).__name__}: {exc}"
     w.messages.append({"role": "user", "content": c.user or "Please help."})
     if first is not None:
         _settle(w, first)
