@@ -20,6 +20,10 @@ generate *args:
 import *args:
     {{python}} -m factory import "$@"
 
+# validate JSONL / parquet / persona files against the record contract
+validate *args:
+    {{python}} -m schemas validate "$@"
+
 # filter raw -> clean with the funnel dashboard: persona= executor= workers= sandbox=
 filter *args:
     {{python}} -m factory filter "$@"
