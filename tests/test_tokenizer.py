@@ -109,3 +109,19 @@ def test_cli_trains_on_raw_jsonl(tmp_path, capsys):
     assert tok.vocab_size <= 400
     with pytest.raises(UsageError, match="no corpus"):
         main([f"root={tmp_path / 'corpora'}", "persona=nobody"])
+
+
+def test_cli_input_list_and_bad_numbers(tmp_path, capsys):
+    import polars as pl
+
+    from trainer.tokenizer import main
+
+    pl.DataFrame({"text": [CODE, "plain prose for the mixture"]}).write_parquet(tmp_path / "text.parquet")
+    (tmp_path / "chat.jsonl").write_text('{"messages": [{"role": "user", "content": "hi"}]}\n')
+    inputs = f"{tmp_path / 'text.parquet'},{tmp_path / 'chat.jsonl'}"
+    assert main([f"input={inputs}", f"out={tmp_path / 'tok'}", "vocab=300"]) == 0
+    assert "on 3 documents" in capsys.readouterr().out
+    with pytest.raises(UsageError, match="bad number"):
+        main([f"input={inputs}", "vocab=lots"])
+    with pytest.raises(UsageError, match="does not exist"):
+        main([f"input={tmp_path / 'nope.jsonl'}"])

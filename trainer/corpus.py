@@ -16,17 +16,24 @@ from factory.cli import UsageError
 
 
 def find_corpus(root: Path, persona: str | None, input_path: str | None) -> tuple[list[Path], str | None]:
-    """The files to read and an optional note: input= wins; else clean parquet; else raw JSONL (with a note)."""
+    """
+    The files to read and an optional note: input= wins (files or folders, comma-separated: a mixture of chat records
+    and plain-text parquet); else the persona's clean parquet; else its raw JSONL (with a note saying so).
+    """
     if input_path:
-        p = Path(input_path)
-        if p.is_file():
-            return [p], None
-        if p.is_dir():
-            files = sorted(p.rglob("*.parquet")) + sorted(f for f in p.rglob("*.jsonl") if _is_record_jsonl(f))
-            if not files:
-                raise UsageError(f"no .parquet or .jsonl files under {p}")
-            return files, None
-        raise UsageError(f"input {p} does not exist")
+        files: list[Path] = []
+        for part in input_path.split(","):
+            p = Path(part.strip())
+            if p.is_file():
+                files.append(p)
+            elif p.is_dir():
+                found = sorted(p.rglob("*.parquet")) + sorted(f for f in p.rglob("*.jsonl") if _is_record_jsonl(f))
+                if not found:
+                    raise UsageError(f"no .parquet or .jsonl files under {p}")
+                files += found
+            else:
+                raise UsageError(f"input {p} does not exist")
+        return files, None
     assert persona, "need a persona or an input path"
     base = root / persona
     clean = sorted((base / "clean").rglob("*.parquet"))

@@ -191,16 +191,28 @@ def replace_dir(src: Path, dst: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _take_chars(texts: Iterable[str], budget: int) -> Iterable[str]:
+    for text in texts:
+        if budget <= 0:
+            return
+        yield text[:budget]
+        budget -= len(text)
+
+
 def main(argv: list[str]) -> int:
     from trainer.corpus import corpus_texts, find_corpus
 
     settings, rest = parse_kv(argv)
     if rest:
         raise UsageError(f"unexpected arguments: {' '.join(rest)}")
-    unknown = set(settings) - {"persona", "vocab", "input", "out", "root"}
+    unknown = set(settings) - {"persona", "vocab", "input", "out", "root", "max_chars"}
     if unknown:
-        raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}; use persona=, vocab=, input=, out=")
-    vocab = int(settings.get("vocab", "4096"))
+        raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}; use persona=, vocab=, input=, out=, max_chars=")
+    try:
+        vocab = int(settings.get("vocab", "4096"))
+        max_chars = int(float(settings["max_chars"])) if "max_chars" in settings else None
+    except ValueError as exc:
+        raise UsageError(f"bad number: {exc}") from None
     root = Path(settings.get("root", "corpora"))
     persona = settings.get("persona")
     if not persona and "input" not in settings:
@@ -211,7 +223,10 @@ def main(argv: list[str]) -> int:
     out = Path(settings["out"]) if "out" in settings else root / str(persona) / "tokenizer"
     t0 = time.time()
     stats = {"documents": 0, "chars": 0}
-    tok = Tokenizer.train(corpus_texts(paths, stats), vocab)
+    texts = corpus_texts(paths, stats)
+    if max_chars is not None:  # a big pretraining mix: a sample of its start is plenty for a small vocabulary
+        texts = _take_chars(texts, max_chars)
+    tok = Tokenizer.train(texts, vocab)
     tok.save(out)
     if tok.vocab_size < vocab:
         print(f"note: the corpus ran out of byte pairs to merge: vocab {tok.vocab_size} < {vocab} asked")
