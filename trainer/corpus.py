@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from factory.cli import UsageError
+from schemas import record_id
 
 
 def find_corpus(root: Path, persona: str | None, input_path: str | None) -> tuple[list[Path], str | None]:
@@ -114,11 +115,7 @@ def normalize(doc: dict, where: str = "record", from_struct: bool = False) -> di
         rec["messages"] = [_drop_nulls(m) for m in rec["messages"]]
         rec["tools"] = [_drop_nulls(t) for t in rec["tools"]]
     if not rec.get("id"):
-        canon = json.dumps(
-            {"family": rec.get("family"), "messages": rec["messages"], "tools": rec["tools"]},
-            sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-        )
-        rec["id"] = hashlib.sha256(canon.encode()).hexdigest()[:32]
+        rec["id"] = record_id(rec)
     return rec
 
 
