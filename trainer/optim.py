@@ -14,17 +14,18 @@ from torch import Tensor
 
 def newton_schulz(G: Tensor, steps: int = 5) -> Tensor:
     """
-    Approximately replace G by U V^T (its nearest semi-orthogonal matrix) with a quintic Newton-Schulz iteration.
-    The coefficients push singular values towards ~1 quickly rather than exactly; exactness does not help training.
-    bf16 on CUDA (fast, good enough); fp32 elsewhere because bf16 matmuls crawl on many CPUs.
+    Approximately replace each matrix in G (..., m, n) by U V^T (its nearest semi-orthogonal matrix) with a quintic
+    Newton-Schulz iteration. The coefficients push singular values towards ~1 quickly rather than exactly; exactness
+    does not help training. bf16 on CUDA (fast, good enough); fp32 elsewhere because bf16 matmuls crawl on many CPUs.
+    A leading batch dimension orthogonalises a stack of same-shaped matrices in one go (fewer, bigger kernels).
     """
-    assert G.ndim == 2, f"Newton-Schulz needs a matrix, got shape {tuple(G.shape)}"
+    assert G.ndim >= 2, f"Newton-Schulz needs matrices, got shape {tuple(G.shape)}"
     a, b, c = 3.4445, -4.7750, 2.0315
     X = G.bfloat16() if G.is_cuda else G.float()
-    transposed = X.size(0) > X.size(1)
+    transposed = X.size(-2) > X.size(-1)
     if transposed:  # iterate on the wide orientation: the X X^T product is the smaller one
         X = X.mT
-    X = X / (X.norm() + 1e-7)  # spectral norm <= Frobenius norm <= 1: inside the iteration's basin
+    X = X / (X.norm(dim=(-2, -1), keepdim=True) + 1e-7)  # spectral norm <= Frobenius norm <= 1: inside the basin
     for _ in range(steps):
         A = X @ X.mT
         B = b * A + c * A @ A
@@ -44,18 +45,24 @@ class Muon(torch.optim.Optimizer):
     def step(self, closure=None):  # type: ignore[override]
         assert closure is None, "Muon does not take a closure"
         for group in self.param_groups:
+            # same-shaped matrices (every block's c_q, c_k, ...) are orthogonalised together as one stack
+            by_shape: dict[tuple, list[Tensor]] = {}
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if "momentum_buffer" not in state:
-                    state["momentum_buffer"] = torch.zeros_like(p)
-                buf = state["momentum_buffer"]
-                buf.lerp_(p.grad, 1 - group["momentum"])
-                update = p.grad.lerp(buf, group["momentum"])  # Nesterov
-                update = newton_schulz(update, group["ns_steps"])
-                scale = max(1.0, p.size(0) / p.size(1)) ** 0.5
-                p.add_(update, alpha=-group["lr"] * scale)
+                if p.grad is not None:
+                    by_shape.setdefault(tuple(p.shape), []).append(p)
+            for shape, params in by_shape.items():
+                updates = []
+                for p in params:
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = torch.zeros_like(p)
+                    buf = state["momentum_buffer"]
+                    buf.lerp_(p.grad, 1 - group["momentum"])
+                    updates.append(p.grad.lerp(buf, group["momentum"]))  # Nesterov
+                ortho = newton_schulz(torch.stack(updates), group["ns_steps"])
+                scale = max(1.0, shape[0] / shape[1]) ** 0.5
+                for p, update in zip(params, ortho.unbind(0), strict=True):
+                    p.add_(update, alpha=-group["lr"] * scale)
 
 
 def build_optimizers(model, matrix_lr: float = 0.02, embedding_lr: float = 0.2, unembedding_lr: float = 0.004,
