@@ -2,8 +2,10 @@
 happened (no mocks). The e2b tests need E2B_API_KEY; its offline test only checks the requests we build."""
 
 import json
+import marshal
 import os
 import secrets
+import shlex
 import socket
 import textwrap
 import time
@@ -353,8 +355,14 @@ def test_e2b_plan_offline(monkeypatch):
     assert plan.create["timeout"] >= 7 and plan.cmd_timeout == 7
     assert "canary-e2b-123" not in repr(plan)
     assert set(plan.uploads) == {"/tmp/.crucible/inner.py", "/tmp/.crucible/input"}
-    assert plan.uploads["/tmp/.crucible/input"].endswith(b"print(1)")
-    assert "3> /tmp/.crucible/status" in plan.command and '"collect": true' in plan.command
+    assert plan.uploads["/tmp/.crucible/input"] == b"8 %s\nprint(1)end\n" % b"main.py".hex().encode()
+    assert plan.command.endswith("< /tmp/.crucible/input 3> /tmp/.crucible/status"), plan.command
+    python, flag_i, flag_s, script, cfg_hex = shlex.split(plan.command.split(" exec ", 1)[1])[:5]
+    assert (python, flag_i, flag_s, script) == ("python3", "-I", "-S", "/tmp/.crucible/inner.py")
+    cfg = marshal.loads(bytes.fromhex(cfg_hex))
+    assert cfg["argv"] == ["python3", "main.py"] and cfg["collect"] is True and cfg["status_fd"] == 3
+    assert cfg["env"] == {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/home/user/work", "LANG": "C.UTF-8"}
+    assert cfg["rlimits"]["RLIMIT_AS"] == [1024 << 20] * 2 and not cfg["kill_strays"]
 
 
 @pytest.mark.network(env="E2B_API_KEY")

@@ -7,7 +7,7 @@ input payload, and turns what it reported back into a Result.
 
 from __future__ import annotations
 
-import json
+import marshal
 from pathlib import Path
 
 from filters.sandbox import SANDBOX_ENV, Limits, Result
@@ -31,18 +31,23 @@ def rlimits(limits: Limits) -> dict[str, list[int]]:
 
 
 def inner_argv(python: str, argv: list[str], limits: Limits, collect: bool, status_fd: int,
-               env: dict[str, str] | None = None) -> list[str]:
+               env: dict[str, str] | None = None, kill_strays: bool = True) -> list[str]:
     cfg = {"argv": argv, "env": env or SANDBOX_ENV, "rlimits": rlimits(limits), "collect": collect,
-           "status_fd": status_fd}
-    return [python, "-I", "-S", "-c", INNER_SOURCE, json.dumps(cfg)]
+           "status_fd": status_fd, "kill_strays": kill_strays}
+    # marshal: a builtin the supervisor can load without importing json; plain str/int/list/dict only
+    return [python, "-I", "-S", "-c", INNER_SOURCE, marshal.dumps(cfg).hex()]
 
 
 def encode_files(data: dict[str, bytes]) -> bytes:
-    return json.dumps([[p, len(c)] for p, c in data.items()]).encode() + b"\n" + b"".join(data.values())
+    parts = [b"%d %s\n%s" % (len(c), p.encode().hex().encode(), c) for p, c in data.items()]
+    return b"".join(parts) + b"end\n"
 
 
 def parse_status(raw: bytes, collect: bool) -> tuple[dict, dict[str, bytes], list[str]]:
-    """Split the supervisor's status stream into its status dict, the collected files and notes."""
+    """Split the supervisor's status stream (see _inner.py) into a status dict, the collected files and notes.
+
+    The stream comes out of the sandbox, so it is parsed defensively: anything malformed ends the parse with a
+    note, never an exception."""
     status: dict = {}
     files: dict[str, bytes] = {}
     notes: list[str] = []
@@ -50,24 +55,34 @@ def parse_status(raw: bytes, collect: bool) -> tuple[dict, dict[str, bytes], lis
     while pos < len(raw):
         nl = raw.find(b"\n", pos)
         if nl < 0:
+            notes.append("status stream cut short")
             break
+        words = raw[pos:nl].decode("ascii", errors="replace").split(" ", 2)
+        pos = nl + 1
         try:
-            obj = json.loads(raw[pos:nl])
+            if words == ["started"]:
+                status["started"] = True
+            elif words[0] == "exit" and len(words) == 2:
+                status.update(exit_code=int(words[1]), signal=None)
+            elif words[0] == "signal" and len(words) == 2:
+                status.update(exit_code=None, signal=int(words[1]))
+            elif words[0] == "file" and len(words) == 3:
+                size, path = int(words[1]), bytes.fromhex(words[2]).decode("utf-8", errors="replace")
+                if size < 0 or pos + size > len(raw):
+                    notes.append(f"collect incomplete: {path} cut short")
+                    break
+                files[path] = raw[pos:pos + size]
+                pos += size
+            elif words[0] == "skip" and len(words) == 3:
+                notes.append(f"not collected: {bytes.fromhex(words[1]).decode('utf-8', errors='replace')} "
+                             f"({words[2]})")
+            elif words == ["end"]:
+                ended = True
+            else:
+                raise ValueError(words[0])
         except ValueError:
             notes.append("malformed status stream from the sandbox")
             break
-        pos = nl + 1
-        if "path" in obj:
-            size = obj["size"]
-            if pos + size > len(raw):
-                break
-            files[obj["path"]] = raw[pos:pos + size]
-            pos += size
-        elif obj.get("end"):
-            ended = True
-            notes += [f"not collected: {path} ({why})" for path, why in obj.get("skipped", [])]
-        else:
-            status.update(obj)
     if collect and "exit_code" in status and not ended:
         notes.append("collect incomplete: the file stream ended early")
     return status, files, notes

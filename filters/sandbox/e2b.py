@@ -61,7 +61,7 @@ class E2BSandbox(Sandbox):
             create["template"] = self.template
         uploads = {f"{STAGE}/inner.py": INNER_SOURCE.encode(), f"{STAGE}/input": encode_files(data)}
         # reuse the supervisor as-is: it reads the config from argv (not -c here: the source is a file)
-        inner = inner_argv("python3", argv, limits, collect, status_fd=3, env=E2B_ENV)
+        inner = inner_argv("python3", argv, limits, collect, status_fd=3, env=E2B_ENV, kill_strays=False)
         inner[3:5] = [f"{STAGE}/inner.py"]
         shell = (f"mkdir -p {E2B_WORKDIR} && cd {E2B_WORKDIR} && exec {shlex.join(inner)} "
                  f"< {STAGE}/input 3> {STAGE}/status")
