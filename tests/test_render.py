@@ -103,6 +103,9 @@ def test_plain_text_document_all_supervised_but_bos():
     ({"messages": [{"role": "assistant", "content": "", "tool_calls": [
         {"function": {"name": "bash", "arguments": "{nope"}}]}]}, "not valid JSON"),
     ({"messages": "hello"}, "messages must be a list"),
+    ({"messages": [{"role": "assistant", "content": "", "tool_calls": ["ls"]}]}, "function.name"),
+    ({"messages": [{"role": "assistant", "content": "", "tool_calls": {"a": 1}}]}, "tool_calls must be a list"),
+    ({"messages": [{"role": "assistant", "content": "", "reasoning": ["x"]}]}, "reasoning must be a string"),
 ])
 def test_bad_records_fail_with_one_clear_line(bad, match):
     with pytest.raises(ValueError, match=match) as info:

@@ -36,7 +36,7 @@ def _compact(obj) -> str:
 
 
 def _arguments(call: dict, where: str) -> dict:
-    fn = call.get("function")
+    fn = call.get("function") if isinstance(call, dict) else None
     if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
         raise ValueError(f"{where}: tool call needs function.name")
     args = fn.get("arguments", {})
@@ -132,6 +132,10 @@ def _render(messages: list[dict], tools: list[dict], tok: Tokenizer) -> tuple[li
             special(f"<|{role}_end|>", 0)
         elif role == "assistant":
             special("<|assistant_start|>", 0)
+            if not isinstance(msg.get("reasoning") or "", str):
+                raise ValueError(f"{where}: reasoning must be a string")
+            if not isinstance(msg.get("tool_calls") or [], list):
+                raise ValueError(f"{where}: tool_calls must be a list")
             if msg.get("reasoning"):
                 special("<|reasoning_start|>", 1)
                 text(msg["reasoning"], 1)
