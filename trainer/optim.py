@@ -58,7 +58,7 @@ class Muon(torch.optim.Optimizer):
                         state["momentum_buffer"] = torch.zeros_like(p)
                     buf = state["momentum_buffer"]
                     buf.lerp_(p.grad, 1 - group["momentum"])
-                    updates.append(p.grad.lerp(buf, group["momentum"]))  # Nesterov
+                    updates.append(p.grad.lerp(buf, group["momentum"]))  # type: ignore[union-attr]  (Nesterov)
                 ortho = newton_schulz(torch.stack(updates), group["ns_steps"])
                 scale = max(1.0, shape[0] / shape[1]) ** 0.5
                 for p, update in zip(params, ortho.unbind(0), strict=True):
