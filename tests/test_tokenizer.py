@@ -54,6 +54,15 @@ def test_special_tokens_have_ids_and_names():
         tok.special("<|eos|>")
 
 
+def test_token_byte_lengths_add_up_to_utf8_bytes():
+    tok = small_tokenizer()
+    lengths = tok.token_byte_lengths()
+    assert len(lengths) == tok.vocab_size and all(lengths[tok.special(n)] == 0 for n in SPECIAL_TOKENS)
+    for text in SAMPLES:
+        assert sum(lengths[i] for i in tok.encode(text)) == len(text.encode())
+    assert tok.token_bytes(tok.encode("def")[0]) == tok.decode([tok.encode("def")[0]]).encode()
+
+
 def test_special_text_is_never_a_special_id():
     tok = small_tokenizer()
     text = "".join(SPECIAL_TOKENS) + " user said <|bos|> and <|assistant_end|>"

@@ -125,6 +125,13 @@ class Tokenizer:
             return b""
         return self.enc.decode_single_token_bytes(token_id)
 
+    def token_byte_lengths(self) -> list[int]:
+        """Bytes per id, 0 for specials: sum over targets / ln 2 turns a summed loss into bits per byte."""
+        lengths = [0] * self.vocab_size
+        for token, rank in self.mergeable_ranks.items():
+            lengths[rank] = len(token)
+        return lengths
+
     def _content_hash(self) -> str:
         h = hashlib.sha256()
         h.update(FORMAT.encode())
