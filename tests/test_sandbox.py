@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from filters.sandbox import Job, Limits, SandboxUnavailable, get_sandbox
+from filters.sandbox.local import LocalSandbox
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -83,6 +84,29 @@ def test_fork_bomb_contained_and_killed(sb):
     assert get_sandbox("local").run({}, "echo alive").stdout == "alive\n"  # the host still forks fine
 
 
+@pytest.mark.skipif(tuple(map(int, os.uname().release.split(".")[:2])) < (5, 14),
+                    reason="RLIMIT_NPROC is counted per user namespace only since Linux 5.14")
+def test_nproc_rlimit_alone_is_per_sandbox():
+    # without the pids cgroup, RLIMIT_NPROC is the cap; since 5.14 each bwrap user namespace counts its own
+    # processes, so parallel sandboxes (all uid 65534) do not eat into each other's limit
+    sb = LocalSandbox(use_cgroups=False)
+    code = textwrap.dedent("""
+        import os, time
+        n = 0
+        try:
+            while n < 500:
+                if os.fork() == 0:
+                    time.sleep(2)
+                    os._exit(0)
+                n += 1
+        except OSError as e:
+            print(n, e.strerror)
+    """)
+    jobs = [Job({"main.py": code}, ["python3", "main.py"], Limits(nproc=20, wall_s=20))] * 2
+    counts = [int(r.stdout.split()[0]) for r in sb.run_many(jobs, workers=2)]
+    assert counts[0] == counts[1] and 12 <= counts[0] < 20, counts
+
+
 def test_8gib_allocation_fails(sb):
     res = py(sb, "x = bytearray(8 << 30)\nprint('allocated')")
     assert res.memory_exceeded and res.exit_code != 0 and "allocated" not in res.stdout, res
@@ -116,7 +140,8 @@ def test_memory_spread_over_processes_hits_the_cgroup(sb):
     assert res.memory_exceeded and any("OOM killer" in n for n in res.notes), res
 
 
-@pytest.mark.parametrize("target", ["/etc/crucible-x", "/usr/crucible-x", "/usr/bin/crucible-x", "SITE", "/crucible-x"])
+@pytest.mark.parametrize("target", ["/etc/crucible-x", "/usr/crucible-x", "/usr/bin/crucible-x", "SITE", "/crucible-x",
+                                    "/dev/crucible-x", "/proc/sys/kernel/hostname"])
 def test_writes_outside_the_work_dir_are_blocked(sb, target):
     res = py(sb, f"""
         import sysconfig

@@ -86,7 +86,7 @@ class LocalSandbox(Sandbox):
     name = "local"
     _probed = False
 
-    def __init__(self):
+    def __init__(self, use_cgroups: bool = True):
         self.bwrap = shutil.which("bwrap", path=BWRAP_SEARCH_PATH)
         if self.bwrap is None:
             raise SandboxUnavailable("bubblewrap not found: install it with `apt-get install bubblewrap`")
@@ -97,6 +97,8 @@ class LocalSandbox(Sandbox):
         if self.as_root and self.setpriv is None:
             raise SandboxUnavailable("setpriv not found (util-linux): needed to drop root before running bwrap")
         self.cgroups, self.cgroup_note = _cgroups()
+        if not use_cgroups:  # the fallback path, on purpose (tests, or hosts where cgroup writes are unwanted)
+            self.cgroups, self.cgroup_note = None, "per-run cgroup off (use_cgroups=False): rlimits only"
         self.binds = _root_binds()
         if not LocalSandbox._probed:  # fail at get_sandbox(), not in the middle of a pipeline
             res = self.run({}, ["true"], Limits(wall_s=30))
@@ -110,7 +112,9 @@ class LocalSandbox(Sandbox):
         bwrap = [
             self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID),
             "--gid", str(SANDBOX_UID), "--hostname", "sandbox", "--die-with-parent", "--new-session",
-            "--cap-drop", "ALL", *self.binds, "--proc", "/proc", "--dev", "/dev",
+            "--cap-drop", "ALL", *self.binds, "--proc", "/proc",
+            # bwrap's /dev is an unsized tmpfs: make it read-only and give /dev/shm (POSIX semaphores) a cap
+            "--dev", "/dev", "--size", tmpfs, "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
             "--size", tmpfs, "--tmpfs", "/tmp", "--size", tmpfs, "--tmpfs", WORKDIR,
             "--remount-ro", "/", "--chdir", WORKDIR, "--clearenv",
             *[x for k, v in SANDBOX_ENV.items() for x in ("--setenv", k, v)],
