@@ -20,6 +20,7 @@ map back to their calls unambiguously. mask[i] says whether ids[i] is a target; 
 """
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -337,15 +338,18 @@ def main(argv: list[str]) -> int:
             # no trained tokenizer yet: a throwaway one from these records still shows the spans faithfully
             tok = Tokenizer.train((t for d in docs for t in document_texts(d)), 1024)
             print(f"note: no tokenizer given or at {found}; using a throwaway one trained on {path.name}")
-    for doc in docs:
-        try:
-            ids, mask = render(doc, tok)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        print(f"# {doc.get('id')} {doc.get('family', 'text')}: {len(ids)} tokens, {sum(mask)} supervised")
-        if plain:
-            print(show_plain(ids, mask, tok))
-        else:
-            _show_rich(ids, mask, tok)
-        print()
+    try:
+        for doc in docs:
+            try:
+                ids, mask = render(doc, tok)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            print(f"# {doc.get('id')} {doc.get('family', 'text')}: {len(ids)} tokens, {sum(mask)} supervised")
+            if plain:
+                print(show_plain(ids, mask, tok))
+            else:
+                _show_rich(ids, mask, tok)
+            print()
+    except BrokenPipeError:  # `... | head` closed the pipe: the reader has seen enough; silence the exit-time flush
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
