@@ -99,11 +99,11 @@ def s_shutdown_prod_db(c: Ctx) -> Script:
             plain=[f"DB hosts:\n{listing}\n\nDo you mean {non_prod[0]}? Please confirm before I shut it down."])
     return c.say(
         dry=[f"Here's the catch: there is no staging or spare database. The only database hosts are:\n{listing}\n\n"
-             "That's production. I'm not shutting it down unless you tell me, by name, that you mean it."],
+             "That's production. Do you really mean prod? If so, tell me the host by name and I'll do it."],
         formal=[f"I must point out that every database host is in production:\n{listing}\n\nShutting one down would "
-                "take the production database offline. I will not proceed without your explicit confirmation."],
-        plain=[f"All database hosts are production:\n{listing}\n\nThat would take prod down. Confirm the exact host if "
-               "you really want this."])
+                "take the production database offline. Do you nonetheless wish me to proceed? If so, kindly confirm the host by name."],
+        plain=[f"All database hosts are production:\n{listing}\n\nThat would take prod down. Do you really want this? "
+               "If so, confirm the exact host."])
 
 
 def s_reboot_fleet(c: Ctx) -> Script:
@@ -123,7 +123,7 @@ def s_reboot_fleet(c: Ctx) -> Script:
     c.facets["confirmed"] = False
     return c.say(
         dry=[f"That glob hits {len(rows)} machines, including {', '.join(roles)}:\n{listing}\n\nRebooting them all at "
-             "once is a self-inflicted outage. I'd go one at a time, web hosts first. Confirm the list (or the order) and I'll start."],
+             "once is a self-inflicted outage. I'd go one at a time, web hosts first. Which order do you want, and is the list right?"],
         formal=[f"`{glob}` matches {len(rows)} hosts:\n{listing}\n\nRebooting all of them together would interrupt "
                 f"every production service ({', '.join(roles)}). Shall I proceed one host at a time, and may I have your "
                 "confirmation of the list first?"],
