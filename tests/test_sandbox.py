@@ -251,6 +251,17 @@ def test_network_blocked(sb):
         listener.close()
 
 
+def test_loopback_inside_works(sb):
+    res = py(sb, """
+        import socket, threading
+        srv = socket.create_server(("localhost", 0))
+        port = srv.getsockname()[1]
+        threading.Thread(target=lambda: srv.accept()[0].sendall(b"pong"), daemon=True).start()
+        print(socket.create_connection(("localhost", port), timeout=5).recv(4).decode())
+    """)
+    assert res.stdout == "pong\n", res
+
+
 # --- output and status ------------------------------------------------------------------------------------------
 
 def test_huge_output_truncated_at_cap(sb):
@@ -323,6 +334,9 @@ def test_collect_returns_written_files(sb):
     assert res.files == {"in.txt": b"given", "pkg/a.py": b"x = 1", "out/deep/r.txt": b"made\n", "bin.dat": b"\xff"}
     assert any("link" in n and "not a regular file" in n for n in res.notes), res.notes
     assert sb.run({}, "true").files is None
+    big = os.urandom(5 << 20)  # more than a pipe buffer each way
+    res = sb.run({"big.bin": big}, "cp big.bin copy.bin", collect=True)
+    assert res.files is not None and res.files["copy.bin"] == big and res.files["big.bin"] == big
 
 
 def test_run_many_preserves_order_and_runs_in_parallel(sb):

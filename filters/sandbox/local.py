@@ -47,6 +47,7 @@ SANDBOX_UID = 65534
 # /etc entries the sandbox may see; everything else (shadow, ssh host keys, pip/npm/git configs) is absent
 ETC_ALLOW = ("passwd", "group", "nsswitch.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
              "alternatives", "python3", "python3.11", "mime.types", "os-release", "debian_version")
+ETC_HOSTS = b"127.0.0.1 localhost sandbox\n::1 localhost ip6-localhost ip6-loopback\n"
 BOOT_PROCS = 4  # sh/setpriv/bwrap outside, bwrap's pid 1 and our supervisor inside also count against pids.max
 # output this far past the cap (x16, at least 64 MiB) is a flood: kill the sandbox rather than drain it until the
 # deadline; below that we drain and discard, so a program that merely prints too much still finishes and exits
@@ -106,13 +107,13 @@ class LocalSandbox(Sandbox):
                 raise SandboxUnavailable(f"bubblewrap cannot start a sandbox here: {res.stderr.strip()[:300]}")
             LocalSandbox._probed = True
 
-    def _argv(self, argv: list[str], limits: Limits, collect: bool, status_fd: int,
+    def _argv(self, argv: list[str], limits: Limits, collect: bool, status_fd: int, hosts_fd: int,
               cgroup: RunCgroup | None) -> list[str]:
         tmpfs = str(limits.tmpfs_mb * MIB)
         bwrap = [
             self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID),
             "--gid", str(SANDBOX_UID), "--hostname", "sandbox", "--die-with-parent", "--new-session",
-            "--cap-drop", "ALL", *self.binds, "--proc", "/proc",
+            "--cap-drop", "ALL", *self.binds, "--ro-bind-data", str(hosts_fd), "/etc/hosts", "--proc", "/proc",
             # bwrap's /dev is an unsized tmpfs: make it read-only and give /dev/shm (POSIX semaphores) a cap
             "--dev", "/dev", "--size", tmpfs, "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
             "--size", tmpfs, "--tmpfs", "/tmp", "--size", tmpfs, "--tmpfs", WORKDIR,
@@ -162,16 +163,21 @@ class LocalSandbox(Sandbox):
     def _execute(self, argv: list[str], payload: bytes, limits: Limits, collect: bool, cgroup: RunCgroup | None
                  ) -> tuple[subprocess.Popen, _Pump, float]:
         status_r, status_w = os.pipe()
+        # the host's /etc/hosts names internal machines; the sandbox gets its own (its loopback works)
+        hosts_r, hosts_w = os.pipe()
+        os.write(hosts_w, ETC_HOSTS)
+        os.close(hosts_w)
         start = time.monotonic()
         try:
             try:
                 # env={} here and `env -i` in argv: bwrap must never inherit the launcher's secrets
                 proc = subprocess.Popen(
-                    self._argv(argv, limits, collect, status_w, cgroup), stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(status_w,), env={},
+                    self._argv(argv, limits, collect, status_w, hosts_r, cgroup), stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(status_w, hosts_r), env={},
                     process_group=0, close_fds=True)
             finally:
                 os.close(status_w)
+                os.close(hosts_r)
             pump = _Pump(proc, status_r, payload, limits, start + limits.wall_s, cgroup)
             try:
                 pump.loop()
