@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from filters.sandbox import Job, Limits, SandboxUnavailable, get_sandbox
+from filters.sandbox._cgroup import RUN_PREFIX
 from filters.sandbox.local import LocalSandbox
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -321,7 +322,7 @@ def test_no_process_survives(sb):
     assert res.exit_code == 0 and res.stdout == "spawned\n", res
     assert host_processes_with("1000.515") == []
     if sb.cgroups is not None:
-        assert list(sb.cgroups.pids_base.glob(f"run-{os.getpid()}-*")) == []
+        assert list(sb.cgroups.pids_base.glob(f"{RUN_PREFIX}{os.getpid()}-*")) == []
 
 
 # --- files, pool, tools -----------------------------------------------------------------------------------------

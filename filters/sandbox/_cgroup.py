@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-BASE_NAME = "crucible-sandbox"
+RUN_PREFIX = "crucible-run-"
 _counter = itertools.count()
 
 
@@ -124,7 +124,7 @@ class Cgroups:
         self.version, self.pids_base, self.memory_base = version, pids_base, memory_base
 
     def create(self, nproc: int, memory_bytes: int) -> RunCgroup:
-        name = f"run-{os.getpid()}-{next(_counter)}"
+        name = f"{RUN_PREFIX}{os.getpid()}-{next(_counter)}"
         run = RunCgroup(self.version, self.pids_base / name, self.memory_base / name)
         for d in run.dirs:
             d.mkdir()
@@ -147,8 +147,8 @@ class Cgroups:
     def sweep_stale(self) -> None:
         """Remove empty run cgroups left by crashed launchers (their pid no longer exists)."""
         for base in {self.pids_base, self.memory_base}:
-            for d in base.glob("run-*"):
-                pid = d.name.split("-")[1]
+            for d in base.glob(f"{RUN_PREFIX}*"):
+                pid = d.name.removeprefix(RUN_PREFIX).split("-")[0]
                 if pid.isdigit() and not Path(f"/proc/{pid}").exists():
                     with contextlib.suppress(OSError):
                         d.rmdir()
@@ -159,15 +159,12 @@ def _try_v2(mount: str) -> Cgroups:
     needed = {"pids", "memory"}
     if not needed <= set((root / "cgroup.controllers").read_text().split()):
         raise OSError("cgroup v2 lacks the pids/memory controllers (bound to v1 hierarchies?)")
-    # the ns root may hold processes and still delegate controllers; any deeper cgroup may not (no internal procs)
+    # the (namespace) root may hold processes and still delegate controllers, deeper cgroups may not (no internal
+    # processes rule): run cgroups go directly under it
     enabled = set((root / "cgroup.subtree_control").read_text().split())
     if not needed <= enabled:
         _write(root / "cgroup.subtree_control", " ".join(f"+{c}" for c in sorted(needed)))
-    base = root / BASE_NAME
-    base.mkdir(exist_ok=True)
-    if not needed <= set((base / "cgroup.subtree_control").read_text().split()):
-        _write(base / "cgroup.subtree_control", " ".join(f"+{c}" for c in sorted(needed)))
-    return Cgroups(2, base, base)
+    return Cgroups(2, root, root)
 
 
 def _try_v1(mounts: list[tuple[str, str, list[str]]], own: dict[str, str]) -> Cgroups:
@@ -176,9 +173,11 @@ def _try_v1(mounts: list[tuple[str, str, list[str]]], own: dict[str, str]) -> Cg
         mount = next((m for m, kind, opts in mounts if kind == "cgroup" and ctrl in opts), None)
         if mount is None or ctrl not in own:
             raise OSError(f"no cgroup v1 {ctrl} hierarchy mounted")
-        # nest under our own cgroup so the sandbox stays inside whatever limits bound the launcher
-        base = Path(mount) / own[ctrl].lstrip("/") / BASE_NAME
-        base.mkdir(exist_ok=True)
+        # run cgroups nest directly under our own cgroup: the sandbox stays inside whatever limits bound the
+        # launcher, and no long-lived dir of ours is left behind to stop that cgroup's owner from removing it
+        base = Path(mount) / own[ctrl].lstrip("/")
+        if not os.access(base, os.W_OK):
+            raise OSError(f"cgroup {base} is not writable")
         bases[ctrl] = base
     return Cgroups(1, bases["pids"], bases["memory"])
 
