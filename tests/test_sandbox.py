@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from filters.sandbox import Job, Limits, SandboxUnavailable, get_sandbox
+from filters.sandbox import Job, Limits, SandboxError, SandboxUnavailable, get_sandbox
 from filters.sandbox._cgroup import RUN_PREFIX
 from filters.sandbox.local import LocalSandbox
 
@@ -362,6 +362,7 @@ def test_pytest_runs_inside(sb):
     (lambda sb: sb.run({"/etc/x": "1"}, "true"), "relative"),
     (lambda sb: sb.run({"../x": "1"}, "true"), "relative"),
     (lambda sb: sb.run({"x": 1}, "true"), "str or bytes"),
+    (lambda sb: sb.run({"a": "1", "a/b": "2"}, "true"), "as a directory"),
     (lambda sb: sb.run({}, []), "non-empty"),
     (lambda sb: sb.run({}, "true", Limits(wall_s=0)), "wall_s"),
     (lambda sb: sb.run({"x": b"0" * (2 << 20)}, "true", Limits(tmpfs_mb=1)), "tmpfs_mb"),
@@ -369,6 +370,14 @@ def test_pytest_runs_inside(sb):
 def test_bad_input_rejected(sb, call, message):
     with pytest.raises(ValueError, match=message):
         call(sb)
+
+
+def test_setup_failure_is_an_error_not_a_result(sb):
+    # 550 files of 3700 bytes pass the host's byte-sum check for a 2 MiB work dir, but each takes a 4 KiB page
+    # in the tmpfs: it fills up while the supervisor writes them, which must raise, not look like a crash
+    files = {f"f{i}.txt": b"x" * 3700 for i in range(550)}
+    with pytest.raises(SandboxError, match="could not set up the work dir.*No space"):
+        sb.run(files, "true", Limits(tmpfs_mb=2))
 
 
 def test_missing_bwrap_refuses(monkeypatch, tmp_path):

@@ -132,6 +132,11 @@ def check_inputs(files: Mapping[str, str | bytes], command: list[str] | str, lim
         if not isinstance(content, (bytes, bytearray)):
             raise ValueError(f"file {path!r}: content must be str or bytes, got {type(content).__name__}")
         out[path] = bytes(content)
+    for path in out:  # "a" cannot be both a file and the directory holding "a/b"
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            if "/".join(parts[:i]) in out:
+                raise ValueError(f"file path {path!r} needs {'/'.join(parts[:i])!r} as a directory, but it is a file")
     total = sum(len(c) for c in out.values())
     if total > limits.tmpfs_mb * 1024 * 1024:
         raise ValueError(f"files total {total} bytes, more than the work dir's tmpfs_mb={limits.tmpfs_mb}")

@@ -10,7 +10,7 @@ functools and more than double its start-up cost (measured: ~8 ms -> ~21 ms of C
 Protocol: argv[1] is the config, marshal'd and hex-encoded (built by the trusted host). stdin carries the input
 files: for each, a line `<size> <hex path>` and the bytes, then a line `end`. On the status fd it writes text
 lines, simple to parse on the host since a hijacked supervisor could write anything there: `started` once the
-sandbox is up, then `exit N` or `signal N`, then for collect=True per regular file `file <size> <hex path>` and
+sandbox is up, `error <hex message>` if the files cannot be written, then `exit N` or `signal N`, then for collect=True per regular file `file <size> <hex path>` and
 the bytes, `skip <hex path> <reason>` for anything else, and `end`. The command gets /dev/null as stdin and the
 host's pipes as stdout/stderr.
 """
@@ -85,7 +85,11 @@ def main():
     os.set_inheritable(fd, False)  # the untrusted command must not be able to forge our report
     emit(fd, "started")
     workdir = os.getcwd()
-    read_files(workdir)
+    try:
+        read_files(workdir)
+    except (OSError, ValueError, AssertionError) as e:  # e.g. the tmpfs is full: the run cannot start as asked
+        emit(fd, f"error {str(e).encode().hex()}")
+        raise SystemExit(1) from e
     pid = os.fork()
     if pid == 0:
         child(cfg)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import marshal
 from pathlib import Path
 
-from filters.sandbox import SANDBOX_ENV, Limits, Result
+from filters.sandbox import SANDBOX_ENV, Limits, Result, SandboxError
 
 INNER_SOURCE = Path(__file__).with_name("_inner.py").read_text()
 MIB = 1024 * 1024
@@ -66,6 +66,8 @@ def parse_status(raw: bytes, collect: bool) -> tuple[dict, dict[str, bytes], lis
                 status.update(exit_code=int(words[1]), signal=None)
             elif words[0] == "signal" and len(words) == 2:
                 status.update(exit_code=None, signal=int(words[1]))
+            elif words[0] == "error" and len(words) == 2:
+                status["error"] = bytes.fromhex(words[1]).decode("utf-8", errors="replace")
             elif words[0] == "file" and len(words) == 3:
                 size, path = int(words[1]), bytes.fromhex(words[2]).decode("utf-8", errors="replace")
                 if size < 0 or pos + size > len(raw):
@@ -91,6 +93,8 @@ def parse_status(raw: bytes, collect: bool) -> tuple[dict, dict[str, bytes], lis
 def build_result(status: dict, stdout: bytes, stderr: bytes, *, timed_out: bool, truncated: bool, oom_kills: int,
                  wall_s: float, collect: bool, files: dict[str, bytes], notes: list[str]) -> Result:
     """The Result from the supervisor's report. Caller has checked that the sandbox started."""
+    if "error" in status:
+        raise SandboxError(f"sandbox could not set up the work dir: {status['error']}")
     err = stderr.decode("utf-8", errors="replace")
     if "exit_code" in status:
         exit_code, sig = status["exit_code"], status["signal"]
