@@ -77,7 +77,10 @@ class E2BSandbox(Sandbox):
         out, err = _Capped(plan.limits.stdout_bytes), _Capped(plan.limits.stderr_bytes)
         start = time.monotonic()
         timed_out = False
-        sbx = E2B.create(**plan.create)
+        try:
+            sbx = E2B.create(**plan.create)
+        except Exception as e:  # noqa: BLE001  (auth, quota, network: one clear line, the cause chained)
+            raise SandboxError(f"e2b: could not create a sandbox: {type(e).__name__}: {e}") from e
         try:
             sbx.files.write_files([{"path": p, "data": d} for p, d in plan.uploads.items()])
             try:

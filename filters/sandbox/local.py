@@ -174,7 +174,7 @@ class LocalSandbox(Sandbox):
                 proc = subprocess.Popen(
                     self._argv(argv, limits, collect, status_w, hosts_r, cgroup), stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(status_w, hosts_r), env={},
-                    process_group=0, close_fds=True)
+                    process_group=0, close_fds=True, cwd="/")
             finally:
                 os.close(status_w)
                 os.close(hosts_r)
