@@ -39,6 +39,8 @@ REQUIRED = {
 }
 JUNK_DIRS = ("__pycache__", ".pytest_cache", ".ruff_cache")
 WORKSPACE = "@workspace"  # state key of the local workspace next to the host names
+# Sandbox runs are mostly process start-up and waiting on pipes, so a pool wider than the cores keeps them busy.
+WORKERS = int(os.environ.get("CRUCIBLE_TOOL_WORKERS", 3 * (os.cpu_count() or 1)))
 
 
 class ToolError(Exception):
@@ -345,7 +347,7 @@ def call_many(calls: list[tuple[ToolRuntime, str, dict]]) -> list[str]:
             seen.add(id(calls[i][0]))
         steps = {i: calls[i][0].prepare(calls[i][1], calls[i][2]) for i in wave}
         jobs = [(i, t, job) for i in wave for t, job in zip(steps[i].targets, steps[i].jobs, strict=True)]
-        results = calls[wave[0]][0].sandbox.run_many([job for _, _, job in jobs]) if jobs else []
+        results = calls[wave[0]][0].sandbox.run_many([job for _, _, job in jobs], workers=WORKERS) if jobs else []
         texts: dict[int, list[str]] = {i: [] for i in wave}
         for (i, target, _), res in zip(jobs, results, strict=True):
             texts[i].append(calls[i][0].absorb(target, res))
