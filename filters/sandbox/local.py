@@ -48,7 +48,7 @@ SANDBOX_UID = 65534
 ETC_ALLOW = ("passwd", "group", "nsswitch.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
              "alternatives", "python3", "python3.11", "mime.types", "os-release", "debian_version")
 ETC_HOSTS = b"127.0.0.1 localhost sandbox\n::1 localhost ip6-localhost ip6-loopback\n"
-BOOT_PROCS = 4  # sh/setpriv/bwrap outside, bwrap's pid 1 and our supervisor inside also count against pids.max
+BOOT_PROCS = 4  # outer bwrap (sh/env/setpriv exec into it), bwrap's pid 1 and the supervisor also count in pids.max
 # output this far past the cap (x16, at least 64 MiB) is a flood: kill the sandbox rather than drain it until the
 # deadline; below that we drain and discard, so a program that merely prints too much still finishes and exits
 FLOOD_FACTOR, FLOOD_MIN = 16, 64 * 1024 * 1024
@@ -102,7 +102,10 @@ class LocalSandbox(Sandbox):
             self.cgroups, self.cgroup_note = None, "per-run cgroup off (use_cgroups=False): rlimits only"
         self.binds = _root_binds()
         if not LocalSandbox._probed:  # fail at get_sandbox(), not in the middle of a pipeline
-            res = self.run({}, ["true"], Limits(wall_s=30))
+            try:
+                res = self.run({}, ["true"], Limits(wall_s=30))
+            except SandboxError as e:
+                raise SandboxUnavailable(f"bubblewrap cannot start a sandbox here: {e}") from e
             if res.exit_code != 0:
                 raise SandboxUnavailable(f"bubblewrap cannot start a sandbox here: {res.stderr.strip()[:300]}")
             LocalSandbox._probed = True
@@ -138,8 +141,10 @@ class LocalSandbox(Sandbox):
         notes = [self.cgroup_note]
         cgroup = None
         if self.cgroups is not None:
-            # the sandbox's total: every process's memory plus the two tmpfs mounts, which are charged as memory
-            cgroup = self.cgroups.create(limits.nproc + BOOT_PROCS, (limits.memory_mb + 2 * limits.tmpfs_mb + 32) * MIB)
+            # the sandbox's total: its processes' memory plus the three tmpfs mounts (work dir, /tmp, /dev/shm),
+            # whose pages are charged as memory, plus a little for bwrap and the supervisor
+            memory = (limits.memory_mb + 3 * limits.tmpfs_mb + 32) * MIB
+            cgroup = self.cgroups.create(limits.nproc + BOOT_PROCS, memory)
         try:
             proc, pump, wall = self._execute(argv, payload=encode_files(data), limits=limits, collect=collect,
                                              cgroup=cgroup)
@@ -158,7 +163,6 @@ class LocalSandbox(Sandbox):
         return build_result(status, bytes(pump.out), bytes(pump.err), timed_out=pump.timed_out,
                             truncated=pump.truncated, oom_kills=oom, wall_s=wall, collect=collect, files=files_out,
                             notes=notes + collect_notes)
-
 
     def _execute(self, argv: list[str], payload: bytes, limits: Limits, collect: bool, cgroup: RunCgroup | None
                  ) -> tuple[subprocess.Popen, _Pump, float]:
@@ -185,6 +189,9 @@ class LocalSandbox(Sandbox):
                 if not pump.done:
                     pump.kill()
                 proc.wait()
+                for pipe in (proc.stdout, proc.stderr):  # don't leave fds to the GC over thousands of runs
+                    if pipe is not None:
+                        pipe.close()
             return proc, pump, time.monotonic() - start
         finally:
             os.close(status_r)
