@@ -37,6 +37,7 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from filters.benchmarks import BENCHMARKS, BenchmarkItem, load_benchmarks
+from filters.dedup import ReasonStatsMixin
 
 _WORD = re.compile(r"\w+")
 _SPACE = re.compile(r"\s+")
@@ -190,7 +191,7 @@ def record_texts(doc: Document) -> list[str]:
     return texts or [doc.text]
 
 
-class DecontaminationFilter(BaseFilter):
+class DecontaminationFilter(ReasonStatsMixin, BaseFilter):
     """Drops records that overlap a benchmark item, with reason
     `contaminated: <benchmark> <item id> <13-gram overlap|prompt+solution substring|...> '<snippet>'`.
 

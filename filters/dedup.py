@@ -81,7 +81,18 @@ def exact_hash(text: str) -> str:
     return xxhash.xxh3_128_hexdigest(exact_key(text))
 
 
-class ExactDedupFilter(BaseFilter):
+class ReasonStatsMixin:
+    """BaseFilter counts every distinct drop reason as its own stat; with per-record reasons ("... of <id>") that
+    is one stat per dropped record. Count them by kind instead: the text before " of " / ":" ."""
+
+    def stat_update(self, *labels: str, value: int = 1, unit: str | None = None) -> None:
+        kinds = [
+            label.split(" of ", 1)[0].split(":", 1)[0] if label.startswith("dropped_") else label for label in labels
+        ]
+        super().stat_update(*kinds, value=value, unit=unit)  # type: ignore[misc]
+
+
+class ExactDedupFilter(ReasonStatsMixin, BaseFilter):
     """Single-task exact dedup: keeps the first document of every `exact_key`, drops the rest with
     `exact duplicate of <id>`. Correct only when one task sees the whole corpus (it raises otherwise); for several
     tasks use `run_exact_dedup`, which does the same globally in two phases."""
@@ -147,7 +158,7 @@ def read_doc_index(folder: str | Path) -> dict[int, list[tuple[str, str]]]:
 Positions = dict[int, dict[int, str]]  # rank -> position in that task -> reason
 
 
-class DropPositions(BaseFilter):
+class DropPositions(ReasonStatsMixin, BaseFilter):
     """Drops the documents a global pass decided to drop, addressed by (rank, position), with that pass's reason.
 
     The same reader over the same folder with the same task count hands every task the same documents in the same
