@@ -341,13 +341,18 @@ def test_collect_returns_written_files(sb):
 
 
 def test_run_many_preserves_order_and_runs_in_parallel(sb):
-    jobs = [Job({"main.py": f"import time\nt = time.time()\ntime.sleep(0.6)\nprint({i}, t, time.time())"},
+    jobs = [Job({"main.py": f"import time\nt = time.time()\ntime.sleep(1.5)\nprint({i}, t, time.time())"},
                 ["python3", "main.py"]) for i in range(4)]
     results = sb.run_many(jobs, workers=2)
     spans = [tuple(map(float, r.stdout.split())) for r in results]
     assert [int(s[0]) for s in spans] == [0, 1, 2, 3], results
     # jobs 0 and 1 start together on 2 workers: their run intervals overlap
     assert max(spans[0][1], spans[1][1]) < min(spans[0][2], spans[1][2]), spans
+
+
+def test_run_many_rejects_a_bad_job_before_running_any(sb):
+    with pytest.raises(ValueError, match=r"jobs\[1\]: file path must be relative"):
+        sb.run_many([Job({}, "true"), Job({"/abs": "x"}, "true")])
 
 
 def test_pytest_runs_inside(sb):

@@ -90,10 +90,16 @@ class Sandbox:
 
     def run_many(self, jobs: list[Job], workers: int | None = None) -> list[Result]:
         jobs = list(jobs)
-        for i, job in enumerate(jobs):
-            assert isinstance(job, Job), f"run_many: jobs[{i}] is {type(job).__name__}, expected Job"
-        workers = workers or os.cpu_count() or 1
-        assert workers >= 1, f"run_many: workers must be >= 1, got {workers}"
+        for i, job in enumerate(jobs):  # bad input fails the batch before anything runs, naming the job
+            if not isinstance(job, Job):
+                raise ValueError(f"run_many: jobs[{i}] is {type(job).__name__}, expected Job")
+            try:
+                check_inputs(job.files, job.command, job.limits)
+            except ValueError as e:
+                raise ValueError(f"run_many: jobs[{i}]: {e}") from e
+        workers = (os.cpu_count() or 1) if workers is None else workers
+        if workers < 1:
+            raise ValueError(f"run_many: workers must be >= 1, got {workers}")
         if not jobs:
             return []
         with ThreadPoolExecutor(max_workers=min(workers, len(jobs)), thread_name_prefix=f"sandbox-{self.name}") as ex:
