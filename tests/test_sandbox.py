@@ -210,8 +210,8 @@ def test_canary_secret_never_visible(sb, monkeypatch):
     canary = "canary-" + secrets.token_hex(16)
     monkeypatch.setenv("CRUCIBLE_CANARY", canary)
     res = py(sb, """
-        import glob, os
-        print(dict(os.environ))
+        import glob, json, os
+        print(json.dumps(dict(os.environ)))
         for f in glob.glob("/proc/*/environ") + glob.glob("/proc/*/cmdline"):
             try:
                 print(f, open(f, "rb").read())
@@ -220,7 +220,7 @@ def test_canary_secret_never_visible(sb, monkeypatch):
     """)
     assert "/proc/1/cmdline" in res.stdout and "/proc/1/environ" in res.stdout, res
     assert canary not in res.stdout and canary not in res.stderr
-    env = eval(res.stdout.splitlines()[0])  # a dict literal we printed ourselves
+    env = json.loads(res.stdout.splitlines()[0])
     assert set(env) <= {"PATH", "HOME", "LANG", "LC_CTYPE", "PWD"}, env
 
 
