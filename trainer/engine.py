@@ -25,11 +25,11 @@ from trainer.render import parse_assistant, render_prompt, tool_output_header
 
 
 class Engine:
-    def __init__(self, model: GPT, tok, max_len: int | None = None):
+    def __init__(self, model: GPT, tok, max_len: int = 32768):
         self.model = model.eval()
         self.tok = tok
         self.device = next(model.parameters()).device
-        self.max_len = max_len or model.rotary_len
+        self.max_len = max_len  # hard cap on a conversation's tokens; the cache grows up to it
         self.dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
         sp = tok.special
         self.assistant_start, self.assistant_end = sp("<|assistant_start|>"), sp("<|assistant_end|>")
@@ -41,6 +41,9 @@ class Engine:
         if self.device.type == "cuda":
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return torch.autocast("cpu", enabled=False)
+
+    def _cache(self, expected: int) -> KVCache:
+        return KVCache(self.model.config, 1, min(expected, self.max_len), self.device, self.dtype, limit=self.max_len)
 
     @torch.inference_mode()
     def _feed(self, cache: KVCache, ids: list[int]) -> torch.Tensor:
@@ -65,7 +68,7 @@ class Engine:
     def generate(self, ids: list[int], max_tokens: int = 256, temperature: float = 0.8, top_k: int | None = 50,
                  seed: int = 0, stop: tuple[int, ...] = ()) -> Iterator[int]:
         """Plain streaming continuation of `ids` (no tool execution): yields sampled ids, stops after a stop id."""
-        cache = KVCache(self.model.config, 1, self.max_len, self.device, self.dtype)
+        cache = self._cache(len(ids) + max_tokens)
         gen = torch.Generator().manual_seed(seed)
         logits = self._feed(cache, ids)
         for _ in range(max_tokens):
@@ -95,7 +98,10 @@ class Engine:
     def _chat(self, messages, tools, runtime, max_steps, max_tokens, temperature, top_k, seed, force):
         tok = self.tok
         prompt = render_prompt(messages, tools, tok)
-        cache = KVCache(self.model.config, 1, self.max_len, self.device, self.dtype)
+        if len(prompt) >= self.max_len:
+            yield {"type": "done", "messages": [], "reason": "context_full"}
+            return
+        cache = self._cache(len(prompt) + max_tokens)
         gen = torch.Generator().manual_seed(seed)
         logits = self._feed(cache, prompt)
         new_messages: list[dict] = []

@@ -94,19 +94,34 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, q_offset: int) 
 
 
 class KVCache:
-    """Keys and values of every layer for positions 0 .. pos-1, preallocated to max_len; layers write, the model advances."""
+    """
+    Keys and values of every layer for positions 0 .. pos-1; layers write, the model advances pos.
+    Preallocated to `max_len` and doubled when a chunk does not fit (amortised O(1) per token), so an agent loop
+    whose tool outputs run long never hits a wall; `limit` is the hard cap (None: none).
+    """
 
-    def __init__(self, config: GPTConfig, batch_size: int, max_len: int, device, dtype=torch.float32):
+    def __init__(self, config: GPTConfig, batch_size: int, max_len: int, device, dtype=torch.float32,
+                 limit: int | None = None):
         head_dim = config.n_embd // config.n_head
         shape = (config.n_layer, batch_size, config.n_head, max_len, head_dim)
         self.k = torch.zeros(shape, device=device, dtype=dtype)
         self.v = torch.zeros(shape, device=device, dtype=dtype)
         self.max_len = max_len
+        self.limit = limit
         self.pos = 0
+
+    def _grow(self, need: int) -> None:
+        assert self.limit is None or need <= self.limit, f"KV cache limit: {need} > {self.limit} tokens"
+        new_len = max(need, 2 * self.max_len) if self.limit is None else min(max(need, 2 * self.max_len), self.limit)
+        pad = new_len - self.max_len
+        self.k = F.pad(self.k, (0, 0, 0, pad))
+        self.v = F.pad(self.v, (0, 0, 0, pad))
+        self.max_len = new_len
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         T = k.size(2)
-        assert self.pos + T <= self.max_len, f"KV cache full: {self.pos} + {T} > {self.max_len}"
+        if self.pos + T > self.max_len:
+            self._grow(self.pos + T)
         self.k[layer, :, :, self.pos : self.pos + T] = k
         self.v[layer, :, :, self.pos : self.pos + T] = v
         return self.k[layer, :, :, : self.pos + T], self.v[layer, :, :, : self.pos + T]
@@ -215,7 +230,9 @@ class GPT(nn.Module):
         """Logits (B, T, V) in fp32, or the loss over targets (-1 = not supervised) when targets are given."""
         B, T = idx.size()
         start = kv_cache.pos if kv_cache is not None else 0
-        assert start + T <= self.rotary_len, f"sequence of {start + T} exceeds the rotary table ({self.rotary_len})"
+        if start + T > self.rotary_len:  # only long chats get here (training rows are far shorter): extend the table
+            self.rotary_len = 2 * (start + T)
+            self.cos, self.sin = self._rotary_tables(self.rotary_len, device=idx.device)
         cos, sin = self.cos[:, :, start : start + T], self.sin[:, :, start : start + T]
         x = norm(self.wte(idx))
         for block in self.blocks:
