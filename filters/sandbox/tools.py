@@ -25,8 +25,15 @@ from typing import Any
 
 from filters.sandbox import fleet_sim
 
-# Parts of a tool's output that legitimately change between executions (pytest's timing, pyright's timing).
-NONDETERMINISTIC = [r"in \d+(\.\d+)?s\b", r"\d+(\.\d+)?sec\b"]
+# Parts of a tool's output that legitimately change between executions: pytest/pyright timings, the mtimes that
+# `ls -l` prints for files the sandbox just wrote, and `date`. The fleet simulator needs none (logical clock).
+MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+NONDETERMINISTIC = [
+    r"in \d+(\.\d+)?s\b",
+    r"\d+(\.\d+)?sec\b",
+    rf"\b{MONTH} [ \d]\d (?:\d\d:\d\d|  ?\d{{4}}) ",
+    rf"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) {MONTH} [ \d]\d \d\d:\d\d:\d\d [A-Z]+ \d{{4}}\b",
+]
 
 AJ_TOOLS = ("bash", "remote_bash", "remote_bash_all", "list_agents", "think", "complete")
 PYTHON_AGENT_TOOLS = ("execute_python", "read_file", "write_file", "run_tests", "lint", "typecheck",
