@@ -56,6 +56,11 @@ def test_sleep_times_out_and_leaves_nothing(sb):
     assert host_processes_with("1000.424") == []
 
 
+def test_kill_all_inside_does_not_break_the_report(sb):
+    res = sb.run({}, "sleep 5 & kill -9 -1; echo after; exit 7")
+    assert (res.exit_code, res.signal, res.stdout) == (7, None, "after\n"), res
+
+
 def test_cpu_limit_kills_busy_process(sb):
     res = py(sb, "while True: pass", Limits(wall_s=20, cpu_s=1))
     assert not res.timed_out and res.signal in (24, 9), res  # SIGXCPU at the soft limit, SIGKILL at the hard one

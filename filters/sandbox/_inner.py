@@ -93,9 +93,14 @@ def main():
     pid = os.fork()
     if pid == 0:
         child(cfg)
-    _, status = os.waitpid(pid, 0)
+    # locally we are pid 1 of the sandbox (bwrap --as-pid-1): the kernel then drops even SIGKILL sent from inside,
+    # so `kill -9 -1` cannot take the reporter down, and orphans are ours to reap (or they pile up as zombies)
+    while True:
+        done, status = os.waitpid(-1, 0)
+        if done == pid:
+            break
     # the run ends with the command: stragglers (daemons, `sleep &`) die now; in our own pid namespace -1 means
-    # every process but pid 1 and us (off for E2B: no pid namespace there, and the whole VM is killed anyway)
+    # every process but us (off for E2B: no pid namespace there, and the whole VM is killed anyway)
     if cfg["kill_strays"]:
         try:  # noqa: SIM105  (contextlib costs start-up time, see above)
             os.kill(-1, _signal.SIGKILL)

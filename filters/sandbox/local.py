@@ -8,7 +8,7 @@ How one run is put together (outside in):
   bwrap: new user/pid/net/ipc/uts/cgroup namespaces (no network at all: not even the host's loopback),
       read-only root with /usr and a short allowlist of /etc; a size-capped tmpfs as work dir and /tmp;
       --die-with-parent so killing our process group takes the pid namespace (and everything in it) down
-  _inner.py (python3 -I -S): writes the files, applies rlimits, runs the command, reports its exact status,
+  _inner.py (python3 -I -S, pid 1 of the sandbox): writes the files, applies rlimits, runs the command, reports its exact status,
       kills stragglers, and for collect=True streams the work dir back (see _inner.py for why it exists)
 
 Files travel in on stdin and come back on a separate pipe rather than through a host directory bind-mounted
@@ -48,7 +48,7 @@ SANDBOX_UID = 65534
 ETC_ALLOW = ("passwd", "group", "nsswitch.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime",
              "alternatives", "python3", "python3.11", "mime.types", "os-release", "debian_version")
 ETC_HOSTS = b"127.0.0.1 localhost sandbox\n::1 localhost ip6-localhost ip6-loopback\n"
-BOOT_PROCS = 4  # outer bwrap (sh/env/setpriv exec into it), bwrap's pid 1 and the supervisor also count in pids.max
+BOOT_PROCS = 3  # outer bwrap (sh/env/setpriv exec into it), its forked child and the supervisor (pid 1) also count
 # output this far past the cap (x16, at least 64 MiB) is a flood: kill the sandbox rather than drain it until the
 # deadline; below that we drain and discard, so a program that merely prints too much still finishes and exits
 FLOOD_FACTOR, FLOOD_MIN = 16, 64 * 1024 * 1024
@@ -115,7 +115,7 @@ class LocalSandbox(Sandbox):
         tmpfs = str(limits.tmpfs_mb * MIB)
         bwrap = [
             self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID),
-            "--gid", str(SANDBOX_UID), "--hostname", "sandbox", "--die-with-parent", "--new-session",
+            "--gid", str(SANDBOX_UID), "--hostname", "sandbox", "--die-with-parent", "--new-session", "--as-pid-1",
             "--cap-drop", "ALL", *self.binds, "--ro-bind-data", str(hosts_fd), "/etc/hosts", "--proc", "/proc",
             # bwrap's /dev is an unsized tmpfs: make it read-only and give /dev/shm (POSIX semaphores) a cap
             "--dev", "/dev", "--size", tmpfs, "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
