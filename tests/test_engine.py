@@ -18,6 +18,8 @@ from trainer.optim import build_optimizers
 from trainer.render import render, render_prompt
 from trainer.tokenizer import Tokenizer
 
+pytestmark = pytest.mark.slow  # the shared fixture trains a model for ~10 s (more when the CPU is contended)
+
 TOOLS = [t for t in load_toolset("python-agent") if t["function"]["name"] == "execute_python"]
 CODE = "print(open('data.txt').read())"
 
@@ -58,6 +60,16 @@ def overfit(model: GPT, rows: list[tuple[list[int], list[int]]], steps: int) -> 
 
 @pytest.fixture(scope="module")
 def trained():
+    # one thread: tiny matmuls only lose to thread sync, badly so when the other core is busy
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield _train()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train():
     # a few workspaces, so the model learns to copy nothing from the output it is given back; outputs are real
     records = []
     for secret in ("apple-0000", "pear-31337", "plum-42424"):
