@@ -361,6 +361,7 @@ def test_run_many_rejects_a_bad_job_before_running_any(sb):
 
 
 def test_pytest_runs_inside(sb):
+    assert sb.run({}, "command -v python3").stdout == "/usr/bin/python3\n"
     res = sb.run({"lesson.py": "def add(a, b):\n    return a + b\n",
                   "test_lesson.py": "from lesson import add\n\ndef test_ok():\n    assert add(1, 2) == 3\n\n"
                                     "def test_bad():\n    assert add(1, 1) == 3\n"},
@@ -420,7 +421,7 @@ def test_e2b_plan_offline(monkeypatch):
     assert (python, flag_i, flag_s, script) == ("python3", "-I", "-S", "/tmp/.crucible/inner.py")
     cfg = marshal.loads(bytes.fromhex(cfg_hex))
     assert cfg["argv"] == ["python3", "main.py"] and cfg["collect"] is True and cfg["status_fd"] == 3
-    assert cfg["env"] == {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/home/user/work", "LANG": "C.UTF-8"}
+    assert cfg["env"] == {"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": "/home/user/work", "LANG": "C.UTF-8"}
     assert cfg["rlimits"]["RLIMIT_AS"] == [1024 << 20] * 2 and not cfg["kill_strays"]
 
 

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 
 WORKDIR = "/sandbox"  # cwd inside a sandbox; `files` are written here, HOME points here too
-SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin"
+SANDBOX_PATH = "/usr/bin:/bin:/usr/local/bin"  # /usr/bin first: `python3` is Debian's, the one with pytest
 SANDBOX_ENV = {"PATH": SANDBOX_PATH, "HOME": WORKDIR, "LANG": "C.UTF-8"}  # the whole environment inside
 
 
