@@ -34,13 +34,15 @@ class Limits:
 
     wall_s: float = 10.0  # wall clock, sandbox start-up included; the whole sandbox is killed after it
     cpu_s: int = 10  # CPU seconds per process (RLIMIT_CPU)
-    memory_mb: int = 1024  # address space per process (RLIMIT_AS) and, with cgroups, the sandbox's memory total
+    # address space per process (RLIMIT_AS) and, with cgroups, the sandbox's memory total. RLIMIT_AS counts
+    # virtual memory: runtimes that reserve large address ranges up front (node, JVM, Go) need a higher value
+    memory_mb: int = 1024
     file_size_mb: int = 64  # largest file a process may write (RLIMIT_FSIZE)
     nofile: int = 256  # open file descriptors per process (RLIMIT_NOFILE)
     nproc: int = 64  # processes/threads: cgroup pids.max when available, always RLIMIT_NPROC too
     stdout_bytes: int = 1 << 20  # captured stdout is cut here (output_truncated=True)
     stderr_bytes: int = 1 << 20
-    tmpfs_mb: int = 64  # size of the work dir (and of /tmp) inside the sandbox
+    tmpfs_mb: int = 64  # size of the work dir inside the sandbox (and, separately, of /tmp and /dev/shm)
 
     def __post_init__(self):
         for f in fields(self):
