@@ -1,0 +1,135 @@
+"""
+Talk to a trained model with its tools working: `python -m trainer chat [-p "..."] [ckpt=DIR] [persona=NAME]`.
+
+Interactive by default (`just chat`): each turn streams the reply; tool calls run for real through the engine's agent
+loop (the persona's tool set against a sandboxed workspace, or a simulated fleet for `aj`), and their real output is
+shown dimmed. `-p "..."` answers one prompt and exits. The system prompt is the persona card's, as in training.
+Commands in interactive mode: /clear (new conversation), /quit.
+
+Settings: ckpt (a step dir or run dir; default the newest checkpoint under checkpoints/), persona (default the one the
+checkpoint was trained for), temperature (0.6), top_k (50), max_tokens (512 per turn), max_steps (8 turns with
+tool calls per answer), tools (true), seed (0), fleet_seed (0, which simulated fleet `aj` runs against).
+"""
+
+import json
+import random
+import sys
+
+from factory.cli import UsageError, as_bool, parse_kv
+
+KNOWN = {"ckpt", "persona", "temperature", "top_k", "max_tokens", "max_steps", "tools", "seed", "fleet_seed"}
+
+
+def split_prompt(argv: list[str]) -> tuple[str | None, list[str]]:
+    """Pull `-p TEXT` / `--prompt TEXT` out before key=value parsing (a prompt may well contain '=')."""
+    rest, prompt, i = [], None, 0
+    while i < len(argv):
+        if argv[i] in ("-p", "--prompt"):
+            if i + 1 >= len(argv):
+                raise UsageError("-p needs a prompt")
+            prompt, i = argv[i + 1], i + 2
+            continue
+        rest.append(argv[i])
+        i += 1
+    return prompt, rest
+
+
+def environment_for(toolset: str, fleet_seed: int) -> dict:
+    """A workspace for python-agent; for aj also a simulated fleet to run remote commands against."""
+    if toolset == "aj":
+        from generators.environments import sample_fleet
+
+        fleet_env, _ = sample_fleet(random.Random(fleet_seed))
+        return {"workspace": {"files": {}}, **fleet_env}
+    return {"workspace": {"files": {}}}
+
+
+def stream_turn(engine, messages, tools, runtime, settings, out=sys.stdout) -> list[dict]:
+    """Print one answer as it is generated; returns the new messages (assistant and tool) for the history."""
+    dim, reset = ("\033[2m", "\033[0m") if out.isatty() else ("", "")
+    new: list[dict] = []
+    channel = None
+    for event in engine.chat(messages, tools, runtime, **settings):
+        kind = event["type"]
+        if kind == "text":
+            if event["channel"] == "call":
+                continue  # shown parsed, below
+            if event["channel"] != channel:
+                channel = event["channel"]
+                if channel == "reasoning":
+                    out.write("(thinking) ")
+            out.write(f"{dim}{event['text']}{reset}" if channel == "reasoning" else event["text"])
+        elif kind == "tool_call":
+            if event["call"] is None:
+                out.write(f"\n{dim}[malformed tool call: {event['error']}]{reset}\n")
+            else:
+                fn = event["call"]["function"]
+                out.write(f"\n{dim}-> {fn['name']}({json.dumps(fn['arguments'], ensure_ascii=False)}){reset}\n")
+        elif kind == "tool_output":
+            text = event["message"]["content"]
+            shown = text if len(text) < 2000 else text[:2000] + f"... [{len(text) - 2000} more chars]"
+            out.write(f"{dim}{shown}{reset}\n")
+            channel = None
+        elif kind == "done":
+            new = event["messages"]
+            if event["reason"] != "stop":
+                out.write(f"\n{dim}[{event['reason']}]{reset}")
+        out.flush()
+    out.write("\n")
+    return new
+
+
+def main(argv: list[str]) -> int:
+    prompt, rest = split_prompt(argv)
+    settings, extra = parse_kv(rest)
+    if extra or set(settings) - KNOWN:
+        raise UsageError(f'usage: python -m trainer chat [-p "..."] [{"= ".join(sorted(KNOWN))}=]')
+    import torch
+
+    from schemas import load_persona
+    from trainer import checkpoint as ckpt
+    from trainer.engine import Engine
+
+    try:
+        path = ckpt.find_checkpoint(settings.get("ckpt"))
+    except AssertionError as exc:
+        raise UsageError(str(exc)) from None
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model, meta = ckpt.load_model(path, device)
+    tok = ckpt.load_tokenizer(path)
+    persona = load_persona(settings.get("persona") or meta.get("persona") or "lanbot")
+    use_tools = as_bool(settings.get("tools"), default=True)
+    tools = persona.tools() if use_tools else []
+    runtime = None
+    if use_tools:
+        from filters.sandbox.tools import ToolRuntime
+
+        runtime = ToolRuntime(environment_for(persona.toolset, int(settings.get("fleet_seed", "0"))))
+    gen = dict(temperature=float(settings.get("temperature", "0.6")), top_k=int(settings.get("top_k", "50")),
+               max_tokens=int(settings.get("max_tokens", "512")), max_steps=int(settings.get("max_steps", "8")),
+               seed=int(settings.get("seed", "0")))
+    engine = Engine(model, tok)
+    system = [{"role": "system", "content": persona.system_message()}]
+    print(f"[{persona.name} | {path} | step {meta.get('step')} | {model.num_params() / 1e6:.1f}M params | "
+          f"tools: {', '.join(t['function']['name'] for t in tools) or 'off'}]", file=sys.stderr)
+    if prompt is not None:
+        stream_turn(engine, [*system, {"role": "user", "content": prompt}], tools, runtime, gen)
+        return 0
+    history: list[dict] = []
+    while True:
+        try:
+            line = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not line:
+            continue
+        if line in ("/quit", "/exit"):
+            return 0
+        if line == "/clear":
+            history = []
+            continue
+        history.append({"role": "user", "content": line})
+        sys.stdout.write(f"{persona.name.lower()}> ")
+        history += stream_turn(engine, [*system, *history], tools, runtime, gen)
+        gen["seed"] += 1  # a fresh sample each turn, still reproducible from the start seed
