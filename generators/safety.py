@@ -287,4 +287,4 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any
         return []
     persona = as_persona(persona or tasks[0]["persona"])
     return run_procedural(tasks, persona, sandbox, run_id, family=FAMILY, templates=TEMPLATES,
-                          generator="generators.safety")
+                          generator="generators.safety", version=VERSION)

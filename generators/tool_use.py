@@ -196,7 +196,7 @@ def append_turn(w: Work, turn: Turn, outs: list[str]) -> None:
 
 
 def finish_record(w: Work, family: str, persona: Any, tools: list[dict], env: dict, run_id: str, generator: str,
-                  thash: str | None, teacher: dict | None = None) -> dict:
+                  thash: str | None, teacher: dict | None = None, version: str = VERSION) -> dict:
     """A validated record, or a rejection carrying the reason (and the partial transcript as raw)."""
     from schemas import make_record, validate_record
 
@@ -205,7 +205,7 @@ def finish_record(w: Work, family: str, persona: Any, tools: list[dict], env: di
         return {"rejected": True, "task_id": task["task_id"], "reason": w.error or "script ended without an answer",
                 "raw": {"messages": w.messages}}
     messages = [*w.messages, {"role": "assistant", "content": w.final}]
-    lineage = {"generator": generator, "generator_version": VERSION, "teacher": teacher, "prompt_template_hash": thash,
+    lineage = {"generator": generator, "generator_version": version, "teacher": teacher, "prompt_template_hash": thash,
                "seed": task["seed"], "facets": task.get("facets", {}) | w.task.get("observed", {}), "run_id": run_id,
                "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
     verification = {"environment": env, "nondeterministic": list(NONDETERMINISTIC), "task": messages[1]["content"]}
@@ -787,7 +787,8 @@ def build_work(task: dict, persona: Any, sandbox: Any, templates: dict, voice: s
 
 
 def run_procedural(tasks: list[dict], persona: Any, sandbox: Any, run_id: str, family: str = FAMILY,
-                   templates: dict | None = None, generator: str = "generators.tool_use") -> list[dict]:
+                   templates: dict | None = None, generator: str = "generators.tool_use",
+                   version: str = VERSION) -> list[dict]:
     templates = templates or TEMPLATES
     voice = voice_of(persona)
     tools = persona.tools()
@@ -802,7 +803,7 @@ def run_procedural(tasks: list[dict], persona: Any, sandbox: Any, run_id: str, f
         tpl = templates[w.task["template"]]
         thash = template_hash(w.task["template"], tpl.prompts, tpl.script.__code__.co_code.hex())
         w.task["observed"] = {"tool_calls": w.calls}
-        results.append(finish_record(w, family, persona, tools, env, run_id, generator, thash))
+        results.append(finish_record(w, family, persona, tools, env, run_id, generator, thash, version=version))
     return results
 
 
