@@ -177,6 +177,16 @@ def test_4gib_file_is_blocked(sb):
     """, Limits(wall_s=30))
     assert "blocked" in res.stdout, res
     assert int(res.stdout.split()[-1]) <= 64 << 20, res.stdout
+    # a sparse 4 GiB file would fit the tmpfs: RLIMIT_FSIZE is what stops it
+    res = py(sb, """
+        try:
+            with open("sparse.bin", "wb") as f:
+                f.seek(4 << 30)
+                f.write(b"x")
+        except OSError as e:
+            print("blocked", e.errno, e.strerror)
+    """)
+    assert res.stdout.startswith("blocked 27 "), res  # EFBIG
 
 
 def test_tmpfs_total_size_is_capped(sb):
