@@ -84,8 +84,9 @@ def test_fork_loop_is_capped_at_nproc(sb):
 
 
 def test_fork_bomb_contained_and_killed(sb):
-    res = sb.run({}, "echo forkbomb-7391 >/dev/null; b() { b | b & }; b", Limits(wall_s=3, nproc=32))
-    assert res.wall_s < 15, res
+    res = sb.run({}, "echo forkbomb-7391 >/dev/null; b() { b | b & }; b; sleep 2; echo survived",
+                 Limits(wall_s=10, nproc=32))
+    assert "Cannot fork" in res.stderr and res.stdout == "survived\n" and not res.timed_out, res.notes
     assert host_processes_with("forkbomb-7391") == []
     assert get_sandbox("local").run({}, "echo alive").stdout == "alive\n"  # the host still forks fine
 
