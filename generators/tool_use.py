@@ -661,6 +661,73 @@ def s_local_errors(c: Ctx) -> Script:
                  plain=[f"{n} errors in logs/app.log."])
 
 
+def s_add_test(c: Ctx) -> Script:
+    mod = c.rng.choice(sorted(c.facts["modules"]))
+    fn = c.rng.choice(c.facts["modules"][mod])
+    project = c.facts["project"]
+    call = {"clamp": "clamp(7, 1, 5)", "slugify": "slugify('Crucible Data Factory')", "mean": "mean([2, 4, 9])",
+            "parse_duration": "parse_duration('2h5m3s')", "chunk": "chunk([1, 2, 3, 4, 5, 6, 7], 3)",
+            "is_palindrome": "is_palindrome('Was it a car or a cat I saw')", "word_count": "word_count('to be or not to be')",
+            "percent": "percent(3, 8)", "fizzbuzz": "fizzbuzz(45)", "dedupe": "dedupe(['b', 'a', 'b', 'c', 'a'])",
+            "celsius_to_fahrenheit": "celsius_to_fahrenheit(37)", "median": "median([7, 1, 4, 9])"}[fn]
+    c.user = c.rng.choice([f"Add a regression test for `{fn}` using `{call}`.", f"write a test that pins down what {call} returns",
+                           f"Can you add a test for {fn}? Use {call} as the example."])
+    code = f"from {project}.{mod} import {fn}\nprint(repr({call}))"
+    out = yield Turn([("execute_python", {"code": code})], content=c.say(
+        dry=["First, what does it actually return? Running it beats guessing."],
+        formal=["I shall first observe what the function returns for that input."],
+        plain=["Checking the current return value first."]))
+    assert out is not None
+    value = out[0].strip()
+    if not value or "Error" in value or "\n" in value:
+        raise Reject(f"unexpected value {value[:80]!r}")
+    path = f"tests/test_{fn}_regression.py"
+    test = (f"from {project}.{mod} import {fn}\n\n\ndef test_{fn}_regression():\n    assert {call} == {value}\n")
+    out = yield Turn([("write_file", {"path": path, "content": test})])
+    assert out is not None
+    out = yield Turn([("run_tests", {"path": path})])
+    assert out is not None
+    passed, failed = pytest_summary(out[0])
+    if (passed, failed) != (1, 0):
+        raise Reject(f"new test did not pass cleanly: {passed} passed, {failed} failed")
+    return c.say(dry=[f"Added `{path}`: it asserts `{call} == {value}`, which is what the code returns today. It passes."],
+                 formal=[f"I added `{path}`, which asserts that `{call}` returns `{value}` (the value observed just now). "
+                         "The new test passes."],
+                 plain=[f"New test in `{path}` checks `{call} == {value}`; it passes."])
+
+
+def s_fix_failed(c: Ctx) -> Script:
+    c.user = c.rng.choice(["Something on the fleet is broken. Find it and fix it.",
+                           "find any failed service and restart it", "Get every service back up, whatever is down."])
+    out = yield Turn([("remote_bash_all", {"host_glob": "*", "command": "systemctl --failed --no-legend"})])
+    assert out is not None
+    bad = []
+    for host, body in re.findall(r"=== (\S+) ===\n((?:[^=].*\n?)*)", out[0]):
+        bad += [(host, unit) for unit in re.findall(r"(\S+)\.service\s+loaded\s+failed", body)]
+    if not bad:
+        yield done(c, "no failed units found")
+        return c.say(dry=["Nothing's failed. Whatever feels broken, systemd disagrees."],
+                     formal=["I found no failed services on any connected host."],
+                     plain=["No failed services anywhere."])
+    host, unit = bad[0]
+    out = yield Turn([("remote_bash", {"host": host, "command": f"sudo systemctl restart {unit}"})],
+                     reasoning=f"{unit} is failed on {host}; the user asked to fix whatever is down, so restart it.")
+    assert out is not None
+    out2 = yield Turn([("remote_bash", {"host": host, "command": f"systemctl is-active {unit}"})])
+    assert out2 is not None
+    state = out2[0].splitlines()[0].strip()
+    yield done(c, f"{unit} on {host}: restart attempted, now {state}")
+    if state == "active":
+        return c.say(dry=[f"`{unit}` on {host} was the one. Restarted; it's active again."],
+                     formal=[f"The failed service was `{unit}` on {host}. I restarted it and it is active once more."],
+                     plain=[f"Restarted `{unit}` on {host}; it's active now."])
+    return c.say(dry=[f"`{unit}` on {host} is failed and a restart doesn't fix it (still `{state}`). "
+                      f"Needs a look at its config: `journalctl -u {unit}` is where I'd start."],
+                 formal=[f"`{unit}` on {host} had failed; my restart did not succeed and it remains `{state}`. "
+                         "Its configuration will need attention."],
+                 plain=[f"`{unit}` on {host} won't restart (still `{state}`)."])
+
+
 @dataclass
 class Template:
     script: Callable[[Ctx], Script]
@@ -700,6 +767,8 @@ TEMPLATES: dict[str, Template] = {
     "host_log": Template(s_host_log, "aj", "fleet", 1.0),
     "unknown_host": Template(s_unknown_host, "aj", "fleet", 0.7),
     "load_all": Template(s_load_all, "aj", "fleet", 0.8),
+    "add_test": Template(s_add_test, "python-agent", "workspace", 1.2),
+    "fix_failed": Template(s_fix_failed, "aj", "fleet", 1.2),
     "local_errors": Template(s_local_errors, "aj", "workspace", 0.5,
                              ["How many errors in logs/app.log here?", "count errors in the local app log"]),
 }
