@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,8 @@ def fate(i: int, rec: dict) -> tuple[str, str] | None:
 def write_corpus(root: Path, n: int = 140, seed: int = 0, reports: bool = True) -> dict[str, Any]:
     """Write corpora-style folders under root/<persona>/; returns what the tests must find (counts per family...)."""
     corpus = root / PERSONA
+    corpus.mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(__file__).resolve().parents[1] / "corpora" / PERSONA / "persona.toml", corpus / "persona.toml")
     records = make_records(n, seed)
     kept: dict[str, list[dict]] = {}
     raw: dict[str, list[dict]] = {}

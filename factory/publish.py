@@ -1,0 +1,164 @@
+"""`python -m factory publish persona=lanbot repo=<user>/<name> [private=true] [dry_run=true] [out=DIR]`.
+
+Ships the clean corpus to the Hugging Face Hub as a dataset: one parquet config per family (plus `all`), the card
+(factory/card.py) and the reports it is built from. Before anything is written every record is rendered and tokenised
+the way training will see it (factory.export.validate_for_training); records that fail are listed and left out, or
+with strict=true stop the run. The folder is built in full next to its final place and swapped in by rename, so
+`dry_run=true` leaves exactly what would be uploaded and a failed run never leaves half a folder.
+
+The token comes from HF_TOKEN or the Hub login (`hf auth login`) and goes only to huggingface_hub: it is never
+printed, logged or written to the card.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from factory.cli import UsageError, as_bool, parse_kv
+
+_REPO = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
+
+
+def hub_token() -> str | None:
+    from huggingface_hub import get_token
+
+    return os.environ.get("HF_TOKEN") or get_token()
+
+
+def build_folder(corpus: Path, repo: str, out: Path, *, license: str = "mit", context: int | None = None,
+                 tokenizer: str | None = None, strict: bool = False) -> dict[str, Any]:
+    """Write the dataset folder (data/<family>/train-00000.parquet, README.md, reports/); returns a summary."""
+    from factory.card import build_card
+    from factory.export import (
+        default_context,
+        find_tokenizer,
+        read_clean,
+        to_hf,
+        validate_for_training,
+        write_hf_parquet,
+    )
+    from factory.stats import compute, load_corpus
+    from schemas import PersonaError, load_persona
+
+    try:
+        persona = load_persona(corpus / "persona.toml")
+    except PersonaError as exc:
+        raise UsageError(str(exc)) from None
+    by_family = read_clean(corpus)
+    records = [r for recs in by_family.values() for r in recs]
+    validation = validate_for_training(records, context or default_context(corpus), find_tokenizer(corpus, tokenizer))
+    failed = {f["id"] for f in validation["failures"]}
+    if failed and strict:
+        first = validation["failures"][0]
+        raise UsageError(f"{len(failed)} records fail chat-template validation (strict=true); first: "
+                         f"{first['id']}: {first['reason']}")
+    kept = {fam: [r for r in recs if r.get("id") not in failed] for fam, recs in by_family.items()}
+    kept = {fam: recs for fam, recs in kept.items() if recs}
+    if not kept:
+        raise UsageError("no record passed chat-template validation; nothing to publish")
+    order = ("identity", "tool_use", "reasoning", "textbook", "safety")
+    families = {fam: len(kept[fam]) for fam in sorted(kept, key=lambda f: (order.index(f) if f in order else 99, f))}
+    stats = compute(load_corpus(corpus, persona.slug))
+    reports = corpus / "reports"
+    funnel = json.loads((reports / "funnel.json").read_text()) if (reports / "funnel.json").is_file() else None
+    decon = (json.loads((reports / "decontamination.json").read_text())
+             if (reports / "decontamination.json").is_file() else None)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        for fam in families:
+            write_hf_parquet([to_hf(r) for r in kept[fam]], tmp / "data" / fam / "train-00000.parquet")
+        card = build_card(persona=persona, repo=repo, families=families,
+                          records=[r for fam in families for r in kept[fam]], stats=stats, funnel=funnel,
+                          decontamination=decon, validation=validation, license=license)
+        (tmp / "README.md").write_text(card, encoding="utf-8")
+        (tmp / "reports").mkdir()
+        public_stats = {k: v for k, v in stats.items() if k not in ("corpus",)}
+        (tmp / "reports" / "stats.json").write_text(json.dumps(public_stats, indent=1, ensure_ascii=False) + "\n")
+        (tmp / "reports" / "validation.json").write_text(json.dumps(validation, indent=1, ensure_ascii=False) + "\n")
+        for name, data in (("funnel.json", funnel), ("decontamination.json", decon)):
+            if data is not None:
+                (tmp / "reports" / name).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        old = out.with_name(f".{out.name}.old")
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return {"folder": str(out), "families": families, "records": sum(families.values()), "validation": validation}
+
+
+def upload(folder: Path, repo: str, private: bool, token: str) -> str:
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    api = HfApi(token=token)
+    try:
+        url = api.create_repo(repo, repo_type="dataset", private=private, exist_ok=True)
+        api.upload_folder(folder_path=str(folder), repo_id=repo, repo_type="dataset",
+                          commit_message="Publish corpus with Crucible")
+    except HfHubHTTPError as exc:
+        # The message is the Hub's, which names the repo and the status; the token never appears in it.
+        raise UsageError(f"Hugging Face Hub refused {repo}: {str(exc).splitlines()[0]}") from None
+    return str(url)
+
+
+def main(argv: list[str]) -> int:
+    settings, rest = parse_kv(argv)
+    if rest:
+        raise UsageError(f"unexpected argument {rest[0]!r}; usage: publish persona=<name> repo=<user>/<name> "
+                         "[private=true] [dry_run=true]")
+    known = {"persona", "repo", "private", "dry_run", "out", "root", "license", "context", "tokenizer", "strict"}
+    unknown = set(settings) - known
+    if unknown:
+        raise UsageError(f"unknown setting {sorted(unknown)[0]!r}; known: {', '.join(sorted(known))}")
+    persona = settings.get("persona")
+    if not persona:
+        raise UsageError("need persona=<name>")
+    dry_run = as_bool(settings.get("dry_run"), False)
+    private = as_bool(settings.get("private"), False)
+    repo = settings.get("repo") or (f"your-username/{persona}-corpus" if dry_run else "")
+    if not repo:
+        raise UsageError("need repo=<user>/<name> (or dry_run=true to only build the folder)")
+    if not _REPO.match(repo):
+        raise UsageError(f"repo must look like <user>/<name>, got {repo!r}")
+    try:
+        context = int(settings["context"]) if "context" in settings else None
+    except ValueError:
+        raise UsageError(f"context must be an integer, got {settings['context']!r}") from None
+    token = None
+    if not dry_run:  # fail before the (slow) build when the upload cannot happen
+        token = hub_token()
+        if not token:
+            raise UsageError("no Hugging Face token: set HF_TOKEN or run `hf auth login` (or pass dry_run=true)")
+    from schemas import corpora_root
+
+    root = Path(settings["root"]) if "root" in settings else corpora_root()
+    corpus = root / persona
+    if not corpus.is_dir():
+        raise UsageError(f"unknown persona {persona!r}: no folder {corpus}")
+    out = Path(settings["out"]) if "out" in settings else corpus / "publish" / repo.split("/")[1]
+    info = build_folder(corpus, repo, out, license=settings.get("license", "mit"), context=context,
+                        tokenizer=settings.get("tokenizer"), strict=as_bool(settings.get("strict"), False))
+    v = info["validation"]
+    print(f"built {out}: {info['records']} records in {len(info['families'])} configs "
+          f"({', '.join(f'{k} {n}' for k, n in info['families'].items())}); "
+          f"validation: {v['checked']} checked, {v['failed']} failed ({v['method']})")
+    for f in v["failures"][:10]:
+        print(f"  left out {f['id']} ({f['family']}): {f['reason']}")
+    if dry_run:
+        print("dry run: nothing uploaded")
+        return 0
+    assert token is not None
+    url = upload(out, repo, private, token)
+    print(f"published {'private ' if private else ''}dataset -> {url}")
+    return 0
