@@ -884,13 +884,22 @@ see its output. Available tools (JSON Schema of their arguments):
 $tools
 
 Reply with exactly one JSON object and nothing else:
-  {"tool": "<tool name>", "arguments": {...}}   to call a tool, or
-  {"final": "<your answer to the user>"}        when you know the answer (base it on the tool outputs).
+  {"tool": "<tool name>", "arguments": {...}, "final": ""}     to call a tool, or
+  {"tool": "none", "arguments": {}, "final": "<your answer>"}  when you know the answer (base it on the tool outputs).
 
 Task: $task
 
 Transcript so far:
 $transcript"""
+
+
+def action_format(names: list[str]) -> dict:
+    """A JSON-schema response format so servers that support it (llama.cpp, OpenAI, Anthropic) emit parseable JSON;
+    the call is still validated against the tool's own schema afterwards."""
+    schema = {"type": "object", "additionalProperties": False, "required": ["tool", "arguments", "final"],
+              "properties": {"tool": {"type": "string", "enum": [*names, "none"]}, "arguments": {"type": "object"},
+                             "final": {"type": "string"}}}
+    return {"type": "json_schema", "json_schema": {"name": "action", "schema": schema}}
 
 
 def _render_transcript(messages: list[dict]) -> str:
@@ -915,6 +924,9 @@ def parse_action(text: str) -> dict:
         raise Reject(f"teacher reply is not valid JSON ({exc.msg}): {m.group(0)[:120]!r}") from None
     if not isinstance(action, dict) or not ({"tool", "final"} & set(action)):
         raise Reject(f"teacher JSON has neither 'tool' nor 'final': {m.group(0)[:120]!r}")
+    if action.get("tool") in (None, "", "none"):
+        action.pop("tool", None)
+        action.setdefault("final", "")
     return action
 
 
@@ -949,7 +961,8 @@ def _teach_one(task: dict, teacher: Any, sandbox: Any, persona: Any, voice: str,
             prompt = StrTemplate(AGENT_PROMPT).safe_substitute(tools=tool_text, task=question,
                                                                 transcript=_render_transcript(w.messages))
             try:
-                text, _ = teacher.chat([{"role": "user", "content": prompt}], max_tokens=300, temperature=0.4)
+                text, _ = teacher.chat([{"role": "user", "content": prompt}], max_tokens=300, temperature=0.4,
+                                       response_format=action_format(sorted(schemas)))
             except TeacherError as exc:
                 raise Reject(f"teacher request failed: {exc}") from None
             action = parse_action(text)
