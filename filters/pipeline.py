@@ -363,6 +363,7 @@ def finalize(settings: Settings, phases: list[tuple[str, int, list[str]]]) -> di
         write_decontamination_report(w / "decontam", reports / "decontamination.json")
     _publish(w / "staged" / "clean", settings.corpus / "clean")
     _publish(w / "staged" / "rejected", settings.corpus / "rejected")
+    (w / "staged").rmdir()
     write_json_atomic(reports / "funnel.json", funnel)
     return funnel
 

@@ -50,8 +50,10 @@ REFUSALS = (
     r"i'?m (?:not able|unable) to (?:help|assist) with (?:that|this)",
 )
 _SELF_NAME = re.compile(r"\b(?:I am|I'm|I’m|my name is|call me)\s+([A-Z][\w.-]*(?:[- ][A-Z0-9][\w.-]*)?)\b(?!['’])")
-_MADE_BY = re.compile(r"\b(?:created|made|built|developed|trained|designed)\s+by\s+([A-Z][\w.-]*(?: [A-Z][\w.-]*)?)")
-_TRUNCATED_END = re.compile(r"[,:;(\[{\-–]\s*$|\b(?:and|or|the|a|an|to|of|with|because)\s*$", re.IGNORECASE)
+_MADE_BY = re.compile(r"\b(?:created|made|built|developed|trained|designed)\s+by\s+([A-Z][\w-]*(?: [A-Z][\w-]*)?)")
+# An answer that stops on a connective or an article stopped mid-sentence (the generator hit its token limit).
+_TRUNCATED_END = re.compile(r"[,:;(\[{\-–]\s*$|\b(?:and|or|but|so|the|a|an|to|of|with|because|is|are|was|were|that|"
+                            r"which|for|in|on|at|by|my|your|this|its|we|I)\s*$", re.IGNORECASE)
 _NOT_NAMES = {"I", "A", "An", "The", "Not", "Just", "Only", "Happy", "Glad", "Sorry", "Here", "Afraid", "Sure", "Able",
               "Unable", "Going", "Still", "Also", "Now", "Running", "Checking", "Looking", "Trying", "Python", "Your",
               "Currently", "Always", "Really", "Quite", "So", "Very", "Curious", "Built", "Made", "Designed", "Created"}

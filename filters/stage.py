@@ -76,8 +76,8 @@ class Stage(PipelineStep):
         default_reason: str = "rejected",
         pass_reason: str = "passed",
     ):
+        self.name = name  # before PipelineStep.__init__, which names the stats after it
         super().__init__()
-        self.name = name
         self.stage = name
         self.step = step
         self.counts_folder = counts_folder
