@@ -560,7 +560,8 @@ def s_list_role(c: Ctx) -> Script:
     yield done(c, f"{len(up)} of {len(rows)} {glob} agents online")
     extra = f" {', '.join(down)} {'is' if len(down) == 1 else 'are'} offline." if down else ""
     return c.say(dry=[f"{len(up)} of {len(rows)} online: {', '.join(up) or 'none'}.{extra}"],
-                 formal=[f"Of the {len(rows)} hosts matching {glob}, {len(up)} are online: {', '.join(up) or 'none'}.{extra}"],
+                 formal=[f"Of the {len(rows)} host{'s' if len(rows) != 1 else ''} matching {glob}, {len(up)} "
+                         f"{'is' if len(up) == 1 else 'are'} online: {', '.join(up) or 'none'}.{extra}"],
                  plain=[f"Online: {', '.join(up) or 'none'}.{extra}"])
 
 
