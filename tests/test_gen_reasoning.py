@@ -26,7 +26,7 @@ def test_every_kind_right_at_every_level():
 
 def test_reasoning_gym_decompositions_pass_its_scorer():
     for task, decompose in reasoning.RG_TASKS.items():
-        for seed in range(3):
+        for seed in range(2):
             ds, entry = reasoning._rg_entry(task, seed)
             _, answer, _ = decompose(entry)
             assert ds.score_answer(answer, entry) == 1.0, f"{task} seed {seed}: {answer!r} vs {entry['answer']!r}"
