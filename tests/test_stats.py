@@ -1,0 +1,146 @@
+"""`python -m factory stats`: the numbers in stats.json match the hand-built corpus, the page is self-contained."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import Counter
+
+import pytest
+
+from factory import __main__ as factory_cli
+from factory.stats import main as stats_main
+from schemas import canonical_json
+from tests.stats_corpus import PERSONA, write_corpus
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpora")
+    info = write_corpus(root, n=140)
+    assert stats_main([f"persona={PERSONA}", f"root={root}", "quiet=true"]) == 0
+    reports = info["corpus"] / "reports"
+    return {**info, "root": root, "stats": json.loads((reports / "stats.json").read_text()),
+            "html": (reports / "stats.html").read_text()}
+
+
+def test_counts_match_the_corpus(built):
+    s = built["stats"]
+    assert s["population"] == "clean"
+    assert s["totals"]["raw"] == 140 and s["totals"]["clean"] == 120 and s["totals"]["rejected"] == 20
+    assert s["totals"]["generation_rejected"] == 5
+    for fam, n in built["raw"].items():
+        f = s["families"][fam]
+        assert (f["raw"], f["clean"], f["records"]) == (n, built["clean"][fam], built["clean"][fam])
+        assert f["raw"] == f["clean"] + f["rejected"]
+    assert s["rejections_by_stage"] == built["rejected"]
+
+
+def test_numbers_agree_with_a_plain_python_count(built):
+    s, kept = built["stats"], built["kept"]
+    for fam, recs in kept.items():
+        tokens = [len(canonical_json(r["messages"])) // 4 for r in recs]
+        assert s["families"][fam]["tokens"] == sum(tokens)
+        assert s["families"][fam]["tokens_max"] == max(tokens)
+        turns = Counter(str(sum(m["role"] == "user" for m in r["messages"])) for r in recs)
+        assert s["turns"][fam] == dict(turns)
+    calls = Counter(c["function"]["name"] for recs in kept.values() for r in recs for m in r["messages"]
+                    for c in m.get("tool_calls") or [])
+    assert s["tools"]["calls"] == dict(calls)
+    levels = Counter(str(r["verification"]["level"]) for r in kept["reasoning"])
+    assert s["reasoning"]["levels"] == dict(levels)
+    langs = Counter(r["lineage"]["facets"]["language"] for r in kept["identity"])
+    assert s["identity"]["languages"] == dict(langs)
+    assert s["identity"]["language_source"] == "facets"
+
+
+def test_funnel_diversity_decontamination_and_cost(built):
+    s = built["stats"]
+    assert s["funnel_source"] == "reports/funnel.json"
+    assert [r["stage"] for r in s["stages"]][0] == "parse" and s["stages"][-1]["kept"] == 120
+    near = next(r for r in s["stages"] if r["stage"] == "near_dedup")
+    assert near["top_reasons"] == [["near duplicate of <id> (cluster <n>)", 6]]
+    # all six near-duplicates point at one kept record: one cluster of 7
+    assert s["diversity"]["near_dup_clusters"] == {"7": 1}
+    assert s["diversity"]["openings"][0][0] == "i'm lanbot made by"
+    assert 0 < s["diversity"]["distinct"]["all"]["distinct_1"] < s["diversity"]["distinct"]["all"]["distinct_3"] <= 1
+    assert s["decontamination"]["benchmarks"]["humaneval"]["hits"] == 3
+    assert s["teachers"]["total"]["cost_usd"] == pytest.approx(0.01)
+    assert s["teachers"]["records_by_teacher"]["local:smollm2-135m-instruct"] == built["clean"]["identity"]
+
+
+def test_page_is_self_contained_and_embeds_the_browser_sample(built):
+    page = built["html"]
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "the page must not load anything remote"
+    assert "<link" not in page and "@import" not in page
+    data = re.search(r'<script type="application/json" id="records-data">(.*?)</script>', page, re.S)
+    assert data
+    records = json.loads(data.group(1))
+    assert len(records) == built["stats"]["browser"]["embedded"] == 140
+    statuses = Counter(r["status"] for r in records)
+    assert statuses == {"kept": 120, "rejected": 20}
+    assert {r["stage"] for r in records if r["status"] == "rejected"} == set(built["rejected"])
+    assert page.count('class="plot"') >= 20
+
+
+def test_browse_cap_is_stated(built, tmp_path):
+    root = tmp_path / "c"
+    shutil.copytree(built["root"], root)
+    assert stats_main([f"persona={PERSONA}", f"root={root}", "quiet=true", "browse=12"]) == 0
+    page = (root / PERSONA / "reports" / "stats.html").read_text()
+    assert "12 of 140 records are embedded (capped at 12" in page
+
+
+def test_raw_only_corpus_and_demo_section(tmp_path):
+    info = write_corpus(tmp_path, n=40, reports=False)
+    shutil.rmtree(info["corpus"] / "clean")
+    shutil.rmtree(info["corpus"] / "rejected")
+    demo = {"train": {"steps": [0, 10, 20], "loss": [4.1, 3.0, 2.2], "val_loss": [4.2, 3.1, 2.5]},
+            "evals": {"identity_recall": 0.8, "tool_call_validity": 0.95, "reasoning_accuracy": 0.4},
+            "ablation": {"without_identity": {"identity_recall": 0.1}}}
+    (info["corpus"] / "reports").mkdir()
+    (info["corpus"] / "reports" / "demo.json").write_text(json.dumps(demo))
+    assert stats_main([f"persona={PERSONA}", f"root={tmp_path}", "quiet=true"]) == 0
+    s = json.loads((info["corpus"] / "reports" / "stats.json").read_text())
+    assert s["population"] == "raw" and s["totals"]["records"] == 40
+    assert s["funnel_source"] == "derived from rejected/" and s["totals"]["rejected"] == 0
+    page = (info["corpus"] / "reports" / "stats.html").read_text()
+    assert "Demo: training and evals" in page and 'data-plot="line"' in page
+    assert "ablation.without_identity.identity_recall" in page
+
+
+def test_odd_rejected_lines_do_not_crash(built, tmp_path):
+    root = tmp_path / "c"
+    shutil.copytree(built["root"], root)
+    with open(root / PERSONA / "rejected" / "lint" / "00000.jsonl", "a") as f:
+        f.write(json.dumps({"stage": "lint", "reason": 5, "record": "not a record"}) + "\n")
+    assert stats_main([f"persona={PERSONA}", f"root={root}", "quiet=true"]) == 0
+    s = json.loads((root / PERSONA / "reports" / "stats.json").read_text())
+    assert s["rejections_by_stage"]["lint"] == built["rejected"]["lint"] + 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["persona=nobody"], "unknown persona 'nobody'"),
+    ([], "need persona="),
+    (["persona=lanbot", "browse=many"], "browse must be an integer"),
+    (["persona=lanbot", "colour=red"], "unknown setting 'colour'"),
+])
+def test_bad_input_is_one_line_and_exit_2(built, capsys, args, message):
+    root = [f"root={built['root']}"]
+    assert factory_cli.main(["stats", *args, *root]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err and "\n" not in err
+
+
+def test_empty_corpus_folder(tmp_path, capsys):
+    (tmp_path / PERSONA).mkdir()
+    assert factory_cli.main(["stats", f"persona={PERSONA}", f"root={tmp_path}"]) == 2
+    assert "nothing to show" in capsys.readouterr().err
+
+
+def test_terminal_dashboard(built, capsys):
+    assert stats_main([f"persona={PERSONA}", f"root={built['root']}", "html=false"]) == 0
+    out = capsys.readouterr().out
+    assert "records and tokens per family" in out and "yield per stage" in out and "execute_python" in out
+    assert "most common openings" in out
