@@ -387,6 +387,7 @@ def test_pytest_runs_inside(sb):
     (lambda sb: sb.run({"x": 1}, "true"), "str or bytes"),
     (lambda sb: sb.run({"a": "1", "a/b": "2"}, "true"), "as a directory"),
     (lambda sb: sb.run({}, []), "non-empty"),
+    (lambda sb: get_sandbox("docker"), "unknown sandbox 'docker'"),
     (lambda sb: sb.run({}, "true", Limits(wall_s=0)), "wall_s"),
     (lambda sb: sb.run({"x": b"0" * (2 << 20)}, "true", Limits(tmpfs_mb=1)), "tmpfs_mb"),
 ])
