@@ -349,10 +349,21 @@ class NearDedupConfig:
     num_buckets: int = 14
     hashes_per_bucket: int = 8
     seed: int = 1
+    # datatrove strips diacritics by default, one Python call per character: ~70% of its whole text normalisation
+    # (bench/bench_minhash.py). conversation_text is NFKC already and a teacher does not drop accents at random, so
+    # accent-only variants are not the duplicates this stage is for; turn it on for corpora where they are.
+    strip_diacritics: bool = False
+
+    def norm_config(self) -> TextNormConfig:
+        return TextNormConfig(norm_unicode_diacritics=self.strip_diacritics)
 
     def minhash_config(self) -> MinhashConfig:
         return MinhashConfig(
-            n_grams=self.n_grams, num_buckets=self.num_buckets, hashes_per_bucket=self.hashes_per_bucket, seed=self.seed
+            n_grams=self.n_grams,
+            num_buckets=self.num_buckets,
+            hashes_per_bucket=self.hashes_per_bucket,
+            seed=self.seed,
+            norm_config=self.norm_config(),
         )
 
     @property
@@ -360,12 +371,10 @@ class NearDedupConfig:
         return (1 / self.num_buckets) ** (1 / self.hashes_per_bucket)
 
 
-_NORM = TextNormConfig()
-
-
-def shingles(text: str, n: int) -> list[str]:
+def shingles(text: str, config: NearDedupConfig = NearDedupConfig()) -> list[str]:
     """Word n-grams exactly as datatrove's MinhashDedupSignature forms them with a whitespace tokenizer."""
-    tokens = simplify_text(text, _NORM).split()
+    tokens = simplify_text(text, config.norm_config()).split()
+    n = config.n_grams
     return [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
 
 
@@ -396,7 +405,7 @@ def datasketch_near_duplicates(
     drops: dict[int, str] = {}
     for pos, (doc_id, text) in enumerate(docs):
         ids.append(doc_id)
-        grams = shingles(text, config.n_grams)
+        grams = shingles(text, config)
         if not grams:
             continue
         m = MinHash(

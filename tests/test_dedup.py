@@ -7,6 +7,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from datatrove.data import Document
 from datatrove.pipeline.dedup.minhash import MinhashDedupSignature
@@ -186,7 +187,10 @@ def test_threshold_is_configurable(tmp_path, corpus):
 
 
 def test_shingles_match_datatrove_signature_stage():
-    text = "Hello, World! The quick brown fox: jumps over the lazy dog 42 times."
-    step = MinhashDedupSignature("/tmp/unused-sigs", language=WhitespaceWordTokenizer())  # type: ignore[arg-type]
-    assert len(step.get_shingles(text)) == len(shingles(text, 5)) == 9
-    assert shingles("too short", 5) == []
+    text = "Hello, World! The quick brown fox: jumps over the lazy dog 42 times. Caf\u00e9 d\u00e9j\u00e0 vu."
+    for config in (NearDedupConfig(), NearDedupConfig(strip_diacritics=True)):
+        step = MinhashDedupSignature("/tmp/unused-sigs", config.minhash_config(), WhitespaceWordTokenizer())  # type: ignore[arg-type]
+        ours = np.array([step._hash_func(g) for g in shingles(text, config)], dtype=np.uint64).reshape(-1, 1)
+        assert np.array_equal(step.get_shingles(text), ours) and len(ours) == 12
+    assert "cafe deja vu" in shingles(text, NearDedupConfig(strip_diacritics=True))[-1]
+    assert shingles("too short") == []
