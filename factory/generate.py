@@ -1,0 +1,615 @@
+"""`python -m factory generate persona=lanbot count=200 ...`: plan, run and durably store every family's records.
+
+    persona=<name|path>   the card (corpora/<name>/persona.toml)          count=<n>      records to keep in total
+    teacher=<spec|none>   local (default without keys), openai:<m>, ...   families=identity:0.3,tool_use:0.7
+    seed=<int>            deterministic plans                             budget=<usd>   hard cap on teacher spend
+    dry_run=true          estimate tokens and cost, spend nothing         sandbox=local|e2b
+    out=<dir>             corpus folder (default corpora/<persona>)       price=<in>,<out> USD/1M tokens override
+    batch=<n>             teacher tasks per batch (default 32)            parallel=<n>   local server slots (8)
+
+Why it is shaped like this:
+- `count` is the number of records *kept*: each family plans its share (by the card's recipe mixture) as chunks of
+  deterministic tasks, and rejected tasks are replaced by tasks from the next chunk until the share is met or the
+  chunks run out (then the shortfall is reported, never hidden).
+- Two lanes: tasks that need no teacher (procedural generators) run in a worker thread and never wait on the teacher;
+  teacher tasks run in the main thread (distilabel's Pipeline installs signal handlers, which only the main thread
+  may do), one batch at a time so the server's parallel slots and the teacher's usage counters stay attributable.
+- Every batch is committed through factory.runlog (rejects, atomic part file, ledger line): a SIGKILL at any point
+  loses at most the batch in flight, and rerunning the same command resumes without duplicates.
+- Every record is validated with schemas.validate_record before it is written; a generator exception leaves its
+  tasks undone (retried on the next run) instead of burning them as rejections.
+"""
+
+import contextlib
+import hashlib
+import importlib
+import math
+import platform
+import secrets
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from factory import cost
+from factory.cli import UsageError, as_bool, parse_kv
+from factory.runlog import FamilyLog, write_json_atomic
+
+SETTINGS = ("persona", "count", "teacher", "families", "seed", "budget", "dry_run", "sandbox", "out", "price",
+            "batch", "parallel", "chunks")
+MAX_CHUNKS = 4  # a family may attempt up to 4x its share before it reports a shortfall
+PROCEDURAL_BATCH = 16
+MAX_BATCH_ERRORS = 3  # consecutive generator exceptions before a family lane gives up for this run
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Settings
+
+def parse_mixture(text: str) -> dict[str, float]:
+    """`identity:0.3,tool_use:0.7` (weights are normalised; a bare name means weight 1)."""
+    mixture: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, weight = part.partition(":")
+        try:
+            value = float(weight) if weight else 1.0
+        except ValueError:
+            raise UsageError(f"families: bad weight in {part!r}") from None
+        if value < 0:
+            raise UsageError(f"families: negative weight in {part!r}")
+        mixture[name.strip()] = value
+    if not mixture or sum(mixture.values()) <= 0:
+        raise UsageError(f"families: nothing to generate in {text!r}")
+    return mixture
+
+
+def split_count(count: int, mixture: dict[str, float]) -> dict[str, int]:
+    """Largest-remainder split of `count` over the mixture: shares sum to exactly `count`, deterministically."""
+    total = sum(mixture.values())
+    raw = {f: count * w / total for f, w in mixture.items() if w > 0}
+    shares = {f: math.floor(v) for f, v in raw.items()}
+    left = count - sum(shares.values())
+    for f in sorted(raw, key=lambda f: (-(raw[f] - shares[f]), f))[:left]:
+        shares[f] += 1
+    return shares
+
+
+def load_family(name: str) -> ModuleType:
+    if not name.isidentifier():
+        raise UsageError(f"bad family name {name!r}")
+    try:
+        module = importlib.import_module(f"generators.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"generators.{name}":
+            raise UsageError(f"unknown family {name!r}: no module generators.{name}") from None
+        raise
+    missing = [a for a in ("FAMILY", "VERSION", "plan", "run") if not hasattr(module, a)]
+    assert not missing, f"generators.{name} lacks {missing} (see docs/CONTRACTS.md, Generators)"
+    return module
+
+
+def scrub_spec(spec: str) -> str:
+    """A teacher spec safe for manifests: credentials in a URL (user:pass@host) are dropped."""
+    if "://" not in spec:
+        return spec
+    url, _, model = spec.rpartition("@") if "@" in spec.split("//", 1)[1] else (spec, "", "")
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    clean = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return f"{clean}@{model}" if model else clean
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in ("crucible", "distilabel", "openai", "anthropic"):
+        with contextlib.suppress(Exception):
+            from importlib.metadata import version
+
+            out[dist] = version(dist)
+    return out
+
+
+def is_procedural(module: ModuleType, task: dict) -> bool:
+    """A task that needs no teacher: the family says so for all its tasks, or the task does."""
+    return bool(getattr(module, "PROCEDURAL", False) or task.get("procedural", False))
+
+
+def chunk_seed(seed: int, family: str, chunk: int) -> int:
+    if chunk == 0:
+        return seed
+    return int.from_bytes(hashlib.sha256(f"{seed}:{family}:{chunk}".encode()).digest()[:4], "big")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One family's scheduling state, shared by both lanes.
+
+class FamilyRun:
+    def __init__(self, module: ModuleType, persona: Any, target: int, seed: int, log: FamilyLog, chunks: int):
+        self.module = module
+        self.name: str = module.FAMILY
+        self.persona = persona
+        self.target = target
+        self.seed = seed
+        self.log = log
+        self.max_chunks = chunks
+        self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        self.inflight = 0
+        self.claimed: set[str] = set()
+        self._chunks: dict[int, list[tuple[str, dict]]] = {}
+        self.errors = {"teacher": 0, "procedural": 0}
+        self.gave_up: dict[str, str] = {}
+        self.kept_this_run = 0
+        self.rejected_this_run = 0
+
+    def chunk(self, c: int) -> list[tuple[str, dict]]:
+        if c not in self._chunks:
+            tasks = self.module.plan(self.persona, self.target, chunk_seed(self.seed, self.name, c))
+            keys = [f"c{c}:{t['task_id']}" for t in tasks]
+            assert len(set(keys)) == len(keys), f"{self.name}.plan returned duplicate task_ids"
+            self._chunks[c] = list(zip(keys, tasks, strict=True))
+        return self._chunks[c]
+
+    def lane_of(self, task: dict) -> str:
+        return "procedural" if is_procedural(self.module, task) else "teacher"
+
+    def take(self, lane: str, n: int) -> list[tuple[str, dict]]:
+        """Claim up to n undone tasks of `lane`, never more than the records still needed (so no overshoot)."""
+        with self.lock:
+            if lane in self.gave_up:
+                return []
+            need = self.target - self.log.kept - self.inflight
+            taken: list[tuple[str, dict]] = []
+            for c in range(self.max_chunks):
+                if len(taken) >= min(n, need):
+                    break
+                for key, task in self.chunk(c):
+                    if len(taken) >= min(n, need):
+                        break
+                    if key in self.log.done_keys or key in self.claimed or self.lane_of(task) != lane:
+                        continue
+                    taken.append((key, task))
+            self.claimed.update(k for k, _ in taken)
+            self.inflight += len(taken)
+            return taken
+
+    def release(self, batch: list[tuple[str, dict]]) -> None:
+        with self.lock:
+            self.claimed.difference_update(k for k, _ in batch)
+            self.inflight -= len(batch)
+            self.changed.notify_all()
+
+    def may_need(self, lane: str) -> bool:
+        """Could this lane still be asked for work (others' tasks in flight might be rejected)?"""
+        with self.lock:
+            if lane in self.gave_up or self.log.kept >= self.target or self.inflight == 0:
+                return False
+            return any(key not in self.log.done_keys and key not in self.claimed and self.lane_of(task) == lane
+                       for c in range(self.max_chunks) for key, task in self.chunk(c))
+
+    @property
+    def done(self) -> bool:
+        return self.log.kept >= self.target
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Running batches.
+
+class Runner:
+    def __init__(self, spec: dict, persona: Any, families: list[FamilyRun], teacher: Any, sandbox: Any,
+                 budget: cost.Budget, batch: int, run_id: str, raw_dir: Path):
+        self.spec = spec
+        self.persona = persona
+        self.families = families
+        self.teacher = teacher
+        self.sandbox = sandbox
+        self.budget = budget
+        self.batch = batch
+        self.run_id = run_id
+        self.raw_dir = raw_dir
+        self.stop = threading.Event()
+        self.teacher_stopped: str | None = None
+        self.seq = 0
+        self.seq_lock = threading.Lock()
+        self.progress: Any = None
+        self.bars: dict[str, Any] = {}
+        self.started = time.time()
+        self.lane_errors: list[str] = []
+
+    def next_batch_id(self) -> str:
+        with self.seq_lock:
+            self.seq += 1
+            return f"{self.run_id}-{self.seq:05d}"
+
+    def worst_case_usd(self, fam: FamilyRun, tasks: list[dict]) -> tuple[float, cost.Estimate]:
+        est = estimate_family(fam.module, tasks)
+        return self.teacher.cost(est.prompt_tokens, est.completion_tokens), est
+
+    def run_batch(self, fam: FamilyRun, lane: str, batch: list[tuple[str, dict]]) -> None:
+        from schemas import validate_record
+
+        tasks = [t for _, t in batch]
+        teacher = self.teacher if lane == "teacher" else None
+        usage0 = usage_snapshot(self.teacher) if teacher is not None else None
+        try:
+            results = fam.module.run(tasks, teacher, self.sandbox, self.run_id)
+        except KeyboardInterrupt:
+            fam.release(batch)
+            raise
+        except Exception as exc:
+            fam.release(batch)
+            fam.errors[lane] += 1
+            msg = f"{fam.name}/{lane}: generator error: {type(exc).__name__}: {str(exc)[:300]}"
+            print(f"warning: {msg} (tasks left undone, retried on the next run)", file=sys.stderr)
+            if fam.errors[lane] >= MAX_BATCH_ERRORS:
+                with fam.lock:
+                    fam.gave_up[lane] = msg
+                self.lane_errors.append(msg)
+            return
+        fam.errors[lane] = 0
+        delta = {"prompt_tokens": 0, "completion_tokens": 0, "requests": 0}
+        spent = 0.0
+        if teacher is not None and usage0 is not None:
+            usage1 = usage_snapshot(self.teacher)
+            delta = {k: usage1[k] - usage0[k] for k in delta}
+            spent = self.teacher.cost(delta["prompt_tokens"], delta["completion_tokens"])
+            self.budget.add(spent)
+        kept: list[tuple[str, dict]] = []
+        rejected: list[tuple[str, dict]] = []
+        if not isinstance(results, list) or len(results) != len(tasks):
+            got = len(results) if isinstance(results, list) else type(results).__name__
+            reason = f"generator contract: run() returned {got} results for {len(tasks)} tasks"
+            rejected = [(key, {"task_id": t["task_id"], "reason": reason, "raw": None}) for key, t in batch]
+        else:
+            ids = set(fam.log.record_ids)
+            for (key, task), res in zip(batch, results, strict=True):
+                reason = check_result(res, task, fam, validate_record, ids)
+                if reason is None:
+                    ids.add(res["id"])
+                    kept.append((key, res))
+                else:
+                    raw = res.get("raw") if isinstance(res, dict) and res.get("rejected") else res
+                    rejected.append((key, {"task_id": task["task_id"], "reason": reason, "raw": raw,
+                                           "run_id": self.run_id}))
+        fam.log.commit(self.next_batch_id(), kept, rejected, usage=delta, cost_usd=spent,
+                       extra={"lane": lane, "seed": fam.seed, "run_id": self.run_id})
+        fam.kept_this_run += len(kept)
+        fam.rejected_this_run += len(rejected)
+        fam.release(batch)
+        self.write_family_manifest(fam)
+        if self.progress is not None:
+            self.progress.update(self.bars[fam.name], completed=fam.log.kept,
+                                 description=f"{fam.name:<9} rej {fam.log.rejected}")
+
+    def lane(self, lane: str) -> None:
+        """Round-robin over families, one batch at a time, until nothing is left for this lane."""
+        size = self.batch if lane == "teacher" else PROCEDURAL_BATCH
+        while not self.stop.is_set():
+            progressed, waiting = False, []
+            for fam in self.families:
+                if self.stop.is_set():
+                    return
+                if lane == "teacher" and self.teacher_stopped:
+                    return
+                batch = fam.take(lane, size)
+                if not batch:
+                    if fam.may_need(lane):
+                        waiting.append(fam)
+                    continue
+                if lane == "teacher" and self.budget.limit_usd is not None:
+                    worst, _ = self.worst_case_usd(fam, [t for _, t in batch])
+                    if not self.budget.fits(worst):
+                        fam.release(batch)
+                        self.teacher_stopped = (f"budget: the next {fam.name} batch could cost ${worst:.4f}, "
+                                                f"${self.budget.left_usd:.4f} left of ${self.budget.limit_usd}")
+                        return
+                self.run_batch(fam, lane, batch)
+                progressed = True
+            if not progressed:
+                if not waiting:
+                    return
+                with waiting[0].lock:
+                    waiting[0].changed.wait(timeout=0.5)
+
+    def write_family_manifest(self, fam: FamilyRun) -> None:
+        log = fam.log
+        write_json_atomic(log.folder / "manifest.json", {
+            "family": fam.name, "generator": f"generators.{fam.name}", "generator_version": fam.module.VERSION,
+            "persona": self.persona.slug, "spec": self.spec, "seed": fam.seed, "target": fam.target,
+            "kept": log.kept, "rejected": log.rejected, "attempted": log.attempted,
+            "yield": round(log.kept / log.attempted, 4) if log.attempted else None,
+            "reject_reasons": dict(log.reasons.most_common(20)),
+            "tokens": {"prompt": log.prompt_tokens, "completion": log.completion_tokens, "requests": log.requests},
+            "cost_usd": round(log.cost_usd, 6), "batches": log.batches,
+            "teacher": self.teacher.lineage() if self.teacher is not None else None,
+            "last_run": {"run_id": self.run_id, "kept": fam.kept_this_run, "rejected": fam.rejected_this_run,
+                         "gave_up": fam.gave_up or None},
+            "versions": versions(), "updated_at": now_iso(),
+        })
+
+
+def check_result(res: Any, task: dict, fam: FamilyRun, validate_record: Any, ids: set[str]) -> str | None:
+    """Why a generator's result cannot be kept (its own rejection reason, a schema error, a duplicate), or None."""
+    if not isinstance(res, dict):
+        return f"generator contract: result is {type(res).__name__}, not a dict"
+    if res.get("rejected"):
+        return str(res.get("reason") or "rejected without a reason")
+    errors = validate_record(res)
+    if errors:
+        shown = "; ".join(str(e) for e in errors[:3])
+        return f"schema: {shown}" + (f" (+{len(errors) - 3} more)" if len(errors) > 3 else "")
+    if res["family"] != fam.name:
+        return f"generator contract: family {res['family']!r} from generators.{fam.name}"
+    if res["persona"] != fam.persona.slug:
+        return f"generator contract: persona {res['persona']!r}, expected {fam.persona.slug!r}"
+    if res["id"] in ids:
+        return f"duplicate: record {res['id']} already written (identical content)"
+    return None
+
+
+def usage_snapshot(teacher: Any) -> dict[str, int]:
+    u = teacher.usage
+    return {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens, "requests": u.requests}
+
+
+def estimate_family(module: ModuleType, tasks: list[dict]) -> cost.Estimate:
+    """Teacher load of tasks: the family's own estimate when it has one, else the per-task typical figures."""
+    teacher_tasks = [t for t in tasks if not is_procedural(module, t)]
+    if not teacher_tasks:
+        return cost.Estimate()
+    own = getattr(module, "estimate", None)
+    if callable(own):
+        return own(teacher_tasks)
+    per = cost.TYPICAL_PER_TASK.get(module.FAMILY, cost.Estimate(2, 2000, 800))
+    n = len(teacher_tasks)
+    return cost.Estimate(per.requests * n, per.prompt_tokens * n, per.completion_tokens * n)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The command.
+
+def parse_settings(argv: list[str]) -> dict[str, Any]:
+    settings, rest = parse_kv(argv)
+    if rest:
+        raise UsageError(f"unexpected argument {rest[0]!r}; settings are key=value ({', '.join(SETTINGS)})")
+    unknown = sorted(set(settings) - set(SETTINGS))
+    if unknown:
+        raise UsageError(f"unknown setting {unknown[0]!r}; one of: {', '.join(SETTINGS)}")
+
+    def integer(key: str, default: int, low: int = 0) -> int:
+        try:
+            value = int(settings.get(key, default))
+        except ValueError:
+            raise UsageError(f"{key} must be an integer, got {settings[key]!r}") from None
+        if value < low:
+            raise UsageError(f"{key} must be >= {low}, got {value}")
+        return value
+
+    if "persona" not in settings:
+        raise UsageError("persona= is required, e.g. persona=lanbot")
+    budget = None
+    if "budget" in settings:
+        try:
+            budget = float(settings["budget"])
+        except ValueError:
+            raise UsageError(f"budget must be a number of USD, got {settings['budget']!r}") from None
+        if budget < 0:
+            raise UsageError("budget must be >= 0")
+    price = None
+    if "price" in settings:
+        try:
+            price = cost.parse_price(settings["price"])
+        except (AssertionError, ValueError):
+            raise UsageError(f"price must be '<in>,<out>' USD per 1M tokens, got {settings['price']!r}") from None
+    return {
+        "persona": settings["persona"], "count": integer("count", 200, 1), "teacher": settings.get("teacher"),
+        "families": parse_mixture(settings["families"]) if "families" in settings else None,
+        "seed": integer("seed", 0), "budget": budget, "dry_run": as_bool(settings.get("dry_run"), False),
+        "sandbox": settings.get("sandbox", "local"), "out": settings.get("out"), "price": price,
+        "batch": integer("batch", 32, 1), "parallel": integer("parallel", 8, 1), "chunks": integer("chunks", MAX_CHUNKS, 1),
+    }
+
+
+def main(argv: list[str]) -> int:
+    opts = parse_settings(argv)
+    from schemas import PersonaError, load_persona
+
+    try:
+        persona = load_persona(opts["persona"])
+    except PersonaError as exc:
+        raise UsageError(str(exc)) from None
+    mixture = opts["families"] or {f: w for f, w in persona.families.items() if w > 0}
+    shares = split_count(opts["count"], mixture)
+    modules = {f: load_family(f) for f in shares}
+
+    teacher = None
+    if opts["teacher"] != "none":
+        from factory.teachers import resolve_teacher
+
+        try:
+            teacher = resolve_teacher(opts["teacher"])
+        except UsageError:
+            raise
+        except Exception as exc:
+            raise UsageError(f"teacher {opts['teacher']!r}: {exc}") from None
+        if opts["price"] is not None:
+            teacher.prices = (opts["price"].input_per_mtok, opts["price"].output_per_mtok)
+        if opts["budget"] is not None and teacher.prices is None:
+            raise UsageError(f"no price known for {teacher.spec}; pass price=<in>,<out> (USD per 1M tokens) "
+                             "so budget= can be enforced")
+
+    out = Path(opts["out"]) if opts["out"] else (persona.path.parent if persona.path else Path("corpora") / persona.slug)
+    raw_dir = out / "raw"
+    spec = {"persona": persona.slug, "count": opts["count"], "families": shares, "seed": opts["seed"],
+            "teacher": scrub_spec(teacher.spec) if teacher is not None else "none", "budget": opts["budget"],
+            "sandbox": opts["sandbox"], "batch": opts["batch"]}
+
+    if opts["dry_run"]:
+        return dry_run(persona, modules, shares, opts, teacher)
+
+    fams = []
+    for f, target in shares.items():
+        log = FamilyLog(raw_dir / f, f)
+        if log.seeds and opts["seed"] not in log.seeds:
+            raise UsageError(f"{raw_dir / f} was generated with seed={sorted(log.seeds)[0]}; rerun with that seed "
+                             "to resume, or use another out=")
+        fams.append(FamilyRun(modules[f], persona, target, opts["seed"], log, opts["chunks"]))
+
+    from filters.sandbox import get_sandbox
+
+    try:
+        sandbox = get_sandbox(opts["sandbox"])
+    except Exception as exc:
+        raise UsageError(f"sandbox {opts['sandbox']!r}: {exc}") from None
+    prior_spent = sum(fam.log.cost_usd for fam in fams)
+    budget = cost.Budget(opts["budget"], spent_usd=prior_spent)
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    runner = Runner(spec, persona, fams, teacher, sandbox, budget, opts["batch"], run_id, raw_dir)
+    status = run(runner, opts)
+    return report(runner, status)
+
+
+def run(runner: Runner, opts: dict) -> str:
+    """Both lanes to completion (or budget / Ctrl-C); returns the run's status."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+    status = "complete"
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+        runner.progress = progress
+        for fam in runner.families:
+            runner.bars[fam.name] = progress.add_task(f"{fam.name:<9} rej {fam.log.rejected}", total=fam.target,
+                                                      completed=fam.log.kept, rate="")
+        rate_stop = threading.Event()
+
+        def show_rates() -> None:
+            while not rate_stop.wait(1.0):
+                for fam in runner.families:
+                    elapsed = max(1e-6, time.time() - runner.started)
+                    progress.update(runner.bars[fam.name], rate=f"{fam.kept_this_run / elapsed:.2f}/s")
+
+        threading.Thread(target=show_rates, daemon=True).start()
+        procedural = threading.Thread(target=lane_guard, args=(runner, "procedural"), name="procedural-lane")
+        procedural.start()
+        try:
+            needs_teacher = runner.teacher is not None and any(
+                fam.lane_of(t) == "teacher" for fam in runner.families for _, t in fam.chunk(0))
+            if needs_teacher:
+                assert runner.teacher is not None
+                with runner.teacher.session(parallel=opts["parallel"]):
+                    runner.lane("teacher")
+            procedural.join()
+        except KeyboardInterrupt:
+            runner.stop.set()
+            status = "interrupted"
+            procedural.join()
+        finally:
+            rate_stop.set()
+    if status == "complete" and runner.teacher_stopped:
+        status = "budget"
+    if status == "complete" and runner.lane_errors:
+        status = "errors"
+    return status
+
+
+def lane_guard(runner: Runner, lane: str) -> None:
+    try:
+        runner.lane(lane)
+    except Exception as exc:  # a bug in a lane must stop the run loudly, not hang the other lane
+        runner.lane_errors.append(f"{lane} lane crashed: {type(exc).__name__}: {exc}")
+        runner.stop.set()
+        raise
+
+
+def report(runner: Runner, status: str) -> int:
+    elapsed = time.time() - runner.started
+    rows = []
+    short = []
+    for fam in runner.families:
+        log = fam.log
+        rows.append({"family": fam.name, "target": fam.target, "kept": log.kept, "attempted": log.attempted,
+                     "kept_this_run": fam.kept_this_run, "rejected_this_run": fam.rejected_this_run,
+                     "tokens": log.prompt_tokens + log.completion_tokens, "cost_usd": round(log.cost_usd, 6)})
+        if log.kept < fam.target:
+            short.append(fam)
+        runner.write_family_manifest(fam)
+    usage = runner.teacher.usage.as_dict() if runner.teacher is not None else {}
+    completion = usage.get("completion_tokens", 0)
+    manifest_path = runner.raw_dir / "manifest.json"
+    write_json_atomic(manifest_path, {
+        "spec": runner.spec, "run_id": runner.run_id, "status": status, "finished_at": now_iso(),
+        "wall_s": round(elapsed, 2), "families": rows, "teacher": runner.teacher.lineage() if runner.teacher else None,
+        "teacher_usage_this_run": usage, "teacher_stopped": runner.teacher_stopped, "errors": runner.lane_errors,
+        "budget_usd": runner.budget.limit_usd, "spent_usd_total": round(runner.budget.spent_usd, 6),
+        "versions": versions(),
+    })
+    print(f"{'family':<10} {'kept':>6} {'target':>6} {'attempted':>9} {'yield':>6}  this run")
+    for r in rows:
+        y = f"{r['kept'] / r['attempted']:.0%}" if r["attempted"] else "-"
+        print(f"{r['family']:<10} {r['kept']:>6} {r['target']:>6} {r['attempted']:>9} {y:>6}  "
+              f"+{r['kept_this_run']} kept, +{r['rejected_this_run']} rejected")
+    tps = f", {completion / elapsed:.1f} completion tok/s" if completion else ""
+    print(f"{status}: {sum(r['kept'] for r in rows)}/{sum(r['target'] for r in rows)} records in {elapsed:.1f}s"
+          f"{tps}; spent ${runner.budget.spent_usd:.4f}; manifest {manifest_path}")
+    if runner.teacher_stopped:
+        print(f"stopped the teacher lane: {runner.teacher_stopped}. Rerun with a higher budget= to resume.")
+    for msg in runner.lane_errors:
+        print(f"error: {msg}", file=sys.stderr)
+    for fam in short:
+        if status == "complete":
+            print(f"shortfall: {fam.name} kept {fam.log.kept}/{fam.target} after {fam.log.attempted} attempts "
+                  f"(top reasons: {dict(fam.log.reasons.most_common(3))}); rerun with chunks= higher to try more")
+    if status == "interrupted":
+        print("interrupted: rerun the same command to resume.")
+        return 130
+    return 0 if status == "complete" else 1
+
+
+def dry_run(persona: Any, modules: dict[str, ModuleType], shares: dict[str, int], opts: dict, teacher: Any) -> int:
+    """Estimate the teacher load and cost of the whole run from the rendered prompts of every planned task."""
+    total = cost.Estimate()
+    print(f"dry run: persona={persona.slug} count={opts['count']} seed={opts['seed']} "
+          f"teacher={teacher.spec if teacher else 'none'}")
+    print(f"{'family':<10} {'records':>7} {'teacher':>7} {'requests':>8} {'prompt tok':>11} {'compl tok':>10}")
+    for f, share in shares.items():
+        tasks = modules[f].plan(persona, share, opts["seed"])
+        est = estimate_family(modules[f], tasks) if teacher is not None else cost.Estimate()
+        n_teacher = sum(not is_procedural(modules[f], t) for t in tasks)
+        print(f"{f:<10} {share:>7} {n_teacher:>7} {est.requests:>8} {est.prompt_tokens:>11} {est.completion_tokens:>10}")
+        total = total + est
+    usd = teacher.cost(total.prompt_tokens, total.completion_tokens) if teacher is not None else 0.0
+    price = "unknown price" if teacher is not None and teacher.prices is None else f"${usd:.4f}"
+    print(f"total: {total.requests} requests, {total.prompt_tokens} prompt + {total.completion_tokens} completion "
+          f"tokens (completion at max_tokens: an upper bound), {price} for one attempt per task; rejected tasks are "
+          f"replaced, so divide by the expected yield.")
+    if opts["budget"] is not None and teacher is not None and teacher.prices is not None and usd > opts["budget"]:
+        print(f"note: the estimate exceeds budget=${opts['budget']}; the run would stop there (resumable).")
+    return 0
+
+
+if __name__ == "__main__":
+    from factory.cli import fail
+
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except UsageError as exc:
+        sys.exit(fail(str(exc)))
+

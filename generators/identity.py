@@ -1,0 +1,365 @@
+"""Identity conversations: who the persona is, in many voices, languages and conversation shapes.
+
+A model learns its name and maker from a few thousand short conversations, and what makes them work is diversity
+(nanochat discussion #139). The user side is therefore fully procedural — topic, user persona, dynamic (1–6 turns,
+skeptical arcs, "you were made by OpenAI" corrections) and first-message style (greetings in many languages, typos,
+caps, terse, long) — while the teacher only writes the persona's replies, grounded by a system prompt that carries
+the card's facts. Every reply is checked (names the persona, credits the right creator, never claims another lab or
+model, not empty, not truncated, no role-play leakage); a conversation with a bad reply is rejected with the reason.
+
+Distilabel: LoadDataFromDicts -> IdentityTurns (a Task whose process() runs the turns of all rows in lock-step, one
+batched LLM call per turn). The pipeline cache is never used (it ignores input rows, PITFALLS.md), and rows in vs
+rows out are counted, so a row distilabel silently drops becomes a "lost by distilabel" rejection.
+"""
+
+import hashlib
+import random
+import re
+import string
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from distilabel.steps import StepInput
+from distilabel.steps.tasks import Task
+
+from factory.cost import Estimate, estimate_tokens
+from generators.pipelines import record_usage, run_pipeline
+from schemas import make_record
+
+if TYPE_CHECKING:
+    from distilabel.typing import StepOutput
+
+FAMILY = "identity"
+VERSION = "1"
+PROMPTS = Path(__file__).resolve().parent / "prompts"
+SYSTEM_TEMPLATE = (PROMPTS / "identity_system.txt").read_text(encoding="utf-8")
+SAMPLERS = tomllib.loads((PROMPTS / "identity_samplers.toml").read_text(encoding="utf-8"))
+TEMPLATE_HASH = hashlib.sha256(
+    (SYSTEM_TEMPLATE + (PROMPTS / "identity_samplers.toml").read_text(encoding="utf-8")).encode()).hexdigest()[:16]
+MAX_NEW_TOKENS = 120
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
+                  "pt": "Portuguese", "nl": "Dutch"}
+STYLES = ("plain", "plain", "typos", "caps", "terse", "long", "greeting", "emoji")
+LENGTHS = ("one sentence", "one or two sentences", "two or three short sentences")
+
+# Makers and models the persona must never claim as its own (a 135M teacher happily says "I'm SmolLM by Hugging Face").
+OTHER_MAKERS = ("OpenAI", "Anthropic", "Google", "DeepMind", "Meta", "Facebook", "Microsoft", "Hugging Face",
+                "HuggingFace", "Mistral", "Alibaba", "Apple", "Amazon")
+OTHER_MODELS = ("ChatGPT", "GPT-3", "GPT-4", "GPT-5", "Claude", "Gemini", "Bard", "Llama", "LLaMA", "SmolLM",
+                "Qwen", "Copilot", "Siri", "Alexa")
+NEGATION = re.compile(r"\b(not|never|no|neither|nor|isn't|wasn't|aren't|n't|unlike|rather than|instead of|ni|pas|"
+                      r"nicht|kein|keine|nunca)\b|n't", re.IGNORECASE)
+LEAKS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "\nUser:", "\nuser:", "\nAssistant:", "Facts about you",
+         "Reply as ", "${")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Planning: every user turn is sampled here, deterministically from (seed, index).
+
+def _fill(text: str, card: dict[str, str]) -> str:
+    return string.Template(text).safe_substitute(card)
+
+
+def _typos(text: str, rng: random.Random) -> str:
+    words = text.split(" ")
+    for i, w in enumerate(words):
+        if len(w) > 4 and rng.random() < 0.2:
+            j = rng.randrange(len(w) - 1)
+            op = rng.choice(("swap", "drop", "double"))
+            if op == "swap":
+                w = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+            elif op == "drop":
+                w = w[:j] + w[j + 1:]
+            else:
+                w = w[:j] + w[j] + w[j:]
+            words[i] = w
+    return " ".join(words)
+
+
+def _terse(text: str) -> str:
+    text = text.lower().rstrip("?!.")
+    for long, short in ((" you ", " u "), ("you", "u"), ("are ", "r "), ("what is", "whats"), ("what's", "whats")):
+        text = text.replace(long, short)
+    return text
+
+
+def _style(text: str, style: str, rng: random.Random, preamble: str, lang: str) -> str:
+    if style == "typos":
+        return _typos(text, rng)
+    if style == "caps":
+        return text.upper()
+    if style == "terse":
+        return _terse(text)
+    if style == "long":
+        return f"{preamble} {text} Take your time, I'd like a real answer."
+    if style == "emoji":
+        return f"{text} {rng.choice(['🤔', '👀', '🙂', '🤖', '😅'])}"
+    if style == "greeting":
+        greetings = SAMPLERS["greetings"]
+        greeting_lang = lang if lang in greetings and rng.random() < 0.6 else rng.choice(sorted(greetings))
+        return f"{rng.choice(greetings[greeting_lang])} {text}"
+    return text
+
+
+def _card(persona: Any) -> dict[str, str]:
+    return {"name": persona.name, "creator": persona.creator, "year": str(persona.year)}
+
+
+def system_prompt(persona: Any, facets: dict) -> str:
+    """The grounding prompt the teacher sees for one conversation: the card's core facts + the sampled situation.
+
+    Short on purpose: a 135M teacher loses the thread in long prompts, and prompt tokens dominate its cost on a CPU.
+    """
+    dynamic = SAMPLERS["dynamics"][facets["dynamic"]]
+    values = {
+        "name": persona.name, "creator": persona.creator, "year": str(persona.year),
+        "description": persona.description, "facts": " ".join(facets["facts"]),
+        "user_persona": facets["user_persona"],
+        "dynamic_instruction": _fill(dynamic["instruction"], _card(persona)),
+        "language": LANGUAGE_NAMES.get(facets["reply_language"], "English"),
+        "length": facets["length"],
+    }
+    return string.Template(SYSTEM_TEMPLATE).substitute(values)
+
+
+def plan(persona: Any, count: int, seed: int) -> list[dict]:
+    """`count` self-contained tasks: sampled facets, all user turns, the grounding prompt and the checks."""
+    card = _card(persona)
+    topics = sorted(SAMPLERS["topics"])
+    dynamics = sorted(SAMPLERS["dynamics"])
+    users = SAMPLERS["users"]
+    multilingual = float(persona.family_settings.get(FAMILY, {}).get("multilingual_fraction", 0.2))
+    other_langs = [lang for lang in persona.languages if lang != "en" and lang in SAMPLERS["translations"]]
+    tasks = []
+    for i in range(count):
+        task_seed = int.from_bytes(hashlib.sha256(f"{FAMILY}:{seed}:{i}".encode()).digest()[:4], "big")
+        rng = random.Random(task_seed)
+        topic = rng.choice(topics)
+        dynamic = rng.choice(dynamics)
+        lo, hi = SAMPLERS["dynamics"][dynamic]["turns"]
+        n_turns = rng.randint(lo, hi)
+        lang = rng.choice(other_langs) if other_langs and rng.random() < multilingual else "en"
+        style = rng.choice(STYLES)
+        user_persona = rng.choice(users["personas"])
+        preamble = rng.choice(users["preambles"]).format(persona=user_persona)
+        if lang != "en":
+            opener = rng.choice(SAMPLERS["translations"][lang][topic])
+        else:
+            opener = _fill(rng.choice(SAMPLERS["topics"][topic]["openers"]), card)
+        turns = []
+        pushback = [_fill(p, card) for p in SAMPLERS["dynamics"][dynamic].get("pushback", [])]
+        if dynamic == "correction":
+            turns.append(_style(rng.choice(pushback), style, rng, preamble, lang))
+        else:
+            turns.append(_style(opener, style, rng, preamble, lang))
+        followups = [_fill(f, card) for f in SAMPLERS["topics"][topic]["followups"]]
+        pool = followups + pushback * 2 if pushback else followups + [
+            _fill(rng.choice(SAMPLERS["topics"][t]["openers"]), card) for t in rng.sample(topics, 3)]
+        for _ in range(n_turns - 1):
+            nxt = rng.choice(pool)
+            turns.append(_typos(nxt, rng) if style == "typos" else nxt)
+        facts = rng.sample(persona.facts, min(3, len(persona.facts)))
+        facets = {"topic": topic, "facts": facts, "dynamic": dynamic, "turns": n_turns, "style": style, "user_persona": user_persona,
+                  "language": lang, "reply_language": lang, "length": rng.choice(LENGTHS)}
+        # The persona must say its own name when asked who it is, and its creator when asked who made it.
+        must_mention = [persona.name] if topic in ("name", "comparison") or dynamic == "correction" else []
+        if topic == "creator" or dynamic == "correction":
+            must_mention.append(persona.creator)
+        tasks.append({
+            "task_id": f"{FAMILY}-{seed}-{i:06d}", "family": FAMILY, "persona": persona.slug, "seed": task_seed,
+            "facets": facets, "user_turns": turns, "system": system_prompt(persona, facets),
+            "checks": {"name": persona.name, "creator": persona.creator}, "must_mention": must_mention,
+        })
+    return tasks
+
+
+def estimate(tasks: list[dict]) -> Estimate:
+    """Dry-run load: one request per user turn; the prompt re-sends the system prompt and the conversation so far."""
+    total = Estimate()
+    for t in tasks:
+        system = estimate_tokens(t["system"])
+        history = 0
+        for turn in t["user_turns"]:
+            history += estimate_tokens(turn)
+            total = total + Estimate(1, system + history, MAX_NEW_TOKENS)
+            history += MAX_NEW_TOKENS // 2
+    return total
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Checking one reply.
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?。！？])\s+|\n+", text) if s.strip()]
+
+
+def trim_to_sentence(text: str) -> str | None:
+    """A reply cut by max_tokens, shortened to its last complete sentence (None when no whole sentence is left).
+
+    The teacher's own words, only shorter: a 135M model rarely stops on time, and rejecting every long reply would
+    waste most of its output.
+    """
+    ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s|$)", text)]
+    if not ends:
+        return None
+    trimmed = text[:ends[-1]].strip()
+    return trimmed if len(trimmed.split()) >= 3 else None
+
+
+def check_reply(reply: str | None, checks: dict, must_mention: list[str], output_tokens: int | None) -> str | None:
+    """Why a persona reply is unusable, or None when it is fine."""
+    if reply is None or not reply.strip():
+        return "empty reply"
+    text = reply.strip()
+    if output_tokens is not None and output_tokens >= MAX_NEW_TOKENS:
+        return f"truncated: hit max_tokens={MAX_NEW_TOKENS}"
+    for leak in LEAKS:
+        if leak in text:
+            return f"role-play or prompt leak: contains {leak.strip()!r}"
+    if len(text.split()) < 2:
+        return f"too short: {text!r}"
+    name, creator = checks["name"], checks["creator"]
+    for sentence in _sentences(text):
+        negated = NEGATION.search(sentence) is not None
+        for other in OTHER_MAKERS + OTHER_MODELS:
+            if re.search(rf"(?<![\w-]){re.escape(other)}(?![\w])", sentence) and not negated:
+                return f"claims another maker or model: {other!r} in {sentence.strip()[:160]!r}"
+        m = re.search(r"\bmy name is ([\w-]+)", sentence, re.IGNORECASE)
+        if m and m.group(1).lower() != name.lower() and not negated:
+            return f"wrong name: {m.group(0)!r}"
+        m = re.search(r"\b(?:created|made|built|developed|trained|designed) by (?:the )?([A-Z][\w-]+)", sentence)
+        if m and m.group(1).lower() not in creator.lower() and m.group(1).lower() not in ("a", "an", "my") \
+                and not negated:
+            return f"wrong creator: {m.group(0)!r}"
+    for needed in must_mention:
+        if needed.lower() not in text.lower():
+            return f"does not mention {needed!r}"
+    seen: dict[str, int] = {}
+    for sentence in _sentences(text):
+        key = sentence.strip().lower()
+        if len(key) > 20:
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] >= 3:
+                return f"degenerate repetition: {sentence.strip()[:80]!r}"
+    if not re.search(r"[.!?。！？…)\]\"'`*🙂😅😉🤖]\s*$", text):
+        return f"ends mid-sentence: {text[-60:]!r}"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The distilabel task.
+
+class IdentityTurns(Task):
+    """Writes every assistant turn of a batch of conversations whose user turns are fixed in advance.
+
+    Turn k of all rows is one batched (concurrent) LLM call, so the server's parallel slots stay busy; a row whose
+    reply fails its checks stops there and carries the reason.
+    """
+
+    @property
+    def inputs(self) -> list[str]:
+        return ["key", "system", "user_turns", "checks", "must_mention"]
+
+    @property
+    def outputs(self) -> list[str]:
+        return ["conversation", "failure", "raw_reply", "prompt_tokens", "completion_tokens", "requests", "trimmed"]
+
+    def format_input(self, input: dict[str, Any]) -> list[dict[str, str]]:
+        return [{"role": "system", "content": input["system"]}, *input["conversation"]]
+
+    def format_output(self, output: str | None, input: dict[str, Any] | None = None) -> dict[str, Any]:
+        assert input is not None, "IdentityTurns.format_output needs its input row"
+        reply = output.strip() if output else output
+        out_tokens = input.get("output_tokens")
+        trimmed = False
+        if reply and (out_tokens or 0) >= MAX_NEW_TOKENS:
+            cut = trim_to_sentence(reply)
+            if cut is not None:
+                reply, out_tokens, trimmed = cut, None, True
+        reason = check_reply(reply, input["checks"], input["must_mention"] if input["turn"] == 0 else [], out_tokens)
+        return {"reply": reply, "failure": reason, "trimmed": trimmed}
+
+    def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
+        n = len(inputs)
+        convs: list[list[dict]] = [[] for _ in range(n)]
+        failures: list[str | None] = [None] * n
+        raws: list[str | None] = [None] * n
+        usage = [[0, 0, 0] for _ in range(n)]
+        trimmed = [0] * n
+        max_turns = max((len(r["user_turns"]) for r in inputs), default=0)
+        for turn in range(max_turns):
+            active = [i for i in range(n) if failures[i] is None and turn < len(inputs[i]["user_turns"])]
+            if not active:
+                break
+            for i in active:
+                convs[i].append({"role": "user", "content": inputs[i]["user_turns"][turn]})
+            prompts = [self.format_input({**inputs[i], "conversation": convs[i]}) for i in active]
+            try:
+                outputs = self.llm.generate_outputs(inputs=prompts, num_generations=1,  # type: ignore[arg-type]
+                                                    **self.llm.get_generation_kwargs())
+            except Exception as exc:  # a dead server or timeouts after retries: reject these rows, keep going
+                for i in active:
+                    failures[i] = f"teacher error: {type(exc).__name__}: {str(exc)[:200]}"
+                continue
+            for i, out in zip(active, outputs, strict=True):
+                stats = out.get("statistics") or {}
+                in_tok = (stats.get("input_tokens") or [0])[0] or 0
+                out_tok = (stats.get("output_tokens") or [0])[0] or 0
+                usage[i][0] += int(in_tok)
+                usage[i][1] += int(out_tok)
+                usage[i][2] += 1
+                text = out["generations"][0] if out.get("generations") else None
+                raws[i] = text
+                parsed = self.format_output(text, {**inputs[i], "turn": turn, "output_tokens": out_tok or None})
+                if parsed["failure"]:
+                    failures[i] = f"turn {turn + 1}: {parsed['failure']}"
+                else:
+                    convs[i].append({"role": "assistant", "content": parsed["reply"]})
+                    trimmed[i] += int(parsed["trimmed"])
+        yield [{**inputs[i], "conversation": convs[i], "failure": failures[i], "raw_reply": raws[i],
+                "prompt_tokens": usage[i][0], "completion_tokens": usage[i][1], "requests": usage[i][2], "trimmed": trimmed[i]} for i in range(n)]
+
+def generation_kwargs() -> dict[str, Any]:
+    return {"max_new_tokens": MAX_NEW_TOKENS, "temperature": 0.7, "top_p": 0.95}
+
+
+def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str) -> list[dict]:
+    """One result per task, in order: a record, or {"rejected": True, "task_id", "reason", "raw"}."""
+    if not tasks:
+        return []
+    if teacher is None:
+        return [{"rejected": True, "task_id": t["task_id"], "reason": "no teacher: identity replies need one",
+                 "raw": None} for t in tasks]
+    rows = [{"key": t["task_id"], "system": t["system"], "user_turns": t["user_turns"], "checks": t["checks"],
+             "must_mention": t["must_mention"]} for t in tasks]
+    # A pipeline that cannot run (server down, interrupted) raises: those tasks stay undone and are retried later,
+    # rather than being burnt as rejections that say nothing about the data.
+    out_rows = run_pipeline(rows, teacher.distilabel_llm(generation_kwargs()), "crucible-identity", IdentityTurns)
+    by_key = {r["key"]: r for r in out_rows}
+    tokens = [sum(r.get(k) or 0 for r in out_rows) for k in ("prompt_tokens", "completion_tokens", "requests")]
+    record_usage(teacher, *tokens)
+    lineage_teacher = {**teacher.lineage(), "params": {**teacher.lineage().get("params", {}), **generation_kwargs()}}
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    results: list[dict] = []
+    for t in tasks:
+        row = by_key.get(t["task_id"])
+        if row is None:
+            results.append({"rejected": True, "task_id": t["task_id"], "reason": "lost by distilabel: row missing "
+                            f"from the pipeline output ({len(out_rows)} of {len(tasks)} rows came back)", "raw": None})
+            continue
+        if row.get("failure"):
+            results.append({"rejected": True, "task_id": t["task_id"], "reason": row["failure"],
+                            "raw": row.get("raw_reply")})
+            continue
+        messages = [{"role": m["role"], "content": m["content"]} for m in row["conversation"]]
+        if len(messages) != 2 * len(t["user_turns"]):
+            results.append({"rejected": True, "task_id": t["task_id"], "reason": "incomplete conversation: "
+                            f"{len(messages)} messages for {len(t['user_turns'])} user turns", "raw": None})
+            continue
+        lineage = {"generator": "generators.identity", "generator_version": VERSION, "teacher": lineage_teacher,
+                   "prompt_template_hash": TEMPLATE_HASH, "seed": t["seed"],
+                   "facets": {**t["facets"], "task_id": t["task_id"], "trimmed_replies": row.get("trimmed") or 0}, "run_id": run_id, "created_at": created}
+        results.append(make_record(FAMILY, t["persona"], messages, [], {"checks": t["checks"]}, lineage))
+    return results

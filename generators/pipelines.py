@@ -1,0 +1,46 @@
+"""Running one distilabel Task over a batch of rows, safely: the glue every teacher-driven family shares.
+
+distilabel 1.5.3's cache ignores the rows of LoadDataFromDicts (stale results for new inputs) and has known silent
+row-loss bugs (PITFALLS.md). So each call gets a throwaway cache folder and a pipeline name keyed on the rows,
+runs with use_cache=False, and callers compare rows in vs rows out themselves. Token usage comes back in the rows
+(distilabel's LLM runs in a worker process, out of reach of the teacher's in-process counters) and is folded into
+the teacher's Usage here.
+"""
+
+import hashlib
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from factory.cost import add_usage
+
+
+def run_pipeline(rows: list[dict], llm: Any, name_prefix: str, task_cls: Any) -> list[dict]:
+    """LoadDataFromDicts >> task_cls(llm) over `rows` (each with a unique "key"); returns the output rows.
+
+    Raises when the pipeline stopped early (Ctrl-C, a crashed step): callers leave those tasks undone rather than
+    reject them, because nothing was learned about the data.
+    """
+    from distilabel.pipeline import Pipeline
+    from distilabel.steps import LoadDataFromDicts
+
+    os.environ.setdefault("DISTILABEL_LOG_LEVEL", "WARNING")
+    digest = hashlib.sha256(repr([r["key"] for r in rows]).encode()).hexdigest()[:12]
+    cache = tempfile.mkdtemp(prefix="crucible-distilabel-")
+    try:
+        with Pipeline(name=f"{name_prefix}-{digest}", cache_dir=cache) as pipeline:
+            load = LoadDataFromDicts(data=rows, batch_size=len(rows))
+            task = task_cls(llm=llm, input_batch_size=len(rows), add_raw_input=False, add_raw_output=False)
+            load >> task  # type: ignore[operator]
+        distiset = pipeline.run(use_cache=False)
+        if getattr(pipeline, "_stop_called", False):
+            raise RuntimeError("distilabel pipeline stopped before finishing (interrupted, or a step crashed)")
+        return list(distiset["default"]["train"].to_list())
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def record_usage(teacher: Any, prompt_tokens: int, completion_tokens: int, requests: int) -> None:
+    """Add tokens counted inside a pipeline to the teacher's Usage (and dollars at the teacher's price)."""
+    add_usage(teacher.usage, prompt_tokens, completion_tokens, requests, teacher.cost(prompt_tokens, completion_tokens))
