@@ -63,6 +63,7 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
     """Rotate channel pairs (first half, second half) of x (B, H, T, D) by position-dependent angles."""
     d = x.shape[-1] // 2
     x1, x2 = x[..., :d], x[..., d:]
+    cos, sin = cos.to(x.dtype), sin.to(x.dtype)  # fp32 tables would silently promote bf16 activations
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
 
 
@@ -78,6 +79,10 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, q_offset: int) 
     """
     Tq, Tk = q.size(2), k.size(2)
     assert Tk == q_offset + Tq, f"keys ({Tk}) must cover the cache ({q_offset}) plus the new queries ({Tq})"
+    if q.is_cuda and torch.is_autocast_enabled("cuda"):
+        # rms_norm may run in fp32 under autocast; attention kernels (flash, SDPA's flash backend) want bf16/fp16
+        dtype = torch.get_autocast_dtype("cuda")
+        q, k, v = q.to(dtype), k.to(dtype), v.to(dtype)
     if _flash_attn_func is not None and q.is_cuda and q.dtype in (torch.bfloat16, torch.float16):
         # flash-attn wants (B, T, H, D); its causal mask is aligned bottom-right, which is exactly the cache case
         y = _flash_attn_func(q.transpose(1, 2), k.transpose(1, 2).to(q.dtype), v.transpose(1, 2).to(q.dtype), causal=True)
