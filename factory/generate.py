@@ -114,8 +114,11 @@ def versions() -> dict[str, str]:
 
 
 def is_procedural(module: ModuleType, task: dict) -> bool:
-    """A task that needs no teacher: the family says so for all its tasks, or the task does."""
-    return bool(getattr(module, "PROCEDURAL", False) or task.get("procedural", False))
+    """Does this task run without a teacher? Tasks that need one say so (`mode="teacher"` or `procedural=False`);
+    families whose every task is procedural need not mark anything (CONTRACTS.md: teacher may be None)."""
+    if task.get("mode") == "teacher" or task.get("procedural") is False:
+        return False
+    return not getattr(module, "NEEDS_TEACHER", False)
 
 
 def chunk_seed(seed: int, family: str, chunk: int) -> int:
@@ -574,7 +577,9 @@ def report(runner: Runner, status: str) -> int:
     for msg in runner.lane_errors:
         print(f"error: {msg}", file=sys.stderr)
     for fam in short:
-        if status == "complete":
+        if runner.teacher is None and fam.lane_of(fam.chunk(0)[0][1]) == "teacher":
+            print(f"shortfall: {fam.name} needs a teacher (teacher=none): 0 attempted")
+        elif status == "complete":
             print(f"shortfall: {fam.name} kept {fam.log.kept}/{fam.target} after {fam.log.attempted} attempts "
                   f"(top reasons: {dict(fam.log.reasons.most_common(3))}); rerun with chunks= higher to try more")
     if status == "interrupted":

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 FAMILY = "identity"
 VERSION = "1"
+NEEDS_TEACHER = True  # every reply is written by the teacher
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 SYSTEM_TEMPLATE = (PROMPTS / "identity_system.txt").read_text(encoding="utf-8")
 SAMPLERS = tomllib.loads((PROMPTS / "identity_samplers.toml").read_text(encoding="utf-8"))
@@ -168,7 +169,8 @@ def plan(persona: Any, count: int, seed: int) -> list[dict]:
         if topic == "creator" or dynamic == "correction":
             must_mention.append(persona.creator)
         tasks.append({
-            "task_id": f"{FAMILY}-{seed}-{i:06d}", "family": FAMILY, "persona": persona.slug, "seed": task_seed,
+            "task_id": f"{FAMILY}-{seed}-{i:06d}", "procedural": False, "family": FAMILY, "persona": persona.slug,
+            "seed": task_seed,
             "facets": facets, "user_turns": turns, "system": system_prompt(persona, facets),
             "checks": {"name": persona.name, "creator": persona.creator}, "must_mention": must_mention,
         })
