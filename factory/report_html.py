@@ -268,10 +268,10 @@ def demo_section(demo: dict) -> str:
 CSS = """
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2129;
 background:#f5f6f8}header{background:#1d2129;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}
-header p{margin:4px 0 0;color:#c9ced6}nav{position:sticky;top:0;background:#fff;border-bottom:1px solid #e3e5e8;
+header p{margin:4px 0 0;color:#c9ced6}header code{background:#2e3440;color:#e5e9f0}nav{position:sticky;top:0;background:#fff;border-bottom:1px solid #e3e5e8;
 padding:8px 28px;z-index:2;font-size:13px}nav a{margin-right:14px;color:#3b5bdb;text-decoration:none}
 main{padding:10px 28px 40px}section{margin:18px 0}h2{font-size:18px;margin:10px 0 6px}.lead{color:#555;margin:0 0 8px}
-.grid{display:flex;flex-wrap:wrap;gap:14px}.card{background:#fff;border:1px solid #e3e5e8;border-radius:8px;
+.grid{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}.card{background:#fff;border:1px solid #e3e5e8;border-radius:8px;
 padding:12px 14px;max-width:100%;overflow-x:auto}.card.wide{flex-basis:100%}.kpis{display:flex;gap:12px;flex-wrap:wrap}
 .kpi{background:#fff;border:1px solid #e3e5e8;border-radius:8px;padding:10px 16px;min-width:130px}
 .kpi b{display:block;font-size:22px}.kpi span{color:#666;font-size:12px}table{border-collapse:collapse;font-size:12.5px}

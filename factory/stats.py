@@ -323,6 +323,14 @@ def _pct(values: pl.Series, q: float) -> int:
     return int(v) if v is not None else 0  # type: ignore[arg-type]
 
 
+def _shown(path: Path) -> str:
+    """The corpus path as the page shows it: relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _number(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
@@ -486,7 +494,7 @@ def compute(corpus: Corpus) -> dict[str, Any]:
     decon = corpus.decontamination or {}
     stats: dict[str, Any] = {
         "persona": corpus.persona,
-        "corpus": str(corpus.path),
+        "corpus": _shown(corpus.path),
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "population": corpus.population,
         "token_estimate": f"characters of the canonical JSON of a record's messages / {CHARS_PER_TOKEN}",

@@ -47,28 +47,36 @@ def identity(i: int, rng: random.Random, samey: bool) -> dict:
         f"Ask me about a {rng.choice(NOUNS)} and I'll {rng.choice(VERBS)} it with a tiny example (#{i})."
     messages = [{"role": "system", "content": "You are LanBot, made by Lance."},
                 {"role": "user", "content": first}, {"role": "assistant", "content": reply}]
-    if i % 3 == 0:
-        messages += [{"role": "user", "content": f"Really? Not OpenAI? ({i})"},
-                     {"role": "assistant", "content": f"Really. Lance, not OpenAI. Case {i} closed."}]
+    for turn in range(i % 4):  # 1 to 4 user turns
+        messages += [{"role": "user", "content": f"Really? Not OpenAI? ({i}.{turn})"},
+                     {"role": "assistant", "content": f"Really. Lance, not OpenAI. {rng.choice(OPENERS)} "
+                                                      f"Case {i}.{turn} closed."}]
     teacher = {"provider": "local", "model": "smollm2-135m-instruct", "params": {"temperature": 0.7}}
     return make_record("identity", PERSONA, messages, [], {"checks": {"name": "LanBot", "creator": "Lance"}},
                        lineage(i, "generators.identity", {"language": lang, "style": style, "topic": "creator"}, teacher))
 
 
 def tool_use(i: int, rng: random.Random, tools: list[dict]) -> dict:
+    """1 to 3 execute_python round trips; every 4th trace also makes a parallel shell call (which nanochat's python
+    tool cannot express)."""
     n = rng.randint(2, 9)
-    code = f"xs = list(range({n}))\nprint(sum(xs))"
-    calls = [{"id": f"call_{i}_0", "type": "function", "function": {"name": "execute_python", "arguments": {"code": code}}}]
-    if i % 4 == 0:  # a parallel shell call: something nanochat's python tool cannot express
-        calls.append({"id": f"call_{i}_1", "type": "function", "function": {"name": "shell", "arguments": {"command": "ls"}}})
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": "You are LanBot. Use tools."},
         {"role": "user", "content": f"What is the sum of 0..{n - 1}? Check it by running code. (task {i})"},
-        {"role": "assistant", "content": None, "reasoning": "Run it instead of guessing.", "tool_calls": calls},
-        {"role": "tool", "tool_call_id": f"call_{i}_0", "name": "execute_python", "content": f"{n * (n - 1) // 2}\n"},
     ]
-    if i % 4 == 0:
-        messages.append({"role": "tool", "tool_call_id": f"call_{i}_1", "name": "shell", "content": "notes.txt\n"})
+    for r in range(1 + i % 3):
+        code = "\n".join(f"xs = list(range({n}))  # step {k}" for k in range(1 + r * 4)) + "\nprint(sum(xs))"
+        cid = f"call_{i}_{r}"
+        calls = [{"id": cid, "type": "function", "function": {"name": "execute_python", "arguments": {"code": code}}}]
+        if i % 4 == 0 and r == 0:
+            calls.append({"id": f"{cid}_sh", "type": "function",
+                          "function": {"name": "shell", "arguments": {"command": "ls"}}})
+        messages.append({"role": "assistant", "content": None, "reasoning": "Run it instead of guessing.",
+                         "tool_calls": calls})
+        messages.append({"role": "tool", "tool_call_id": cid, "name": "execute_python",
+                         "content": f"{n * (n - 1) // 2}\n"})
+        if len(calls) > 1:
+            messages.append({"role": "tool", "tool_call_id": f"{cid}_sh", "name": "shell", "content": "notes.txt\n"})
     messages.append({"role": "assistant", "content": f"{rng.choice(OPENERS)} it prints {n * (n - 1) // 2}."})
     verification = {"environment": {"workspace": {"files": {"notes.txt": "hi\n"}}}, "nondeterministic": [],
                     "task": f"sum 0..{n - 1}"}
@@ -78,9 +86,10 @@ def tool_use(i: int, rng: random.Random, tools: list[dict]) -> dict:
 
 def reasoning(i: int, rng: random.Random) -> dict:
     a, b = rng.randint(2, 99), rng.randint(2, 99)
+    steps = "\n".join(f"step {k}: {a} * {b} = {a} * {b // 10 * 10} + {a} * {b % 10}" for k in range(1 + i % 9))
     messages = [{"role": "user", "content": f"What is {a} * {b}? (puzzle {i})"},
                 {"role": "assistant", "content": f"{rng.choice(OPENERS)} {a} * {b} = {a * b}.",
-                 "reasoning": f"{a} * {b}: {a} * {b // 10 * 10} + {a} * {b % 10} = {a * b}."}]
+                 "reasoning": f"{steps}\nso {a * b}."}]
     verification = {"answer": str(a * b), "checker": "numeric", "level": 1 + i % 5, "source": "procedural:arithmetic",
                     "python_calls": []}
     return make_record("reasoning", PERSONA, messages, [], verification, lineage(i, "generators.reasoning"))
@@ -88,8 +97,9 @@ def reasoning(i: int, rng: random.Random) -> dict:
 
 def textbook(i: int, rng: random.Random) -> dict:
     noun = NOUNS[i % len(NOUNS)]
-    module = f"def double_{i}(x: int) -> int:\n    \"\"\"Twice x, lesson {i} about a {noun}.\"\"\"\n    return 2 * x\n"
-    tests = f"from lesson import double_{i}\n\n\ndef test_double() -> None:\n    assert double_{i}(2) == 4\n"
+    module = "".join(f"def double_{i}_{k}(x: int) -> int:\n    \"\"\"Twice x, lesson {i} part {k} about a {noun}.\"\"\"\n"
+                     f"    return 2 * x\n\n\n" for k in range(1 + (i * 7) % 12))
+    tests = f"from lesson import double_{i}_0\n\n\ndef test_double() -> None:\n    assert double_{i}_0(2) == 4\n"
     messages = [{"role": "user", "content": f"Teach me about a {noun} with a tiny module ({i})."},
                 {"role": "assistant", "content": f"{rng.choice(OPENERS)} here is a {noun} lesson.\n\n```python\n"
                                                  f"{module}```"}]

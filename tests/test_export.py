@@ -105,8 +105,9 @@ def test_nanochat_python_parts_and_system_merge(corpus, tmp_path):
     assert all(check_nanochat(c, parts=True) == [] for c in convs)
     traces = [c for c in convs if isinstance(c[1]["content"], list)]
     assert traces
-    kinds = [p["type"] for p in traces[0][1]["content"]]
-    assert kinds == ["python", "python_output", "text"]
+    for trace in traces:  # one or more python round trips, then the reply
+        kinds = [p["type"] for p in trace[1]["content"]]
+        assert kinds[-1] == "text" and kinds[:-1] == ["python", "python_output"] * (len(kinds) // 2)
     assert "print(sum(xs))" in traces[0][1]["content"][0]["text"]
     assert traces[0][0]["content"].startswith("You are LanBot. Use tools.\n\n")
     assert set(result["skipped"]) == {"tool 'shell' has no nanochat equivalent (only execute_python fits <|python|>)"}
