@@ -336,23 +336,23 @@ def _number(value: Any) -> float:
 
 
 def _manifest_usage(manifest: dict) -> dict[str, Any]:
-    """Tokens, requests and dollars from a generate manifest, wherever it keeps them (top level, usage, teacher)."""
-    out: dict[str, Any] = {"prompt_tokens": 0.0, "completion_tokens": 0.0, "requests": 0.0, "cost_usd": 0.0}
-    for where in (manifest, manifest.get("usage"), manifest.get("teacher_usage")):
-        if isinstance(where, dict):
-            for key in out:
-                out[key] = out[key] or _number(where.get(key))
+    """Tokens, requests and dollars of one family from raw/<family>/manifest.json (factory/generate.py writes
+    `tokens: {prompt, completion, requests}`, `cost_usd` and the teacher's lineage, None for procedural runs)."""
+    tokens = manifest.get("tokens") if isinstance(manifest.get("tokens"), dict) else {}
+    usage = manifest.get("usage") if isinstance(manifest.get("usage"), dict) else {}
+    out: dict[str, Any] = {
+        "prompt_tokens": _number(tokens.get("prompt")) or _number(usage.get("prompt_tokens")),
+        "completion_tokens": _number(tokens.get("completion")) or _number(usage.get("completion_tokens")),
+        "requests": _number(tokens.get("requests")) or _number(usage.get("requests")),
+        "cost_usd": _number(manifest.get("cost_usd")),
+    }
     teacher = manifest.get("teacher")
     if isinstance(teacher, dict):
         out["teacher"] = ":".join(str(teacher[k]) for k in ("provider", "model") if teacher.get(k))
-        for key in ("prompt_tokens", "completion_tokens", "requests", "cost_usd"):
-            out[key] = out[key] or _number(teacher.get(key))
-    elif isinstance(teacher, str):
-        out["teacher"] = teacher
     else:
-        out["teacher"] = str(manifest.get("teacher_spec") or "procedural")
-    for key in ("kept", "rejected", "records"):
-        if isinstance(manifest.get(key), int):
+        out["teacher"] = str(teacher or "procedural")
+    for key in ("kept", "rejected", "attempted", "yield"):
+        if isinstance(manifest.get(key), (int, float)):
             out[key] = manifest[key]
     return out
 

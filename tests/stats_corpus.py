@@ -179,9 +179,11 @@ def write_corpus(root: Path, n: int = 140, seed: int = 0, reports: bool = True) 
                             "reason": "schema: $.messages[2].content: expected string", "raw": "{}"}) + "\n",
             encoding="utf-8")
         teacher = {"provider": "local", "model": "smollm2-135m-instruct"} if fam == "identity" else None
-        manifest = {"family": fam, "persona": PERSONA, "kept": len(recs), "rejected": 1, "teacher": teacher,
-                    "usage": {"prompt_tokens": 1000 * len(recs), "completion_tokens": 200 * len(recs),
-                              "requests": len(recs) if teacher else 0},
+        # the shape factory/generate.py writes (write_family_manifest)
+        manifest = {"family": fam, "generator": f"generators.{fam}", "generator_version": "1", "persona": PERSONA,
+                    "kept": len(recs), "rejected": 1, "attempted": len(recs) + 1, "teacher": teacher,
+                    "tokens": {"prompt": 1000 * len(recs), "completion": 200 * len(recs),
+                               "requests": len(recs) if teacher else 0},
                     "cost_usd": 0.0 if fam != "identity" else 0.01}
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     for fam, recs in kept.items():
