@@ -98,8 +98,11 @@ class Settings:
         return self.tasks or self.workers
 
     def fingerprint(self) -> dict[str, Any]:
-        # Workers may change between attempts; anything that changes what a task does or which task does what may not.
-        return {k: v for k, v in asdict(self).items() if k not in ("workers", "executor", "partition", "time_limit")}
+        # Where and how fast it runs may change between attempts (e.g. sandbox=e2b failed, resume with local);
+        # anything that changes what a task decides, or which task handles which record, may not.
+        fingerprint = {k: v for k, v in asdict(self).items()
+                       if k not in ("workers", "executor", "partition", "time_limit", "sandbox")}
+        return {**fingerprint, "tasks": self.n_tasks}
 
 
 @dataclass
@@ -462,7 +465,9 @@ def describe_jobs(settings: Settings, executors: list[Any]) -> dict[str, str]:
             text = ex.get_launch_file_contents(ex.get_sbatch_args(max_array=ex.tasks), command)
             (folder / f"{name}.slurm").write_text(text)
         else:
-            text = ex.to_json()
+            from datatrove.executor.base import ExecutorJSONEncoder
+
+            text = json.dumps(ex, cls=ExecutorJSONEncoder, indent=1)  # what datatrove itself saves as executor.json
             (folder / f"{name}.json").write_text(text)
         out[name] = text
     return out
