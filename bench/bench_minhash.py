@@ -222,7 +222,7 @@ def main() -> int:
     result["signature_profile_us_per_doc"] = profile_signature(docs)
     result["loadavg_end"] = os.getloadavg()[0]
     if "datatrove" in result["backends"] and "datasketch" in result["backends"]:
-        result["datasketch_speedup"] = round(
+        result["wall_ratio_datatrove_over_datasketch"] = round(
             result["backends"]["datatrove"]["wall_s"] / result["backends"]["datasketch"]["wall_s"], 2
         )
     print(json.dumps(result, indent=2))
