@@ -84,8 +84,9 @@ def add_usage(usage: Any, prompt_tokens: int, completion_tokens: int, requests: 
 
 
 def estimate_tokens(text: str) -> int:
-    """Rough token count for estimates (~4 characters per token for English and code); exact counts come from usage."""
-    return max(1, (len(text) + 3) // 4)
+    """A deliberately high token count for estimates (3 characters per token; English and code average ~4, and the
+    budget check needs an upper bound); exact counts come from usage."""
+    return max(1, (len(text) + 2) // 3 + 4)
 
 
 @dataclass

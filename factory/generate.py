@@ -146,6 +146,7 @@ class FamilyRun:
         self._chunks: dict[int, list[tuple[str, dict]]] = {}
         self.errors = {"teacher": 0, "procedural": 0}
         self.gave_up: dict[str, str] = {}
+        self.active = {"procedural", "teacher"}  # lanes that will still run tasks of this family
         self.kept_this_run = 0
         self.rejected_this_run = 0
 
@@ -161,14 +162,20 @@ class FamilyRun:
         return "procedural" if is_procedural(self.module, task) else "teacher"
 
     def take(self, lane: str, n: int) -> list[tuple[str, dict]]:
-        """Claim up to n undone tasks of `lane`, never more than the records still needed (so no overshoot)."""
+        """Claim up to n undone tasks of `lane`, never more than the records still needed (so no overshoot).
+
+        Top-up chunks open only once every earlier task that some lane will still run is settled: otherwise the fast
+        procedural lane would fill a mixed family's whole share before the teacher lane reached its planned tasks.
+        """
         with self.lock:
-            if lane in self.gave_up:
+            if lane not in self.active:
                 return []
             need = self.target - self.log.kept - self.inflight
             taken: list[tuple[str, dict]] = []
             for c in range(self.max_chunks):
                 if len(taken) >= min(n, need):
+                    break
+                if c > 0 and any(self.pending(key, task) for key, task in self.chunk(c - 1)):
                     break
                 for key, task in self.chunk(c):
                     if len(taken) >= min(n, need):
@@ -176,9 +183,18 @@ class FamilyRun:
                     if key in self.log.done_keys or key in self.claimed or self.lane_of(task) != lane:
                         continue
                     taken.append((key, task))
-            self.claimed.update(k for k, _ in taken)
+                    self.claimed.add(key)
             self.inflight += len(taken)
             return taken
+
+    def pending(self, key: str, task: dict) -> bool:
+        """Will this task still be settled by some lane in this run?"""
+        return key not in self.log.done_keys and (key in self.claimed or self.lane_of(task) in self.active)
+
+    def deactivate(self, lane: str) -> None:
+        with self.lock:
+            self.active.discard(lane)
+            self.changed.notify_all()
 
     def release(self, batch: list[tuple[str, dict]]) -> None:
         with self.lock:
@@ -187,12 +203,14 @@ class FamilyRun:
             self.changed.notify_all()
 
     def may_need(self, lane: str) -> bool:
-        """Could this lane still be asked for work (others' tasks in flight might be rejected)?"""
+        """Could this lane still get work later (tasks in flight or not yet run by another lane may be rejected)?"""
         with self.lock:
-            if lane in self.gave_up or self.log.kept >= self.target or self.inflight == 0:
+            if lane not in self.active or self.log.kept >= self.target:
                 return False
-            return any(key not in self.log.done_keys and key not in self.claimed and self.lane_of(task) == lane
-                       for c in range(self.max_chunks) for key, task in self.chunk(c))
+            tasks = [(k, t) for c in range(self.max_chunks) for k, t in self.chunk(c) if k not in self.log.done_keys]
+            own = any(k not in self.claimed and self.lane_of(t) == lane for k, t in tasks)
+            others = self.inflight > 0 or any(self.lane_of(t) != lane and self.pending(k, t) for k, t in tasks)
+            return own and others
 
     @property
     def done(self) -> bool:
@@ -249,8 +267,8 @@ class Runner:
             msg = f"{fam.name}/{lane}: generator error: {type(exc).__name__}: {str(exc)[:300]}"
             print(f"warning: {msg} (tasks left undone, retried on the next run)", file=sys.stderr)
             if fam.errors[lane] >= MAX_BATCH_ERRORS:
-                with fam.lock:
-                    fam.gave_up[lane] = msg
+                fam.gave_up[lane] = msg
+                fam.deactivate(lane)
                 self.lane_errors.append(msg)
             return
         fam.errors[lane] = 0
@@ -288,8 +306,18 @@ class Runner:
             self.progress.update(self.bars[fam.name], completed=fam.log.kept,
                                  description=f"{fam.name:<9} rej {fam.log.rejected}")
 
+    def end_lane(self, lane: str) -> None:
+        for fam in self.families:
+            fam.deactivate(lane)
+
     def lane(self, lane: str) -> None:
-        """Round-robin over families, one batch at a time, until nothing is left for this lane."""
+        """Round-robin over families, one batch at a time, until nothing is left for this lane; then retire it."""
+        try:
+            self._lane(lane)
+        finally:
+            self.end_lane(lane)
+
+    def _lane(self, lane: str) -> None:
         size = self.batch if lane == "teacher" else PROCEDURAL_BATCH
         while not self.stop.is_set():
             progressed, waiting = False, []
@@ -309,6 +337,7 @@ class Runner:
                         fam.release(batch)
                         self.teacher_stopped = (f"budget: the next {fam.name} batch could cost ${worst:.4f}, "
                                                 f"${self.budget.left_usd:.4f} left of ${self.budget.limit_usd}")
+                        self.end_lane("teacher")
                         return
                 self.run_batch(fam, lane, batch)
                 progressed = True
@@ -510,11 +539,13 @@ def run(runner: Runner, opts: dict) -> str:
                     progress.update(runner.bars[fam.name], rate=f"{fam.kept_this_run / elapsed:.2f}/s")
 
         threading.Thread(target=show_rates, daemon=True).start()
+        needs_teacher = runner.teacher is not None and any(
+            fam.lane_of(t) == "teacher" for fam in runner.families for _, t in fam.chunk(0))
+        if not needs_teacher:
+            runner.end_lane("teacher")
         procedural = threading.Thread(target=lane_guard, args=(runner, "procedural"), name="procedural-lane")
         procedural.start()
         try:
-            needs_teacher = runner.teacher is not None and any(
-                fam.lane_of(t) == "teacher" for fam in runner.families for _, t in fam.chunk(0))
             if needs_teacher:
                 assert runner.teacher is not None
                 with runner.teacher.session(parallel=opts["parallel"]):
@@ -522,6 +553,7 @@ def run(runner: Runner, opts: dict) -> str:
             procedural.join()
         except KeyboardInterrupt:
             runner.stop.set()
+            runner.end_lane("teacher")
             status = "interrupted"
             procedural.join()
         finally:

@@ -43,6 +43,7 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; corpus files are meant to be read by the next stages and people
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()

@@ -22,8 +22,11 @@ def run_pipeline(rows: list[dict], llm: Any, name_prefix: str, task_cls: Any) ->
     Raises when the pipeline stopped early (Ctrl-C, a crashed step): callers leave those tasks undone rather than
     reject them, because nothing was learned about the data.
     """
+    from datasets import disable_progress_bars
     from distilabel.pipeline import Pipeline
     from distilabel.steps import LoadDataFromDicts
+
+    disable_progress_bars()
 
     os.environ.setdefault("DISTILABEL_LOG_LEVEL", "WARNING")
     digest = hashlib.sha256(repr([r["key"] for r in rows]).encode()).hexdigest()[:12]

@@ -1,0 +1,225 @@
+"""`python -m factory generate`: settings, bad input, dry runs, the crash-safe runlog, SIGKILL + resume, budget cap.
+
+The fast tests use `teacher=none` (procedural tasks only: the textbook lesson templates, verified in the sandbox);
+the slow ones run the real local llama.cpp teacher.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from factory import generate
+from factory.cli import UsageError
+from factory.runlog import FamilyLog, append_lines, canonical
+from schemas import validate_record
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def cli(*args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([PY, "-W", "ignore", "-m", "factory", "generate", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def all_records(raw: Path) -> list[dict]:
+    out = []
+    for part in sorted(raw.glob("*/part-*.jsonl")):
+        text = part.read_text(encoding="utf-8")
+        assert text.endswith("\n"), f"{part} is torn"
+        out += [json.loads(line) for line in text.splitlines()]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# settings
+
+def test_split_count_is_exact_and_deterministic():
+    shares = generate.split_count(200, {"identity": 0.15, "tool_use": 0.3, "reasoning": 0.25, "textbook": 0.25,
+                                        "safety": 0.05})
+    assert sum(shares.values()) == 200 and shares == {"identity": 30, "tool_use": 60, "reasoning": 50,
+                                                      "textbook": 50, "safety": 10}
+    odd = generate.split_count(7, {"a": 1, "b": 1, "c": 1})
+    assert sum(odd.values()) == 7 and odd == generate.split_count(7, {"a": 1, "b": 1, "c": 1})
+
+
+def test_parse_mixture_and_settings_errors():
+    assert generate.parse_mixture("identity:0.3,textbook") == {"identity": 0.3, "textbook": 1.0}
+    for bad in ("identity:x", "identity:-1", ""):
+        with pytest.raises(UsageError):
+            generate.parse_mixture(bad)
+    with pytest.raises(UsageError, match="persona"):
+        generate.parse_settings(["count=3"])
+    with pytest.raises(UsageError, match="count"):
+        generate.parse_settings(["persona=lanbot", "count=zero"])
+    with pytest.raises(UsageError, match="unknown setting"):
+        generate.parse_settings(["persona=lanbot", "colour=red"])
+
+
+def test_scrub_spec_drops_url_credentials():
+    assert generate.scrub_spec("http://user:pw@10.0.0.2:8000/v1@qwen") == "http://10.0.0.2:8000/v1@qwen"
+    assert generate.scrub_spec("openai:gpt-4o-mini") == "openai:gpt-4o-mini"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["persona=nobody"], "unknown persona"),
+    (["persona=lanbot", "teacher=sorcery:gpt"], "unknown teacher"),
+    (["persona=lanbot", "families=poetry"], "unknown family"),
+    (["persona=lanbot", "teacher=anthropic:claude-haiku-4-5"], "ANTHROPIC_API_KEY"),
+])
+def test_bad_input_is_one_line_exit_2(args, message):
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    res = subprocess.run([PY, "-W", "ignore", "-m", "factory", "generate", *args], cwd=REPO, capture_output=True,
+                         text=True, timeout=120, env=env)
+    assert res.returncode == 2, res.stderr
+    lines = [x for x in res.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], res.stderr
+
+
+def test_malformed_persona_card(tmp_path):
+    card = tmp_path / "broken" / "persona.toml"
+    card.parent.mkdir()
+    card.write_text('name = "Broken\n', encoding="utf-8")
+    res = cli(f"persona={card}", "teacher=none")
+    assert res.returncode == 2 and "invalid TOML" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    card.write_text('name = "NoCreator"\n', encoding="utf-8")
+    res = cli(f"persona={card}", "teacher=none")
+    assert res.returncode == 2 and res.stderr.startswith("error: ")
+
+
+def test_dry_run_estimates_and_writes_nothing(tmp_path):
+    res = cli("persona=lanbot", "count=400", "dry_run=true", "teacher=openai:gpt-4o-mini", f"out={tmp_path}",
+              env={"OPENAI_API_KEY": "sk-test-not-used"})
+    assert res.returncode == 0, res.stderr
+    assert "identity" in res.stdout and "total:" in res.stdout
+    usd = float(res.stdout.split("total:")[1].split("$")[1].split()[0])
+    assert usd > 0
+    assert not (tmp_path / "raw").exists()
+    assert "sk-test" not in res.stdout + res.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# runlog recovery
+
+def test_runlog_recovers_from_torn_and_uncommitted_writes(tmp_path):
+    folder = tmp_path / "fam"
+    log = FamilyLog(folder, "textbook")
+    rec = {"id": "a" * 32, "family": "textbook"}
+    log.commit("b1", [("k1", rec)], [("k2", {"task_id": "t2", "reason": "bad"})])
+    # A crash after rejects and part file of batch b2 but before its ledger line, plus a torn ledger append:
+    append_lines(folder / "rejected.jsonl", [canonical({"task_id": "t3", "reason": "x", "batch": "b2"})])
+    (folder / "part-b2.jsonl").write_text(canonical({"id": "b" * 32}) + "\n")
+    (folder / ".part-b3.jsonl.123.tmp").write_text("{")
+    with open(folder / "_ledger.jsonl", "a") as f:
+        f.write('{"batch": "b2", "part": "part-b2.jso')
+    log = FamilyLog(folder, "textbook")
+    assert log.kept == 1 and log.rejected == 1 and log.done_keys == {"k1", "k2"}
+    assert not (folder / "part-b2.jsonl").exists() and not list(folder.glob(".*.tmp"))
+    assert len((folder / "rejected.jsonl").read_text().splitlines()) == 1
+    assert (folder / "_ledger.jsonl").read_text().endswith("\n")
+    log.commit("b4", [("k3", {"id": "c" * 32})], [])
+    assert FamilyLog(folder, "textbook").kept == 2
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# full runs without a teacher
+
+def test_procedural_run_writes_valid_records_and_manifest(tmp_path):
+    res = cli("persona=lanbot", "count=20", "families=textbook", "teacher=none", f"out={tmp_path}")
+    assert res.returncode == 0, res.stderr + res.stdout
+    records = all_records(tmp_path / "raw")
+    assert len(records) == 20 and len({r["id"] for r in records}) == 20
+    assert all(validate_record(r) == [] for r in records)
+    assert all(r["lineage"]["generator"] == "generators.textbook.procedural" for r in records)
+    manifest = json.loads((tmp_path / "raw" / "textbook" / "manifest.json").read_text())
+    assert manifest["kept"] == 20 and manifest["spec"]["teacher"] == "none"
+    again = cli("persona=lanbot", "count=20", "families=textbook", "teacher=none", f"out={tmp_path}")
+    assert again.returncode == 0 and "+0 kept" in again.stdout
+    assert len(all_records(tmp_path / "raw")) == 20
+    wrong_seed = cli("persona=lanbot", "count=20", "families=textbook", "teacher=none", "seed=1", f"out={tmp_path}")
+    assert wrong_seed.returncode == 2 and "seed=0" in wrong_seed.stderr
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_resume_gives_exactly_count(tmp_path):
+    count = 64
+    args = [PY, "-W", "ignore", "-m", "factory", "generate", "persona=lanbot", f"count={count}",
+            "families=textbook,reasoning", "teacher=none", f"out={tmp_path}"]
+    kills = 0
+    for _ in range(2):  # kill it twice, at different points
+        proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            ledgers = list((tmp_path / "raw").glob("*/_ledger.jsonl"))
+            lines = sum(len(p.read_text().splitlines()) for p in ledgers)
+            if lines >= 2 + 2 * kills:
+                break
+            time.sleep(0.05)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait()
+    assert kills >= 1, "the run finished before it could be killed; raise count"
+    partial = len(all_records(tmp_path / "raw"))
+    assert partial < count
+    res = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr + res.stdout
+    records = all_records(tmp_path / "raw")
+    assert len(records) == count and len({r["id"] for r in records}) == count
+    assert all(validate_record(r) == [] for r in records)
+    for fam in ("textbook", "reasoning"):
+        log = FamilyLog(tmp_path / "raw" / fam, fam)
+        assert log.kept == len([r for r in records if r["family"] == fam])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# with the real local teacher
+
+@pytest.mark.slow
+def test_end_to_end_local_teacher_count_30(tmp_path):
+    res = cli("persona=lanbot", "count=30", f"out={tmp_path}", timeout=1500)
+    assert res.returncode == 0, res.stderr[-2000:] + res.stdout
+    records = all_records(tmp_path / "raw")
+    assert 0 < len(records) <= 30 and len({r["id"] for r in records}) == len(records)
+    assert all(validate_record(r) == [] for r in records)
+    manifest = json.loads((tmp_path / "raw" / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["teacher"]["provider"] == "local"
+    for fam in manifest["families"]:
+        lines = (tmp_path / "raw" / fam["family"] / "rejected.jsonl")
+        if lines.exists():
+            assert all(json.loads(x)["reason"] for x in lines.read_text().splitlines())
+
+
+@pytest.mark.slow
+def test_budget_cap_stops_cleanly_and_resumes(tmp_path):
+    from generators import identity
+    from schemas import load_persona
+
+    tasks = identity.plan(load_persona("lanbot"), 4, 0)
+    price = 1000.0  # USD per 1M tokens, so a handful of tokens costs real-looking money with the free local model
+
+    def worst(ts):
+        est = identity.estimate(ts)
+        return (est.prompt_tokens + est.completion_tokens) * price / 1e6
+
+    # Enough for the first batch of 2, never for the second: the run must stop after exactly one batch.
+    budget = worst(tasks[:2]) + 0.5 * worst(tasks[2:])
+    base = ["persona=lanbot", "count=4", "families=identity", "batch=2", f"price={price},{price}", f"out={tmp_path}"]
+    first = cli(*base, f"budget={budget:.6f}", timeout=900)
+    assert first.returncode == 1, first.stderr[-2000:] + first.stdout
+    assert "Rerun with a higher budget" in first.stdout
+    manifest = json.loads((tmp_path / "raw" / "manifest.json").read_text())
+    assert manifest["status"] == "budget" and 0 < manifest["spent_usd_total"] <= budget
+    log = FamilyLog(tmp_path / "raw" / "identity", "identity")
+    assert log.attempted == 2  # exactly one batch ran, and it was committed
+    second = cli(*base, "budget=1000", timeout=900)
+    assert second.returncode == 0, second.stderr[-2000:] + second.stdout
+    log = FamilyLog(tmp_path / "raw" / "identity", "identity")
+    assert log.attempted > 2 and log.kept <= 4
+    assert len({r["id"] for r in log.records()}) == log.kept
