@@ -192,7 +192,7 @@ def test_shingles_match_datatrove_signature_stage():
     text = "Hello, World! The quick brown fox: jumps over the lazy dog 42 times. Caf\u00e9 d\u00e9j\u00e0 vu."
     for config in (NearDedupConfig(), NearDedupConfig(strip_diacritics=True)):
         step = MinhashDedupSignature("/tmp/unused-sigs", config.minhash_config(), WhitespaceWordTokenizer())  # type: ignore[arg-type]
-        ours = np.array([step._hash_func(g) for g in shingles(text, config)], dtype=np.uint64).reshape(-1, 1)
+        ours = np.array([step._hash_func(g) for g in shingles(text, config)], dtype=np.uint64).reshape(-1, 1)  # type: ignore[arg-type]
         assert np.array_equal(step.get_shingles(text), ours) and len(ours) == 12
     assert "cafe deja vu" in shingles(text, NearDedupConfig(strip_diacritics=True))[-1]
     assert shingles("too short") == []
