@@ -894,12 +894,15 @@ Transcript so far:
 $transcript"""
 
 
-def action_format(names: list[str]) -> dict:
-    """A JSON-schema response format so servers that support it (llama.cpp, OpenAI, Anthropic) emit parseable JSON;
-    the call is still validated against the tool's own schema afterwards."""
+def action_format(tools: list[dict], allow_final: bool) -> dict:
+    """A JSON-schema response format so servers that support it (llama.cpp, OpenAI, Anthropic) emit parseable JSON
+    with arguments shaped like one of the tools'; the first step must be a call. The call is still validated against
+    its own tool's schema afterwards."""
+    names = [t["function"]["name"] for t in tools]
+    shapes = [t["function"]["parameters"] for t in tools]
     schema = {"type": "object", "additionalProperties": False, "required": ["tool", "arguments", "final"],
-              "properties": {"tool": {"type": "string", "enum": [*names, "none"]}, "arguments": {"type": "object"},
-                             "final": {"type": "string"}}}
+              "properties": {"tool": {"type": "string", "enum": [*names, "none"] if allow_final else names},
+                             "arguments": {"anyOf": shapes}, "final": {"type": "string", "maxLength": 600}}}
     return {"type": "json_schema", "json_schema": {"name": "action", "schema": schema}}
 
 
@@ -963,7 +966,7 @@ def _teach_one(task: dict, teacher: Any, sandbox: Any, persona: Any, voice: str,
                                                                 transcript=_render_transcript(w.messages))
             try:
                 text, _ = teacher.chat([{"role": "user", "content": prompt}], max_tokens=300, temperature=0.4,
-                                       response_format=action_format(sorted(schemas)))
+                                       response_format=action_format(tools, allow_final=w.calls > 0))
             except TeacherError as exc:
                 raise Reject(f"teacher request failed: {exc}") from None
             action = parse_action(text)
