@@ -38,7 +38,7 @@ NESTED = ("messages", "tools", "verification", "lineage", "verdicts")
 TOKEN_EDGES = [0, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384]
 CHARS_PER_TOKEN = 4
 BROWSE_CAP = 2000
-NGRAM_SAMPLE = 20_000  # replies per family that distinct-n is computed over (a deterministic sample)
+NGRAM_SAMPLE = 10_000  # replies per family that distinct-n is computed over (a stride sample; same size per family)
 MAX_BROWSE_CHARS = 3000  # per message field in the page: the page must stay small enough to open instantly
 
 MESSAGES = pl.List(pl.Struct({
@@ -296,15 +296,18 @@ def _styles(first: pl.Series) -> pl.Series:
     )["style"]
 
 
-def _distinct(texts: pl.Series, seed: int = 0) -> dict[str, float | int]:
-    """distinct-n: unique word n-grams / all word n-grams over the replies (n = 1, 2, 3)."""
+def _distinct(texts: pl.Series) -> dict[str, float | int]:
+    """distinct-n: unique word n-grams / all word n-grams over the replies (n = 1, 2, 3); above NGRAM_SAMPLE replies,
+    every k-th reply (a stride, so the sample is reproducible outside polars)."""
     if texts.len() > NGRAM_SAMPLE:
-        texts = texts.sample(NGRAM_SAMPLE, seed=seed)
+        texts = texts.gather_every(-(-texts.len() // NGRAM_SAMPLE))
     words = pl.DataFrame({"w": texts.str.to_lowercase().str.extract_all(r"\w+")}).with_row_index("r").explode("w")
     words = words.drop_nulls("w")
     out: dict[str, float | int] = {"replies": texts.len(), "words": words.height}
-    grams = words.with_columns(
-        pl.col("w").shift(-1).over("r").alias("w2"), pl.col("w").shift(-2).over("r").alias("w3"))
+    # n-grams never cross replies: the next word counts only while the row index stays the same
+    nxt1 = pl.when(pl.col("r").shift(-1) == pl.col("r")).then(pl.col("w").shift(-1))
+    nxt2 = pl.when(pl.col("r").shift(-2) == pl.col("r")).then(pl.col("w").shift(-2))
+    grams = words.with_columns(nxt1.alias("w2"), nxt2.alias("w3"))
     for n, expr in ((1, pl.col("w")),
                     (2, pl.concat_str([pl.col("w"), pl.col("w2")], separator=" ")),
                     (3, pl.concat_str([pl.col("w"), pl.col("w2"), pl.col("w3")], separator=" "))):
@@ -314,7 +317,9 @@ def _distinct(texts: pl.Series, seed: int = 0) -> dict[str, float | int]:
 
 
 def _openings(texts: pl.Series, words: int = 4) -> pl.Series:
-    return (texts.fill_null("").str.to_lowercase().str.extract_all(r"[\w']+").list.head(words).list.join(" ")
+    # the first 160 characters hold the first few words; lowering and splitting whole replies would cost far more
+    return (texts.fill_null("").str.slice(0, 160).str.to_lowercase().str.extract_all(r"[\w']+").list.head(words)
+            .list.join(" ")
             .replace("", None))
 
 
@@ -338,8 +343,8 @@ def _number(value: Any) -> float:
 def _manifest_usage(manifest: dict) -> dict[str, Any]:
     """Tokens, requests and dollars of one family from raw/<family>/manifest.json (factory/generate.py writes
     `tokens: {prompt, completion, requests}`, `cost_usd` and the teacher's lineage, None for procedural runs)."""
-    tokens = manifest.get("tokens") if isinstance(manifest.get("tokens"), dict) else {}
-    usage = manifest.get("usage") if isinstance(manifest.get("usage"), dict) else {}
+    tokens: dict = manifest["tokens"] if isinstance(manifest.get("tokens"), dict) else {}
+    usage: dict = manifest["usage"] if isinstance(manifest.get("usage"), dict) else {}
     out: dict[str, Any] = {
         "prompt_tokens": _number(tokens.get("prompt")) or _number(usage.get("prompt_tokens")),
         "completion_tokens": _number(tokens.get("completion")) or _number(usage.get("completion_tokens")),
@@ -399,8 +404,8 @@ def compute(corpus: Corpus) -> dict[str, Any]:
     )
     p = p.join(per_rec, on="rid", how="left").with_columns(
         pl.col("turns").fill_null(0), pl.col("calls").fill_null(0), pl.col("m").list.len().alias("n_messages"))
-    fams = [f for f in (*FAMILIES, *sorted(set(p["family"].unique().to_list()) - set(FAMILIES)))
-            if f in p["family"].to_list() or corpus.raw_counts.get(f) or f in corpus.rejected["family"].to_list()]
+    present = set(p["family"].unique().to_list()) | set(corpus.rejected["family"].unique().to_list())
+    fams = [f for f in (*FAMILIES, *sorted(present - set(FAMILIES))) if f in present or corpus.raw_counts.get(f)]
 
     rej_by_family = Counter(corpus.rejected["family"].to_list())
     gen_by_family = Counter(corpus.generation_rejects["family"].to_list())
