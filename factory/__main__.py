@@ -6,6 +6,7 @@ command's import cost (distilabel, datatrove, polars) is paid only when that com
 
 import importlib
 import sys
+import warnings
 
 from factory.cli import UsageError, fail
 
@@ -18,6 +19,9 @@ COMMANDS = {
     "publish": ("factory.publish", "publish a curated corpus to the Hugging Face Hub"),
     "demo": ("factory.demo", "the closed loop: generate, filter, stats, pack, train, eval"),
 }
+
+# distilabel's pydantic models trip a harmless pydantic warning on import; it would drown every command's output.
+warnings.filterwarnings("ignore", message="The 'default' attribute with value None")
 
 
 def main(argv: list[str]) -> int:

@@ -2,6 +2,7 @@
 
 import importlib
 import sys
+import warnings
 
 from factory.cli import UsageError, fail
 
@@ -13,6 +14,9 @@ COMMANDS = {
     "eval": ("trainer.evals", "evaluate a checkpoint"),
     "chat": ("trainer.chat", "talk to a checkpoint with its tools working"),
 }
+
+# distilabel's pydantic models trip a harmless pydantic warning on import; it would drown every command's output.
+warnings.filterwarnings("ignore", message="The 'default' attribute with value None")
 
 
 def main(argv: list[str]) -> int:
