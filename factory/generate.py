@@ -38,6 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 from factory import cost
 from factory.cli import UsageError, as_bool, parse_kv
 from factory.runlog import FamilyLog, write_json_atomic
+from generators.pipelines import PipelineStopped
 
 SETTINGS = ("persona", "count", "teacher", "families", "seed", "budget", "dry_run", "sandbox", "out", "price",
             "batch", "parallel", "chunks")
@@ -261,6 +262,10 @@ class Runner:
         except KeyboardInterrupt:
             fam.release(batch)
             raise
+        except PipelineStopped as exc:
+            # distilabel swallows Ctrl-C and returns early: stop the whole run (resumable) instead of carrying on.
+            fam.release(batch)
+            raise KeyboardInterrupt(str(exc)) from None
         except Exception as exc:
             fam.release(batch)
             fam.errors[lane] += 1
@@ -395,7 +400,9 @@ def estimate_family(module: ModuleType, tasks: list[dict]) -> cost.Estimate:
         return cost.Estimate()
     own = getattr(module, "estimate", None)
     if callable(own):
-        return own(teacher_tasks)
+        est = own(teacher_tasks)
+        assert isinstance(est, cost.Estimate), f"generators.{module.FAMILY}.estimate must return a cost.Estimate"
+        return est
     per = cost.TYPICAL_PER_TASK.get(module.FAMILY, cost.Estimate(2, 2000, 800))
     n = len(teacher_tasks)
     return cost.Estimate(per.requests * n, per.prompt_tokens * n, per.completion_tokens * n)

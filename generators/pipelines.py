@@ -16,6 +16,10 @@ from typing import Any
 from factory.cost import add_usage
 
 
+class PipelineStopped(RuntimeError):
+    """distilabel stopped the pipeline early: Ctrl-C (its SIGINT handler swallows the signal) or a crashed step."""
+
+
 def run_pipeline(rows: list[dict], llm: Any, name_prefix: str, task_cls: Any) -> list[dict]:
     """LoadDataFromDicts >> task_cls(llm) over `rows` (each with a unique "key"); returns the output rows.
 
@@ -38,7 +42,7 @@ def run_pipeline(rows: list[dict], llm: Any, name_prefix: str, task_cls: Any) ->
             load >> task  # type: ignore[operator]
         distiset = pipeline.run(use_cache=False)
         if getattr(pipeline, "_stop_called", False):
-            raise RuntimeError("distilabel pipeline stopped before finishing (interrupted, or a step crashed)")
+            raise PipelineStopped("distilabel pipeline stopped before finishing (interrupted, or a step crashed)")
         return list(distiset["default"]["train"].to_list())
     finally:
         shutil.rmtree(cache, ignore_errors=True)

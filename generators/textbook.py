@@ -872,7 +872,7 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str) -> list[dict
                         "tests": d["tests"], "outcome": outcome}
         lineage = {"generator": "generators.textbook.procedural" if procedural else "generators.textbook",
                    "generator_version": VERSION,
-                   "teacher": None if procedural else {**teacher.lineage(), "params": {
+                   "teacher": None if procedural or teacher is None else {**teacher.lineage(), "params": {
                        **teacher.lineage().get("params", {}), "max_new_tokens": MAX_NEW_TOKENS, "temperature": 0.4}},
                    "prompt_template_hash": TEMPLATE_HASH if procedural else TEACHER_TEMPLATE_HASH,
                    "seed": t["seed"], "facets": {**d["facets"], "task_id": t["task_id"]}, "run_id": run_id,
