@@ -5,9 +5,9 @@ order that spends the cheap check first:
 
 **Exact dedup** compares `exact_key(doc.text)`: `conversation_text` (already NFKC, LF line ends, no trailing
 blanks, no system prompt) casefolded, with typographic punctuation mapped to ASCII and every whitespace run
-collapsed. Everything this merges, near dedup would merge too (its normalisation also lowercases, drops punctuation
-and splits on whitespace), so exact dedup never removes more than the pipeline would anyway; it removes it cheaply
-and with the precise reason `exact duplicate of <id>`. ASCII punctuation is kept: in code `a + b` and `a - b` differ.
+collapsed. Near dedup's normalisation does all of that and more (it drops punctuation and numbers too), so exact
+dedup only merges texts that near dedup sees as identical anyway; it does it cheaply and with the precise reason
+`exact duplicate of <id>`. ASCII punctuation is kept: in code `a + b` and `a - b` differ.
 The first occurrence (input order) is kept. Across workers a first occurrence is a global fact, so it is two-phase:
 `DocIndex` records (rank, position, id, hash) in parallel, one cheap central pass picks the first of every hash, and
 `DropPositions` drops the others in parallel (`run_exact_dedup`). Inside a single task, `ExactDedupFilter`
@@ -20,6 +20,9 @@ through an in-memory datasketch `MinHashLSH` with the same shingles and the same
 Shingles are word 5-grams of datatrove's `simplify_text` split on whitespace: the text is already lowercased and
 stripped of punctuation there, so a language-aware word tokenizer adds nothing but time (spaCy: ~7x slower for the
 same result, ../shared/PITFALLS.md); datatrove takes a `WordTokenizer` instance in place of a language code for this.
+Its per-character diacritics pass is off for the same reason (see `NearDedupConfig`).
+
+Everything here works on a local or shared file system (the positions index is plain files).
 """
 
 from __future__ import annotations
