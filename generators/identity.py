@@ -356,6 +356,12 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str) -> list[dict
                             "raw": row.get("raw_reply")})
             continue
         messages = [{"role": m["role"], "content": m["content"]} for m in row["conversation"]]
+        name = t["checks"]["name"].lower()
+        if not any(name in (m["content"] or "").lower() for m in messages if m["role"] == "assistant"):
+            # An identity conversation in which the persona never names itself teaches nothing about identity.
+            results.append({"rejected": True, "task_id": t["task_id"], "reason": f"never names itself: no "
+                            f"{t['checks']['name']!r} in any reply", "raw": messages[-1]["content"]})
+            continue
         if len(messages) != 2 * len(t["user_turns"]):
             results.append({"rejected": True, "task_id": t["task_id"], "reason": "incomplete conversation: "
                             f"{len(messages)} messages for {len(t['user_turns'])} user turns", "raw": None})

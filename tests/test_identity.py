@@ -86,3 +86,4 @@ def test_real_pipeline_with_local_teacher(persona):
         assert users == task["user_turns"]  # the user side is exactly the planned one
         replies = [m["content"] for m in res["messages"] if m["role"] == "assistant"]
         assert all(identity.check_reply(r, CHECKS, [], None) is None for r in replies)
+        assert any("lanbot" in r.lower() for r in replies)
