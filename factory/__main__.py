@@ -5,6 +5,7 @@ command's import cost (distilabel, datatrove, polars) is paid only when that com
 """
 
 import importlib
+import os
 import sys
 import warnings
 
@@ -22,6 +23,7 @@ COMMANDS = {
 
 # distilabel's pydantic models trip a harmless pydantic warning on import; it would drown every command's output.
 warnings.filterwarnings("ignore", message="The 'default' attribute with value None")
+os.environ.setdefault("PYTHONWARNINGS", "ignore:The 'default' attribute with value None")  # distilabel's workers
 
 
 def main(argv: list[str]) -> int:

@@ -1,6 +1,7 @@
 """`python -m trainer <command> key=value ...`: dispatch to the trainer's flat scripts."""
 
 import importlib
+import os
 import sys
 import warnings
 
@@ -17,6 +18,7 @@ COMMANDS = {
 
 # distilabel's pydantic models trip a harmless pydantic warning on import; it would drown every command's output.
 warnings.filterwarnings("ignore", message="The 'default' attribute with value None")
+os.environ.setdefault("PYTHONWARNINGS", "ignore:The 'default' attribute with value None")  # distilabel's workers
 
 
 def main(argv: list[str]) -> int:
