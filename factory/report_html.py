@@ -65,7 +65,7 @@ def hbar(items: list[tuple[str, float]], title: str = "", colors: list[str] | No
         y = top + i * row
         w = max(1.0, bar_w * v / vmax) if v > 0 else 0
         c = colors[i % len(colors)] if colors else color(label, i)
-        short = label if len(label) <= 30 else label[:29] + "…"
+        short = label if len(label) <= 27 else label[:26] + "…"
         parts.append(f'<text x="{label_w - 6}" y="{y + 15}" font-size="12" text-anchor="end" fill="#333">'
                      f'<title>{esc(label)}</title>{esc(short)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 7}" rx="2" fill="{c}">'
@@ -324,13 +324,18 @@ JS = r"""
       box.appendChild(el('div', 'role', m.role + (m.name ? ' · ' + m.name : '') + (m.tool_call_id ? ' · ' + m.tool_call_id : '')));
       if (m.reasoning) { var d = el('details'); d.appendChild(el('summary', null, 'reasoning'));
         d.appendChild(el('pre', null, m.reasoning)); box.appendChild(d); }
-      if (m.content) box.appendChild(el('pre', null, m.content));
+      if (m.content && m.role === 'system') { var ds = el('details');
+        ds.appendChild(el('summary', null, m.content.split('\n')[0].slice(0, 100) + ' … (' + m.content.length + ' characters)'));
+        ds.appendChild(el('pre', null, m.content)); box.appendChild(ds); }
+      else if (m.content) box.appendChild(el('pre', null, m.content));
       (m.tool_calls || []).forEach(function (c) { var cb = el('div', 'call');
         cb.appendChild(el('b', null, '→ ' + c.name + '  ')); cb.appendChild(el('span', 'meta', c.id || ''));
         var args = c.arguments; try { args = JSON.stringify(JSON.parse(args), null, 2); } catch (e) {}
         cb.appendChild(el('pre', null, args)); box.appendChild(cb); });
       conv.appendChild(box);
     });
+    if (r.raw) { var dr = el('div', 'msg system'); dr.appendChild(el('div', 'role', 'raw line (did not parse)'));
+      dr.appendChild(el('pre', null, r.raw)); conv.appendChild(dr); }
     var v = r.verification || {}, keys = Object.keys(v);
     if (keys.length) { var d2 = el('details'); d2.appendChild(el('summary', null, 'verification'));
       d2.appendChild(el('pre', null, JSON.stringify(v, null, 2))); conv.appendChild(d2); }
@@ -495,7 +500,8 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
             f"The 10 most common openings start {samey:.0%} of replies.")
     sections.append(section("diversity", "Diversity", body,
                             f"{warn} {fmt(div['unique_openings'])} distinct openings in {fmt(n_open)} replies. "
-                            f"distinct-n is computed on up to 20,000 replies per family."))
+                            f"distinct-n is computed on up to {fmt(div.get('ngram_sample', 0))} replies per family "
+                            "(every k-th reply above that)."))
 
     # teachers
     teachers = stats["teachers"]

@@ -65,8 +65,9 @@ LANG_WORDS = {
     "nl": ["jij", "wie", "je", "hallo", "hoe", "het", "een", "ben", "wat", "jouw"],
 }
 _WORD = re.compile(r"[\w']+")
-_HEX = re.compile(r"\b[0-9a-f]{8,}\b")
-_NUM = re.compile(r"\b\d+(\.\d+)?\b")
+# ids (also as the funnel's digit-folded "aNeNdN..." form) and numbers (also its "N")
+_HEX = re.compile(r"\b(?=[0-9a-fN]*[0-9N])[0-9a-fN]{8,}\b")
+_NUM = re.compile(r"\b(\d+(\.\d+)?|N)\b")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _NEAR = re.compile(r"near duplicate of (\w+)")
 _EXACT = re.compile(r"exact duplicate of (\w+)")
@@ -478,6 +479,7 @@ def compute(corpus: Corpus) -> dict[str, Any]:
         "distinct": distinct,
         "openings": [[k, v] for k, v in top_rows],
         "opening_words": 4,
+        "ngram_sample": NGRAM_SAMPLE,
         "replies_with_opening": n_open,
         "unique_openings": openings.n_unique(),
         "unique_opening_share": round(openings.n_unique() / n_open, 4) if n_open else 0.0,
@@ -563,6 +565,7 @@ def browser_record(rec: dict, status: str, stage: str | None = None, reason: str
     verdicts: dict = rec["verdicts"] if isinstance(rec.get("verdicts"), dict) else {}
     failed = [k for k, v in verdicts.items() if isinstance(v, dict) and v.get("passed") is False]
     return {"id": rec.get("id"), "family": rec.get("family"), "status": status, "stage": stage,
+            "raw": _trim(rec.get("raw")) if isinstance(rec.get("raw"), str) else None,
             "reason": _trim(reason) if reason else (verdicts[failed[0]].get("reason") if failed else None),
             "messages": messages,
             "tools": [((t or {}).get("function") or {}).get("name") for t in rec.get("tools") or []],
@@ -572,9 +575,11 @@ def browser_record(rec: dict, status: str, stage: str | None = None, reason: str
 
 
 def browse_sample(corpus: Corpus, cap: int = BROWSE_CAP, seed: int = 0) -> list[dict]:
-    """Up to `cap` records for the page: a third rejected (every stage represented), the rest of the population."""
+    """Up to `cap` records for the page: a third rejected (every stage represented), the rest of the population;
+    kept records are listed first."""
     rng = random.Random(seed)
     out: list[dict] = []
+    rejected_out: list[dict] = []
     rej = corpus.rejected
     if rej.height and cap:
         want = min(rej.height, cap // 3 or 1)
@@ -597,9 +602,9 @@ def browse_sample(corpus: Corpus, cap: int = BROWSE_CAP, seed: int = 0) -> list[
                 rec = {"messages": []}
             rec.setdefault("id", row["id"])
             rec.setdefault("family", row["family"])
-            out.append(browser_record(rec, "rejected", row["stage"], row["reason"]))
+            rejected_out.append(browser_record(rec, "rejected", row["stage"], row["reason"]))
     p = corpus.primary
-    take = sorted(rng.sample(range(p.height), min(p.height, max(0, cap - len(out)))))
+    take = sorted(rng.sample(range(p.height), min(p.height, max(0, cap - len(rejected_out)))))
     rows = p[take] if take else p.head(0)
     for row in rows.iter_rows(named=True):
         rec = {"id": row["id"], "family": row["family"]}
@@ -609,7 +614,7 @@ def browse_sample(corpus: Corpus, cap: int = BROWSE_CAP, seed: int = 0) -> list[
             except json.JSONDecodeError:
                 rec[key] = None
         out.append(browser_record(rec, row["status"]))
-    return out
+    return out + rejected_out
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -620,15 +625,18 @@ def render_terminal(stats: dict[str, Any], console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # piped into a log: wide enough that the tables are not cut to ellipses
+            console = Console(width=max(console.width, 120))
     t = stats["totals"]
     console.rule(f"[bold]{stats['persona']}[/] corpus — {stats['population']} population")
     console.print(f"raw {t['raw']}  ·  clean {t['clean']}  ·  rejected by filters {t['rejected']}  ·  "
                   f"rejected at generation {t['generation_rejected']}  ·  ~{t['tokens']:,} tokens "
                   f"[dim](≈ {stats['token_estimate']})[/]")
     fam = Table(title="records and tokens per family", title_justify="left")
-    for col in ("family", "raw", "clean", "rejected", "yield", "tokens", "p50", "p90", "max", "turns", "tool calls"):
-        fam.add_column(col, justify="left" if col == "family" else "right")
+    for col in ("family", "raw", "clean", "rejected", "yield", "≈tokens", "p50", "p90", "max", "turns", "calls"):
+        fam.add_column(col, justify="left" if col == "family" else "right", no_wrap=True)
     for name, f in stats["families"].items():
         y = f"{f['yield']:.0%}" if f["yield"] is not None else "—"
         fam.add_row(name, str(f["raw"]), str(f["clean"]), str(f["rejected"]), y, f"{f['tokens']:,}",
