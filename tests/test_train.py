@@ -102,8 +102,9 @@ def test_resume_after_sigkill_gives_identical_loss_curve(shards, tmp_path):
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     assert ckpt.latest_checkpoint(tmp_path / "kill").name == "step_000003"  # type: ignore[union-attr]
-    subprocess.run([*cmd, f"out={tmp_path / 'kill'}", "resume=latest"], check=True, env=env, capture_output=True,
-                   timeout=300)
+    # only out= and resume=: everything else (model, shards, batch, schedule) comes from the checkpoint's run
+    subprocess.run([sys.executable, "-m", "trainer", "train", f"out={tmp_path / 'kill'}", "resume=latest"], check=True,
+                   env=env, capture_output=True, timeout=300)
 
     def curve(run: Path) -> dict[int, float]:
         rows = [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]

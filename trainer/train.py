@@ -69,6 +69,7 @@ class Settings:
     stop: int = 0
     evals: bool = False
     log_every: int = 1
+    given: tuple = ()  # which settings came from the command line (not a setting itself)
 
 
 # per-model defaults: d4 fits a laptop CPU; everything bigger assumes GPUs (nanochat's d20: 2048 x 0.5M-token batches)
@@ -86,7 +87,7 @@ def parse_settings(argv: list[str]) -> Settings:
         kv.setdefault("model", rest[0])
     if "config" in kv:  # `just train config=d20`
         kv.setdefault("model", kv.pop("config"))
-    known = {f.name: f for f in fields(Settings)}
+    known = {f.name: f for f in fields(Settings) if f.name != "given"}
     unknown = set(kv) - set(known)
     if unknown:
         raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}; known: {', '.join(known)}")
@@ -99,7 +100,15 @@ def parse_settings(argv: list[str]) -> Settings:
             raise UsageError(f"{key}={value!r}: expected {kind.__name__}") from None
     if not (s.model == "edge" or (s.model.startswith("d") and s.model[1:].isdigit())):
         raise UsageError(f"model must be dN (d4 ... d32) or edge, got {s.model!r}")
+    s.given = tuple(sorted(kv))
     return s
+
+
+def inherit_settings(s: Settings, meta: dict) -> None:
+    """On resume, whatever the command line does not say comes from the checkpoint's run: same batch, same schedule."""
+    for key, value in meta.get("settings", {}).items():
+        if key not in s.given and key not in ("resume", "init", "stop", "evals", "given") and hasattr(s, key):
+            setattr(s, key, value)
 
 
 def fill_defaults(s: Settings, device_type: str) -> Settings:
@@ -158,6 +167,14 @@ def train(s: Settings) -> dict:
     """The whole run; returns {"losses": {step: loss}, "checkpoint": path, ...} for tests and the bench."""
     rank, _, world, device = dist_init()
     s = fill_defaults(s, device.type)
+    resume_from, meta = None, {}
+    if s.resume:
+        resume_from = ckpt.latest_checkpoint(s.out if s.resume in ("latest", "true", "1") else s.resume)
+        if resume_from is None:
+            raise UsageError(f"resume={s.resume}: no checkpoint found")
+        meta = ckpt.read_meta(resume_from)
+        if s.given:  # from the command line: only what it says overrides the checkpoint's run settings
+            inherit_settings(s, meta)
     master = rank == 0
     log = print if master else (lambda *a, **k: None)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
@@ -189,13 +206,7 @@ def train(s: Settings) -> dict:
         log(f"note: batch_tokens {s.batch_tokens} -> {accum * tokens_per_micro} (a multiple of device_batch x seq x ranks)")
         s.batch_tokens = accum * tokens_per_micro
 
-    resume_from = None
-    if s.resume:
-        resume_from = ckpt.latest_checkpoint(s.out if s.resume in ("latest", "true", "1") else s.resume)
-        if resume_from is None:
-            raise UsageError(f"resume={s.resume}: no checkpoint found")
     if resume_from is not None:
-        meta = ckpt.read_meta(resume_from)
         config = GPTConfig(**meta["config"])
     elif s.init:
         init_meta = ckpt.read_meta(ckpt.find_checkpoint(s.init))
