@@ -101,8 +101,11 @@ def test_exact_key_folds_trivial_variance_but_keeps_code_meaning():
 
 def test_exact_filter_single_task_keeps_first_and_names_it():
     docs = [Document(text=t, id=i) for i, t in [("a", "one two"), ("b", "three"), ("c", "One  TWO"), ("d", "one two")]]
-    kept = list(ExactDedupFilter().run(iter(docs)))
+    flt = ExactDedupFilter()
+    kept = list(flt.run(iter(docs)))
     assert [d.id for d in kept] == ["a", "b"]
+    # stats count reasons by kind, not one entry per duplicate id
+    assert [k for k in flt.stats.stats if k.startswith("dropped_")] == ["dropped_exact duplicate"]
     assert docs[2].metadata["filter_reason"] == "exact duplicate of a"
     assert docs[3].metadata["filter_reason"] == "exact duplicate of a"
 
