@@ -144,3 +144,20 @@ def test_terminal_dashboard(built, capsys):
     out = capsys.readouterr().out
     assert "records and tokens per family" in out and "yield per stage" in out and "execute_python" in out
     assert "most common openings" in out
+
+
+def test_oddly_typed_fields_fall_back_instead_of_failing(built, tmp_path):
+    import polars as pl
+
+    root = tmp_path / "c"
+    shutil.copytree(built["root"], root)
+    path = root / PERSONA / "clean" / "identity" / "00000.parquet"
+    df = pl.read_parquet(path)
+    odd = json.loads(df["lineage"][0])
+    odd["facets"] = {"language": ["en"], "style": 3}  # not strings: the Rust decoder rejects the column
+    df = df.with_columns(pl.Series("lineage", [json.dumps(odd), *df["lineage"].to_list()[1:]]))
+    df.write_parquet(path)
+    assert stats_main([f"persona={PERSONA}", f"root={root}", "quiet=true"]) == 0
+    s = json.loads((root / PERSONA / "reports" / "stats.json").read_text())
+    assert sum(s["identity"]["languages"].values()) == built["clean"]["identity"]
+    assert s["identity"]["language_source"] == "facets, else detected from the text"
