@@ -969,6 +969,8 @@ def _teach_one(task: dict, teacher: Any, sandbox: Any, persona: Any, voice: str,
                                        response_format=action_format(tools, allow_final=w.calls > 0))
             except TeacherError as exc:
                 raise Reject(f"teacher request failed: {exc}") from None
+            except Exception as exc:  # e.g. no session started, a client bug: one rejection, not a dead run
+                raise Reject(f"teacher request failed: {type(exc).__name__}: {str(exc)[:160]}") from None
             action = parse_action(text)
             if "final" in action and "tool" not in action:
                 final = action["final"]
