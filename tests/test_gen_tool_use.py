@@ -120,3 +120,14 @@ def test_many_records_distinct_and_valid(sandbox):
     assert len(recs) >= 0.9 * len(tasks)
     assert len({r["id"] for r in recs}) >= 0.95 * len(recs)
     assert all(validate_record(r) == [] for r in recs)
+
+
+def test_teacher_failure_is_a_rejection(sandbox):
+    class Broken(ScriptedTeacher):
+        def chat(self, messages, **kwargs):
+            raise RuntimeError("server went away")
+
+    persona = load_persona("marigold")
+    task = {"task_id": "tb", "seed": 2, "mode": "teacher", "template": "disk_all", "persona": "marigold"}
+    rec = tool_use.run([task], Broken([]), sandbox, "r", persona)[0]
+    assert rec["rejected"] and "server went away" in rec["reason"]
