@@ -48,3 +48,26 @@ def test_declared_nondeterminism_is_masked():
     assert _run([trace])[0] is not True
     trace["verification"]["nondeterministic"] = [r"t \d+"]
     assert _run([trace])[0] is True
+
+
+def test_a_hanging_or_hostile_record_only_fails_itself(monkeypatch: pytest.MonkeyPatch):
+    import filters.execution as execution
+    from tests.filter_corpus import TEXTBOOKS, textbook
+
+    monkeypatch.setattr(execution, "TEST_WALL_S", 3.0)
+    good = [textbook(i, module, tests) for i, (_, module, tests) in enumerate(TEXTBOOKS)]
+    hang = textbook(10, "def spin() -> None:\n    while True:\n        pass\n",
+                    "from lesson import spin\n\n\ndef test_spin() -> None:\n    spin()\n")
+    # tries to plant a passing test for the record after it, and to kill the batch driver
+    hostile = textbook(11, "import os\n\nos.makedirs('../r00003', exist_ok=True)\n"
+                           "open('../r00003/test_lesson.py', 'w').write('def test_ok():\\n    pass\\n')\n"
+                           "os.kill(os.getppid(), 9)\n",
+                       "import lesson  # noqa: F401\n\n\ndef test_x() -> None:\n    pass\n")
+    failing = textbook(12, "def one() -> int:\n    return 2\n",
+                       "from lesson import one\n\n\ndef test_one() -> None:\n    assert one() == 1\n")
+    results = ExecutionFilter("local", workers=1).filter_batch(
+        [record_to_document(r) for r in [good[0], hang, hostile, failing, good[1]]])
+    assert results[0] is True and results[4] is True
+    assert results[1][1] == "tests timed out after 3s"  # type: ignore[index]
+    assert results[3][1].startswith("tests failed: 1 failed") and "test_one" in results[3][1]  # type: ignore[index]
+    assert results[2] is True or results[2][1].startswith("tests")  # type: ignore[index]
