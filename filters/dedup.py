@@ -590,24 +590,21 @@ def run_near_dedup(
     if backend == "datatrove":
         drops, index, seconds = _datatrove_near_dedup(input_path, work, config, tasks, workers, writer, glob_pattern)
     elif backend == "datasketch":
+        # Small by construction: hold the documents, so the input is parsed once and written without an executor.
         t = time.perf_counter()
-        docs = [(str(d.id), d.text) for d in _iter_docs(input_path, glob_pattern)]
-        index = {0: [(doc_id, "") for doc_id, _ in docs]}
-        drops = {0: datasketch_near_duplicates(docs, config)}
+        docs = list(_iter_docs(input_path, glob_pattern))
+        index = {0: [(str(d.id), "") for d in docs]}
+        drops = {0: datasketch_near_duplicates(((str(d.id), d.text) for d in docs), config)}
         seconds = {"lsh": time.perf_counter() - t}
         t = time.perf_counter()
-        # one task: positions were counted over the whole input in reader order
-        _run(
-            [
-                _reader(input_path, glob_pattern),
-                DropPositions(drops, "🫂 Near dedup (datasketch)", exclusion_writer=writer),
-                _writer(work / "kept"),
-            ],
-            1,
-            1,
-            work / "logs/filter",
-        )
-        seconds["filter"] = time.perf_counter() - t
+        with _writer(work / "kept") as kept_out, writer as rejected_out:
+            for pos, doc in enumerate(docs):
+                if pos in drops[0]:
+                    doc.metadata[REASON_KEY] = drops[0][pos]
+                    rejected_out.write(doc, 0)
+                else:
+                    kept_out.write(doc, 0)
+        seconds["write"] = time.perf_counter() - t
     else:
         raise ValueError(f"unknown near-dedup backend {backend!r}")
 

@@ -146,9 +146,13 @@ def check_near(res: DedupResult, corpus: dict, first_kept: bool = True) -> None:
 
 def test_near_dedup_datasketch(tmp_path, corpus):
     write_docs(tmp_path / "in", [*corpus["originals"], *corpus["near"]])
-    res = run_near_dedup(tmp_path / "in", tmp_path / "work", tasks=2, workers=1)  # auto: small -> datasketch
-    assert res.backend == "datasketch"
+    writer = RejectedWriter(str(tmp_path / "rejected"), stage=NEAR_DEDUP)
+    res = run_near_dedup(tmp_path / "in", tmp_path / "work", tasks=2, workers=1, rejected_writer=writer)
+    assert res.backend == "datasketch"  # auto: a small corpus
     check_near(res, corpus)
+    assert sorted((line["record"]["id"], line["reason"]) for line in read_docs(tmp_path / "rejected")) == sorted(
+        res.rejected
+    )
     assert len({reason.rsplit("(", 1)[1] for _, reason in res.rejected}) == 5  # five clusters, numbered apart
 
 
