@@ -203,7 +203,8 @@ def check_openai(example: Any) -> list[str]:
     """Violations of the chat fine-tuning format (one JSONL line) that make an upload or a training job fail."""
     if not isinstance(example, dict):
         return ["example must be a JSON object"]
-    problems = [f"unknown top-level key {k!r}" for k in example if k not in ("messages", "tools", "parallel_tool_calls")]
+    problems = [f"unknown top-level key {k!r}" for k in example
+                if k not in ("messages", "tools", "parallel_tool_calls", "functions")]
     tool_names: set[str] = set()
     tools = example.get("tools")
     if tools is not None:

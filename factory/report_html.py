@@ -309,6 +309,7 @@ JS = r"""
   function uniq(key) { var s = {}; records.forEach(function (r) { if (r[key]) s[r[key]] = 1; });
     return Object.keys(s).sort(); }
   fill(fam, uniq('family')); fill(st, uniq('status')); fill(stage, uniq('stage'));
+  var byId = {}; records.forEach(function (r) { if (r.id && r.status !== 'rejected') byId[r.id] = r; });
   records.forEach(function (r) { r._text = JSON.stringify(r.messages).toLowerCase() + ' ' + (r.id || '') + ' ' +
     (r.reason || '').toLowerCase(); });
   function show(r, row) {
@@ -318,7 +319,11 @@ JS = r"""
     conv.appendChild(el('div', 'meta', r.family + ' · ' + r.status + (r.stage ? ' at ' + r.stage : '') + ' · ' + r.id +
       (r.tools && r.tools.length ? ' · tools: ' + r.tools.join(', ') : '')));
     if (r.reason) { var b = el('div', 'reason'); b.appendChild(el('b', null, 'rejected' + (r.stage ? ' at ' + r.stage : '') + ': '));
-      b.appendChild(document.createTextNode(r.reason)); conv.appendChild(b); }
+      b.appendChild(document.createTextNode(r.reason));
+      var other = (r.reason.match(/\b[0-9a-f]{32}\b/) || [])[0];
+      if (other && byId[other]) { var a = el('a', null, ' → show ' + other.slice(0, 8)); a.href = '#browser';
+        a.onclick = function (e) { e.preventDefault(); show(byId[other], null); }; b.appendChild(a); }
+      conv.appendChild(b); }
     r.messages.forEach(function (m) {
       var box = el('div', 'msg ' + m.role);
       box.appendChild(el('div', 'role', m.role + (m.name ? ' · ' + m.name : '') + (m.tool_call_id ? ' · ' + m.tool_call_id : '')));
@@ -364,6 +369,9 @@ JS = r"""
   }
   [q, fam, st, stage].forEach(function (c) { c.addEventListener('input', refresh); });
   refresh();
+  // stats.html#record=<id> opens that record (links from notes, reports, issues)
+  var wanted = decodeURIComponent((location.hash.match(/^#record=(.+)$/) || [])[1] || '');
+  records.forEach(function (r) { if (wanted && r.id === wanted) show(r, null); });
   var marker = document.getElementById('render-marker');
   marker.setAttribute('data-plots', String(document.querySelectorAll('svg.plot').length));
   marker.setAttribute('data-records', String(records.length));

@@ -604,7 +604,12 @@ def browse_sample(corpus: Corpus, cap: int = BROWSE_CAP, seed: int = 0) -> list[
             rec.setdefault("family", row["family"])
             rejected_out.append(browser_record(rec, "rejected", row["stage"], row["reason"]))
     p = corpus.primary
-    take = sorted(rng.sample(range(p.height), min(p.height, max(0, cap - len(rejected_out)))))
+    room = min(p.height, max(0, cap - len(rejected_out)))
+    # the originals that embedded duplicates point at come first, so "near duplicate of <id>" can be followed
+    cited = {m for r in rejected_out for m in re.findall(r"\b[0-9a-f]{32}\b", r.get("reason") or "")}
+    must = p.with_row_index("i").filter(pl.col("id").is_in(list(cited)))["i"].to_list()[:room] if cited else []
+    others = sorted(set(range(p.height)) - set(must))
+    take = sorted(must + rng.sample(others, min(len(others), room - len(must))))
     rows = p[take] if take else p.head(0)
     for row in rows.iter_rows(named=True):
         rec = {"id": row["id"], "family": row["family"]}

@@ -7,6 +7,7 @@ colours of the bars in it. Set CRUCIBLE_DASHBOARD_PNG=docs/dashboard.png to also
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -54,6 +55,18 @@ def test_script_ran_and_rendered_plots_and_browser(page, tmp_path):
     assert int(attrs["listed"]) == 300  # the list shows the first 300 matches
     assert int(attrs["messages"]) >= 2  # the first record's conversation is on screen
     assert '<div class="msg user">' in dom and "embedded records" in dom
+
+
+def test_a_rejected_record_opens_with_its_reason(page, tmp_path):
+    data = re.search(r'id="records-data">(.*?)</script>', page.read_text(), re.S)
+    assert data
+    near = next(r for r in json.loads(data.group(1)) if r["stage"] == "near_dedup")
+    proc = chromium(["--dump-dom", f"{page.as_uri()}#record={near['id']}"], tmp_path / "profile")
+    dom = proc.stdout
+    assert 'data-rendered="true"' in dom
+    conversation = dom.split('id="conversation"', 1)[1]
+    assert "rejected at near_dedup:" in conversation and "near duplicate of" in conversation
+    assert "→ show" in conversation  # the kept original is embedded: a link to it
 
 
 def test_screenshot_is_a_real_dashboard(page, tmp_path):
