@@ -84,8 +84,13 @@ def test_fork_loop_is_capped_at_nproc(sb):
 
 
 def test_fork_bomb_contained_and_killed(sb):
-    res = sb.run({}, "echo forkbomb-7391 >/dev/null; b() { b | b & }; b; sleep 2; echo survived",
-                 Limits(wall_s=10, nproc=32))
+    # the bomb rages for 2 s next to a parent that never needs to fork again, then the run ends with the parent
+    res = py(sb, """
+        import subprocess, time
+        subprocess.Popen(["/bin/sh", "-c", "echo forkbomb-7391 >/dev/null; b() { b | b & }; b"])
+        time.sleep(2)
+        print("survived")
+    """, Limits(wall_s=10, nproc=32))
     assert "Cannot fork" in res.stderr and res.stdout == "survived\n" and not res.timed_out, res.notes
     assert host_processes_with("forkbomb-7391") == []
     assert get_sandbox("local").run({}, "echo alive").stdout == "alive\n"  # the host still forks fine
