@@ -885,8 +885,8 @@ see its output. Available tools (JSON Schema of their arguments):
 $tools
 
 Reply with exactly one JSON object and nothing else:
-  {"tool": "<tool name>", "arguments": {...}, "final": ""}     to call a tool, or
-  {"tool": "none", "arguments": {}, "final": "<your answer>"}  when you know the answer (base it on the tool outputs).
+  {"tool": "<tool name>", "arguments": {...}}   to call a tool, or
+  {"tool": "none", "final": "<your answer>"}    when you know the answer (base it on the tool outputs).
 
 Task: $task
 
@@ -895,15 +895,16 @@ $transcript"""
 
 
 def action_format(tools: list[dict], allow_final: bool) -> dict:
-    """A JSON-schema response format so servers that support it (llama.cpp, OpenAI, Anthropic) emit parseable JSON
-    with arguments shaped like one of the tools'; the first step must be a call. The call is still validated against
-    its own tool's schema afterwards."""
-    names = [t["function"]["name"] for t in tools]
-    shapes = [t["function"]["parameters"] for t in tools]
-    schema = {"type": "object", "additionalProperties": False, "required": ["tool", "arguments", "final"],
-              "properties": {"tool": {"type": "string", "enum": [*names, "none"] if allow_final else names},
-                             "arguments": {"anyOf": shapes}, "final": {"type": "string", "maxLength": 600}}}
-    return {"type": "json_schema", "json_schema": {"name": "action", "schema": schema}}
+    """A JSON-schema response format so servers that support it (llama.cpp, OpenAI, Anthropic) emit parseable JSON:
+    one alternative per tool pairing its name with its own argument shape, plus (after the first step) a final
+    answer. The call is still validated against its tool's schema afterwards, whatever the server did."""
+    options = [{"type": "object", "additionalProperties": False, "required": ["tool", "arguments"],
+                "properties": {"tool": {"const": t["function"]["name"]}, "arguments": t["function"]["parameters"]}}
+               for t in tools]
+    if allow_final:
+        options.append({"type": "object", "additionalProperties": False, "required": ["tool", "final"],
+                        "properties": {"tool": {"const": "none"}, "final": {"type": "string", "maxLength": 600}}})
+    return {"type": "json_schema", "json_schema": {"name": "action", "schema": {"type": "object", "anyOf": options}}}
 
 
 def _render_transcript(messages: list[dict]) -> str:
