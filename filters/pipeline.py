@@ -202,8 +202,23 @@ class Finalize(PipelineStep):
 # building
 
 
+class PhaseReader(JsonlReader):
+    """The previous phase's documents; an empty folder (every record rejected upstream) is an empty input, not an
+    error as it is for datatrove's reader."""
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1):
+        try:
+            empty = not self.data_folder.list_files(recursive=self.recursive, glob_pattern=self.glob_pattern)
+        except FileNotFoundError:
+            empty = True
+        if empty:
+            yield from data or ()
+            return
+        yield from super().run(data, rank, world_size)
+
+
 def _reader(folder: Path) -> JsonlReader:
-    return JsonlReader(str(folder), add_file_path=False)
+    return PhaseReader(str(folder), add_file_path=False)
 
 
 def _writer(folder: Path) -> JsonlWriter:

@@ -90,15 +90,15 @@ def _parse(line: bytes, path: str, n: int, family: str | None, truncated: bool) 
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
         bad = line.decode("utf-8", "replace")
-        return _bad(bad, where), f"line {n} of {path}: not valid UTF-8 (byte {exc.start})"
+        return _bad(bad, where), f"not valid UTF-8: line {n} of {path} (byte {exc.start})"
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         if truncated:
             return _bad(text, where), f"truncated file: last line {n} of {path} has no newline and is cut off ({exc.msg})"
-        return _bad(text, where), f"line {n} of {path}: not JSON ({exc.msg} at column {exc.colno})"
+        return _bad(text, where), f"not JSON: line {n} of {path} ({exc.msg}, column {exc.colno})"
     if not isinstance(value, dict):
-        return _bad(text, where), f"line {n} of {path}: a JSON {type(value).__name__}, not a record object"
+        return _bad(text, where), f"not a record object: line {n} of {path} is a JSON {type(value).__name__}"
     doc = record_to_document(value)
     doc.metadata.update(where)
     return doc, None

@@ -31,9 +31,13 @@ class ConservationError(RuntimeError):
 
 
 def reason_class(reason: str) -> str:
-    """Group precise reasons for the funnel's "top reasons": drop locations and numbers, keep the kind."""
-    head = re.split(r" at |: ", reason, maxsplit=1)[0]
-    return re.sub(r"\d+", "N", head)[:90]
+    """Group precise reasons for the funnel's "top reasons": keep the kind, drop locations, ids and counts."""
+    head, _, rest = reason.partition(": ")
+    head = head.split(" at ")[0]
+    if head == "contaminated" and rest:  # which benchmark is the interesting part
+        head = f"{head}: {rest.split()[0]}"
+    head = re.split(r" of | for call | \(", head, maxsplit=1)[0]
+    return re.sub(r"\[\d+\]", "[N]", re.sub(r"\b\d+\b", "N", head))[:90]
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
