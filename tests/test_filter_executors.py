@@ -94,3 +94,15 @@ def test_resume_after_a_crash_redoes_only_unfinished_work(tmp_path: Path, monkey
     again = run(_settings(tmp_path, workers=2), resume=True, progress=False)
     assert again == funnel
     assert json.loads((corpus / "reports" / "funnel.json").read_text()) == funnel
+
+
+@pytest.mark.slow
+def test_a_corpus_with_nothing_parseable_gives_an_empty_clean_set_not_a_crash(tmp_path: Path):
+    corpus = _corpus(tmp_path)
+    write_jsonl(corpus / "raw" / "identity" / "part-00000.jsonl", ["garbage", "{\"half\": "])
+    assert main(["persona=lanbot", f"corpora={tmp_path}", f"benchmarks={BENCHMARKS}", "workers=2",
+                 "--no-progress"]) == 0
+    funnel = json.loads((corpus / "reports" / "funnel.json").read_text())
+    assert funnel["records_in"] == 2 and funnel["records_kept"] == 0
+    assert [r["rejected"] for r in funnel["total"]][:2] == [2, 0]
+    assert (corpus / "clean").is_dir() and not any((corpus / "clean").iterdir())
