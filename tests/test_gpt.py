@@ -9,6 +9,15 @@ from trainer.gpt import GPT, KVCache, attention, model_config
 from trainer.optim import build_optimizers, lr_multiplier, newton_schulz
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: a second thread only adds sync overhead, which explodes when the other core is busy."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def naive_attention(q, k, v, q_offset):
     """Softmax(QK^T / sqrt(d)) V with an explicit causal mask: slow, obviously right."""
     Tq, Tk = q.size(2), k.size(2)
@@ -95,3 +104,19 @@ def test_optimizer_groups_and_schedule():
     assert lr_multiplier(0, 100, 10, 0.2) == pytest.approx(0.1)
     assert lr_multiplier(50, 100, 10, 0.2) == 1.0
     assert lr_multiplier(90, 100, 10, 0.2) == pytest.approx(0.5)
+
+
+def test_cache_and_rotary_grow_past_training_length():
+    """A chat longer than 4x the training length: the rotary table and the KV cache extend, results stay exact."""
+    torch.manual_seed(1)
+    model = GPT(model_config("d1", 50, 8)).eval()  # rotary table for 32 positions
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn_like(p) * 0.3)
+    idx = torch.randint(0, 50, (1, 40))
+    with torch.inference_mode():
+        cache = KVCache(model.config, batch_size=1, max_len=4, device="cpu")
+        steps = [model(idx[:, :6], kv_cache=cache)] + [model(idx[:, t : t + 1], kv_cache=cache) for t in range(6, 40)]
+        full = model(idx)
+    assert cache.max_len >= 40 and model.rotary_len >= 40
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-4, rtol=1e-4)
