@@ -40,6 +40,7 @@ SAMPLERS = tomllib.loads((PROMPTS / "identity_samplers.toml").read_text(encoding
 TEMPLATE_HASH = hashlib.sha256(
     (SYSTEM_TEMPLATE + (PROMPTS / "identity_samplers.toml").read_text(encoding="utf-8")).encode()).hexdigest()[:16]
 MAX_NEW_TOKENS = 120
+TURN_ATTEMPTS = 2  # samples per assistant turn before the conversation is rejected
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
                   "pt": "Portuguese", "nl": "Dutch"}
 STYLES = ("plain", "plain", "typos", "caps", "terse", "long", "greeting", "emoji")
@@ -185,7 +186,7 @@ def estimate(tasks: list[dict]) -> Estimate:
         history = 0
         for turn in t["user_turns"]:
             history += estimate_tokens(turn)
-            total = total + Estimate(1, system + history, MAX_NEW_TOKENS)
+            total = total + Estimate(TURN_ATTEMPTS, TURN_ATTEMPTS * (system + history), TURN_ATTEMPTS * MAX_NEW_TOKENS)
             history += MAX_NEW_TOKENS // 2
     return total
 
@@ -293,35 +294,48 @@ class IdentityTurns(Task):
         max_turns = max((len(r["user_turns"]) for r in inputs), default=0)
         for turn in range(max_turns):
             active = [i for i in range(n) if failures[i] is None and turn < len(inputs[i]["user_turns"])]
-            if not active:
-                break
             for i in active:
                 convs[i].append({"role": "user", "content": inputs[i]["user_turns"][turn]})
-            prompts = [self.format_input({**inputs[i], "conversation": convs[i]}) for i in active]
-            try:
-                outputs = self.llm.generate_outputs(inputs=prompts, num_generations=1,  # type: ignore[arg-type]
-                                                    **self.llm.get_generation_kwargs())
-            except Exception as exc:  # a dead server or timeouts after retries: reject these rows, keep going
-                for i in active:
-                    failures[i] = f"teacher error: {type(exc).__name__}: {str(exc)[:200]}"
-                continue
-            for i, out in zip(active, outputs, strict=True):
-                stats = out.get("statistics") or {}
-                in_tok = (stats.get("input_tokens") or [0])[0] or 0
-                out_tok = (stats.get("output_tokens") or [0])[0] or 0
-                usage[i][0] += int(in_tok)
-                usage[i][1] += int(out_tok)
-                usage[i][2] += 1
-                text = out["generations"][0] if out.get("generations") else None
-                raws[i] = text
-                parsed = self.format_output(text, {**inputs[i], "turn": turn, "output_tokens": out_tok or None})
-                if parsed["failure"]:
-                    failures[i] = f"turn {turn + 1}: {parsed['failure']}"
-                else:
-                    convs[i].append({"role": "assistant", "content": parsed["reply"]})
-                    trimmed[i] += int(parsed["trimmed"])
+            # A failed reply is re-sampled up to TURN_ATTEMPTS times before the conversation is rejected: retrying one
+            # turn is far cheaper than regenerating the turns that already passed.
+            pending, reasons = active, {}
+            for _ in range(TURN_ATTEMPTS):
+                if not pending:
+                    break
+                pending, reasons = self._reply(pending, turn, inputs, convs, raws, usage, trimmed)
+            for i in pending:
+                failures[i] = f"turn {turn + 1}: {reasons[i]}"
         yield [{**inputs[i], "conversation": convs[i], "failure": failures[i], "raw_reply": raws[i],
-                "prompt_tokens": usage[i][0], "completion_tokens": usage[i][1], "requests": usage[i][2], "trimmed": trimmed[i]} for i in range(n)]
+                "prompt_tokens": usage[i][0], "completion_tokens": usage[i][1], "requests": usage[i][2],
+                "trimmed": trimmed[i]} for i in range(n)]
+
+    def _reply(self, rows: list[int], turn: int, inputs: list[dict], convs: list[list[dict]], raws: list,
+               usage: list[list[int]], trimmed: list[int]) -> tuple[list[int], dict[int, str]]:
+        """One batched sample of turn `turn` for `rows`; returns the rows whose reply failed, with reasons."""
+        prompts = [self.format_input({**inputs[i], "conversation": convs[i]}) for i in rows]
+        try:
+            outputs = self.llm.generate_outputs(inputs=prompts, num_generations=1,  # type: ignore[arg-type]
+                                                **self.llm.get_generation_kwargs())
+        except Exception as exc:  # a dead server or timeouts after retries: these rows fail this attempt
+            return rows, {i: f"teacher error: {type(exc).__name__}: {str(exc)[:200]}" for i in rows}
+        failed, reasons = [], {}
+        for i, out in zip(rows, outputs, strict=True):
+            stats = out.get("statistics") or {}
+            out_tok = (stats.get("output_tokens") or [0])[0] or 0
+            usage[i][0] += int((stats.get("input_tokens") or [0])[0] or 0)
+            usage[i][1] += int(out_tok)
+            usage[i][2] += 1
+            text = out["generations"][0] if out.get("generations") else None
+            raws[i] = text
+            parsed = self.format_output(text, {**inputs[i], "turn": turn, "output_tokens": out_tok or None})
+            if parsed["failure"]:
+                failed.append(i)
+                reasons[i] = parsed["failure"]
+            else:
+                convs[i].append({"role": "assistant", "content": parsed["reply"]})
+                trimmed[i] += int(parsed["trimmed"])
+        return failed, reasons
+
 
 def generation_kwargs() -> dict[str, Any]:
     return {"max_new_tokens": MAX_NEW_TOKENS, "temperature": 0.7, "top_p": 0.95}

@@ -61,7 +61,7 @@ def test_truncated_reply_is_trimmed_to_a_sentence_or_rejected():
 def test_estimate_counts_one_request_per_user_turn(persona):
     tasks = identity.plan(persona, 20, 0)
     est = identity.estimate(tasks)
-    assert est.requests == sum(len(t["user_turns"]) for t in tasks)
+    assert est.requests == identity.TURN_ATTEMPTS * sum(len(t["user_turns"]) for t in tasks)
     assert est.completion_tokens == est.requests * identity.MAX_NEW_TOKENS and est.prompt_tokens > 0
 
 
