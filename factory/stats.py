@@ -297,23 +297,41 @@ def _styles(first: pl.Series) -> pl.Series:
     )["style"]
 
 
-def _distinct(texts: pl.Series) -> dict[str, float | int]:
-    """distinct-n: unique word n-grams / all word n-grams over the replies (n = 1, 2, 3); above NGRAM_SAMPLE replies,
-    every k-th reply (a stride, so the sample is reproducible outside polars)."""
-    if texts.len() > NGRAM_SAMPLE:
-        texts = texts.gather_every(-(-texts.len() // NGRAM_SAMPLE))
-    words = pl.DataFrame({"w": texts.str.to_lowercase().str.extract_all(r"\w+")}).with_row_index("r").explode("w")
-    words = words.drop_nulls("w")
-    out: dict[str, float | int] = {"replies": texts.len(), "words": words.height}
+def distinct_ngrams(replies: pl.DataFrame) -> dict[str, dict[str, float | int]]:
+    """distinct-n per family and over all: unique word n-grams / all word n-grams of assistant replies (n = 1, 2, 3).
+
+    A family with more than NGRAM_SAMPLE replies is sampled by stride (every k-th reply: reproducible outside polars,
+    and the same sample size per family keeps families comparable); "all" is the union of the family samples. One
+    lowercase/split/explode pass serves every family.
+    """
+    if replies.height == 0:
+        return {}
+    sampled = replies.select("family", "content").with_columns(
+        pl.int_range(pl.len()).over("family").alias("k"),
+        ((pl.len().over("family") + NGRAM_SAMPLE - 1) // NGRAM_SAMPLE).alias("step"),
+    ).filter(pl.col("k") % pl.col("step") == 0)
+    words = (sampled.select("family", pl.col("content").str.to_lowercase().str.extract_all(r"\w+").alias("w"))
+             .with_row_index("r").explode("w").drop_nulls("w"))
     # n-grams never cross replies: the next word counts only while the row index stays the same
     nxt1 = pl.when(pl.col("r").shift(-1) == pl.col("r")).then(pl.col("w").shift(-1))
     nxt2 = pl.when(pl.col("r").shift(-2) == pl.col("r")).then(pl.col("w").shift(-2))
     grams = words.with_columns(nxt1.alias("w2"), nxt2.alias("w3"))
+    out: dict[str, dict[str, float | int]] = {}
+    for fam, n in sampled.group_by("family").len().rows():
+        out[fam] = {"replies": n, "words": 0}
+    out["all"] = {"replies": sampled.height, "words": words.height}
+    for fam, n in words.group_by("family").len().rows():
+        out[fam]["words"] = n
     for n, expr in ((1, pl.col("w")),
                     (2, pl.concat_str([pl.col("w"), pl.col("w2")], separator=" ")),
                     (3, pl.concat_str([pl.col("w"), pl.col("w2"), pl.col("w3")], separator=" "))):
-        g = grams.select(expr.alias("g")).drop_nulls()["g"]
-        out[f"distinct_{n}"] = round(g.n_unique() / g.len(), 4) if g.len() else 0.0
+        g = grams.select("family", expr.alias("g")).drop_nulls("g")
+        for fam, uniq, total in g.group_by("family").agg(pl.col("g").n_unique().alias("u"), pl.len()).rows():
+            out[fam][f"distinct_{n}"] = round(uniq / total, 4) if total else 0.0
+        out["all"][f"distinct_{n}"] = round(g["g"].n_unique() / g.height, 4) if g.height else 0.0
+    for v in out.values():
+        for n in (1, 2, 3):
+            v.setdefault(f"distinct_{n}", 0.0)
     return out
 
 
@@ -404,7 +422,9 @@ def compute(corpus: Corpus) -> dict[str, Any]:
         pl.col("content").filter(pl.col("role") == "user").first().alias("first_user"),
     )
     p = p.join(per_rec, on="rid", how="left").with_columns(
-        pl.col("turns").fill_null(0), pl.col("calls").fill_null(0), pl.col("m").list.len().alias("n_messages"))
+        pl.col("turns").fill_null(0), pl.col("calls").fill_null(0), pl.col("m").list.len().alias("n_messages"),
+        decode(p["lineage"], LINEAGE).alias("lin"))
+    p = p.with_columns(_openings(p["first_reply"]).alias("opening"))
     present = set(p["family"].unique().to_list()) | set(corpus.rejected["family"].unique().to_list())
     fams = [f for f in (*FAMILIES, *sorted(present - set(FAMILIES))) if f in present or corpus.raw_counts.get(f)]
 
@@ -440,9 +460,8 @@ def compute(corpus: Corpus) -> dict[str, Any]:
              "traces": traced.height, "total_calls": int(names.len())}
 
     ident = p.filter(pl.col("family") == "identity")
-    lin = decode(ident["lineage"], LINEAGE) if ident.height else pl.Series("lineage", [], dtype=LINEAGE)
-    facet_lang = lin.struct.field("facets").struct.field("language") if ident.height else pl.Series([], dtype=pl.String)
-    facet_style = lin.struct.field("facets").struct.field("style") if ident.height else pl.Series([], dtype=pl.String)
+    facet_lang = ident["lin"].struct.field("facets").struct.field("language")
+    facet_style = ident["lin"].struct.field("facets").struct.field("style")
     firsts = ident["first_user"].fill_null("").to_list()
     langs = [fl or detect_language(t) for fl, t in zip(facet_lang.to_list(), firsts, strict=True)]
     styles = pl.Series("style", facet_style.to_list(), dtype=pl.String).fill_null(_styles(ident["first_user"]))
@@ -459,17 +478,15 @@ def compute(corpus: Corpus) -> dict[str, Any]:
 
     replies = msgs.filter((pl.col("role") == "assistant") & pl.col("content").is_not_null()
                           & (pl.col("content").str.len_chars() > 0))
-    distinct = {fam: _distinct(replies.filter(pl.col("family") == fam)["content"]) for fam in fams
-                if replies.filter(pl.col("family") == fam).height}
-    if replies.height:
-        distinct["all"] = _distinct(replies["content"])
-    openings = _openings(p["first_reply"]).drop_nulls()
+    found = distinct_ngrams(replies)
+    distinct = {fam: found[fam] for fam in [*fams, "all"] if fam in found}
+    openings = p["opening"].drop_nulls()
     top = openings.value_counts(sort=True)
     top_rows = [(str(k), int(v)) for k, v in top.rows()[:15]]
     n_open = openings.len()
     by_family_open = {}
     for fam in fams:
-        o = _openings(p.filter(pl.col("family") == fam)["first_reply"]).drop_nulls()
+        o = p.filter(pl.col("family") == fam)["opening"].drop_nulls()
         if o.len():
             by_family_open[fam] = {"replies": o.len(), "unique": o.n_unique(),
                                    "top": [[str(k), int(v)] for k, v in o.value_counts(sort=True).rows()[:5]]}
@@ -491,8 +508,7 @@ def compute(corpus: Corpus) -> dict[str, Any]:
     }
 
     gen_reasons = Counter(reason_group(r) for r in corpus.generation_rejects["reason"].to_list())
-    lineage_all = decode(p["lineage"], LINEAGE)
-    teacher = lineage_all.struct.field("teacher")
+    teacher = p["lin"].struct.field("teacher")
     models = pl.DataFrame({"p": teacher.struct.field("provider"), "m": teacher.struct.field("model")}).select(
         pl.concat_str(["p", "m"], separator=":"))["p"]
     usage = {fam: _manifest_usage(m) for fam, m in corpus.manifests.items()}
