@@ -131,11 +131,6 @@ class KVCache:
         self.v[layer, :, :, self.pos : self.pos + T] = v
         return self.k[layer, :, :, : self.pos + T], self.v[layer, :, :, : self.pos + T]
 
-    def truncate(self, pos: int) -> None:
-        """Forget everything from position pos on (the engine re-feeds a prompt that shares a prefix)."""
-        assert 0 <= pos <= self.pos, f"cannot truncate to {pos}, cache holds {self.pos}"
-        self.pos = pos
-
 
 class CausalSelfAttention(nn.Module):
     def __init__(self, config: GPTConfig, layer: int):
