@@ -31,7 +31,8 @@ def size_category(n: int) -> str:
 def configs(families: list[str]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [{"config_name": fam, "data_files": [{"split": "train", "path": f"data/{fam}/*.parquet"}]}
                                  for fam in families]
-    out.append({"config_name": "all", "data_files": [{"split": "train", "path": "data/*/*.parquet"}]})
+    # `all` is the default, so load_dataset(repo) without a config name gets the whole corpus
+    out.append({"config_name": "all", "data_files": [{"split": "train", "path": "data/*/*.parquet"}], "default": True})
     return out
 
 

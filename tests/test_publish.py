@@ -48,6 +48,9 @@ def test_every_config_loads_with_the_right_row_count(published, tmp_path):
         ds = load_dataset(str(published["out"]), name, split="train", cache_dir=str(tmp_path / "cache"))
         expected = sum(published["clean"].values()) if name == "all" else published["clean"][name]
         assert ds.num_rows == expected, name
+        if name == "all":  # the default config: no name needed
+            assert load_dataset(str(published["out"]), split="train", cache_dir=str(tmp_path / "cache")).num_rows \
+                == ds.num_rows
         if name == "tool_use":
             row = ds[0]
             assert json.loads(row["tools"])[0]["type"] == "function"
