@@ -151,6 +151,9 @@ class Engine:
                 logits = self._feed(cache, [t])
             if pending:
                 yield {"type": "text", "channel": channel, "text": tok.decode(pending)}
+            if channel == "call":  # the turn ran out inside a call: report it like any other malformed call
+                yield {"type": "tool_call", "call": None, "error": "tool call not closed by <|tool_call_end|>",
+                       "raw": tok.decode(call_ids)}
             message = parse_assistant(turn_ids, tok)
             for call, out in zip(message["tool_calls"], outputs, strict=False):
                 call["id"] = out["tool_call_id"]
