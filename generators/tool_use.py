@@ -907,6 +907,9 @@ def action_format(tools: list[dict], allow_final: bool) -> dict:
     return {"type": "json_schema", "json_schema": {"name": "action", "schema": {"type": "object", "anyOf": options}}}
 
 
+FAILED_OUTPUT = re.compile(r"not found|No such file|does not exist|^error:|no agents match|no tests ran", re.I | re.M)
+
+
 def _render_transcript(messages: list[dict]) -> str:
     lines = []
     for m in messages:
@@ -979,6 +982,11 @@ def _teach_one(task: dict, teacher: Any, sandbox: Any, persona: Any, voice: str,
                     raise Reject("teacher's final answer is empty or not a string")
                 if w.calls == 0:
                     raise Reject("teacher answered without calling any tool (ungrounded)")
+                if len(re.findall(r"[A-Za-z]{2,}", final)) < 3:
+                    raise Reject(f"teacher's final answer is not an answer: {final[:80]!r}")
+                outputs = [m["content"] for m in w.messages if m["role"] == "tool"]
+                if all(FAILED_OUTPUT.search(o) for o in outputs):
+                    raise Reject("every tool call failed (not found / error), so the answer cannot be grounded")
                 w.final = final.strip()
                 break
             if step == max_steps:

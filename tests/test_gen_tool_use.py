@@ -91,6 +91,9 @@ class ScriptedTeacher:
     (['{"final": "42"}'], "without calling any tool"),
     (['{"tool": "shell", "arguments": {"command": "true"}}'], "no final answer after"),
     (['{"tool": "shell", "arguments": {"command": "ls"}, '], "not valid JSON"),
+    (['{"tool": "shell", "arguments": {"command": "ls"}}', '{"tool": "none", "final": "none"}'], "not an answer"),
+    (['{"tool": "run_tests", "arguments": {"path": "nope.py"}}', '{"tool": "none", "final": "All tests are fine."}'],
+     "every tool call failed"),
 ])
 def test_teacher_junk_is_rejected_with_reason(sandbox, replies, reason):
     persona = load_persona("lanbot")
