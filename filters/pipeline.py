@@ -387,16 +387,24 @@ def finalize(settings: Settings, phases: list[tuple[str, int, list[str]]]) -> di
 
 
 def _phase_seconds(logs: Path, names: list[str]) -> dict[str, float]:
-    """Wall time of each finished phase, from the executors' merged stats (what the Stage counters cannot see)."""
-    out = {}
+    """Wall time of each finished phase (what the per-stage counters cannot see: minhash signatures, buckets ...).
+
+    Local runs time each phase themselves (`wall_seconds.json` beside the phase's logs); for cluster runs, the
+    executors' merged stats give the summed task time.
+    """
+    out: dict[str, float] = {}
     for name in names:
-        path = logs / name / "stats.json"
-        if path.is_file():
-            try:
-                stats = json.loads(path.read_text())
-                out[name] = round(sum(s.get("time_stats", {}).get("total", 0.0) for s in stats), 3)
-            except (ValueError, AttributeError, TypeError):
-                continue
+        wall = logs / name / "wall_seconds.json"
+        stats = logs / name / "stats.json"
+        try:
+            if wall.is_file():
+                out[name] = round(float(json.loads(wall.read_text())), 3)
+            elif stats.is_file():
+                steps = json.loads(stats.read_text())
+                out[name] = round(sum(s["time_stats"].get("total", 0.0) for s in steps
+                                      if isinstance(s.get("time_stats"), dict)), 3)
+        except (ValueError, TypeError, KeyError):
+            continue
     return out
 
 
@@ -439,11 +447,15 @@ def run_local(settings: Settings, phases: list[Phase], executors: list[Any], pro
 
             watcher = threading.Thread(target=poll, daemon=True)
             watcher.start()
+            started, pending = time.perf_counter(), bool(ex.get_incomplete_ranks())
             try:
                 ex.run()
             finally:
                 stop.set()
                 watcher.join()
+            if pending:  # a resumed run keeps the time of the attempt that did the work
+                write_json_atomic(settings.work / "logs" / phase.name / "wall_seconds.json",
+                                  time.perf_counter() - started)
             bars.update(bar, completed=phase.tasks)
             bars.advance(overall)
 
