@@ -51,8 +51,9 @@ LINEAGE = pl.Struct({
     "facets": pl.Struct({"language": pl.String, "style": pl.String}),
 })
 VERIFICATION = pl.Struct({"level": pl.Int64, "source": pl.String})
+# a parse-stage reject has no record, only {"raw", "file", "line", "source_family"} (filters/reader.py)
 REJECTED = pl.Struct({"stage": pl.String, "reason": pl.String,
-                      "record": pl.Struct({"id": pl.String, "family": pl.String})})
+                      "record": pl.Struct({"id": pl.String, "family": pl.String, "source_family": pl.String})})
 
 # Cheap language guess for identity records that carry no `facets.language`: function words and greetings.
 LANG_WORDS = {
@@ -221,7 +222,8 @@ def load_corpus(path: Path, persona: str) -> Corpus:
             "stage": d.struct.field("stage").fill_null(pl.Series(stages)),
             "reason": d.struct.field("reason").fill_null("(no reason given)"),
             "id": d.struct.field("record").struct.field("id"),
-            "family": d.struct.field("record").struct.field("family").fill_null("unknown"),
+            "family": d.struct.field("record").struct.field("family")
+            .fill_null(d.struct.field("record").struct.field("source_family")).fill_null("unknown"),
             "line": s,
         })
     else:

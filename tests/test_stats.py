@@ -161,3 +161,20 @@ def test_oddly_typed_fields_fall_back_instead_of_failing(built, tmp_path):
     s = json.loads((root / PERSONA / "reports" / "stats.json").read_text())
     assert sum(s["identity"]["languages"].values()) == built["clean"]["identity"]
     assert s["identity"]["language_source"] == "facets, else detected from the text"
+
+
+def test_parse_rejects_count_for_their_source_family(built, tmp_path):
+    root = tmp_path / "c"
+    shutil.copytree(built["root"], root)
+    folder = root / PERSONA / "rejected" / "parse"
+    folder.mkdir()
+    line = {"stage": "parse", "reason": "not JSON: line 9 of reasoning/part-000000.jsonl (Expecting value, column 1)",
+            "record": {"raw": "this is not json {", "file": "reasoning/part-000000.jsonl", "line": 9,
+                       "source_family": "reasoning"}}
+    (folder / "00000.jsonl").write_text(json.dumps(line) + "\n")
+    assert stats_main([f"persona={PERSONA}", f"root={root}", "quiet=true"]) == 0
+    s = json.loads((root / PERSONA / "reports" / "stats.json").read_text())
+    assert s["families"]["reasoning"]["rejected"] == built["stats"]["families"]["reasoning"]["rejected"] + 1
+    assert "unknown" not in s["families"]
+    page = (root / PERSONA / "reports" / "stats.html").read_text()
+    assert '"raw":"this is not json {"' in page  # the browser shows the line that did not parse
