@@ -533,8 +533,9 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
 
     browser = stats.get("browser", {})
     capped = (f"{fmt(browser.get('embedded', len(records)))} of {fmt(browser.get('available', len(records)))} records are "
-              f"embedded (capped at {fmt(browser.get('cap', len(records)))}; a third of them rejected ones, every stage "
-              "represented); the full corpus is in clean/, rejected/ and raw/.")
+              f"embedded (capped at {fmt(browser.get('cap', len(records)))}; at most a third rejected ones, every stage "
+              "represented, and the originals their duplicate reasons name); the full corpus is in clean/, rejected/ "
+              "and raw/.")
     sections.append(
         '<section id="browser"><h2>Record browser</h2>'
         f'<p class="lead">{esc(capped)}</p>'

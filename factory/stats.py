@@ -637,6 +637,8 @@ def browse_sample(corpus: Corpus, cap: int = BROWSE_CAP, seed: int = 0) -> list[
             except json.JSONDecodeError:
                 rec[key] = None
         out.append(browser_record(rec, row["status"]))
+    order = {f: i for i, f in enumerate(FAMILIES)}
+    out.sort(key=lambda r: order.get(r["family"], len(order)))
     return out + rejected_out
 
 
