@@ -120,3 +120,32 @@ def test_cache_and_rotary_grow_past_training_length():
         full = model(idx)
     assert cache.max_len >= 40 and model.rotary_len >= 40
     torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-4, rtol=1e-4)
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@needs_cuda
+@pytest.mark.parametrize("Tq,offset", [(64, 0), (1, 63), (9, 40)])
+def test_cuda_attention_bf16_matches_naive(Tq, offset):
+    """The GPU path (flash-attn when installed, else SDPA) in bf16 against the fp32 naive reference."""
+    import trainer.gpt as gpt
+
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 4, n, 64, device="cuda") for n in (Tq, offset + Tq, offset + Tq))
+    want = naive_attention(q.cpu(), k.cpu(), v.cpu(), offset)
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        got = gpt.attention(q, k, v, offset)
+    assert got.dtype == torch.bfloat16
+    torch.testing.assert_close(got.float().cpu(), want, atol=3e-2, rtol=3e-2)
+
+
+@needs_cuda
+def test_cuda_bf16_cached_decode_matches_full_forward():
+    model = random_model().cuda()
+    idx = torch.randint(0, 97, (1, 40), device="cuda")
+    with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16):
+        full = model(idx)
+        cache = KVCache(model.config, batch_size=1, max_len=64, device="cuda", dtype=torch.bfloat16)
+        parts = [model(idx[:, :30], kv_cache=cache)] + [model(idx[:, t : t + 1], kv_cache=cache) for t in range(30, 40)]
+    assert torch.cat(parts, 1).argmax(-1).eq(full.argmax(-1)).float().mean() > 0.95
