@@ -382,7 +382,8 @@ def shingles(text: str, config: NearDedupConfig = NearDedupConfig()) -> list[str
 
 
 # Datasketch (one process, no executors) wins on small corpora, datatrove (parallel tasks) on large ones: on 2 busy
-# cores 5k docs took 8.7 s vs 25.8 s, 100k docs 119 s vs 67 s (bench/bench_minhash.py); they cross near 20-30k.
+# cores 5k docs took 8.7 s vs 25.8 s, 20k 25.7 s vs 28.1 s, 100k 119 s vs 67 s (bench/bench_minhash.py, load ~10).
+# With the box busier (load ~14) 100k took 142 s vs 205 s: extra processes only pay when there are idle cores.
 DATASKETCH_MAX_DOCS = 20_000
 
 
