@@ -72,10 +72,12 @@ class Ctx:
 
 
 def voice_of(persona: Any) -> str:
+    """Which phrasing pool fits the card: "dry", "formal" or "plain" (personality words, then the voice register)."""
     words = " ".join(persona.personality).lower()
     if "sardonic" in words or "dry" in words or "direct" in words:
         return "dry"
-    if "formal" in words or "courteous" in words or "gentle" in words:
+    register = (getattr(persona, "voice", None) or {}).get("register")
+    if register == "formal" or "formal" in words or "courteous" in words or "gentle" in words:
         return "formal"
     return "plain"
 
