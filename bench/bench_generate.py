@@ -79,10 +79,8 @@ def pipeline(teacher: Any, texts: list[str], concurrency: int, max_tokens: int) 
     rows = [{"key": f"r{i}", "prompt": t} for i, t in enumerate(texts)]
     llm = teacher.distilabel_llm({"max_new_tokens": max_tokens, "temperature": 0.0})
     t0 = time.perf_counter()
-    # run_pipeline sends every row in one batch; chunk the rows so distilabel's concurrency is `concurrency`.
-    out: list[dict] = []
-    for start in range(0, len(rows), concurrency):
-        out += run_pipeline(rows[start:start + concurrency], llm, "crucible-bench", BenchPrompt)
+    # One pipeline, batches of `concurrency` rows: distilabel's async LLM sends a whole batch concurrently.
+    out = run_pipeline(rows, llm, "crucible-bench", BenchPrompt, batch_size=concurrency)
     wall = time.perf_counter() - t0
     completion = 0
     for r in out:

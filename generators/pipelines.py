@@ -20,8 +20,10 @@ class PipelineStopped(RuntimeError):
     """distilabel stopped the pipeline early: Ctrl-C (its SIGINT handler swallows the signal) or a crashed step."""
 
 
-def run_pipeline(rows: list[dict], llm: Any, name_prefix: str, task_cls: Any) -> list[dict]:
+def run_pipeline(rows: list[dict], llm: Any, name_prefix: str, task_cls: Any, batch_size: int | None = None) -> list[dict]:
     """LoadDataFromDicts >> task_cls(llm) over `rows` (each with a unique "key"); returns the output rows.
+
+    `batch_size` rows go to the LLM at once (its concurrency); default: all of them.
 
     Raises when the pipeline stopped early (Ctrl-C, a crashed step): callers leave those tasks undone rather than
     reject them, because nothing was learned about the data.
@@ -37,8 +39,9 @@ def run_pipeline(rows: list[dict], llm: Any, name_prefix: str, task_cls: Any) ->
     cache = tempfile.mkdtemp(prefix="crucible-distilabel-")
     try:
         with Pipeline(name=f"{name_prefix}-{digest}", cache_dir=cache) as pipeline:
-            load = LoadDataFromDicts(data=rows, batch_size=len(rows))
-            task = task_cls(llm=llm, input_batch_size=len(rows), add_raw_input=False, add_raw_output=False)
+            size = batch_size or len(rows)
+            load = LoadDataFromDicts(data=rows, batch_size=size)
+            task = task_cls(llm=llm, input_batch_size=size, add_raw_input=False, add_raw_output=False)
             load >> task  # type: ignore[operator]
         distiset = pipeline.run(use_cache=False)
         if getattr(pipeline, "_stop_called", False):
