@@ -20,7 +20,8 @@ class PipelineStopped(RuntimeError):
     """distilabel stopped the pipeline early: Ctrl-C (its SIGINT handler swallows the signal) or a crashed step."""
 
 
-def run_pipeline(rows: list[dict], llm: Any, name_prefix: str, task_cls: Any, batch_size: int | None = None) -> list[dict]:
+def run_pipeline(rows: list[dict], llm: Any, name_prefix: str, task_cls: Any,
+                 batch_size: int | None = None) -> list[dict]:
     """LoadDataFromDicts >> task_cls(llm) over `rows` (each with a unique "key"); returns the output rows.
 
     `batch_size` rows go to the LLM at once (its concurrency); default: all of them.
