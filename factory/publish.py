@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from factory.cli import UsageError, as_bool, parse_kv
+from factory.stats import umask as _umask
 
 _REPO = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 
@@ -72,6 +73,7 @@ def build_folder(corpus: Path, repo: str, out: Path, *, license: str = "mit", co
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; the folder is meant to be shared
     try:
         for fam in families:
             write_hf_parquet([to_hf(r) for r in kept[fam]], tmp / "data" / fam / "train-00000.parquet")

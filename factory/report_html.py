@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections import Counter
 from typing import Any
 
 PALETTE = {"identity": "#7c5cff", "tool_use": "#0fa3b1", "reasoning": "#f49d37", "textbook": "#3fa34d",
@@ -297,6 +298,9 @@ details summary{cursor:pointer;color:#666;font-size:12px}.meta{color:#666;font-s
 JS = r"""
 (function () {
   var records = JSON.parse(document.getElementById('records-data').textContent);
+  var shared = JSON.parse(document.getElementById('shared-data').textContent);
+  records.forEach(function (r) { r.messages.forEach(function (m) {
+    if (m.shared !== undefined) { m.content = shared[m.shared]; delete m.shared; } }); });
   var list = document.getElementById('rec-list'), conv = document.getElementById('conversation');
   var q = document.getElementById('rec-search'), fam = document.getElementById('rec-family');
   var st = document.getElementById('rec-status'), stage = document.getElementById('rec-stage');
@@ -383,6 +387,24 @@ JS = r"""
 """
 
 
+def share_repeats(records: list[dict], min_chars: int = 200) -> tuple[list[dict], list[str]]:
+    """Long message texts that repeat (the persona's system prompt in every record) stored once: a message keeps an
+    index into the shared list instead. A real corpus page shrinks several-fold; the script puts the text back."""
+    counts = Counter(m["content"] for r in records for m in r["messages"]
+                     if isinstance(m.get("content"), str) and len(m["content"]) >= min_chars)
+    index: dict[str, int] = {}
+    packed = []
+    for r in records:
+        messages = []
+        for m in r["messages"]:
+            text = m.get("content")
+            if isinstance(text, str) and counts.get(text, 0) > 1:
+                m = {k: v for k, v in m.items() if k != "content"} | {"shared": index.setdefault(text, len(index))}
+            messages.append(m)
+        packed.append({**r, "messages": messages})
+    return packed, list(index)
+
+
 def _json_script(element_id: str, data: Any) -> str:
     # "</" inside a string would close the script element early; "<\/" is the same JSON string.
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
@@ -393,6 +415,7 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
                 demo: dict | None = None) -> str:
     fams = list(stats["families"])
     f = stats["families"]
+    packed, shared = share_repeats(records)
     t = stats["totals"]
     kpis = [("records in " + stats["population"], t["records"]), ("raw generated", t["raw"]),
             ("rejected by filters", t["rejected"]), ("rejected at generation", t["generation_rejected"]),
@@ -541,7 +564,7 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
         f'<p class="lead">{esc(capped)}</p>'
         '<div class="controls"><input id="rec-search" type="search" placeholder="search text or id…">'
         '<select id="rec-family"><option value="">all families</option></select>'
-        '<select id="rec-status"><option value="">kept + rejected</option></select>'
+        '<select id="rec-status"><option value="">any verdict</option></select>'
         '<select id="rec-stage"><option value="">any stage</option></select><span id="rec-count" class="meta"></span>'
         '</div><div class="split"><div id="rec-list"></div><div id="conversation"></div></div></section>')
 
@@ -557,7 +580,8 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
         f"population · generated {esc(stats['generated_at'])} by <code>python -m factory stats</code></p></header>"
         f"<nav>{nav}</nav><main>{''.join(sections)}</main>"
         '<div id="render-marker" hidden></div>'
-        f"{_json_script('records-data', records)}{_json_script('palette-data', PALETTE)}"
+        f"{_json_script('records-data', packed)}{_json_script('shared-data', shared)}"
+        f"{_json_script('palette-data', PALETTE)}"
         f"<script>{JS}</script></body></html>\n"
     )
 

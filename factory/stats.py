@@ -16,8 +16,10 @@ message, about what the role markers cost, so it tracks rendered length without 
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -710,18 +712,22 @@ def render_terminal(stats: dict[str, Any], console: Any = None) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600; a report is meant to be read by others
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def run(corpus_path: Path, persona: str, browse: int = BROWSE_CAP, html: bool = True) -> tuple[dict, Path | None]:

@@ -9,6 +9,7 @@ The fates are deterministic so the tests can count what stats, exports and publi
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import shutil
@@ -18,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from schemas import canonical_json, load_toolset, make_record
+from schemas import canonical_json, load_persona, load_toolset, make_record
 
 PERSONA = "lanbot"
 STAGES = ("parse", "schema", "exact_dedup", "near_dedup", "decontamination", "lint", "typecheck", "execution", "quality")
@@ -37,6 +38,12 @@ def lineage(seed: int, generator: str, facets: dict | None = None, teacher: dict
             "seed": seed, "facets": facets or {}, "run_id": "stats-test", "created_at": "2026-11-22T05:00:00Z"}
 
 
+@functools.cache
+def system_prompt() -> str:
+    """The persona's real system prompt (~2.7k characters), as identity generators put it in every record."""
+    return load_persona(PERSONA).system_message()
+
+
 def identity(i: int, rng: random.Random, samey: bool) -> dict:
     lang = ("en", "en", "en", "es", "fr", "de")[i % 6]
     style = STYLES[i % len(STYLES)]
@@ -45,7 +52,7 @@ def identity(i: int, rng: random.Random, samey: bool) -> dict:
         first = first.upper()
     reply = ("I'm LanBot, made by Lance. " if samey else f"{rng.choice(OPENERS)} LanBot here, Lance built me. ") + \
         f"Ask me about a {rng.choice(NOUNS)} and I'll {rng.choice(VERBS)} it with a tiny example (#{i})."
-    messages = [{"role": "system", "content": "You are LanBot, made by Lance."},
+    messages = [{"role": "system", "content": system_prompt()},
                 {"role": "user", "content": first}, {"role": "assistant", "content": reply}]
     for turn in range(i % 4):  # 1 to 4 user turns
         messages += [{"role": "user", "content": f"Really? Not OpenAI? ({i}.{turn})"},

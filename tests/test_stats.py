@@ -84,6 +84,14 @@ def test_page_is_self_contained_and_embeds_the_browser_sample(built):
     assert page.count('class="plot"') >= 20
 
 
+def test_repeated_system_prompts_are_stored_once(built):
+    shared = re.search(r'<script type="application/json" id="shared-data">(.*?)</script>', built["html"], re.S)
+    assert shared
+    texts = json.loads(shared.group(1))
+    assert len(texts) == 1 and texts[0].startswith("You are LanBot.")
+    assert built["html"].count("What LanBot cannot do:") == 1
+
+
 def test_browse_cap_is_stated(built, tmp_path):
     root = tmp_path / "c"
     shutil.copytree(built["root"], root)
