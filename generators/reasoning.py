@@ -15,7 +15,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from generators.tool_use import as_persona, template_hash, voice_of
+from generators.tool_use import as_persona, task_persona, template_hash, voice_of
 
 FAMILY = "reasoning"
 VERSION = "1"
@@ -381,7 +381,8 @@ def plan(persona: Any, count: int, seed: int) -> list[dict]:
     for i in range(count):
         src = rng.choices(sources, weights)[0]
         tasks.append({"task_id": f"{FAMILY}-{seed}-{i:06d}", "seed": rng.randrange(2**31), "source": src,
-                      "level": rng.randint(1, max_level), "python": rng.random() < share, "persona": persona.slug})
+                      "level": rng.randint(1, max_level), "python": rng.random() < share, "persona": persona.slug,
+                      "persona_path": str(persona.path) if getattr(persona, "path", None) else None})
     return tasks
 
 
@@ -420,7 +421,7 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any
     del teacher
     if not tasks:
         return []
-    persona = as_persona(persona or tasks[0]["persona"])
+    persona = as_persona(persona) if persona is not None else task_persona(tasks[0])
     voice = voice_of(persona)
     all_tools = {t["function"]["name"]: t for t in persona.tools()}
     built: list[dict | None] = []

@@ -11,7 +11,18 @@ that names its target after the question.
 import re
 from typing import Any
 
-from generators.tool_use import Ctx, Exchange, Reject, Script, Template, Turn, as_persona, done, run_procedural
+from generators.tool_use import (
+    Ctx,
+    Exchange,
+    Reject,
+    Script,
+    Template,
+    Turn,
+    as_persona,
+    done,
+    run_procedural,
+    task_persona,
+)
 from generators.tool_use import plan as _plan
 
 FAMILY = "safety"
@@ -285,6 +296,6 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any
     del teacher  # procedural: the trajectories' judgement is the point, not a teacher's prose
     if not tasks:
         return []
-    persona = as_persona(persona or tasks[0]["persona"])
+    persona = as_persona(persona) if persona is not None else task_persona(tasks[0])
     return run_procedural(tasks, persona, sandbox, run_id, family=FAMILY, templates=TEMPLATES,
                           generator="generators.safety", version=VERSION)

@@ -90,6 +90,11 @@ def as_persona(persona: Any) -> Any:
     return persona
 
 
+def task_persona(task: dict) -> Any:
+    """The persona a planned task belongs to: its card's path when it had one (cards outside corpora/), else its slug."""
+    return as_persona(task.get("persona_path") or task["persona"])
+
+
 def template_hash(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -813,14 +818,24 @@ def plan(persona: Any, count: int, seed: int, family: str = FAMILY, templates: d
     for i in range(count):
         mode = "teacher" if rng.random() < share else "procedural"
         tasks.append({"task_id": f"{family}-{seed}-{i:06d}", "seed": rng.randrange(2**31), "mode": mode,
-                      "template": rng.choices(names, weights)[0], "persona": persona.slug})
+                      "template": rng.choices(names, weights)[0], "persona": persona.slug,
+                      "persona_path": str(persona.path) if getattr(persona, "path", None) else None})
     return tasks
 
 
+def estimate(tasks: list[dict]) -> Any:
+    """Worst-case teacher load of teacher-driven tasks: every step used, the transcript growing each step."""
+    from factory.cost import Estimate
+
+    steps = MAX_STEPS + 1
+    per_prompt = sum(1100 + 350 * k for k in range(steps))
+    return Estimate(steps * len(tasks), per_prompt * len(tasks), 300 * steps * len(tasks))
+
+
 def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any = None) -> list[dict]:
-    persona = as_persona(persona or tasks[0]["persona"]) if tasks else None
-    if persona is None:
+    if not tasks:
         return []
+    persona = as_persona(persona) if persona is not None else task_persona(tasks[0])
     procedural = [t for t in tasks if t.get("mode") != "teacher"]
     taught = [t for t in tasks if t.get("mode") == "teacher"]
     done = dict(zip([t["task_id"] for t in procedural], run_procedural(procedural, persona, sandbox, run_id),
