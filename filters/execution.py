@@ -2,8 +2,9 @@
 
 - textbook: the record's tests must pass against its module (pytest inside the sandbox). Starting pytest costs far
   more than the tests, so a batch is split into one chunk per worker and each chunk runs in one sandbox through
-  `_pytest_driver.py`: pytest imported once, every record in a forked child with fresh files and its own process
-  group. A chunk whose sandbox dies is retried one record per sandbox, so a hostile record only fails itself.
+  `_pytest_driver.py`: groups of records share a pytest session (isolated modules/cwd/files), and anything that
+  does not pass there is re-run alone in a forked child, whose verdict stands. A chunk whose sandbox dies is retried
+  one record per sandbox, so a hostile record only fails itself.
 - tool_use / safety: every assistant tool call is re-executed in order through `ToolRuntime(environment)`; each
   recorded tool message must equal the re-execution after the record's declared `nondeterministic` regexes (plus
   the runtime's own timing patterns) are masked.
@@ -37,6 +38,7 @@ PYTEST_ARGS = ["-q", "-rfE", *[arg for plugin in ("cacheprovider", "doctest", "j
 PYTEST = ["python3", "-m", "pytest", *PYTEST_ARGS]
 TEST_WALL_S = 30.0  # per record
 CHUNK = 64  # records per sandbox at most; a batch is split so every worker gets a chunk
+GROUP = 16  # records per shared pytest session inside a sandbox (see _pytest_driver.py); 1 = a process per record
 DRIVER = (Path(__file__).parent / "_pytest_driver.py").read_text()
 RESULTS_MARK = "@@RESULTS@@ "
 
@@ -185,7 +187,7 @@ class ExecutionFilter(StageFilter):
         size = max(1, min(CHUNK, -(-len(records) // workers)))
         chunks = [list(range(i, min(i + size, len(records)))) for i in range(0, len(records), size)]
         jobs = [Job(files={"driver.py": DRIVER, "manifest.json": json.dumps(
-            {"timeout": TEST_WALL_S, "args": PYTEST_ARGS, "records": [_test_files(records[i]) for i in chunk]})},
+            {"timeout": TEST_WALL_S, "args": PYTEST_ARGS, "group": GROUP, "records": [_test_files(records[i]) for i in chunk]})},
             command=["python3", "driver.py"], limits=Limits(wall_s=TEST_WALL_S * len(chunk) + 30, tmpfs_mb=256))
             for chunk in chunks]
         results: list[Any] = [None] * len(records)
