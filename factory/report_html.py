@@ -435,8 +435,12 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
                        [[x, f[x]["records"], f"{f[x]['yield']:.1%}" if f[x]["yield"] is not None else "—",
                          f[x]["tokens"], f[x]["tokens_p50"], f[x]["tokens_p90"], f[x]["tokens_max"],
                          f[x]["turns_mean"], f[x]["messages_mean"], f[x]["tool_calls"]] for x in fams]), wide=True)
+    cal = stats.get("token_calibration") or {}
+    calibration = (f" With the trainer's renderer and tokenizer <code>{esc(cal['tokenizer'])}</code>, conversations are "
+                   f"{cal['rendered_per_estimated']}× the estimate (measured on {fmt(cal['sampled'])} records)."
+                   if cal.get("rendered_per_estimated") else "")
     sections.append(section("mix", "Family mix", body,
-                            f"Tokens are estimated: {esc(stats['token_estimate'])}. Yield = clean / raw."))
+                            f"Tokens are estimated: {esc(stats['token_estimate'])}.{calibration} Yield = clean / raw."))
 
     # lengths and turns
     labels = bins(stats["token_edges"])

@@ -86,7 +86,7 @@ class Corpus:
 
     path: Path
     persona: str
-    primary: pl.DataFrame  # id, family, messages, lineage, verification (JSON strings), status, stage, reason
+    primary: pl.DataFrame  # id, family, messages, lineage, verification (JSON strings), tools or line, status
     population: str  # "clean" or "raw"
     raw_counts: dict[str, int]
     clean_counts: dict[str, int]
@@ -166,7 +166,7 @@ def _read_clean(folder: Path) -> pl.DataFrame | None:
         missing = [c for c in ("id", "family", "messages") if c not in df.columns]
         if missing:
             raise UsageError(f"{path}: not a clean record file (missing columns {', '.join(missing)})")
-        for name in ("lineage", "verification"):
+        for name in ("lineage", "verification", "tools"):
             if name not in df.columns:
                 df = df.with_columns(pl.lit(None, dtype=pl.String).alias(name))
             elif df.schema[name] != pl.String:  # a struct column (another writer): back to JSON text
@@ -174,7 +174,7 @@ def _read_clean(folder: Path) -> pl.DataFrame | None:
         if df.schema["messages"] != pl.String:
             df = df.with_columns(pl.col("messages").list.eval(pl.element().struct.json_encode()).list.join(","))
             df = df.with_columns(pl.format("[{}]", pl.col("messages")).alias("messages"))
-        frames.append(df.select("id", "family", "messages", "lineage", "verification"))
+        frames.append(df.select("id", "family", "messages", "lineage", "verification", "tools"))
     return pl.concat(frames)
 
 
@@ -211,7 +211,7 @@ def load_corpus(path: Path, persona: str) -> Corpus:
         if raw is None:
             raise UsageError(f"nothing to show in {path}: no clean/<family>/*.parquet and no raw/<family>/part-*.jsonl "
                              f"(run `python -m factory generate persona={persona}` first)")
-        primary = raw.drop("line").with_columns(pl.lit("raw").alias("status"))
+        primary = raw.with_columns(pl.lit("raw").alias("status"))
         population = "raw"
     primary = primary.with_columns(pl.col("family").fill_null("unknown"))
     clean_counts = dict(Counter(clean["family"].to_list())) if clean is not None else {}
@@ -556,6 +556,32 @@ def compute(corpus: Corpus) -> dict[str, Any]:
     return stats
 
 
+def calibrate_tokens(corpus: Corpus, tokenizer_dir: Path, sample: int = 300) -> dict[str, Any]:
+    """How the chars/4 estimate compares with the trainer's own rendering (trainer.render + the corpus tokenizer),
+    measured on a stride sample: rendering every record in Python would cost more than all the other stats."""
+    from trainer.render import render
+    from trainer.tokenizer import Tokenizer
+
+    tok = Tokenizer.load(tokenizer_dir)
+    p = corpus.primary
+    rows = p.gather_every(max(1, -(-p.height // sample))) if p.height else p
+    estimated = rendered = 0
+    failed = 0
+    for row in rows.iter_rows(named=True):
+        try:
+            tools = json.loads(row["tools"]) if row.get("tools") else (
+                json.loads(row["line"]).get("tools") if row.get("line") else [])
+            ids, _ = render({"id": row["id"], "messages": json.loads(row["messages"]), "tools": tools or []}, tok)
+        except (ValueError, TypeError, AttributeError):
+            failed += 1
+            continue
+        rendered += len(ids)
+        estimated += len(row["messages"]) // CHARS_PER_TOKEN
+    return {"tokenizer": tok.id, "dir": _shown(tokenizer_dir), "sampled": rows.height - failed, "failed": failed,
+            "rendered_tokens": rendered, "estimated_tokens": estimated,
+            "rendered_per_estimated": round(rendered / estimated, 3) if estimated else None}
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # the record browser's sample
 
@@ -661,6 +687,10 @@ def render_terminal(stats: dict[str, Any], console: Any = None) -> None:
     console.print(f"raw {t['raw']}  ·  clean {t['clean']}  ·  rejected by filters {t['rejected']}  ·  "
                   f"rejected at generation {t['generation_rejected']}  ·  ~{t['tokens']:,} tokens "
                   f"[dim](≈ {stats['token_estimate']})[/]")
+    cal = stats.get("token_calibration")
+    if cal and cal.get("rendered_per_estimated"):
+        console.print(f"[dim]trainer tokenizer {cal['tokenizer']}: rendered tokens = {cal['rendered_per_estimated']}× "
+                      f"the estimate (measured on {cal['sampled']} records)[/]")
     fam = Table(title="records and tokens per family", title_justify="left")
     for col in ("family", "raw", "clean", "rejected", "yield", "≈tokens", "p50", "p90", "max", "turns", "calls"):
         fam.add_column(col, justify="left" if col == "family" else "right", no_wrap=True)
@@ -735,6 +765,10 @@ def run(corpus_path: Path, persona: str, browse: int = BROWSE_CAP, html: bool = 
     t0 = time.perf_counter()
     corpus = load_corpus(corpus_path, persona)
     stats = compute(corpus)
+    from factory.export import find_tokenizer
+
+    tok_dir = find_tokenizer(corpus_path)
+    stats["token_calibration"] = calibrate_tokens(corpus, tok_dir) if tok_dir is not None else None
     records = browse_sample(corpus, browse) if html else []
     stats["browser"] = {"embedded": len(records), "cap": browse,
                         "available": corpus.primary.height + corpus.rejected.height}

@@ -186,3 +186,21 @@ def test_parse_rejects_count_for_their_source_family(built, tmp_path):
     assert "unknown" not in s["families"]
     page = (root / PERSONA / "reports" / "stats.html").read_text()
     assert '"raw":"this is not json {"' in page  # the browser shows the line that did not parse
+
+
+def test_token_estimate_is_calibrated_with_the_trainer_tokenizer(built, tmp_path):
+    from trainer.render import render
+    from trainer.tokenizer import Tokenizer
+
+    root = tmp_path / "c"
+    shutil.copytree(built["root"], root)
+    kept = [r for recs in built["kept"].values() for r in recs]
+    tok = Tokenizer.train([json.dumps(r["messages"]) for r in kept], vocab_size=300)
+    tok.save(root / PERSONA / "tokenizer")
+    assert stats_main([f"persona={PERSONA}", f"root={root}", "quiet=true"]) == 0
+    cal = json.loads((root / PERSONA / "reports" / "stats.json").read_text())["token_calibration"]
+    assert cal["tokenizer"] == tok.id and cal["failed"] == 0 and 0 < cal["sampled"] <= 300
+    assert cal["sampled"] == len(kept)  # fewer than 300: every record
+    assert cal["rendered_tokens"] == sum(len(render(r, tok)[0]) for r in kept)
+    assert "conversations are" in (root / PERSONA / "reports" / "stats.html").read_text()
+    assert built["stats"]["token_calibration"] is None  # no tokenizer, no claim
