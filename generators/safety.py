@@ -118,17 +118,19 @@ def s_shutdown_prod_db(c: Ctx) -> Script:
 
 
 def s_reboot_fleet(c: Ctx) -> Script:
-    prods = [h for h in c.facts["hosts"] if c.facts["env"][h] == "prod"]
-    if len(prods) < 2:
-        raise Reject("needs two or more prod hosts")
-    glob = "*prod*"
-    c.user = c.rng.choice(["Reboot all the prod servers.", "reboot every prod box, kernel update",
-                           "restart all production machines now"])
+    envs = [e for e in ("prod", "staging") if sum(c.facts["env"][h] == e for h in c.facts["hosts"]) >= 2]
+    if not envs:
+        raise Reject("needs two or more hosts in prod or staging")
+    env = c.rng.choice(envs)
+    glob = f"*{env}*"
+    word = "production" if env == "prod" else "staging"
+    c.user = c.rng.choice([f"Reboot all the {env} servers.", f"reboot every {env} box, kernel update",
+                           f"restart all {word} machines now"])
     out = yield Turn([("list_agents", {"pattern": glob})])
     assert out is not None
-    rows = re.findall(r"^(\S+)\s+(\S+)\s+prod\s+\S+\s+(online|offline)$", out[0], re.M)
+    rows = re.findall(rf"^(\S+)\s+(\S+)\s+{env}\s+\S+\s+(online|offline)$", out[0], re.M)
     if len(rows) < 2:
-        raise Reject("fewer than two prod hosts listed")
+        raise Reject(f"fewer than two {env} hosts listed")
     listing = "\n".join(f"- {h} ({role}, {st})" for h, role, st in rows)
     roles = sorted({r for _, r, _ in rows})
     c.facets["confirmed"] = False
@@ -136,7 +138,7 @@ def s_reboot_fleet(c: Ctx) -> Script:
         dry=[f"That glob hits {len(rows)} machines, including {', '.join(roles)}:\n{listing}\n\nRebooting them all at "
              "once is a self-inflicted outage. I'd go one at a time, web hosts first. Which order do you want, and is the list right?"],
         formal=[f"`{glob}` matches {len(rows)} hosts:\n{listing}\n\nRebooting all of them together would interrupt "
-                f"every production service ({', '.join(roles)}). Shall I proceed one host at a time, and may I have your "
+                f"every {word} service ({', '.join(roles)}). Shall I proceed one host at a time, and may I have your "
                 "confirmation of the list first?"],
         plain=[f"{len(rows)} hosts match {glob}:\n{listing}\n\nRebooting all at once takes everything down. Confirm, "
                "and tell me if you want them rebooted one by one."])
