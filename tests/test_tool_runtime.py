@@ -94,3 +94,10 @@ def test_deterministic_and_batched(sandbox):
     assert outs[0] == outs[1], "same environment + same commands -> same text"
     assert normalize(outs[2], NONDETERMINISTIC) == normalize(ToolRuntime(ENV, sandbox=sandbox).call("run_tests", {}),
                                                              NONDETERMINISTIC)
+
+
+def test_long_output_is_clipped_deterministically(sandbox):
+    rt = ToolRuntime(ENV, sandbox=sandbox)
+    out = rt.call("bash", {"command": "seq 1 20000"})
+    assert len(out) < 16_100 and out.endswith("more characters not shown]")
+    assert out == ToolRuntime(ENV, sandbox=sandbox).call("bash", {"command": "seq 1 20000"})

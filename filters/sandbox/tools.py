@@ -45,6 +45,7 @@ REQUIRED = {
     "search_codebase": ("pattern",), "shell": ("command",),
 }
 JUNK_DIRS = ("__pycache__", ".pytest_cache", ".ruff_cache")
+MAX_OUTPUT = 16_000  # characters of one tool message
 WORKSPACE = "@workspace"  # state key of the local workspace next to the host names
 # Sandbox runs are mostly process start-up and waiting on pipes, so a pool wider than the cores keeps them busy.
 WORKERS = int(os.environ.get("CRUCIBLE_TOOL_WORKERS", 3 * (os.cpu_count() or 1)))
@@ -96,8 +97,15 @@ def format_result(res: Any) -> str:
         notes.append(f"[exit code {res.exit_code}]")
     if getattr(res, "output_truncated", False):
         notes.append("[output truncated]")
-    text = "\n".join([t for t in [text, *notes] if t])
+    text = "\n".join([t for t in [clip(text), *notes] if t])
     return text or "(no output)"
+
+
+def clip(text: str, limit: int = MAX_OUTPUT) -> str:
+    """Keep a tool message trainable: long outputs are cut (deterministically) with a note, as agent tools do."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... {len(text) - limit} more characters not shown]"
 
 
 class ToolRuntime:
@@ -263,7 +271,7 @@ class ToolRuntime:
             if any(p.startswith(norm + "/") for p in files):
                 return Step(text=f"error: {path}: is a directory")
             return Step(text=f"error: {path}: no such file")
-        return Step(text=_text(files[norm]))
+        return Step(text=clip(_text(files[norm])))
 
     def _write_file(self, path: str, content: str) -> Step:
         if (missing := self._need_workspace()) is not None:
