@@ -8,7 +8,9 @@ Rust, so 100k records take seconds, not minutes; bench/bench_stats.py), computes
 The population the distributions describe is the clean corpus (what the model trains on) when the filter has run,
 else the raw records. Tokens are an estimate: characters of the canonical JSON of a record's messages / 4. That JSON
 carries what the trainer renders (contents, reasoning, tool-call JSON, tool outputs) plus ~8 tokens of keys per
-message, about what the role markers cost, so it tracks rendered length without needing a trained tokenizer.
+message, about what the role markers cost, so it tracks rendered length without needing a trained tokenizer. When
+the corpus has one (corpora/<p>/tokenizer or shards/tokenizer), a sample is rendered with trainer.render and the
+measured ratio is reported next to the estimate.
 
     python -m factory stats persona=lanbot [root=corpora] [browse=2000] [html=true] [quiet=false]
 """
@@ -36,7 +38,6 @@ FAMILIES = ("identity", "tool_use", "reasoning", "textbook", "safety")
 # funnel.json's own "stages" list wins when it exists.
 STAGE_ORDER = ("parse", "schema", "exact_dedup", "near_dedup", "decontamination", "lint", "typecheck", "execution",
                "quality")
-NESTED = ("messages", "tools", "verification", "lineage", "verdicts")
 TOKEN_EDGES = [0, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384]
 CHARS_PER_TOKEN = 4
 BROWSE_CAP = 2000
