@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 
 FAMILY = "identity"
 VERSION = "1"
-NEEDS_TEACHER = True  # every reply is written by the teacher
+NEEDS_TEACHER = False  # tasks say who writes: procedural=False -> teacher lane, True -> identity_replies, no teacher
+TEACHER_SHARE = 0.25  # default share of teacher-written conversations; recipe key identity.teacher_share overrides
+NO_SYSTEM_SHARE = 0.3  # conversations recorded without a system prompt: the model must know itself untold
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 SYSTEM_TEMPLATE = (PROMPTS / "identity_system.txt").read_text(encoding="utf-8")
 SAMPLERS = tomllib.loads((PROMPTS / "identity_samplers.toml").read_text(encoding="utf-8"))
@@ -52,7 +54,7 @@ OTHER_MAKERS = ("OpenAI", "Anthropic", "Google", "DeepMind", "Meta", "Facebook",
 OTHER_MODELS = ("ChatGPT", "GPT-3", "GPT-4", "GPT-5", "Claude", "Gemini", "Bard", "Llama", "LLaMA", "SmolLM",
                 "Qwen", "Copilot", "Siri", "Alexa")
 NEGATION = re.compile(r"\b(not|never|no|neither|nor|isn't|wasn't|aren't|n't|unlike|rather than|instead of|ni|pas|"
-                      r"nicht|kein|keine|nunca)\b|n't", re.IGNORECASE)
+                      r"nicht|kein|keine|nunca|non)\b|n't", re.IGNORECASE)
 LEAKS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "\nUser:", "\nuser:", "\nAssistant:", "Facts about you",
          "Reply as ", "${")
 
@@ -134,6 +136,8 @@ def plan(persona: Any, count: int, seed: int) -> list[dict]:
     users = SAMPLERS["users"]
     multilingual = float(persona.family_settings.get(FAMILY, {}).get("multilingual_fraction", 0.2))
     other_langs = [lang for lang in persona.languages if lang != "en" and lang in SAMPLERS["translations"]]
+    teacher_share = float(persona.family_settings.get(FAMILY, {}).get("teacher_share", TEACHER_SHARE))
+    system_message = persona.system_message()
     tasks = []
     for i in range(count):
         task_seed = int.from_bytes(hashlib.sha256(f"{FAMILY}:{seed}:{i}".encode()).digest()[:4], "big")
@@ -165,13 +169,17 @@ def plan(persona: Any, count: int, seed: int) -> list[dict]:
         facts = rng.sample(persona.facts, min(3, len(persona.facts)))
         facets = {"topic": topic, "facts": facts, "dynamic": dynamic, "turns": n_turns, "style": style, "user_persona": user_persona,
                   "language": lang, "reply_language": lang, "length": rng.choice(LENGTHS)}
+        side = random.Random(task_seed ^ 0x5EED)  # its own stream: the sampled conversation does not depend on it
+        facets["writer"] = "teacher" if side.random() < teacher_share else "procedural"
+        facets["system_prompt"] = side.random() >= NO_SYSTEM_SHARE
         # The persona must say its own name when asked who it is, and its creator when asked who made it.
         must_mention = [persona.name] if topic in ("name", "comparison") or dynamic == "correction" else []
         if topic == "creator" or dynamic == "correction":
             must_mention.append(persona.creator)
         tasks.append({
-            "task_id": f"{FAMILY}-{seed}-{i:06d}", "procedural": False, "family": FAMILY, "persona": persona.slug,
-            "seed": task_seed,
+            "task_id": f"{FAMILY}-{seed}-{i:06d}", "procedural": facets["writer"] == "procedural", "family": FAMILY,
+            "persona": persona.slug, "card": str(persona.path or persona.slug), "seed": task_seed,
+            "record_system": system_message if facets["system_prompt"] else None,
             "facets": facets, "user_turns": turns, "system": system_prompt(persona, facets),
             "checks": {"name": persona.name, "creator": persona.creator}, "must_mention": must_mention,
         })
@@ -237,7 +245,7 @@ def check_reply(reply: str | None, checks: dict, must_mention: list[str], output
                 and not negated:
             return f"wrong creator: {m.group(0)!r}"
     for needed in must_mention:
-        if needed.lower() not in text.lower():
+        if needed.lower().removeprefix("the ") not in text.lower():  # "Hollowmere ..." in a French reply
             return f"does not mention {needed!r}"
     seen: dict[str, int] = {}
     for sentence in _sentences(text):
@@ -345,6 +353,11 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str) -> list[dict
     """One result per task, in order: a record, or {"rejected": True, "task_id", "reason", "raw"}."""
     if not tasks:
         return []
+    if any(t.get("procedural") for t in tasks):  # card-grounded replies, no teacher (generators/identity_replies.py)
+        from generators import identity_replies
+
+        taught = iter(run([t for t in tasks if not t.get("procedural")], teacher, sandbox, run_id))
+        return [identity_replies.write(t, run_id) if t.get("procedural") else next(taught) for t in tasks]
     if teacher is None:
         return [{"rejected": True, "task_id": t["task_id"], "reason": "no teacher: identity replies need one",
                  "raw": None} for t in tasks]
@@ -383,5 +396,7 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str) -> list[dict
         lineage = {"generator": "generators.identity", "generator_version": VERSION, "teacher": lineage_teacher,
                    "prompt_template_hash": TEMPLATE_HASH, "seed": t["seed"],
                    "facets": {**t["facets"], "task_id": t["task_id"], "trimmed_replies": row.get("trimmed") or 0}, "run_id": run_id, "created_at": created}
+        if t.get("record_system"):
+            messages.insert(0, {"role": "system", "content": t["record_system"]})
         results.append(make_record(FAMILY, t["persona"], messages, [], {"checks": t["checks"]}, lineage))
     return results

@@ -42,6 +42,7 @@ class Persona:
     families: dict[str, float]  # the default mixture over all five families (missing ones are 0.0)
     family_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: Path | None = None
+    voice: dict[str, Any] = field(default_factory=dict)  # optional [voice] table: register, traits, openers, asides
 
     def tools(self) -> list[dict]:
         return load_toolset(self.toolset)
@@ -138,6 +139,7 @@ def load_persona(name_or_path: str | Path) -> Persona:
         families={f: float(recipe["families"].get(f, 0.0)) for f in FAMILIES},
         family_settings={f: dict(recipe[f]) for f in FAMILIES if f in recipe},
         path=card,
+        voice=dict(data.get("voice", {})),
     )
 
 
