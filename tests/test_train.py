@@ -71,7 +71,8 @@ def test_overfits_a_handful_of_records(shards, tmp_path):
                             matrix_lr=0.04, warmdown=0.0, ckpt_every=60))
     losses = result["losses"]
     assert losses[1] > 3.0, losses[1]
-    assert min(losses[s] for s in range(50, 61)) < 0.1, [round(losses[s], 3) for s in range(50, 61)]
+    late = [losses[s] for s in range(50, 61) if losses[s] is not None]
+    assert late and min(late) < 0.1, late
 
 
 def test_resume_after_stop_gives_identical_loss_curve(shards, tmp_path):

@@ -265,7 +265,7 @@ def train(s: Settings) -> dict:
             dist.barrier()
         return path
 
-    losses: dict[int, float] = {}
+    losses: dict[int, float | None] = {}
     last_path = resume_from
     val = None
     model.train()
@@ -277,36 +277,42 @@ def train(s: Settings) -> dict:
         n_sup = sum((y >= 0).sum() for _, y in micro).to(torch.float32)  # type: ignore[union-attr]
         if world > 1:
             dist.all_reduce(n_sup)
-        n_sup = n_sup.clamp(min=1) / world  # DDP averages over ranks, so each rank divides by its share
-        step_loss = torch.zeros((), device=device)
-        for i, (x, y) in enumerate(micro):
-            sync = nullcontext() if (world == 1 or i == accum - 1) else fwd.no_sync()  # type: ignore[operator]
-            with sync, autocast:
-                loss = fwd(x, y, loss_reduction="sum") / n_sup
-            loss.backward()
-            step_loss += loss.detach()
-        for opt in optimizers:
-            opt.step()
-        model.zero_grad(set_to_none=True)
-        if world > 1:
-            dist.all_reduce(step_loss)
-            step_loss /= world
-        loss_value = step_loss.item()  # a sync point: the timing below is honest
+        sup_frac = n_sup.item() / (s.batch_tokens)
+        loss_value = None
+        # a batch of only prompts/tool outputs (rows cut from long system+tools preambles) carries no signal:
+        # skip the update instead of letting momentum alone move the weights; every rank agrees (n_sup is global)
+        if sup_frac > 0:
+            n_sup = n_sup / world  # DDP averages over ranks, so each rank divides by its share
+            step_loss = torch.zeros((), device=device)
+            for i, (x, y) in enumerate(micro):
+                sync = nullcontext() if (world == 1 or i == accum - 1) else fwd.no_sync()  # type: ignore[operator]
+                with sync, autocast:
+                    loss = fwd(x, y, loss_reduction="sum") / n_sup
+                loss.backward()
+                step_loss += loss.detach()
+            for opt in optimizers:
+                opt.step()
+            model.zero_grad(set_to_none=True)
+            if world > 1:
+                dist.all_reduce(step_loss)
+                step_loss /= world
+            loss_value = step_loss.item()  # a sync point: the timing below is honest
+            assert math.isfinite(loss_value), f"loss is {loss_value} at step {step}"
         if device.type == "cuda":
             torch.cuda.synchronize()
         dt = time.perf_counter() - t0
-        assert math.isfinite(loss_value), f"loss is {loss_value} at step {step}"
         tok_s = s.batch_tokens / dt
         mfu = flops_per_token * tok_s / (peak * world) if peak else None
         losses[step + 1] = loss_value
         done = step + 1
         if master and (done % s.log_every == 0 or done == s.steps):
             mfu_text = f"{100 * mfu:.1f}%" if mfu is not None else "n/a"
-            print(f"step {done:5d}/{s.steps} | loss {loss_value:.4f} | lr x{lr_mult:.3f} | {tok_s:,.0f} tok/s | "
-                  f"mfu {mfu_text} | {dt * 1000:.0f} ms", flush=True)
+            loss_text = f"{loss_value:.4f}" if loss_value is not None else "n/a (no supervised tokens: step skipped)"
+            print(f"step {done:5d}/{s.steps} | loss {loss_text} | sup {100 * sup_frac:.0f}% | lr x{lr_mult:.3f} | "
+                  f"{tok_s:,.0f} tok/s | mfu {mfu_text} | {dt * 1000:.0f} ms", flush=True)
         if log_file:
-            log_file.write(json.dumps({"step": done, "loss": loss_value, "tok_s": tok_s, "mfu": mfu, "lr_mult": lr_mult,
-                                       "time": time.time()}) + "\n")
+            log_file.write(json.dumps({"step": done, "loss": loss_value, "supervised": sup_frac, "tok_s": tok_s,
+                                       "mfu": mfu, "lr_mult": lr_mult, "time": time.time()}) + "\n")
             log_file.flush()
         if s.stop and done >= s.stop:
             log(f"stop={s.stop}: exiting without a final checkpoint (as if killed)")
