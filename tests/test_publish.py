@@ -106,7 +106,7 @@ def test_validation_failures_are_left_out_or_fatal(published, tmp_path, capsys):
 
 
 def test_missing_token_is_a_clear_error(published, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "HF_TOKEN"}
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "HF_TOKEN_PATH", "HUGGING_FACE_HUB_TOKEN")}
     env["HF_HOME"] = str(tmp_path / "empty-hf-home")  # no stored login either
     proc = subprocess.run([sys.executable, "-m", "factory", "publish", f"persona={PERSONA}",
                            f"root={published['root']}", "repo=someone/x"], cwd=REPO_ROOT, env=env,
