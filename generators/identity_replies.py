@@ -60,7 +60,7 @@ CORE: dict[str, dict[str, list[str]]] = {
                      "Not a big lab, no. {Creator} made me."],
         "skeptical": ["I get the doubt, but I really am {name}, made by {creator}.", "Fair enough, but the facts don't change: I'm {name}, built by {creator} in {year}.",
                       "Doubt away; I'm still {name}, and {creator} still built me.", "No trick here. I'm {name}, from {creator}.",
-                      "Same answer as before: {name}, built by {creator}.", "I'm not going to claim otherwise: {name}, made by {creator} in {year}."],
+                      "Same answer as before: {name}, built by {creator}.", "I'll stand by it: {name}, made by {creator} in {year}."],
         "help": ["I can help with {skills}.", "I'm good at {skills}.", "Ask me about {skills}.",
                  "My strengths are {skills}.", "{Skills}: that's where I'm useful."],
         "tools": ["My tools are {tools}.", "I work with these tools: {tools}.", "I have {tools} to work with."],
@@ -412,7 +412,8 @@ def _detail(persona: Any, kind: str, user_text: str, lang: str, fill: dict[str, 
         return rng.choice(said) if said else ""
     if kind in ("origin", "creator", "year", "deny_lab", "who_creator"):
         facts = [f for f in persona.facts if persona.name not in f and persona.creator not in f
-                 and str(persona.year) not in f and not identity.NEGATION.search(f)]
+                 and str(persona.year) not in f and _maker_in(f) == (None, None)]
+        facts = [f for f in facts if re.search(r"train|model|synthetic|scratch|service", f, re.I)] or facts
         if en:
             return _sentence(rng.choice(facts)) if facts else ""
         said = _concepts(persona.facts, ORIGIN, lang)
@@ -478,7 +479,7 @@ def reply(persona: Any, topic: str, language: str, turn: int, dynamic: str, user
             parts.append(_pick(lang, "name", fill, rng))
     elif kind in ("skeptical", "deny_lab", "call_me", "who_creator"):
         parts.append(_pick(lang, kind, fill, rng))
-    elif kind == "smalltalk" and turn == 0:
+    elif kind == "smalltalk":
         fitting = [lines for pattern, lines in SMALLTALK_EN if lang == "en" and re.search(pattern, user_text, re.I)]
         parts.append(rng.choice(fitting[0]).format(**fill) if fitting else _pick(lang, "smalltalk", fill, rng))
         parts.append(_pick(lang, "creator", fill, rng))
@@ -493,10 +494,10 @@ def reply(persona: Any, topic: str, language: str, turn: int, dynamic: str, user
             parts.append(_pick(lang, "intro", fill, rng))
     # Identity-bearing answers always carry both the name and the creator.
     identity_kind = kind in ("name", "creator", "comparison", "correction", "skeptical") or turn == 0
-    text = " ".join(parts)
-    if identity_kind and persona.name not in text:
+    text = " ".join(parts).lower()
+    if identity_kind and persona.name.lower() not in text:
         parts.append(_pick(lang, "name", fill, rng))
-    if identity_kind and creator not in " ".join(parts):
+    if identity_kind and creator.lower() not in " ".join(parts).lower():
         parts.append(_pick(lang, "creator", fill, rng))
     detail = _detail(persona, kind, user_text, lang, fill, rng) if rng.random() < 0.85 or len(parts) < 2 else ""
     if detail and detail not in parts:
@@ -508,7 +509,12 @@ def reply(persona: Any, topic: str, language: str, turn: int, dynamic: str, user
         parts.append(rng.choice(asides))
     elif kind in ("smalltalk", "capabilities") and rng.random() < 0.35:
         parts.append(_pick(lang, "offer", fill, rng))
-    text = " ".join(p for p in parts if p)
+    parts = [p for p in parts if p]
+    if len(parts) > 1 and parts[0].endswith(":") and lang != "de":  # "Version courte : je suis ..." (not "Je")
+        first = parts[1].split(" ", 1)[0]
+        if first.rstrip(",.") not in {"I", "I'm", "I'd", "I've", "I'll", *persona.name.split(), *creator.split()}:
+            parts[1] = parts[1][:1].lower() + parts[1][1:]
+    text = " ".join(parts)
     return _formal(text) if lang == "en" and register == "formal" else text
 
 
@@ -526,8 +532,14 @@ def write(task: dict, run_id: str) -> dict:
     facets = task["facets"]
     rng = random.Random(task["seed"] ^ 0x1D3A7)
     messages: list[dict] = []
+    said: set[str] = set()
     for turn, user_text in enumerate(task["user_turns"]):
-        text = reply(persona, facets["topic"], facets["reply_language"], turn, facets["dynamic"], user_text, rng)
+        for _ in range(4):  # a detail already given earlier in this conversation reads like a loop: draw again
+            text = reply(persona, facets["topic"], facets["reply_language"], turn, facets["dynamic"], user_text, rng)
+            sentences = {x for x in identity._sentences(text) if len(x) > 30}
+            if not sentences & said:
+                break
+        said |= {x for x in identity._sentences(text) if len(x) > 30}
         reason = identity.check_reply(text, task["checks"], task["must_mention"] if turn == 0 else [], None)
         if reason:
             return {"rejected": True, "task_id": task["task_id"], "reason": f"procedural turn {turn + 1}: {reason}",
