@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -44,18 +45,25 @@ def lesson(i: int) -> dict:
     return textbook(1000 + i, module, tests, topic=f"scaling lesson {i}")
 
 
-def batched(records: list[dict], batch: int) -> dict[str, float]:
+def cpu_seconds() -> float:
+    """CPU used by this process and every waited-for descendant (ruff, pyright, bwrap and what ran inside)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def batched(records: list[dict], batch: int) -> tuple[dict[str, float], dict[str, float]]:
     docs = [record_to_document(r) for r in records]
-    out: dict[str, float] = {}
+    wall: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     for name, step in (("lint", LintFilter(batch)), ("typecheck", TypecheckFilter(batch)),
                        ("execution", ExecutionFilter("local", batch))):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         kept = 0
         for start in range(0, len(docs), batch):
             kept += sum(r is True for r in step.filter_batch(docs[start:start + batch]))
-        out[name] = time.perf_counter() - t0
+        wall[name], cpu[name] = time.perf_counter() - t0, cpu_seconds() - c0
         assert kept == len(docs), f"{name} rejected {len(docs) - kept} clean records"
-    return out
+    return wall, cpu
 
 
 def naive(records: list[dict]) -> dict[str, float]:
@@ -94,7 +102,8 @@ def main(argv: list[str]) -> int:
     n, n_naive, batch = int(kv.get("records", 200)), int(kv.get("naive", 20)), int(kv.get("batch", 256))
     records = [lesson(i) for i in range(n)]
     print(f"{n} textbook records, {os.cpu_count()} cores; naive loop on the first {n_naive}, extrapolated to {n}")
-    fast = batched(records, batch)
+    load = os.getloadavg()[0]
+    fast, cpu = batched(records, batch)
     slow = naive(records[:n_naive])
     fast_total = sum(fast.values())
     slow_total = sum(slow.values()) * n / n_naive
@@ -104,6 +113,10 @@ def main(argv: list[str]) -> int:
     print(f"naive:   {slow_total:.2f}s = {n / slow_total:.2f} records/s (measured {sum(slow.values()):.2f}s "
           f"on {n_naive})")
     print(f"speed-up: {slow_total / fast_total:.1f}x  (goals: >= 20x, >= 50 records/s)")
+    cores = os.cpu_count() or 1
+    print(f"load average at start {load:.1f} on {cores} cores; batched stages used {sum(cpu.values()):.1f} CPU-s "
+          f"({', '.join(f'{k} {v:.1f}' for k, v in cpu.items())}) -> on {cores} idle cores at most "
+          f"{n / (sum(cpu.values()) / cores):.1f} records/s (CPU-bound estimate, not a measurement)")
     return 0
 
 
