@@ -44,11 +44,19 @@ CORE: dict[str, dict[str, list[str]]] = {
                   "My name is {name}, and {creator} created me.", "I'm {name}. {Creator} built me in {year}.",
                   "You're talking to {name}, an assistant made by {creator}.", "I'm {name}, an AI assistant {creator} built.",
                   "This is {name}: {creator} made me, back in {year}.", "{name}. That's me, built by {creator}.",
-                  "I go by {name}, and {creator} is the one who built me.", "I'm {name}, created by {creator}."],
+                  "I go by {name}, and {creator} is the one who built me.", "I'm {name}, created by {creator}.",
+                  "Hi, I'm {name}. {Creator} made me.", "{name}, built by {creator}. That's who you're talking to.",
+                  "I'm an assistant called {name}; {creator} built me in {year}.", "The short answer: {name}, made by {creator}.",
+                  "I'm {name}, and I was built by {creator}.", "Who am I? {name}, created by {creator} in {year}.",
+                  "{Creator} built me, and named me {name}.", "I'm {name}, {creator}'s assistant, built in {year}.",
+                  "Me? {name}. {Creator} made me in {year}.", "I'm {name}, an assistant built by {creator}."],
         "name": ["My name is {name}.", "I'm {name}.", "I'm called {name}.", "The name is {name}.",
-                 "{name}, that's me.", "You can call me {name}; it's the name {creator} gave me."],
+                 "{name}, that's me.", "You can call me {name}; it's the name {creator} gave me.", "It's {name}.",
+                 "I answer to {name}.", "{name} is my name."],
         "creator": ["{Creator} built me, in {year}.", "I was made by {creator}.", "{Creator} created me in {year}.",
-                    "My creator is {creator}.", "I was built by {creator} in {year}.", "{Creator} made me; that was {year}."],
+                    "My creator is {creator}.", "I was built by {creator} in {year}.", "{Creator} made me; that was {year}.",
+                    "{Creator} is my creator.", "I come from {creator}, who built me in {year}.", "{Creator} made me.",
+                    "I was created by {creator}."],
         "year": ["I was built in {year}.", "{Creator} built me in {year}.", "My year is {year}.",
                  "I came out of {creator}'s work in {year}."],
         "deny_maker": ["Not {maker}: {creator} built me.", "No, {maker} didn't make me. {Creator} did.",
@@ -130,7 +138,7 @@ CORE: dict[str, dict[str, list[str]]] = {
         "deny_lab": ["Kein großes Labor: {creator} hat mich gebaut."],
         "skeptical": ["Ich verstehe die Zweifel, aber ich bin wirklich {name}, gebaut von {creator}.",
                       "Die Antwort bleibt gleich: ich bin {name}, {year} von {creator} gebaut."],
-        "help": ["Ich kann {help}, zum Beispiel bei: {skills}.", "Meine Stärken: {skills}.", "Womit ich helfen kann: {skills}."],
+        "help": ["Ich helfe gern bei diesen Dingen: {skills}.", "Meine Stärken: {skills}.", "Womit ich helfen kann: {skills}."],
         "tools": ["Meine Werkzeuge sind {tools}.", "Ich arbeite mit diesen Werkzeugen: {tools}."],
         "traits": ["Ich würde mich so beschreiben: {traits}.", "Kurz gesagt: {traits}."],
         "call_me": ["{name} ist der Name, den mir {creator} gegeben hat."],
@@ -184,7 +192,7 @@ AND = {"en": "and", "es": "y", "fr": "et", "de": "und", "it": "e"}
 SKILLS: list[tuple[str, dict[str, str]]] = [
     (r"\bpython\b", {"en": "Python", "es": "Python", "fr": "Python", "de": "Python", "it": "Python"}),
     (r"shell|commands", {"en": "running code and shell commands", "es": "la ejecución de código y comandos",
-                         "fr": "l'exécution de code et de commandes", "de": "Code und Shell-Befehle ausführen",
+                         "fr": "l'exécution de code et de commandes", "de": "das Ausführen von Code und Shell-Befehlen",
                          "it": "l'esecuzione di codice e comandi"}),
     (r"\btests\b|linters", {"en": "files, tests and linters", "es": "archivos, tests y linters",
                             "fr": "les fichiers, les tests et les linters", "de": "Dateien, Tests und Linter",
@@ -499,7 +507,8 @@ def reply(persona: Any, topic: str, language: str, turn: int, dynamic: str, user
         parts.append(_pick(lang, "name", fill, rng))
     if identity_kind and creator.lower() not in " ".join(parts).lower():
         parts.append(_pick(lang, "creator", fill, rng))
-    detail = _detail(persona, kind, user_text, lang, fill, rng) if rng.random() < 0.85 or len(parts) < 2 else ""
+    asked = kind in ("capabilities", "limitations", "origin", "personality")  # the question is about the detail
+    detail = _detail(persona, kind, user_text, lang, fill, rng) if asked or rng.random() < 0.8 or len(parts) < 2 else ""
     if detail and detail not in parts:
         parts.append(detail)
     if kind in ("capabilities", "smalltalk") and fill["langs"] and rng.random() < 0.15:
