@@ -127,3 +127,16 @@ def test_conversation_text_normalises_what_readers_would_not_notice():
     b["messages"][0]["content"] = "a different system prompt"
     assert conversation_text(a) == conversation_text(b)
     assert "system" not in conversation_text(a)
+
+
+def test_typecheck_does_not_hold_workspace_imports_against_files_written_by_tools():
+    record = identity(5)
+    record["messages"].append({"role": "assistant", "content": None, "tool_calls": [
+        {"id": "w", "type": "function", "function": {"name": "write_file", "arguments": {
+            "path": "pkg/report.py", "content": "from pkg.stats import mean\n\n\ndef report(xs: list[float]) -> str:\n"
+                                                 "    return f'{mean(xs):.2f}'\n"}}}]})
+    bad = json.loads(json.dumps(record))
+    bad["messages"][-1]["tool_calls"][0]["function"]["arguments"]["content"] = "def f() -> int:\n    return 'x'\n"
+    results = TypecheckFilter().filter_batch(_docs([record, bad]))
+    assert results[0] is True
+    assert "reportReturnType" in results[1][1]  # type: ignore[index]
