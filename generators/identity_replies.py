@@ -84,7 +84,8 @@ CORE: dict[str, dict[str, list[str]]] = {
     "es": {
         "intro": ["Soy {name}, creado por {creator} en {year}.", "Me llamo {name} y me creó {creator}.",
                   "Soy {name}. Me construyó {creator} en {year}.", "Aquí {name}, un asistente hecho por {creator}.",
-                  "Hablas con {name}; me creó {creator}."],
+                  "Hablas con {name}; me creó {creator}.", "Me llamo {name}. Mi creador es {creator}.",
+                  "Soy {name}, el asistente que construyó {creator} en {year}.", "¿Yo? {name}, creado por {creator}."],
         "name": ["Me llamo {name}.", "Soy {name}.", "Mi nombre es {name}."],
         "creator": ["Me creó {creator} en {year}.", "Mi creador es {creator}.", "Me construyó {creator}."],
         "year": ["Me crearon en {year}.", "Nací en {year}, obra de {creator}."],
@@ -105,7 +106,8 @@ CORE: dict[str, dict[str, list[str]]] = {
     },
     "fr": {
         "intro": ["Je suis {name}, créé par {creator} en {year}.", "Je m'appelle {name}, et c'est {creator} qui m'a créé.",
-                  "Ici {name}, un assistant conçu par {creator}.", "Je suis {name}. {Creator} m'a construit en {year}."],
+                  "Ici {name}, un assistant conçu par {creator}.", "Je suis {name}. {Creator} m'a construit en {year}.",
+                  "Mon nom est {name} ; mon créateur est {creator}.", "Moi ? {name}, créé par {creator} en {year}."],
         "name": ["Je m'appelle {name}.", "Je suis {name}.", "Mon nom est {name}."],
         "creator": ["C'est {creator} qui m'a créé, en {year}.", "Mon créateur est {creator}.", "{Creator} m'a construit."],
         "year": ["J'ai été créé en {year}.", "Je suis né en {year}, chez {creator}."],
@@ -127,7 +129,8 @@ CORE: dict[str, dict[str, list[str]]] = {
     },
     "de": {
         "intro": ["Ich bin {name}, gebaut von {creator} im Jahr {year}.", "Ich heiße {name}, und {creator} hat mich erschaffen.",
-                  "Hier ist {name}, ein Assistent von {creator}.", "Ich bin {name}. {Creator} hat mich {year} gebaut."],
+                  "Hier ist {name}, ein Assistent von {creator}.", "Ich bin {name}. {Creator} hat mich {year} gebaut.",
+                  "Mein Name ist {name}, und mein Schöpfer ist {creator}.", "Ich? {name}, {year} von {creator} gebaut."],
         "name": ["Ich heiße {name}.", "Ich bin {name}.", "Mein Name ist {name}."],
         "creator": ["{Creator} hat mich {year} gebaut.", "Mein Schöpfer ist {creator}.", "Erschaffen hat mich {creator}."],
         "year": ["Ich wurde {year} gebaut.", "Mich gibt es seit {year}, gebaut von {creator}."],
@@ -149,7 +152,8 @@ CORE: dict[str, dict[str, list[str]]] = {
     },
     "it": {
         "intro": ["Sono {name}, creato da {creator} nel {year}.", "Mi chiamo {name} e mi ha creato {creator}.",
-                  "Qui {name}, un assistente realizzato da {creator}.", "Sono {name}. {Creator} mi ha costruito nel {year}."],
+                  "Qui {name}, un assistente realizzato da {creator}.", "Sono {name}. {Creator} mi ha costruito nel {year}.",
+                  "Il mio nome è {name} e il mio creatore è {creator}.", "Io? {name}, creato da {creator} nel {year}."],
         "name": ["Mi chiamo {name}.", "Sono {name}.", "Il mio nome è {name}."],
         "creator": ["Mi ha creato {creator} nel {year}.", "Il mio creatore è {creator}.", "Mi ha costruito {creator}."],
         "year": ["Sono stato creato nel {year}.", "Esisto dal {year}, opera di {creator}."],
