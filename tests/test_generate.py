@@ -201,25 +201,29 @@ def test_budget_cap_stops_cleanly_and_resumes(tmp_path):
     from generators import identity
     from schemas import load_persona
 
-    tasks = identity.plan(load_persona("lanbot"), 4, 0)
+    persona = load_persona("lanbot")
+    count = next(n for n in range(4, 200) if sum(not t["procedural"] for t in identity.plan(persona, n, 0)) >= 4)
+    taught = [t for t in identity.plan(persona, count, 0) if not t["procedural"]]
     price = 1000.0  # USD per 1M tokens, so a handful of tokens costs real-looking money with the free local model
 
     def worst(ts):
         est = identity.estimate(ts)
         return (est.prompt_tokens + est.completion_tokens) * price / 1e6
 
-    # Enough for the first batch of 2, never for the second: the run must stop after exactly one batch.
-    budget = worst(tasks[:2]) + 0.5 * worst(tasks[2:])
-    base = ["persona=lanbot", "count=4", "families=identity", "batch=2", f"price={price},{price}", f"out={tmp_path}"]
+    # Enough for the first teacher batch of 2, never for the second: the teacher lane must stop after one batch.
+    budget = worst(taught[:2]) + 0.5 * worst(taught[2:4])
+    base = ["persona=lanbot", f"count={count}", "families=identity", "batch=2", f"price={price},{price}",
+            f"out={tmp_path}"]
     first = cli(*base, f"budget={budget:.6f}", timeout=900)
     assert first.returncode == 1, first.stderr[-2000:] + first.stdout
     assert "Rerun with a higher budget" in first.stdout
     manifest = json.loads((tmp_path / "raw" / "manifest.json").read_text())
     assert manifest["status"] == "budget" and 0 < manifest["spent_usd_total"] <= budget
-    log = FamilyLog(tmp_path / "raw" / "identity", "identity")
-    assert log.attempted == 2  # exactly one batch ran, and it was committed
+    ledger = [json.loads(x) for x in (tmp_path / "raw" / "identity" / "_ledger.jsonl").read_text().splitlines()]
+    teacher_batches = [e for e in ledger if e["lane"] == "teacher"]
+    assert len(teacher_batches) == 1 and len(teacher_batches[0]["kept"] + teacher_batches[0]["rejected"]) == 2
     second = cli(*base, "budget=1000", timeout=900)
     assert second.returncode == 0, second.stderr[-2000:] + second.stdout
     log = FamilyLog(tmp_path / "raw" / "identity", "identity")
-    assert log.attempted > 2 and log.kept <= 4
-    assert len({r["id"] for r in log.records()}) == log.kept
+    assert log.kept <= count and len({r["id"] for r in log.records()}) == log.kept
+    assert all(validate_record(r) == [] for r in log.records())

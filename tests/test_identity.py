@@ -69,7 +69,8 @@ def test_estimate_counts_one_request_per_user_turn(persona):
 def test_real_pipeline_with_local_teacher(persona):
     from factory.teachers import resolve_teacher
 
-    tasks = identity.plan(persona, 6, 3)
+    tasks = [t for t in identity.plan(persona, 40, 3) if not t["procedural"]][:6]
+    assert tasks, "the plan should hold some teacher-written conversations"
     teacher = resolve_teacher("local")
     with teacher.session():
         results = identity.run(tasks, teacher, None, "test-run")
