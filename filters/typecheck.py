@@ -14,8 +14,10 @@ and execution checks what they do.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from datatrove.data import Document
@@ -25,6 +27,7 @@ from filters.docs import TYPECHECK, document_record, reject
 from filters.stage import StageFilter
 
 SANDBOX_PYTHON = "/usr/bin/python3"
+MIN_RECORDS_PER_PYRIGHT = 64  # below this, a second pyright's ~1 s start-up costs more than it saves
 # A `.py` file a tool call wrote belongs to a workspace whose other modules are not here: its imports of them cannot
 # resolve in isolation, so for those files unresolved imports are not evidence of anything.
 IGNORED_RULES_BY_KIND = {"tool_file": {"reportMissingImports", "reportMissingModuleSource"}}
@@ -55,8 +58,9 @@ class TypecheckFilter(StageFilter):
     name = "typecheck"
     stage = TYPECHECK
 
-    def __init__(self, batch_size: int = 256):
+    def __init__(self, batch_size: int = 256, workers: int | None = None):
         super().__init__(batch_size=batch_size)
+        self.workers = workers
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         return self.filter_batch([doc])[0]
@@ -67,7 +71,7 @@ class TypecheckFilter(StageFilter):
         if any(modules):
             with tempfile.TemporaryDirectory(prefix="crucible-pyright-") as tmp:
                 owners = materialize(modules, Path(tmp))
-                for diag in run_pyright(Path(tmp)):
+                for diag in self._pyright_parallel(Path(tmp), len(batch)):
                     owner = owners.get(str(Path(diag.get("file", "")).resolve()))
                     if owner is not None and diag.get("rule") not in IGNORED_RULES_BY_KIND.get(owner[1].kind, ()):
                         findings[owner[0]].append(_describe(diag, owner[1]))
@@ -81,6 +85,28 @@ class TypecheckFilter(StageFilter):
             else:
                 results.append(self.passed(doc, "no complete modules"))
         return results
+
+
+    def _pyright_parallel(self, root: Path, n_records: int) -> list[dict]:
+        """pyright checks on one core; a large batch is split into one pyright per core (each still batched)."""
+        parts = min(self.workers or os.cpu_count() or 1, max(1, n_records // MIN_RECORDS_PER_PYRIGHT))
+        folders = sorted(p for p in root.iterdir() if p.is_dir())
+        if parts <= 1:
+            return run_pyright(root)
+        for k in range(parts):
+            (root / f"part{k}").mkdir()
+        for i, folder in enumerate(folders):
+            folder.rename(root / f"part{i % parts}" / folder.name)
+        with ThreadPoolExecutor(parts) as pool:
+            found = list(pool.map(run_pyright, [root / f"part{k}" for k in range(parts)]))
+        # Report paths as if the records had stayed where `materialize` put them.
+        diags = []
+        for part, items in enumerate(found):
+            prefix = str((root / f"part{part}").resolve())
+            for diag in items:
+                diag["file"] = str(root.resolve()) + diag.get("file", "")[len(prefix):]
+                diags.append(diag)
+        return diags
 
 
 def _describe(diag: dict, snippet: Snippet) -> str:

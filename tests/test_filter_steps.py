@@ -140,3 +140,12 @@ def test_typecheck_does_not_hold_workspace_imports_against_files_written_by_tool
     results = TypecheckFilter().filter_batch(_docs([record, bad]))
     assert results[0] is True
     assert "reportReturnType" in results[1][1]  # type: ignore[index]
+
+
+def test_typecheck_split_over_cores_still_maps_findings_to_records():
+    records = [textbook(i, f"def f{i}(x: int) -> int:\n    return x + {i}\n",
+                        f"from lesson import f{i}\n\n\ndef test_f() -> None:\n    assert f{i}(0) == {i}\n") for i in range(130)]
+    records[77]["verification"]["module"] = "def f77(x: int) -> int:\n    return str(x)\n"
+    results = TypecheckFilter(batch_size=256, workers=2).filter_batch(_docs(records))
+    assert [i for i, r in enumerate(results) if r is not True] == [77]
+    assert "reportReturnType" in results[77][1]  # type: ignore[index]
