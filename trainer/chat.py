@@ -80,6 +80,9 @@ def stream_turn(engine, messages, tools, runtime, settings, out=sys.stdout) -> l
 
 
 def main(argv: list[str]) -> int:
+    if argv and argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
     prompt, rest = split_prompt(argv)
     settings, extra = parse_kv(rest)
     if extra or set(settings) - KNOWN:

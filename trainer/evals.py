@@ -270,6 +270,9 @@ def print_table(results: dict) -> None:
 
 
 def main(argv: list[str]) -> int:
+    if argv and argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
     settings, rest = parse_kv(argv)
     known = {"ckpt", "persona", "shards", "n", "max_tokens", "bench", "which"}
     if rest or set(settings) - known:

@@ -12,6 +12,7 @@ One flat loop, nanochat-style. What it does and why:
 - `init=CKPT` starts from another run's weights (SFT on a new corpus) with fresh optimizers and step 0
 - bf16 autocast on CUDA, plain fp32 on CPU (bf16 matmuls are ~600x slower than fp32 on typical CPUs)
 - logs loss, tokens/s and MFU (against the GPU's bf16 peak; n/a on CPU) to stdout and train_log.jsonl
+- a step whose batch has no supervised token (a row cut from a long system+tools preamble) skips the update
 
 Settings (key=value): model (or the first positional: d4, d20, edge, dN), persona, shards, out, steps, seq,
 device_batch, batch_tokens, matrix_lr, embedding_lr, unembedding_lr, warmup, warmdown, ckpt_every, eval_every,
@@ -338,5 +339,8 @@ def train(s: Settings) -> dict:
 
 
 def main(argv: list[str]) -> int:
+    if argv and argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
     train(parse_settings(argv))
     return 0
