@@ -65,6 +65,8 @@ NESTED = ("messages", "tools", "verification", "lineage", "verdicts")
 WORK = ".filter"
 EXECUTORS = ("local", "slurm", "ray")
 
+SHIPPED_BENCHMARKS = Path(__file__).resolve().parent / "benchmark_data"
+
 
 @dataclass
 class Settings:
@@ -77,7 +79,9 @@ class Settings:
     tasks: int = 0  # 0: one task per worker
     sandbox: str = "local"
     batch_size: int = 256
-    benchmarks: str | None = None  # folder/file of HumanEval/MBPP/GSM8K; None: the Hugging Face Hub
+    # folder of HumanEval/MBPP/GSM8K files; default: the copy shipped in filters/benchmark_data (works offline);
+    # "hub": load them through `datasets` from the Hugging Face Hub
+    benchmarks: str | None = str(SHIPPED_BENCHMARKS)
     ngram: int = 13
     near_ngrams: int = 5
     near_buckets: int = 14
@@ -532,6 +536,8 @@ def settings_from_argv(argv: list[str]) -> tuple[Settings, dict[str, bool]]:
         raise UsageError(f"executor must be one of {', '.join(EXECUTORS)}, got {values['executor']!r}")
     if values.get("sandbox", "local") not in ("local", "e2b"):
         raise UsageError(f"sandbox must be local or e2b, got {values['sandbox']!r}")
+    if values.get("benchmarks") == "hub":
+        values["benchmarks"] = None
     return Settings(**values), flags
 
 
