@@ -210,8 +210,8 @@ def test_budget_cap_stops_cleanly_and_resumes(tmp_path):
         est = identity.estimate(ts)
         return (est.prompt_tokens + est.completion_tokens) * price / 1e6
 
-    # Enough for the first teacher batch of 2, never for the second: the teacher lane must stop after one batch.
-    budget = worst(taught[:2]) + 0.5 * worst(taught[2:4])
+    # Exactly the first teacher batch's worst case: it runs, and what it really spends leaves too little for the next.
+    budget = worst(taught[:2]) * 1.0001
     base = ["persona=lanbot", f"count={count}", "families=identity", "batch=2", f"price={price},{price}",
             f"out={tmp_path}"]
     first = cli(*base, f"budget={budget:.6f}", timeout=900)
@@ -222,6 +222,7 @@ def test_budget_cap_stops_cleanly_and_resumes(tmp_path):
     ledger = [json.loads(x) for x in (tmp_path / "raw" / "identity" / "_ledger.jsonl").read_text().splitlines()]
     teacher_batches = [e for e in ledger if e["lane"] == "teacher"]
     assert len(teacher_batches) == 1 and len(teacher_batches[0]["kept"] + teacher_batches[0]["rejected"]) == 2
+    assert sum(e["cost_usd"] for e in ledger) == pytest.approx(manifest["spent_usd_total"])
     second = cli(*base, "budget=1000", timeout=900)
     assert second.returncode == 0, second.stderr[-2000:] + second.stdout
     log = FamilyLog(tmp_path / "raw" / "identity", "identity")
