@@ -126,3 +126,26 @@ def test_forced_tokens_hook(trained):
     done = events[-1]
     assert done["messages"][0]["content"].startswith("Let me look.")
     assert done["reason"] == "no_runtime"
+
+
+def test_split_prompt_keeps_equals_signs():
+    from trainer.chat import split_prompt
+
+    assert split_prompt(["-p", "is x=1?", "ckpt=run", "top_k=5"]) == ("is x=1?", ["ckpt=run", "top_k=5"])
+
+
+def test_chat_streams_a_turn_with_a_real_tool_call(trained):
+    """What `just chat` prints for one turn: the words, the call, the sandbox's real output, the follow-up."""
+    import io
+
+    from trainer.chat import stream_turn
+
+    model, tok, record = trained
+    out = io.StringIO()
+    runtime = ToolRuntime({"workspace": {"files": {}}})  # no data.txt: only a real run can produce the traceback
+    new = stream_turn(Engine(model, tok), record["messages"][:2], record["tools"], runtime,
+                      dict(temperature=0, max_tokens=60, max_steps=2), out=out)
+    text = out.getvalue()
+    assert text.startswith("Let me look.")
+    assert "-> execute_python" in text and "FileNotFoundError" in text, text
+    assert [m["role"] for m in new][:2] == ["assistant", "tool"]

@@ -44,8 +44,9 @@ def environment_for(toolset: str, fleet_seed: int) -> dict:
     return {"workspace": {"files": {}}}
 
 
-def stream_turn(engine, messages, tools, runtime, settings, out=sys.stdout) -> list[dict]:
+def stream_turn(engine, messages, tools, runtime, settings, out=None) -> list[dict]:
     """Print one answer as it is generated; returns the new messages (assistant and tool) for the history."""
+    out = out or sys.stdout
     dim, reset = ("\033[2m", "\033[0m") if out.isatty() else ("", "")
     new: list[dict] = []
     channel = None
