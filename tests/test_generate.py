@@ -201,30 +201,41 @@ def test_budget_cap_stops_cleanly_and_resumes(tmp_path):
     from generators import identity
     from schemas import load_persona
 
-    persona = load_persona("lanbot")
-    count = next(n for n in range(4, 200) if sum(not t["procedural"] for t in identity.plan(persona, n, 0)) >= 4)
-    taught = [t for t in identity.plan(persona, count, 0) if not t["procedural"]]
+    # A copy of LanBot whose identity replies are all teacher-written, so a budget stop cannot be papered over by
+    # procedural conversations filling the share.
+    card = tmp_path / "lanbot" / "persona.toml"
+    card.parent.mkdir()
+    text = (REPO / "corpora" / "lanbot" / "persona.toml").read_text(encoding="utf-8")
+    card.write_text(text.replace("teacher_share = 0.25", "teacher_share = 1.0", 1), encoding="utf-8")
+    tasks = identity.plan(load_persona(card), 4, 0)
+    assert not any(t["procedural"] for t in tasks)
     price = 1000.0  # USD per 1M tokens, so a handful of tokens costs real-looking money with the free local model
+    est = identity.estimate(tasks[:2])
+    first_batch = (est.prompt_tokens + est.completion_tokens) * price / 1e6
+    base = [f"persona={card}", "count=4", "families=identity", "batch=2", f"price={price},{price}",
+            f"out={tmp_path / 'out'}"]
+    raw = tmp_path / "out" / "raw"
 
-    def worst(ts):
-        est = identity.estimate(ts)
-        return (est.prompt_tokens + est.completion_tokens) * price / 1e6
+    def ledger() -> list[dict]:
+        path = raw / "identity" / "_ledger.jsonl"
+        return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
 
-    # Exactly the first teacher batch's worst case: it runs, and what it really spends leaves too little for the next.
-    budget = worst(taught[:2]) * 1.0001
-    base = ["persona=lanbot", f"count={count}", "families=identity", "batch=2", f"price={price},{price}",
-            f"out={tmp_path}"]
-    first = cli(*base, f"budget={budget:.6f}", timeout=900)
-    assert first.returncode == 1, first.stderr[-2000:] + first.stdout
-    assert "Rerun with a higher budget" in first.stdout
-    manifest = json.loads((tmp_path / "raw" / "manifest.json").read_text())
-    assert manifest["status"] == "budget" and 0 < manifest["spent_usd_total"] <= budget
-    ledger = [json.loads(x) for x in (tmp_path / "raw" / "identity" / "_ledger.jsonl").read_text().splitlines()]
-    teacher_batches = [e for e in ledger if e["lane"] == "teacher"]
-    assert len(teacher_batches) == 1 and len(teacher_batches[0]["kept"] + teacher_batches[0]["rejected"]) == 2
-    assert sum(e["cost_usd"] for e in ledger) == pytest.approx(manifest["spent_usd_total"])
-    second = cli(*base, "budget=1000", timeout=900)
-    assert second.returncode == 0, second.stderr[-2000:] + second.stdout
-    log = FamilyLog(tmp_path / "raw" / "identity", "identity")
-    assert log.kept <= count and len({r["id"] for r in log.records()}) == log.kept
+    # 1. Not even the first batch fits: nothing is spent, nothing started, a clear message, exit 1.
+    res = cli(*base, f"budget={first_batch / 2:.6f}", timeout=900)
+    assert res.returncode == 1 and "Rerun with a higher budget" in res.stdout, res.stderr[-2000:] + res.stdout
+    assert ledger() == [] and json.loads((raw / "manifest.json").read_text())["status"] == "budget"
+    # 2. The first batch fits: it runs and is committed, and the total never exceeds the cap.
+    res = cli(*base, f"budget={first_batch * 1.0001:.6f}", timeout=900)
+    manifest = json.loads((raw / "manifest.json").read_text())
+    assert res.returncode in (0, 1) and manifest["status"] in ("budget", "complete"), res.stderr[-2000:]
+    assert len(ledger()) >= 1 and 0 < manifest["spent_usd_total"] <= first_batch * 1.0001
+    assert sum(e["cost_usd"] for e in ledger()) == pytest.approx(manifest["spent_usd_total"])
+    # 3. A higher budget resumes where it stopped: no task settled twice, no duplicate record.
+    before = {k for e in ledger() for k in e["kept"] + e["rejected"]}
+    res = cli(*base, "budget=1000", timeout=900)
+    assert res.returncode == 0, res.stderr[-2000:] + res.stdout
+    keys = [k for e in ledger() for k in e["kept"] + e["rejected"]]
+    assert len(keys) == len(set(keys)) and before <= set(keys)
+    log = FamilyLog(raw / "identity", "identity")
+    assert log.kept <= 4 and len({r["id"] for r in log.records()}) == log.kept
     assert all(validate_record(r) == [] for r in log.records())
