@@ -11,6 +11,7 @@ For throughput, `call_many` runs the sandbox jobs of many runtimes (one step eac
 """
 
 import fnmatch
+import inspect
 import json
 import os
 import posixpath
@@ -159,10 +160,14 @@ class ToolRuntime:
         for key in REQUIRED[name]:
             if key not in arguments:
                 raise ToolError(f"{name}: missing required argument {key!r}")
+        handler = getattr(self, f"_{name}")
+        accepted = inspect.signature(handler).parameters
         for key, value in arguments.items():
+            if key not in accepted:  # a model inventing parameters gets an error message back, not a crash
+                raise ToolError(f"{name}: unknown argument {key!r} (accepts {', '.join(accepted) or 'none'})")
             if key != "timeout" and not isinstance(value, str):
                 raise ToolError(f"{name}: argument {key!r} must be a string, got {type(value).__name__}")
-        return getattr(self, f"_{name}")(**arguments)
+        return handler(**arguments)
 
     def _job(self, target: str, command: Any, wall_s: float | None = None) -> Any:
         from filters.sandbox import Job
