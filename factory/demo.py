@@ -1,0 +1,194 @@
+"""`just demo`: the closed loop on one machine — generate → filter → stats → pack → train → eval — and a report on
+whether the corpus actually taught the model anything.
+
+Each stage is the same command a person would type (`python -m factory generate ...`, `python -m trainer train ...`),
+run as a child process so its own progress bars show and a crash in one stage names that stage. Every stage is
+resumable, so rerunning the demo after Ctrl-C continues instead of starting over.
+
+`without=<family>` is the ablation switch: the corpus is generated and filtered once (shared with the full run); the
+ablation packs the clean records minus that family, trains the same model with the same budget, runs the same evals,
+and compares against the last full run's report. Reports: corpora/<p>/reports/demo.json (full run) and
+demo-without-<family>.json; stats.html gets a demo section from them.
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from factory.cli import UsageError, parse_kv
+from schemas import load_persona
+
+FAMILIES = ("identity", "tool_use", "reasoning", "textbook", "safety")
+ROOT = Path(__file__).resolve().parents[1]
+
+# The demo's budget on a 2-core CPU: a d4 GPT (width 256) on rows of 1024 tokens (a system prompt + tool signatures +
+# a tool trace rarely fit in 512), 8 rows a step, 150 steps: ~1.2M tokens, about 5 minutes at ~4K tok/s.
+DEFAULTS = {"count": "600", "steps": "150", "seq_len": "1024", "vocab": "4096", "n": "24", "seed": "0"}
+RATES = ("identity", "tool_call_validity", "tool_use_rate", "reasoning")
+
+
+def stage(name: str, argv: list[str], log: list[dict[str, Any]]) -> None:
+    """Run one stage as `python -m ...`, stream its output, record its wall time; a failure stops the demo loudly."""
+    print(f"\n\033[1m━━ {name}\033[0m  ({' '.join(argv)})", flush=True)
+    t0 = time.time()
+    code = subprocess.run([sys.executable, "-m", *argv], cwd=ROOT).returncode
+    seconds = round(time.time() - t0, 1)
+    log.append({"stage": name, "seconds": seconds, "exit_code": code})
+    if code != 0:
+        raise SystemExit(f"error: demo stage {name!r} failed with exit code {code} after {seconds}s")
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
+def training_curve(run_dir: Path) -> dict[str, list]:
+    steps, loss, val_steps, val_loss = [], [], [], []
+    log = run_dir / "train_log.jsonl"
+    if log.is_file():
+        for line in log.read_text().splitlines():
+            row = json.loads(line)
+            if row.get("loss") is not None:
+                steps.append(row["step"])
+                loss.append(row["loss"])
+            if row.get("val_loss") is not None:
+                val_steps.append(row["step"])
+                val_loss.append(row["val_loss"])
+    return {"steps": steps, "loss": loss, "val_steps": val_steps, "val_loss": val_loss}
+
+
+def clean_files(corpus: Path, without: str | None) -> list[Path]:
+    files = sorted((corpus / "clean").glob("*/*.parquet"))
+    return [f for f in files if f.parent.name != without]
+
+
+def main(argv: list[str]) -> int:
+    settings, rest = parse_kv(argv)
+    known = {"persona", "count", "steps", "seq_len", "vocab", "n", "seed", "without", "teacher"}
+    if rest or set(settings) - known:
+        raise UsageError(f"usage: just demo [{'= '.join(sorted(known))}=]")
+    s = {**DEFAULTS, **settings}
+    persona = load_persona(s.get("persona", "lanbot"))
+    without = s.get("without")
+    if without and without not in FAMILIES:
+        raise UsageError(f"without={without}: not a family; one of {', '.join(FAMILIES)}")
+    corpus = ROOT / "corpora" / persona.slug
+    tag = f"without-{without}" if without else "full"
+    shards = corpus / ("shards" if not without else f"shards-{tag}")
+    report_path = corpus / "reports" / ("demo.json" if not without else f"demo-{tag}.json")
+    t0 = time.time()
+    log: list[dict[str, Any]] = []
+
+    generate = ["factory", "generate", f"persona={persona.slug}", f"count={s['count']}", f"seed={s['seed']}"]
+    if s.get("teacher"):
+        generate.append(f"teacher={s['teacher']}")
+    stage("generate", generate, log)
+    stage("filter", ["factory", "filter", f"persona={persona.slug}"], log)
+    stage("stats", ["factory", "stats", f"persona={persona.slug}"], log)
+    stage("tokenizer", ["trainer", "tokenizer", f"persona={persona.slug}", f"vocab={s['vocab']}"], log)
+    inputs = clean_files(corpus, without)
+    if not inputs:
+        raise SystemExit(f"error: no clean records under {corpus / 'clean'}{' besides ' + without if without else ''}")
+    stage("pack", ["trainer", "pack", f"persona={persona.slug}", f"seq_len={s['seq_len']}", f"out={shards}",
+                   "input=" + ",".join(str(f) for f in inputs)], log)
+    # Keyed on the packed data: a rerun after a crash resumes; new data (another count, seed or tokenizer) starts fresh.
+    shards_hash = hashlib.sha256((shards / "manifest.json").read_bytes()).hexdigest()[:10]
+    run_dir = ROOT / "checkpoints" / persona.slug / f"demo-{tag}-{shards_hash}"
+    stage("train", ["trainer", "train", "d4", f"persona={persona.slug}", f"shards={shards}", f"out={run_dir}",
+                    f"steps={s['steps']}", "device_batch=8", "batch_tokens=8192", "threads=2",
+                    *(["resume=latest"] if (run_dir / "latest").exists() else [])], log)
+    stage("eval", ["trainer", "eval", f"ckpt={run_dir}", f"persona={persona.slug}", f"n={s['n']}",
+                   "which=loss,identity,tools,reasoning"], log)
+
+    evals = read_json(_latest_evals(run_dir)) or {}
+    funnel = read_json(corpus / "reports" / "funnel.json")
+    report = {
+        "persona": persona.slug, "variant": tag, "without": without, "settings": s,
+        "stages": log, "total_seconds": round(time.time() - t0, 1),
+        "funnel": _funnel_summary(funnel), "generated": _generated(corpus),
+        "train": training_curve(run_dir),
+        "evals": {k: evals.get(k) for k in (*RATES, "val_loss", "val_bpb")},
+        "eval_counts": {k: evals.get(k) for k in ("identity_n", "reasoning_n", "tool_calls_emitted")},
+    }
+    if without:
+        full = read_json(corpus / "reports" / "demo.json")
+        report["ablation"] = {"compared_with": "demo.json" if full else None,
+                              "full": (full or {}).get("evals"), "without": report["evals"]}
+        if full:  # the full report carries the latest ablation too, so stats.html shows both side by side
+            full["ablation"] = {f"without_{without}": {k: report["evals"].get(k) for k in RATES}}
+            write_json(corpus / "reports" / "demo.json", full)
+    write_json(report_path, report)
+    stage("stats", ["factory", "stats", f"persona={persona.slug}"], log)  # picks up the demo section
+    print_report(report)
+    return 0
+
+
+def _latest_evals(run_dir: Path) -> Path:
+    candidates = sorted(run_dir.glob("**/evals.json"), key=lambda p: p.stat().st_mtime)
+    return candidates[-1] if candidates else run_dir / "evals.json"
+
+
+def _generated(corpus: Path) -> dict[str, Any]:
+    """Per family: kept / attempted at generation (the teacher's and the generators' yield)."""
+    out = {}
+    for path in sorted((corpus / "raw").glob("*/manifest.json")):
+        manifest = read_json(path) or {}
+        out[path.parent.name] = {"kept": manifest.get("kept"), "attempted": manifest.get("attempted")}
+    return out
+
+
+def _funnel_summary(funnel: dict[str, Any] | None) -> dict[str, Any]:
+    """Records kept after each filter stage, all families together."""
+    if not funnel:
+        return {}
+    total = funnel.get("total") or []
+    summary: dict[str, Any] = {"records_in": funnel.get("records_in"), "records_kept": funnel.get("records_kept")}
+    for row in total if isinstance(total, list) else []:
+        if isinstance(row, dict) and "stage" in row:
+            summary[f"kept_after_{row['stage']}"] = row.get("kept")
+    return summary
+
+
+def print_report(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    stages = Table(title=f"demo ({report['variant']}): {report['persona']} in {report['total_seconds'] / 60:.1f} min")
+    stages.add_column("stage")
+    stages.add_column("seconds", justify="right")
+    for row in report["stages"]:
+        stages.add_row(row["stage"], f"{row['seconds']:.0f}")
+    console.print(stages)
+    curve = report["train"]
+    if curve["loss"]:
+        console.print(f"training loss {curve['loss'][0]:.3f} → {curve['loss'][-1]:.3f} over {curve['steps'][-1]} steps")
+
+    def pct(value: Any) -> str:
+        return "n/a" if value is None else f"{100 * value:.1f}%"
+
+    evals = Table(title="outcome evals (held-out prompts)")
+    evals.add_column("metric")
+    evals.add_column(report["variant"], justify="right")
+    full = (report.get("ablation") or {}).get("full") or {}
+    if report.get("ablation"):
+        evals.add_column("full run", justify="right")
+    for key, name in (("identity", "identity recall"), ("tool_call_validity", "valid tool calls"),
+                      ("tool_use_rate", "called a tool when needed"), ("reasoning", "reasoning accuracy L1-3")):
+        row = [name, pct(report["evals"].get(key))]
+        if report.get("ablation"):
+            row.append(pct(full.get(key)))
+        evals.add_row(*row)
+    console.print(evals)
