@@ -206,9 +206,12 @@ def test_local_server_dies_with_a_killed_parent(tmp_path):
             os.kill(server_pid, 0)
         except ProcessLookupError:
             return
-        with open(f"/proc/{server_pid}/stat") as stat:  # a zombie waiting for init counts as gone
-            if stat.read().split()[2] == "Z":
-                return
+        try:
+            with open(f"/proc/{server_pid}/stat") as stat:  # a zombie waiting for init counts as gone
+                if stat.read().split()[2] == "Z":
+                    return
+        except FileNotFoundError:
+            return
         time.sleep(0.1)
     os.kill(server_pid, signal.SIGKILL)
     raise AssertionError("llama-server outlived its killed parent")
