@@ -40,7 +40,11 @@ export *args:
 publish *args:
     {{python}} -m factory publish "$@"
 
-# train the tokenizer and pack shards: persona= seq_len=
+# train the BPE tokenizer on the clean corpus: persona= vocab=
+tokenizer *args:
+    {{python}} -m trainer tokenizer "$@"
+
+# pack clean records into fixed-length shards: persona= seq_len=
 pack *args:
     {{python}} -m trainer pack "$@"
 
