@@ -88,8 +88,8 @@ def test_repeated_system_prompts_are_stored_once(built):
     shared = re.search(r'<script type="application/json" id="shared-data">(.*?)</script>', built["html"], re.S)
     assert shared
     texts = json.loads(shared.group(1))
-    assert len(texts) == 1 and texts[0].startswith("You are LanBot.")
-    assert built["html"].count("What LanBot cannot do:") == 1
+    assert len(texts) == 1 and texts[0].startswith("You are LanBot, an AI assistant made by Lance")
+    assert built["html"].count("allergic to corporate-speak") == 1
 
 
 def test_browse_cap_is_stated(built, tmp_path):

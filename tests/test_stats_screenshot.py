@@ -57,7 +57,7 @@ def test_script_ran_and_rendered_plots_and_browser(page, tmp_path):
     assert '<div class="msg user">' in dom and "embedded records" in dom
     # the persona's system prompt is stored once in the page and put back into every conversation by the script
     conversation = dom.split('id="conversation"', 1)[1]
-    assert "What LanBot cannot do:" in conversation
+    assert "allergic to corporate-speak" in conversation
 
 
 def test_a_rejected_record_opens_with_its_reason(page, tmp_path):
