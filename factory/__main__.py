@@ -4,12 +4,9 @@ Each command lives in its own module exposing `main(argv: list[str]) -> int`; th
 command's import cost (distilabel, datatrove, polars) is paid only when that command runs.
 """
 
-import importlib
-import os
 import sys
-import warnings
 
-from factory.cli import UsageError, fail
+from factory.cli import dispatch
 
 COMMANDS = {
     "generate": ("factory.generate", "generate records with a teacher and procedural generators"),
@@ -21,25 +18,9 @@ COMMANDS = {
     "demo": ("factory.demo", "the closed loop: generate, filter, stats, pack, train, eval"),
 }
 
-# distilabel's pydantic models trip a harmless pydantic warning on import; it would drown every command's output.
-warnings.filterwarnings("ignore", message="The 'default' attribute with value None")
-os.environ.setdefault("PYTHONWARNINGS", "ignore:The 'default' attribute with value None")  # distilabel's workers
-
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] in ("-h", "--help", "help"):
-        print("usage: python -m factory <command> [key=value ...]\n")
-        for name, (_, what) in COMMANDS.items():
-            print(f"  {name:<10} {what}")
-        return 0 if argv else 2
-    name, rest = argv[0], argv[1:]
-    if name not in COMMANDS:
-        return fail(f"unknown command {name!r}; one of: {', '.join(COMMANDS)}")
-    module = importlib.import_module(COMMANDS[name][0])
-    try:
-        return int(module.main(rest) or 0)
-    except UsageError as exc:
-        return fail(str(exc))
+    return dispatch("factory", COMMANDS, argv)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@
 `--flags` pass through untouched so each command can also take argparse-style options.
 """
 
+import importlib
+import os
 import sys
+import warnings
 
 
 class UsageError(Exception):
@@ -43,3 +46,24 @@ def fail(message: str, code: int = 2) -> int:
     """One clear line on stderr and a non-zero exit code."""
     print(f"error: {message}", file=sys.stderr)
     return code
+
+
+def dispatch(program: str, commands: dict[str, tuple[str, str]], argv: list[str]) -> int:
+    """`python -m <program> <command> ...`: import the command's module only when it runs, call its main(argv)."""
+    # distilabel's pydantic models trip a harmless warning on import (in our process and in its workers); left on, it
+    # would drown every command's output.
+    warnings.filterwarnings("ignore", message="The 'default' attribute with value None")
+    os.environ.setdefault("PYTHONWARNINGS", "ignore:The 'default' attribute with value None")
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(f"usage: python -m {program} <command> [key=value ...]\n")
+        for name, (_, what) in commands.items():
+            print(f"  {name:<10} {what}")
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in commands:
+        return fail(f"unknown command {name!r}; one of: {', '.join(commands)}")
+    module = importlib.import_module(commands[name][0])
+    try:
+        return int(module.main(rest) or 0)
+    except UsageError as exc:
+        return fail(str(exc))
