@@ -691,8 +691,8 @@ TEMPLATE_HASH = hashlib.sha256("".join(sorted(TEMPLATES)).encode() + VERSION.enc
 # Plan and estimate.
 
 def plan(persona: Any, count: int, seed: int) -> list[dict]:
-    """Mostly procedural lessons; `teacher_fraction` (recipe.textbook, default 0.15) of them asked of the teacher."""
-    frac = float(persona.family_settings.get(FAMILY, {}).get("teacher_fraction", 0.15))
+    """Mostly procedural lessons; `teacher_share` (recipe.textbook, default 0.15) of them asked of the teacher."""
+    frac = float(persona.family_settings.get(FAMILY, {}).get("teacher_share", 0.15))
     names = sorted(TEMPLATES)
     tasks = []
     for i in range(count):
