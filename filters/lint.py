@@ -21,7 +21,7 @@ from pathlib import Path
 from datatrove.data import Document
 
 from filters.code import Snippet, extract_python, materialize, tool_path
-from filters.docs import LINT, document_record, reject
+from filters.docs import LINT, document_record
 from filters.stage import StageFilter
 
 COMPLETE_RULES = ("E4", "E7", "E9", "F", "B")
@@ -82,16 +82,7 @@ class LintFilter(StageFilter):
                         continue
                     index, snippet = owner
                     findings[index].append(_describe(code, diag, snippet))
-        results: list[bool | tuple[bool, str]] = []
-        for doc, found, pieces in zip(batch, findings, snippets, strict=True):
-            if found:
-                more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
-                results.append(reject(doc, found[0] + more))
-            elif pieces:
-                results.append(self.passed(doc, f"ruff clean ({len(pieces)} snippets)"))
-            else:
-                results.append(self.passed(doc, "no python"))
-        return results
+        return self.batch_verdicts(batch, findings, snippets, "ruff clean", "snippets", "no python")
 
 
 def _describe(code: str, diag: dict, snippet: Snippet) -> str:

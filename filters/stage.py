@@ -23,7 +23,7 @@ from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
-from filters.docs import RejectedWriter, doc_family, document_record, set_verdict
+from filters.docs import RejectedWriter, doc_family, document_record, reject, set_verdict
 
 
 class ConservationError(RuntimeError):
@@ -64,6 +64,20 @@ class StageFilter(BaseFilter):
     def passed(self, doc: Document, reason: str, score: float | None = None) -> bool:
         set_verdict(doc, self.stage, True, reason, score)
         return True
+
+    def batch_verdicts(self, batch: list[Document], findings: list[list[str]], pieces: list[list[Any]], clean: str,
+                       unit: str, nothing: str) -> list[bool | tuple[bool, str]]:
+        """One verdict per record of a batched checker: its first finding (+ how many more), else clean or nothing."""
+        results: list[bool | tuple[bool, str]] = []
+        for doc, found, checked in zip(batch, findings, pieces, strict=True):
+            if found:
+                more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+                results.append(reject(doc, found[0] + more))
+            elif checked:
+                results.append(self.passed(doc, f"{clean} ({len(checked)} {unit})"))
+            else:
+                results.append(self.passed(doc, nothing))
+        return results
 
 
 class Stage(PipelineStep):

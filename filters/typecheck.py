@@ -23,7 +23,7 @@ from pathlib import Path
 from datatrove.data import Document
 
 from filters.code import Snippet, extract_python, materialize, tool_path
-from filters.docs import TYPECHECK, document_record, reject
+from filters.docs import TYPECHECK, document_record
 from filters.stage import StageFilter
 
 SANDBOX_PYTHON = "/usr/bin/python3"
@@ -75,16 +75,7 @@ class TypecheckFilter(StageFilter):
                     owner = owners.get(str(Path(diag.get("file", "")).resolve()))
                     if owner is not None and diag.get("rule") not in IGNORED_RULES_BY_KIND.get(owner[1].kind, ()):
                         findings[owner[0]].append(_describe(diag, owner[1]))
-        results: list[bool | tuple[bool, str]] = []
-        for doc, found, pieces in zip(batch, findings, modules, strict=True):
-            if found:
-                more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
-                results.append(reject(doc, found[0] + more))
-            elif pieces:
-                results.append(self.passed(doc, f"pyright clean ({len(pieces)} modules)"))
-            else:
-                results.append(self.passed(doc, "no complete modules"))
-        return results
+        return self.batch_verdicts(batch, findings, modules, "pyright clean", "modules", "no complete modules")
 
 
     def _pyright_parallel(self, root: Path, n_records: int) -> list[dict]:
