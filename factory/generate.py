@@ -6,6 +6,8 @@
     dry_run=true          estimate tokens and cost, spend nothing         sandbox=local|e2b
     out=<dir>             corpus folder (default corpora/<persona>)       price=<in>,<out> USD/1M tokens override
     batch=<n>             teacher tasks per batch (default 32)            parallel=<n>   local server slots (8)
+    min_yield=<fraction>  retire a family's teacher lane when its yield is below this after yield_sample=<n>
+                          teacher attempts (defaults 0.05 and 32; min_yield=0 never retires it)
 
 Why it is shaped like this:
 - `count` is the number of records *kept*: each family plans its share (by the card's recipe mixture) as chunks of
@@ -18,6 +20,10 @@ Why it is shaped like this:
   loses at most the batch in flight, and rerunning the same command resumes without duplicates.
 - Every record is validated with schemas.validate_record before it is written; a generator exception leaves its
   tasks undone (retried on the next run) instead of burning them as rejections.
+- A teacher that almost never passes a family's checks (the 135M local model writing lessons; a paid model behind a
+  broken prompt) costs time or money for nothing: once a family's teacher yield, counted over every run in its
+  ledger, is below `min_yield` after `yield_sample` attempts, its teacher lane is retired for this run and the share
+  is met from the procedural tasks of the next chunks. The manifest and the report say so, with the figures.
 """
 
 import contextlib
@@ -41,10 +47,12 @@ from factory.runlog import FamilyLog, write_json_atomic
 from generators.pipelines import PipelineStopped
 
 SETTINGS = ("persona", "count", "teacher", "families", "seed", "budget", "dry_run", "sandbox", "out", "price",
-            "batch", "parallel", "chunks")
+            "batch", "parallel", "chunks", "min_yield", "yield_sample")
 MAX_CHUNKS = 4  # a family may attempt up to 4x its share before it reports a shortfall
 PROCEDURAL_BATCH = 16
 MAX_BATCH_ERRORS = 3  # consecutive generator exceptions before a family lane gives up for this run
+MIN_TEACHER_YIELD = 0.05  # below this share of kept teacher tasks ...
+YIELD_SAMPLE = 32  # ... after this many teacher attempts, a family's teacher lane is retired
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -132,7 +140,8 @@ def chunk_seed(seed: int, family: str, chunk: int) -> int:
 # One family's scheduling state, shared by both lanes.
 
 class FamilyRun:
-    def __init__(self, module: ModuleType, persona: Any, target: int, seed: int, log: FamilyLog, chunks: int):
+    def __init__(self, module: ModuleType, persona: Any, target: int, seed: int, log: FamilyLog, chunks: int,
+                 min_yield: float = 0.0, yield_sample: int = 0):
         self.module = module
         self.name: str = module.FAMILY
         self.persona = persona
@@ -150,6 +159,9 @@ class FamilyRun:
         self.active = {"procedural", "teacher"}  # lanes that will still run tasks of this family
         self.kept_this_run = 0
         self.rejected_this_run = 0
+        self.min_yield = min_yield
+        self.yield_sample = yield_sample
+        self.retire_teacher_if_unproductive()
 
     def chunk(self, c: int) -> list[tuple[str, dict]]:
         if c not in self._chunks:
@@ -191,6 +203,19 @@ class FamilyRun:
     def pending(self, key: str, task: dict) -> bool:
         """Will this task still be settled by some lane in this run?"""
         return key not in self.log.done_keys and (key in self.claimed or self.lane_of(task) in self.active)
+
+    def retire_teacher_if_unproductive(self) -> str | None:
+        """Retire the teacher lane when its yield over the ledger is below min_yield after yield_sample attempts."""
+        attempted, kept = self.log.lane_attempted["teacher"], self.log.lane_kept["teacher"]
+        if "teacher" not in self.active or not self.min_yield or attempted < max(1, self.yield_sample):
+            return None
+        if kept / attempted >= self.min_yield:
+            return None
+        msg = (f"{self.name}: teacher yield {kept}/{attempted} ({kept / attempted:.0%}) is below min_yield="
+               f"{self.min_yield:g}; its teacher lane is retired and the share is met procedurally")
+        self.gave_up["teacher"] = msg
+        self.deactivate("teacher")
+        return msg
 
     def deactivate(self, lane: str) -> None:
         with self.lock:
@@ -306,6 +331,8 @@ class Runner:
         fam.kept_this_run += len(kept)
         fam.rejected_this_run += len(rejected)
         fam.release(batch)
+        if lane == "teacher" and (msg := fam.retire_teacher_if_unproductive()):
+            print(f"note: {msg} (min_yield=0 keeps it)", file=sys.stderr)
         self.write_family_manifest(fam)
         if self.progress is not None:
             self.progress.update(self.bars[fam.name], completed=fam.log.kept,
@@ -432,6 +459,15 @@ def parse_settings(argv: list[str]) -> dict[str, Any]:
             raise UsageError(f"{key} must be >= {low}, got {value}")
         return value
 
+    def fraction(key: str, default: float) -> float:
+        try:
+            value = float(settings.get(key, default))
+        except ValueError:
+            raise UsageError(f"{key} must be a number between 0 and 1, got {settings[key]!r}") from None
+        if not 0 <= value <= 1:
+            raise UsageError(f"{key} must be between 0 and 1, got {value}")
+        return value
+
     if "persona" not in settings:
         raise UsageError("persona= is required, e.g. persona=lanbot")
     budget = None
@@ -454,6 +490,7 @@ def parse_settings(argv: list[str]) -> dict[str, Any]:
         "seed": integer("seed", 0), "budget": budget, "dry_run": as_bool(settings.get("dry_run"), False),
         "sandbox": settings.get("sandbox", "local"), "out": settings.get("out"), "price": price,
         "batch": integer("batch", 32, 1), "parallel": integer("parallel", 8, 1), "chunks": integer("chunks", MAX_CHUNKS, 1),
+        "min_yield": fraction("min_yield", MIN_TEACHER_YIELD), "yield_sample": integer("yield_sample", YIELD_SAMPLE, 1),
     }
 
 
@@ -500,7 +537,8 @@ def main(argv: list[str]) -> int:
         if log.seeds and opts["seed"] not in log.seeds:
             raise UsageError(f"{raw_dir / f} was generated with seed={sorted(log.seeds)[0]}; rerun with that seed "
                              "to resume, or use another out=")
-        fams.append(FamilyRun(modules[f], persona, target, opts["seed"], log, opts["chunks"]))
+        fams.append(FamilyRun(modules[f], persona, target, opts["seed"], log, opts["chunks"],
+                              opts["min_yield"], opts["yield_sample"]))
 
     from filters.sandbox import get_sandbox
 
@@ -547,7 +585,7 @@ def run(runner: Runner, opts: dict) -> str:
 
         threading.Thread(target=show_rates, daemon=True).start()
         needs_teacher = runner.teacher is not None and any(
-            fam.lane_of(t) == "teacher" for fam in runner.families for _, t in fam.chunk(0))
+            "teacher" in fam.active and fam.lane_of(t) == "teacher" for fam in runner.families for _, t in fam.chunk(0))
         if not needs_teacher:
             runner.end_lane("teacher")
         procedural = threading.Thread(target=lane_guard, args=(runner, "procedural"), name="procedural-lane")
@@ -589,6 +627,7 @@ def report(runner: Runner, status: str) -> int:
         log = fam.log
         rows.append({"family": fam.name, "target": fam.target, "kept": log.kept, "attempted": log.attempted,
                      "kept_this_run": fam.kept_this_run, "rejected_this_run": fam.rejected_this_run,
+                     "teacher_kept": log.lane_kept["teacher"], "teacher_attempted": log.lane_attempted["teacher"],
                      "tokens": log.prompt_tokens + log.completion_tokens, "cost_usd": round(log.cost_usd, 6)})
         if log.kept < fam.target:
             short.append(fam)
@@ -600,19 +639,25 @@ def report(runner: Runner, status: str) -> int:
         "spec": runner.spec, "run_id": runner.run_id, "status": status, "finished_at": now_iso(),
         "wall_s": round(elapsed, 2), "families": rows, "teacher": runner.teacher.lineage() if runner.teacher else None,
         "teacher_usage_this_run": usage, "teacher_stopped": runner.teacher_stopped, "errors": runner.lane_errors,
+        "teacher_retired": [f.gave_up["teacher"] for f in runner.families if "teacher" in f.gave_up
+                            and f.gave_up["teacher"] not in runner.lane_errors],
         "budget_usd": runner.budget.limit_usd, "spent_usd_total": round(runner.budget.spent_usd, 6),
         "versions": versions(),
     })
-    print(f"{'family':<10} {'kept':>6} {'target':>6} {'attempted':>9} {'yield':>6}  this run")
+    print(f"{'family':<10} {'kept':>6} {'target':>6} {'attempted':>9} {'yield':>6} {'teacher':>9}  this run")
     for r in rows:
         y = f"{r['kept'] / r['attempted']:.0%}" if r["attempted"] else "-"
-        print(f"{r['family']:<10} {r['kept']:>6} {r['target']:>6} {r['attempted']:>9} {y:>6}  "
+        t = f"{r['teacher_kept']}/{r['teacher_attempted']}" if r["teacher_attempted"] else "-"
+        print(f"{r['family']:<10} {r['kept']:>6} {r['target']:>6} {r['attempted']:>9} {y:>6} {t:>9}  "
               f"+{r['kept_this_run']} kept, +{r['rejected_this_run']} rejected")
     tps = f", {completion / elapsed:.1f} completion tok/s" if completion else ""
     print(f"{status}: {sum(r['kept'] for r in rows)}/{sum(r['target'] for r in rows)} records in {elapsed:.1f}s"
           f"{tps}; spent ${runner.budget.spent_usd:.4f}; manifest {manifest_path}")
     if runner.teacher_stopped:
         print(f"stopped the teacher lane: {runner.teacher_stopped}. Rerun with a higher budget= to resume.")
+    for fam in runner.families:
+        if "teacher" in fam.gave_up and fam.gave_up["teacher"] not in runner.lane_errors:
+            print(f"retired: {fam.gave_up['teacher']}")
     for msg in runner.lane_errors:
         print(f"error: {msg}", file=sys.stderr)
     for fam in short:

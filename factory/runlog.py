@@ -109,6 +109,8 @@ class FamilyLog:
         self.cost_usd = 0.0
         self.batches = 0
         self.seeds: set[int] = set()
+        self.lane_kept: Counter[str] = Counter()  # per lane ("teacher" / "procedural"), across every run
+        self.lane_attempted: Counter[str] = Counter()
         folder.mkdir(parents=True, exist_ok=True)
         self._recover()
 
@@ -155,6 +157,9 @@ class FamilyLog:
         self.requests += usage.get("requests", 0)
         self.cost_usd += entry.get("cost_usd", 0.0)
         self.batches += 1
+        lane = entry.get("lane", "")
+        self.lane_kept[lane] += len(entry["kept"])
+        self.lane_attempted[lane] += len(entry["kept"]) + len(entry["rejected"])
         if "seed" in entry:
             self.seeds.add(entry["seed"])
 

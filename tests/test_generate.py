@@ -239,3 +239,73 @@ def test_budget_cap_stops_cleanly_and_resumes(tmp_path):
     log = FamilyLog(raw / "identity", "identity")
     assert log.kept <= 4 and len({r["id"] for r in log.records()}) == log.kept
     assert all(validate_record(r) == [] for r in log.records())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# an unproductive teacher lane is retired
+
+def test_teacher_lane_retired_by_its_ledger_yield_and_share_met_procedurally(tmp_path):
+    from generators import textbook
+    from schemas import load_persona
+
+    persona = load_persona("lanbot")
+    folder = tmp_path / "textbook"
+
+    def family(**kw) -> generate.FamilyRun:
+        return generate.FamilyRun(textbook, persona, 20, 0, FamilyLog(folder, "textbook"), 4, **kw)
+
+    fam = family(min_yield=0.5, yield_sample=4)
+    teacher_keys = [k for k, t in fam.chunk(0) if fam.lane_of(t) == "teacher"]
+    procedural_keys = [k for k, t in fam.chunk(0) if fam.lane_of(t) == "procedural"]
+    assert len(teacher_keys) >= 3 and procedural_keys
+    # An earlier run settled every procedural task of chunk 0 and 3 teacher tasks, none of them kept.
+    settled = procedural_keys + teacher_keys[:3]
+    fam.log.commit("b1", [], [(k, {"task_id": k, "reason": "tests: failed"}) for k in procedural_keys],
+                   extra={"lane": "procedural"})
+    fam.log.commit("b2", [], [(k, {"task_id": k, "reason": "tests: failed"}) for k in teacher_keys[:3]],
+                   extra={"lane": "teacher"})
+
+    # 3 teacher attempts are fewer than the sample: the lane stays, and chunk 1 waits for chunk 0's teacher tasks.
+    fam = family(min_yield=0.5, yield_sample=4)
+    assert "teacher" in fam.active and fam.take("procedural", 100) == []
+    fam.log.commit("b3", [], [(teacher_keys[3], {"task_id": "x", "reason": "tests: failed"})], extra={"lane": "teacher"})
+    assert fam.retire_teacher_if_unproductive() is not None
+
+    # Reopened from the ledger (a resumed run): 0/4 is below min_yield, so the lane is retired at once, and the
+    # procedural lane meets the share from the next chunk.
+    fam = family(min_yield=0.5, yield_sample=4)
+    assert "teacher" not in fam.active and "0/4 (0%)" in fam.gave_up["teacher"]
+    taken = fam.take("procedural", 100)
+    assert taken and all(k.startswith("c1:") and k not in settled for k, _ in taken)
+    assert fam.take("teacher", 100) == []
+    # min_yield=0 never retires; a yield at or above min_yield keeps the lane.
+    assert "teacher" in family(min_yield=0.0, yield_sample=4).active
+    assert "teacher" in family(min_yield=0.0001, yield_sample=100).active
+
+
+def test_min_yield_settings_are_checked():
+    assert generate.parse_settings(["persona=lanbot"])["min_yield"] == generate.MIN_TEACHER_YIELD
+    with pytest.raises(UsageError, match="min_yield must be between 0 and 1"):
+        generate.parse_settings(["persona=lanbot", "min_yield=2"])
+    with pytest.raises(UsageError, match="yield_sample must be >= 1"):
+        generate.parse_settings(["persona=lanbot", "yield_sample=0"])
+
+
+@pytest.mark.slow
+def test_local_teacher_unproductive_lessons_are_retired_and_count_still_met(tmp_path):
+    card = tmp_path / "lanbot" / "persona.toml"
+    card.parent.mkdir()
+    text = (REPO / "corpora" / "lanbot" / "persona.toml").read_text(encoding="utf-8")
+    card.write_text(text.replace("teacher_share = 0.15", "teacher_share = 0.5", 1), encoding="utf-8")
+    # The 135M teacher writes a lesson whose module, lint, types and tests all pass ~2% of the time: asking for a
+    # 99% yield after 3 attempts retires it after its first batch.
+    res = cli(f"persona={card}", "count=6", "families=textbook", "batch=3", "yield_sample=3", "min_yield=0.99",
+              f"out={tmp_path / 'out'}", timeout=900)
+    assert res.returncode == 0, res.stderr[-2000:] + res.stdout
+    assert "retired: textbook: teacher yield" in res.stdout and "min_yield=0.99" in res.stdout
+    manifest = json.loads((tmp_path / "out" / "raw" / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and len(manifest["teacher_retired"]) == 1
+    row = manifest["families"][0]
+    assert row["kept"] == 6 and row["teacher_attempted"] == 3
+    records = all_records(tmp_path / "out" / "raw")
+    assert len(records) == 6 and all(validate_record(r) == [] for r in records)
