@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # The demo's budget on a 2-core CPU: a d4 GPT (width 256) on rows of 1024 tokens (a system prompt + tool signatures +
 # a tool trace rarely fit in 512), 8 rows a step, 150 steps: ~1.2M tokens, about 5 minutes at ~4K tok/s.
-DEFAULTS = {"count": "600", "steps": "150", "seq_len": "1024", "vocab": "4096", "n": "24", "seed": "0"}
+DEFAULTS = {"count": "600", "steps": "150", "seq_len": "1024", "vocab": "4096", "n": "36", "seed": "0"}
 RATES = ("identity", "tool_call_validity", "tool_use_rate", "reasoning")
 
 

@@ -1,11 +1,14 @@
 """Identity family: diverse procedural user turns, grounded reply checks, and the real distilabel pipeline."""
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from generators import identity
 from schemas import load_persona, validate_record
+
+REPO = Path(__file__).resolve().parents[1]
 
 CHECKS = {"name": "LanBot", "creator": "Lance"}
 
@@ -88,3 +91,35 @@ def test_real_pipeline_with_local_teacher(persona):
         replies = [m["content"] for m in res["messages"] if m["role"] == "assistant"]
         assert all(identity.check_reply(r, CHECKS, [], None) is None for r in replies)
         assert any("lanbot" in r.lower() for r in replies)
+
+
+def test_identity_eval_prompts_are_held_out_from_every_generator_opener():
+    """The identity eval measures recall on questions training never saw verbatim (case and punctuation aside)."""
+    import re
+    import tomllib
+
+    from trainer.evals import IDENTITY_PROMPTS
+
+    def norm(text: str) -> str:
+        return re.sub(r"[\W_]+", " ", text.lower()).strip()
+
+    samplers = tomllib.loads((REPO / "generators" / "prompts" / "identity_samplers.toml").read_text(encoding="utf-8"))
+    seen: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, str):
+            seen.add(norm(node))
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(samplers)
+    asked = [q for prompts in IDENTITY_PROMPTS.values() for q, _ in prompts]
+    assert len(asked) >= 40 and len(set(asked)) == len(asked)
+    assert [q for q in asked if norm(q) in seen] == []
+    for lang in ("en", "es", "fr", "de", "it"):
+        kinds = {want for _, want in IDENTITY_PROMPTS[lang]}
+        assert kinds == {"name", "creator"}, f"{lang}: asks only about {kinds}"

@@ -31,12 +31,28 @@ from factory.cli import UsageError, parse_kv
 from trainer import checkpoint as ckpt
 from trainer.engine import Engine
 
-IDENTITY_PROMPTS = {  # (question, what a correct answer names)
-    "en": [("Who are you?", "name"), ("What's your name?", "name"), ("Who created you?", "creator"),
-           ("who built u", "creator"), ("Introduce yourself in one sentence.", "name"), ("Who's behind you?", "creator")],
-    "es": [("¿Cómo te llamas?", "name"), ("¿Quién te creó?", "creator"), ("Preséntate, por favor.", "name")],
-    "fr": [("Comment tu t'appelles ?", "name"), ("Qui t'a créé ?", "creator"), ("Présente-toi.", "name")],
-    "de": [("Wie heißt du?", "name"), ("Wer hat dich gebaut?", "creator"), ("Stell dich kurz vor.", "name")],
+IDENTITY_PROMPTS = {  # (question, what a correct answer names); none of them is a generator opener (a test checks)
+    "en": [("Remind me, what are you called?", "name"), ("Which assistant am I chatting with right now?", "name"),
+           ("Say your name, please.", "name"), ("What do people call you?", "name"),
+           ("Give me a one-line intro about yourself.", "name"), ("hey bot, got a name?", "name"),
+           ("Who's responsible for making you?", "creator"), ("Where do you come from, who developed you?", "creator"),
+           ("who programmed u", "creator"), ("Which team trained this model?", "creator"),
+           ("Who should I thank for building you?", "creator"), ("Who put you together?", "creator")],
+    "es": [("¿Cuál es tu nombre?", "name"), ("Dime cómo te llamas.", "name"), ("¿Con quién estoy hablando?", "name"),
+           ("Preséntate en una frase.", "name"), ("¿Quién te desarrolló?", "creator"),
+           ("¿Qué equipo te entrenó?", "creator"), ("¿Quién está detrás de ti?", "creator"),
+           ("¿Quién te programó?", "creator")],
+    "fr": [("Quel est ton nom ?", "name"), ("Tu t'appelles comment ?", "name"), ("À qui est-ce que je parle ?", "name"),
+           ("Présente-toi en une phrase.", "name"), ("Qui t'a développé ?", "creator"),
+           ("Quelle équipe t'a entraîné ?", "creator"), ("Qui se cache derrière toi ?", "creator"),
+           ("Qui t'a programmé ?", "creator")],
+    "de": [("Wie ist dein Name?", "name"), ("Mit wem spreche ich gerade?", "name"), ("Sag mir deinen Namen.", "name"),
+           ("Stell dich in einem Satz vor.", "name"), ("Wer hat dich entwickelt?", "creator"),
+           ("Welches Team hat dich trainiert?", "creator"), ("Wer steckt hinter dir?", "creator"),
+           ("Wer hat dich programmiert?", "creator")],
+    "it": [("Come ti chiami?", "name"), ("Qual è il tuo nome?", "name"), ("Con chi sto parlando?", "name"),
+           ("Presentati in una frase.", "name"), ("Chi ti ha creato?", "creator"), ("Chi ti ha sviluppato?", "creator"),
+           ("Quale team ti ha addestrato?", "creator"), ("Chi c'è dietro di te?", "creator")],
 }
 
 TOOL_TASKS = {
