@@ -266,6 +266,7 @@ class Runner:
         self.bars: dict[str, Any] = {}
         self.started = time.time()
         self.lane_errors: list[str] = []
+        self.procedural_done = threading.Event()
 
     def next_batch_id(self) -> str:
         with self.seq_lock:
@@ -348,6 +349,8 @@ class Runner:
             self._lane(lane)
         finally:
             self.end_lane(lane)
+            if lane == "procedural":
+                self.procedural_done.set()
 
     def _lane(self, lane: str) -> None:
         size = self.batch if lane == "teacher" else PROCEDURAL_BATCH
@@ -358,6 +361,8 @@ class Runner:
                     return
                 if lane == "teacher" and self.teacher_stopped:
                     return
+                if lane == "teacher" and self.procedural_done.is_set() and (cores := self.teacher.widen()):
+                    print(f"note: procedural lane done; the local teacher now runs on {cores} threads", file=sys.stderr)
                 batch = fam.take(lane, size)
                 if not batch:
                     if fam.may_need(lane):

@@ -165,6 +165,29 @@ def test_local_server_openai_compatible_path(no_keys):
     assert teacher.usage.requests >= 2 and teacher.usage.cost_usd == 0.0
 
 
+@pytest.mark.slow
+def test_local_server_widens_to_every_core_between_batches(no_keys, monkeypatch):
+    """After the procedural lane, generate restarts the local server on all cores; it keeps serving, on a new port."""
+    import os
+
+    monkeypatch.delenv("CRUCIBLE_LLAMA_THREADS", raising=False)
+    assert resolve_teacher("http://127.0.0.1:9/v1@m").widen() is None  # nothing to widen for a remote teacher
+    teacher = resolve_teacher("local")
+    with teacher.session(parallel=2):
+        assert teacher._server.threads == 1
+        old_url = teacher.base_url
+        cores = min(8, len(os.sched_getaffinity(0)))
+        assert teacher.widen() == (cores if cores > 1 else None)
+        if cores > 1:
+            assert teacher._server.threads == cores and teacher.base_url != old_url
+        assert teacher.widen() is None
+        assert teacher.chat([{"role": "user", "content": "Say hello."}], max_tokens=8, temperature=0.0)[0]
+    assert teacher._server is None
+    monkeypatch.setenv("CRUCIBLE_LLAMA_THREADS", "1")
+    with teacher.session(parallel=2):
+        assert teacher.widen() is None and teacher._server.threads == 1
+
+
 @pytest.mark.network(env="OPENAI_API_KEY")
 def test_openai_live():
     text, reply = resolve_teacher("openai:gpt-4o-mini").chat([{"role": "user", "content": "Say OK."}], max_tokens=5)
