@@ -30,11 +30,13 @@ import contextlib
 import hashlib
 import importlib
 import math
+import os
 import platform
 import secrets
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -185,20 +187,28 @@ class FamilyRun:
                 return []
             need = self.target - self.log.kept - self.inflight
             taken: list[tuple[str, dict]] = []
-            for c in range(self.max_chunks):
+            for key, task in self._claimable(lane):
                 if len(taken) >= min(n, need):
                     break
-                if c > 0 and any(self.pending(key, task) for key, task in self.chunk(c - 1)):
-                    break
-                for key, task in self.chunk(c):
-                    if len(taken) >= min(n, need):
-                        break
-                    if key in self.log.done_keys or key in self.claimed or self.lane_of(task) != lane:
-                        continue
-                    taken.append((key, task))
-                    self.claimed.add(key)
+                taken.append((key, task))
+                self.claimed.add(key)
             self.inflight += len(taken)
             return taken
+
+    def has_work(self, lane: str) -> bool:
+        """Would take(lane, ...) return tasks right now?"""
+        with self.lock:
+            need = self.target - self.log.kept - self.inflight
+            return lane in self.active and need > 0 and next(self._claimable(lane), None) is not None
+
+    def _claimable(self, lane: str) -> Iterator[tuple[str, dict]]:
+        """Undone, unclaimed tasks of `lane` in plan order, chunk by chunk (caller holds the lock)."""
+        for c in range(self.max_chunks):
+            if c > 0 and any(self.pending(key, task) for key, task in self.chunk(c - 1)):
+                return
+            for key, task in self.chunk(c):
+                if key not in self.log.done_keys and key not in self.claimed and self.lane_of(task) == lane:
+                    yield key, task
 
     def pending(self, key: str, task: dict) -> bool:
         """Will this task still be settled by some lane in this run?"""
@@ -266,7 +276,8 @@ class Runner:
         self.bars: dict[str, Any] = {}
         self.started = time.time()
         self.lane_errors: list[str] = []
-        self.procedural_done = threading.Event()
+        self.procedural_working = threading.Event()
+        self.cores = min(8, len(os.sched_getaffinity(0)))
 
     def next_batch_id(self) -> str:
         with self.seq_lock:
@@ -349,8 +360,6 @@ class Runner:
             self._lane(lane)
         finally:
             self.end_lane(lane)
-            if lane == "procedural":
-                self.procedural_done.set()
 
     def _lane(self, lane: str) -> None:
         size = self.batch if lane == "teacher" else PROCEDURAL_BATCH
@@ -361,8 +370,8 @@ class Runner:
                     return
                 if lane == "teacher" and self.teacher_stopped:
                     return
-                if lane == "teacher" and self.procedural_done.is_set() and (cores := self.teacher.widen()):
-                    print(f"note: procedural lane done; the local teacher now runs on {cores} threads", file=sys.stderr)
+                if lane == "teacher":
+                    self.fit_teacher_threads()
                 batch = fam.take(lane, size)
                 if not batch:
                     if fam.may_need(lane):
@@ -376,13 +385,24 @@ class Runner:
                                                 f"${self.budget.left_usd:.4f} left of ${self.budget.limit_usd}")
                         self.end_lane("teacher")
                         return
-                self.run_batch(fam, lane, batch)
+                if lane == "procedural":
+                    self.procedural_working.set()
+                try:
+                    self.run_batch(fam, lane, batch)
+                finally:
+                    self.procedural_working.clear()
                 progressed = True
             if not progressed:
                 if not waiting:
                     return
                 with waiting[0].lock:
                     waiting[0].changed.wait(timeout=0.5)
+
+    def fit_teacher_threads(self) -> None:
+        """Between teacher batches: the local server gets every core while the procedural lane has nothing to do
+        (it waits for teacher tasks to settle, or is done), and one thread while it works (teachers.use_threads)."""
+        idle = not self.procedural_working.is_set() and not any(f.has_work("procedural") for f in self.families)
+        self.teacher.use_threads(self.cores if idle else 1)
 
     def write_family_manifest(self, fam: FamilyRun) -> None:
         log = fam.log

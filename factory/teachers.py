@@ -254,28 +254,27 @@ class Teacher:
                     self._server = None
                     self._client = None
 
-    def widen(self) -> int | None:
-        """Restart the local server on every core (up to 8) once nothing else in this run needs the CPU.
+    def use_threads(self, threads: int) -> bool:
+        """Restart the local server on `threads` threads; True when it did. Call it between batches only: requests in
+        flight would be cut.
 
-        It starts on one thread because two collapse when another process keeps the second core busy (PITFALLS);
-        once the procedural lane is done, the teacher alone is ~1.8x faster on two (8 slots, quiet 2-core box: 92 vs
-        160-180 completion tok/s). Call it between batches only: requests in flight would be cut. Returns the new
-        thread count, or None when nothing changed (a remote teacher, CRUCIBLE_LLAMA_THREADS set, already wide).
+        One thread while other work of the run keeps the second core busy (two collapse then, PITFALLS); every core
+        while the teacher runs alone: ~1.8x faster on two (8 slots, quiet 2-core box: 92 vs 160-180 completion
+        tok/s). A no-op for remote teachers and when CRUCIBLE_LLAMA_THREADS fixes the count.
         """
         import os
 
         from factory.localserver import LocalServer
 
-        cores = min(8, len(os.sched_getaffinity(0)))
         with self._lock:
             server = self._server
-            if server is None or "CRUCIBLE_LLAMA_THREADS" in os.environ or server.threads >= cores:
-                return None
+            if server is None or "CRUCIBLE_LLAMA_THREADS" in os.environ or server.threads == threads:
+                return False
             server.stop()
-            self._server = LocalServer(parallel=server.parallel, threads=cores).start()
+            self._server = LocalServer(parallel=server.parallel, threads=threads).start()
             self.base_url = self._server.base_url
             self._client = None
-            return cores
+            return True
 
     def _openai_client(self) -> Any:
         if self._client is None:

@@ -7,11 +7,12 @@ caps, terse, long) — while the teacher only writes the persona's replies, grou
 the card's facts. Every reply is checked (names the persona, credits the right creator, never claims another lab or
 model, not empty, not truncated, no role-play leakage); a conversation with a bad reply is rejected with the reason.
 
-Distilabel: LoadDataFromDicts -> IdentityTurns (a Task whose process() runs the turns of all rows in lock-step, one
-batched LLM call per turn). The pipeline cache is never used (it ignores input rows, PITFALLS.md), and rows in vs
+Distilabel: LoadDataFromDicts -> IdentityTurns (a Task whose process() runs every row's conversation concurrently
+through the LLM's async agenerate, each one turn by turn). The pipeline cache is never used (it ignores input rows, PITFALLS.md), and rows in vs
 rows out are counted, so a row distilabel silently drops becomes a "lost by distilabel" rejection.
 """
 
+import asyncio
 import hashlib
 import random
 import re
@@ -265,8 +266,8 @@ def check_reply(reply: str | None, checks: dict, must_mention: list[str], output
 class IdentityTurns(Task):
     """Writes every assistant turn of a batch of conversations whose user turns are fixed in advance.
 
-    Turn k of all rows is one batched (concurrent) LLM call, so the server's parallel slots stay busy; a row whose
-    reply fails its checks stops there and carries the reason.
+    All rows run concurrently, each conversation turn by turn; a row whose reply fails its checks (after
+    TURN_ATTEMPTS samples) stops there and carries the reason.
     """
 
     @property
@@ -293,56 +294,45 @@ class IdentityTurns(Task):
         return {"reply": reply, "failure": reason, "trimmed": trimmed}
 
     def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
-        n = len(inputs)
-        convs: list[list[dict]] = [[] for _ in range(n)]
-        failures: list[str | None] = [None] * n
-        raws: list[str | None] = [None] * n
-        usage = [[0, 0, 0] for _ in range(n)]
-        trimmed = [0] * n
-        max_turns = max((len(r["user_turns"]) for r in inputs), default=0)
-        for turn in range(max_turns):
-            active = [i for i in range(n) if failures[i] is None and turn < len(inputs[i]["user_turns"])]
-            for i in active:
-                convs[i].append({"role": "user", "content": inputs[i]["user_turns"][turn]})
-            # A failed reply is re-sampled up to TURN_ATTEMPTS times before the conversation is rejected: retrying one
-            # turn is far cheaper than regenerating the turns that already passed.
-            pending, reasons = active, {}
-            for _ in range(TURN_ATTEMPTS):
-                if not pending:
-                    break
-                pending, reasons = self._reply(pending, turn, inputs, convs, raws, usage, trimmed)
-            for i in pending:
-                failures[i] = f"turn {turn + 1}: {reasons[i]}"
-        yield [{**inputs[i], "conversation": convs[i], "failure": failures[i], "raw_reply": raws[i],
-                "prompt_tokens": usage[i][0], "completion_tokens": usage[i][1], "requests": usage[i][2],
-                "trimmed": trimmed[i]} for i in range(n)]
+        # Every conversation goes turn by turn on its own, all of them at once: the server's slots stay full while
+        # short conversations end and long ones go on (turn-synchronous waves left slots idle in the late turns).
+        loop = self.llm.event_loop  # type: ignore[attr-defined]  (OpenAILLM is an AsyncLLM)
+        results = loop.run_until_complete(asyncio.gather(*(self._converse(row) for row in inputs)))
+        yield [{**row, **result} for row, result in zip(inputs, results, strict=True)]
 
-    def _reply(self, rows: list[int], turn: int, inputs: list[dict], convs: list[list[dict]], raws: list,
-               usage: list[list[int]], trimmed: list[int]) -> tuple[list[int], dict[int, str]]:
-        """One batched sample of turn `turn` for `rows`; returns the rows whose reply failed, with reasons."""
-        prompts = [self.format_input({**inputs[i], "conversation": convs[i]}) for i in rows]
-        try:
-            outputs = self.llm.generate_outputs(inputs=prompts, num_generations=1,  # type: ignore[arg-type]
-                                                **self.llm.get_generation_kwargs())
-        except Exception as exc:  # a dead server or timeouts after retries: these rows fail this attempt
-            return rows, {i: f"teacher error: {type(exc).__name__}: {str(exc)[:200]}" for i in rows}
-        failed, reasons = [], {}
-        for i, out in zip(rows, outputs, strict=True):
-            stats = out.get("statistics") or {}
-            out_tok = (stats.get("output_tokens") or [0])[0] or 0
-            usage[i][0] += int((stats.get("input_tokens") or [0])[0] or 0)
-            usage[i][1] += int(out_tok)
-            usage[i][2] += 1
-            text = out["generations"][0] if out.get("generations") else None
-            raws[i] = text
-            parsed = self.format_output(text, {**inputs[i], "turn": turn, "output_tokens": out_tok or None})
-            if parsed["failure"]:
-                failed.append(i)
-                reasons[i] = parsed["failure"]
-            else:
-                convs[i].append({"role": "assistant", "content": parsed["reply"]})
-                trimmed[i] += int(parsed["trimmed"])
-        return failed, reasons
+    async def _converse(self, row: dict[str, Any]) -> dict[str, Any]:
+        """One conversation's assistant turns. A failed reply is re-sampled up to TURN_ATTEMPTS times before the
+        conversation is rejected: retrying one turn is far cheaper than regenerating the turns that already passed."""
+        conversation: list[dict[str, Any]] = []
+        usage = {"prompt_tokens": 0, "completion_tokens": 0, "requests": 0}
+        trimmed, raw = 0, None
+        kwargs = self.llm.get_generation_kwargs()
+        for turn, user_turn in enumerate(row["user_turns"]):
+            conversation.append({"role": "user", "content": user_turn})
+            reason = None
+            for _ in range(TURN_ATTEMPTS):
+                prompt = self.format_input({**row, "conversation": conversation})
+                try:
+                    out = await self.llm.agenerate(input=prompt, num_generations=1, **kwargs)  # type: ignore[attr-defined]
+                except Exception as exc:  # a dead server or timeouts after retries: this attempt fails
+                    reason = f"teacher error: {type(exc).__name__}: {str(exc)[:200]}"
+                    continue
+                stats = out.get("statistics") or {}
+                out_tokens = int((stats.get("output_tokens") or [0])[0] or 0)
+                usage["prompt_tokens"] += int((stats.get("input_tokens") or [0])[0] or 0)
+                usage["completion_tokens"] += out_tokens
+                usage["requests"] += 1
+                raw = out["generations"][0] if out.get("generations") else None
+                parsed = self.format_output(raw, {**row, "turn": turn, "output_tokens": out_tokens or None})
+                reason = parsed["failure"]
+                if reason is None:
+                    conversation.append({"role": "assistant", "content": parsed["reply"]})
+                    trimmed += int(parsed["trimmed"])
+                    break
+            if reason is not None:
+                return {"conversation": conversation, "failure": f"turn {turn + 1}: {reason}", "raw_reply": raw,
+                        **usage, "trimmed": trimmed}
+        return {"conversation": conversation, "failure": None, "raw_reply": raw, **usage, "trimmed": trimmed}
 
 
 def generation_kwargs() -> dict[str, Any]:

@@ -166,26 +166,25 @@ def test_local_server_openai_compatible_path(no_keys):
 
 
 @pytest.mark.slow
-def test_local_server_widens_to_every_core_between_batches(no_keys, monkeypatch):
-    """After the procedural lane, generate restarts the local server on all cores; it keeps serving, on a new port."""
-    import os
-
+def test_local_server_thread_count_changes_between_batches(no_keys, monkeypatch):
+    """generate gives the local server every core while the procedural lane idles: a restart on a new port that
+    keeps serving; remote teachers and a fixed CRUCIBLE_LLAMA_THREADS are left alone."""
     monkeypatch.delenv("CRUCIBLE_LLAMA_THREADS", raising=False)
-    assert resolve_teacher("http://127.0.0.1:9/v1@m").widen() is None  # nothing to widen for a remote teacher
+    assert resolve_teacher("http://127.0.0.1:9/v1@m").use_threads(2) is False
     teacher = resolve_teacher("local")
     with teacher.session(parallel=2):
-        assert teacher._server.threads == 1
+        assert teacher._server.threads == 1 and teacher.use_threads(1) is False
         old_url = teacher.base_url
-        cores = min(8, len(os.sched_getaffinity(0)))
-        assert teacher.widen() == (cores if cores > 1 else None)
-        if cores > 1:
-            assert teacher._server.threads == cores and teacher.base_url != old_url
-        assert teacher.widen() is None
+        assert teacher.use_threads(2) is True
+        assert teacher._server.threads == 2 and teacher.base_url != old_url
         assert teacher.chat([{"role": "user", "content": "Say hello."}], max_tokens=8, temperature=0.0)[0]
+        assert teacher.use_threads(1) is True and teacher._server.threads == 1
+        assert teacher.chat([{"role": "user", "content": "Say hi."}], max_tokens=8, temperature=0.0)[0]
     assert teacher._server is None
     monkeypatch.setenv("CRUCIBLE_LLAMA_THREADS", "1")
-    with teacher.session(parallel=2):
-        assert teacher.widen() is None and teacher._server.threads == 1
+    fixed = resolve_teacher("local")
+    with fixed.session(parallel=2):
+        assert fixed.use_threads(2) is False and fixed._server.threads == 1
 
 
 @pytest.mark.network(env="OPENAI_API_KEY")
