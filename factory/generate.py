@@ -399,10 +399,15 @@ class Runner:
                     waiting[0].changed.wait(timeout=0.5)
 
     def fit_teacher_threads(self) -> None:
-        """Between teacher batches: the local server gets every core while the procedural lane has nothing to do
-        (it waits for teacher tasks to settle, or is done), and one thread while it works (teachers.use_threads)."""
+        """Between teacher batches: the local server gets the cores nobody else uses while the procedural lane has
+        nothing to do (it waits for teacher tasks to settle, or is done), and one thread while it works. Other load
+        on the machine counts too (1-minute load average minus the server's own threads): llama.cpp threads that
+        share a core with anything else collapse (PITFALLS)."""
+        threads = self.teacher.local_threads() if self.teacher is not None else None
+        if self.teacher is None or threads is None:
+            return
         idle = not self.procedural_working.is_set() and not any(f.has_work("procedural") for f in self.families)
-        self.teacher.use_threads(self.cores if idle else 1)
+        self.teacher.use_threads(teacher_threads(idle, os.getloadavg()[0], threads, self.cores))
 
     def write_family_manifest(self, fam: FamilyRun) -> None:
         log = fam.log
@@ -419,6 +424,14 @@ class Runner:
                          "gave_up": fam.gave_up or None},
             "versions": versions(), "updated_at": now_iso(),
         })
+
+
+def teacher_threads(procedural_idle: bool, load_1min: float, current: int, cores: int) -> int:
+    """Threads for the local server: one while the procedural lane works, else the cores other load leaves free."""
+    if not procedural_idle:
+        return 1
+    others = max(0.0, load_1min - current)
+    return max(1, min(cores, round(cores - others)))
 
 
 def check_result(res: Any, task: dict, fam: FamilyRun, validate_record: Any, ids: set[str]) -> str | None:

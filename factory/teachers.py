@@ -254,21 +254,28 @@ class Teacher:
                     self._server = None
                     self._client = None
 
+    def local_threads(self) -> int | None:
+        """Threads of the running local server, or None (remote teacher, no session, CRUCIBLE_LLAMA_THREADS set)."""
+        import os
+
+        if self._server is None or "CRUCIBLE_LLAMA_THREADS" in os.environ:
+            return None
+        return self._server.threads
+
     def use_threads(self, threads: int) -> bool:
         """Restart the local server on `threads` threads; True when it did. Call it between batches only: requests in
         flight would be cut.
 
-        One thread while other work of the run keeps the second core busy (two collapse then, PITFALLS); every core
-        while the teacher runs alone: ~1.8x faster on two (8 slots, quiet 2-core box: 92 vs 160-180 completion
-        tok/s). A no-op for remote teachers and when CRUCIBLE_LLAMA_THREADS fixes the count.
+        One thread while anything else keeps the second core busy (two collapse then: a 4-minute batch ran past
+        6.5 minutes when another process took a core); every core while the teacher runs alone: ~1.8x faster on two
+        (8 slots, quiet 2-core box: 92 vs 160-180 completion tok/s). A no-op for remote teachers and when
+        CRUCIBLE_LLAMA_THREADS fixes the count.
         """
-        import os
-
         from factory.localserver import LocalServer
 
         with self._lock:
             server = self._server
-            if server is None or "CRUCIBLE_LLAMA_THREADS" in os.environ or server.threads == threads:
+            if self.local_threads() in (None, threads):
                 return False
             server.stop()
             self._server = LocalServer(parallel=server.parallel, threads=threads).start()

@@ -309,3 +309,12 @@ def test_local_teacher_unproductive_lessons_are_retired_and_count_still_met(tmp_
     assert row["kept"] == 6 and row["teacher_attempted"] == 3
     records = all_records(tmp_path / "out" / "raw")
     assert len(records) == 6 and all(validate_record(r) == [] for r in records)
+
+
+def test_teacher_threads_follow_the_procedural_lane_and_other_load():
+    assert generate.teacher_threads(False, 0.0, 1, 2) == 1  # the procedural lane works: one thread
+    assert generate.teacher_threads(True, 1.1, 1, 2) == 2  # only the server itself was busy
+    assert generate.teacher_threads(True, 2.1, 2, 2) == 2
+    assert generate.teacher_threads(True, 2.0, 1, 2) == 1  # another process holds a core
+    assert generate.teacher_threads(True, 3.5, 2, 2) == 1
+    assert generate.teacher_threads(True, 4.0, 1, 8) == 5  # 3 cores busy elsewhere
