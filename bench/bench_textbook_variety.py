@@ -17,6 +17,7 @@ Measured 2026-11-22 on the 2-core box, n=300 seed=0:
   29 of 300 (9.7%): 1-6 per kind out of 21-33.
 - VERSION 2 (59 kinds, generators/textbook_lessons.py): 300 generated, 300 verified, ruff/pyright clean 300/300;
   near dedup kept 290 of 300 (96.7%), every kind 3-6 of 5-6. Lessons are longer (mean 318 words vs 183).
+  n=1000 seed=1: 1000 verified, ruff/pyright clean 1000/1000, near dedup kept 886 (88.6%).
 """
 
 import sys
