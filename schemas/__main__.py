@@ -52,12 +52,20 @@ def kind_of(path: Path) -> str | None:
     return next((kind for suffix, kind in KINDS.items() if path.name.endswith(suffix)), None)
 
 
+def is_bookkeeping(relative: Path) -> bool:
+    name = relative.name
+    return name[:1] in ("_", ".") or name == "rejected.jsonl" or "rejected" in relative.parts[:-1]
+
+
 def expand(paths: list[Path]) -> list[Path]:
-    """Files to check: files as given, folders replaced by the record files beneath them (sorted)."""
+    """Files to check: files as given, folders replaced by the record files beneath them (sorted). In a folder, the
+    bookkeeping the factory keeps beside records is not a record: `_ledger.jsonl` (any `_` or `.` name),
+    `rejected.jsonl` and everything under `rejected/` (rejections with their reasons, invalid by design)."""
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and kind_of(p) in ("jsonl", "parquet"))
+            found = sorted(p for p in path.rglob("*") if p.is_file() and kind_of(p) in ("jsonl", "parquet")
+                           and not is_bookkeeping(p.relative_to(path)))
             if not found:
                 raise FileNotFoundError(f"no .jsonl, .jsonl.gz or .parquet files under {path}")
             out += found

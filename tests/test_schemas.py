@@ -666,6 +666,11 @@ def test_cli_jsonl(tmp_path):
     good.parent.mkdir(parents=True)
     good.write_bytes(gzip.compress("".join(json.dumps(VALID[f]()) + "\n" for f in FAMILIES).encode()))
     (tmp_path / "raw" / "manifest.json").write_text("{}")  # not a record file: folders skip it
+    # Nor is the factory's bookkeeping beside the records: the commit ledger, rejections (invalid by design).
+    (tmp_path / "raw" / "mixed" / "_ledger.jsonl").write_text('{"batch": "b1", "kept": []}\n')
+    (tmp_path / "raw" / "mixed" / "rejected.jsonl").write_text('{"reason": "schema: bad"}\n')
+    (tmp_path / "raw" / "rejected" / "schema").mkdir(parents=True)
+    (tmp_path / "raw" / "rejected" / "schema" / "000.jsonl").write_text('{"id": "x"}\n')
     res = cli(
         "validate",
         str(tmp_path / "raw"),
