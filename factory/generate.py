@@ -163,6 +163,7 @@ class FamilyRun:
         self.rejected_this_run = 0
         self.min_yield = min_yield
         self.yield_sample = yield_sample
+        self.retired: str | None = None  # why the teacher lane was retired for low yield
         self.retire_teacher_if_unproductive()
 
     def chunk(self, c: int) -> list[tuple[str, dict]]:
@@ -221,11 +222,10 @@ class FamilyRun:
             return None
         if kept / attempted >= self.min_yield:
             return None
-        msg = (f"{self.name}: teacher yield {kept}/{attempted} ({kept / attempted:.0%}) is below min_yield="
-               f"{self.min_yield:g}; its teacher lane is retired and the share is met procedurally")
-        self.gave_up["teacher"] = msg
+        self.retired = (f"{self.name}: teacher yield {kept}/{attempted} ({kept / attempted:.0%}) is below min_yield="
+                        f"{self.min_yield:g}; its teacher lane is retired and the share is met procedurally")
         self.deactivate("teacher")
-        return msg
+        return self.retired
 
     def deactivate(self, lane: str) -> None:
         with self.lock:
@@ -403,8 +403,7 @@ class Runner:
         nothing to do (it waits for teacher tasks to settle, or is done), and one thread while it works. Other load
         on the machine counts too (1-minute load average minus the server's own threads): llama.cpp threads that
         share a core with anything else collapse (PITFALLS)."""
-        threads = self.teacher.local_threads() if self.teacher is not None else None
-        if self.teacher is None or threads is None:
+        if self.teacher is None or (threads := self.teacher.local_threads()) is None:
             return
         idle = not self.procedural_working.is_set() and not any(f.has_work("procedural") for f in self.families)
         self.teacher.use_threads(teacher_threads(idle, os.getloadavg()[0], threads, self.cores))
@@ -421,7 +420,7 @@ class Runner:
             "cost_usd": round(log.cost_usd, 6), "batches": log.batches,
             "teacher": self.teacher.lineage() if self.teacher is not None else None,
             "last_run": {"run_id": self.run_id, "kept": fam.kept_this_run, "rejected": fam.rejected_this_run,
-                         "gave_up": fam.gave_up or None},
+                         "gave_up": fam.gave_up or None, "teacher_retired": fam.retired},
             "versions": versions(), "updated_at": now_iso(),
         })
 
@@ -677,8 +676,7 @@ def report(runner: Runner, status: str) -> int:
         "spec": runner.spec, "run_id": runner.run_id, "status": status, "finished_at": now_iso(),
         "wall_s": round(elapsed, 2), "families": rows, "teacher": runner.teacher.lineage() if runner.teacher else None,
         "teacher_usage_this_run": usage, "teacher_stopped": runner.teacher_stopped, "errors": runner.lane_errors,
-        "teacher_retired": [f.gave_up["teacher"] for f in runner.families if "teacher" in f.gave_up
-                            and f.gave_up["teacher"] not in runner.lane_errors],
+        "teacher_retired": [f.retired for f in runner.families if f.retired],
         "budget_usd": runner.budget.limit_usd, "spent_usd_total": round(runner.budget.spent_usd, 6),
         "versions": versions(),
     })
@@ -694,8 +692,8 @@ def report(runner: Runner, status: str) -> int:
     if runner.teacher_stopped:
         print(f"stopped the teacher lane: {runner.teacher_stopped}. Rerun with a higher budget= to resume.")
     for fam in runner.families:
-        if "teacher" in fam.gave_up and fam.gave_up["teacher"] not in runner.lane_errors:
-            print(f"retired: {fam.gave_up['teacher']}")
+        if fam.retired:
+            print(f"retired: {fam.retired}")
     for msg in runner.lane_errors:
         print(f"error: {msg}", file=sys.stderr)
     for fam in short:
