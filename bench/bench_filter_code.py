@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from factory.cli import parse_kv  # noqa: E402
 from filters.code import extract_python, tool_path  # noqa: E402
 from filters.docs import record_to_document  # noqa: E402
 from filters.execution import PYTEST, ExecutionFilter  # noqa: E402
 from filters.lint import LintFilter  # noqa: E402
 from filters.typecheck import PYRIGHT_CONFIG, SANDBOX_PYTHON, TypecheckFilter  # noqa: E402
+from schemas.settings import parse_kv  # noqa: E402
 from tests.filter_corpus import textbook  # noqa: E402
 
 
@@ -67,7 +67,7 @@ def batched(records: list[dict], batch: int) -> tuple[dict[str, float], dict[str
 
 
 def naive(records: list[dict]) -> dict[str, float]:
-    from filters.sandbox import Limits, get_sandbox
+    from sandbox import Limits, get_sandbox
 
     sandbox = get_sandbox("local")
     out = {"lint": 0.0, "typecheck": 0.0, "execution": 0.0}

@@ -1,6 +1,6 @@
 """Generation throughput: our distilabel path vs a raw async OpenAI client, against the same local llama-server.
 
-Why: every teacher family goes through generators.pipelines.run_pipeline (distilabel Pipeline, worker processes,
+Why: every teacher family goes through generators.teachers.pipelines.run_pipeline (distilabel Pipeline, worker processes,
 a throwaway cache). That must not cost much over talking to the server directly, or the 5,000-record run pays for
 plumbing instead of tokens. Goals: requests/s >= 0.9x the raw client at 64 concurrent requests, completion tokens/s
 >= 0.8x llama.cpp raw.
@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from distilabel.steps.tasks import Task  # noqa: E402
 
-from factory.teachers import resolve_teacher  # noqa: E402
-from generators.pipelines import run_pipeline  # noqa: E402
+from generators.teachers.pipelines import run_pipeline  # noqa: E402
+from generators.teachers.teacher import resolve_teacher  # noqa: E402
 
 TOPICS = ["binary search", "hash maps", "recursion", "unit tests", "git rebase", "TCP handshakes", "garbage collection",
           "regular expressions", "list comprehensions", "virtual environments", "type hints", "SQL joins"]

@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args()
 
-    from filters.sandbox import get_sandbox
+    from sandbox import get_sandbox
     from schemas import load_persona
 
     persona = load_persona(args.persona)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from factory.cli import parse_kv
+from schemas.settings import parse_kv
 from trainer.corpus import document_texts, find_corpus, iter_documents
 from trainer.dataloader import ShardLoader
 from trainer.pack import pack_documents

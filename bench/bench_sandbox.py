@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from filters.sandbox import Job, Limits  # noqa: E402
-from filters.sandbox.local import LocalSandbox  # noqa: E402
+from sandbox import Job, Limits  # noqa: E402
+from sandbox.local import LocalSandbox  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
 ARGV = [PYTHON, "-c", "pass"]

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.stats_corpus, when run as a plain script
 
-from factory.cli import as_bool, parse_kv  # noqa: E402
 from factory.stats import CHARS_PER_TOKEN, NGRAM_SAMPLE, browse_sample, compute, load_corpus  # noqa: E402
+from schemas.settings import as_bool, parse_kv  # noqa: E402
 from tests.stats_corpus import PERSONA, write_corpus  # noqa: E402
 
 _WORDS = re.compile(r"\w+")

@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from filters.dedup import NearDedupConfig, datasketch_near_duplicates  # noqa: E402
 from filters.docs import record_to_document  # noqa: E402
-from filters.sandbox import get_sandbox  # noqa: E402
 from generators import textbook  # noqa: E402
+from sandbox import get_sandbox  # noqa: E402
 
 
 def lint_and_typecheck(records: list[dict]) -> tuple[int, int, list[str]]:

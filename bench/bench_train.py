@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 import trainer.gpt as gpt
-from factory.cli import parse_kv
+from schemas.settings import parse_kv
 from trainer.gpt import GPT, model_config
 from trainer.optim import build_optimizers
 from trainer.train import gpu_peak_flops

@@ -6,7 +6,7 @@ command's import cost (distilabel, datatrove, polars) is paid only when that com
 
 import sys
 
-from factory.cli import dispatch
+from schemas.settings import dispatch
 
 COMMANDS = {
     "generate": ("factory.generate", "generate records with a teacher and procedural generators"),

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from factory.cli import UsageError, parse_kv
 from schemas import load_persona
+from schemas.settings import UsageError, parse_kv
 
 FAMILIES = ("identity", "tool_use", "reasoning", "textbook", "safety")
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from factory.cli import UsageError, parse_kv
+from schemas.settings import UsageError, parse_kv
 
 FORMATS = ("nanochat", "openai", "hf")
 NESTED = ("messages", "tools", "verification", "lineage", "verdicts")

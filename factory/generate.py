@@ -43,10 +43,10 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from factory import cost
-from factory.cli import UsageError, as_bool, parse_kv
 from factory.runlog import FamilyLog, write_json_atomic
-from generators.pipelines import PipelineStopped
+from generators.teachers import cost
+from generators.teachers.pipelines import PipelineStopped
+from schemas.settings import UsageError, as_bool, parse_kv
 
 SETTINGS = ("persona", "count", "teacher", "families", "seed", "budget", "dry_run", "sandbox", "out", "price",
             "batch", "parallel", "chunks", "min_yield", "yield_sample")
@@ -545,7 +545,7 @@ def main(argv: list[str]) -> int:
 
     teacher = None
     if opts["teacher"] != "none":
-        from factory.teachers import resolve_teacher
+        from generators.teachers.teacher import resolve_teacher
 
         try:
             teacher = resolve_teacher(opts["teacher"])
@@ -577,7 +577,7 @@ def main(argv: list[str]) -> int:
         fams.append(FamilyRun(modules[f], persona, target, opts["seed"], log, opts["chunks"],
                               opts["min_yield"], opts["yield_sample"]))
 
-    from filters.sandbox import get_sandbox
+    from sandbox import get_sandbox
 
     try:
         sandbox = get_sandbox(opts["sandbox"])
@@ -731,7 +731,7 @@ def dry_run(persona: Any, modules: dict[str, ModuleType], shares: dict[str, int]
 
 
 if __name__ == "__main__":
-    from factory.cli import fail
+    from schemas.settings import fail
 
     try:
         sys.exit(main(sys.argv[1:]))

@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from factory.cli import UsageError, parse_kv
 from factory.runlog import FamilyLog
+from schemas.settings import UsageError, parse_kv
 
 FORMATS = ("glaive", "hermes", "nanochat")
 VERSION = "1"

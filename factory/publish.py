@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from factory.cli import UsageError, as_bool, parse_kv
 from factory.stats import umask as _umask
+from schemas.settings import UsageError, as_bool, parse_kv
 
 _REPO = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import polars as pl
 
-from factory.cli import UsageError, as_bool, parse_kv
+from schemas.settings import UsageError, as_bool, parse_kv
 
 FAMILIES = ("identity", "tool_use", "reasoning", "textbook", "safety")
 # The filter's stage order (filters/docs.py STAGES); repeated here so `stats` does not import datatrove (~2 s).

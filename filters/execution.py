@@ -133,7 +133,7 @@ class ExecutionFilter(StageFilter):
     def sandbox(self) -> Any:
         # Built lazily inside the worker: a sandbox handle is not something to pickle across processes.
         if self._sandbox is None:
-            from filters.sandbox import get_sandbox
+            from sandbox import get_sandbox
 
             self._sandbox = get_sandbox(self.sandbox_kind)
         return self._sandbox
@@ -181,7 +181,7 @@ class ExecutionFilter(StageFilter):
         A chunk whose sandbox itself fails (killed for memory, over its wall clock, driver crash) is re-run one
         record per sandbox, so one hostile record cannot fail its batchmates.
         """
-        from filters.sandbox import Job, Limits
+        from sandbox import Job, Limits
 
         workers = self.workers or os.cpu_count() or 1
         size = max(1, min(CHUNK, -(-len(records) // workers)))
@@ -209,7 +209,7 @@ class ExecutionFilter(StageFilter):
     # -- grounded traces --------------------------------------------------------------------------------------
 
     def _prepare_replay(self, index: int, record: dict) -> _Replay:
-        from filters.sandbox.tools import NONDETERMINISTIC, ToolRuntime
+        from sandbox.tools import NONDETERMINISTIC, ToolRuntime
 
         ver = record.get("verification") or {}
         environment = ver.get("environment") if record.get("family") != "reasoning" else None
@@ -227,7 +227,7 @@ class ExecutionFilter(StageFilter):
         return rep
 
     def _replay(self, replays: list[_Replay]) -> None:
-        from filters.sandbox.tools import ToolError, call_many, normalize
+        from sandbox.tools import ToolError, call_many, normalize
 
         active = [r for r in replays if r.failure is None]
         step = 0

@@ -41,7 +41,6 @@ from datatrove.pipeline.readers.jsonl import JsonlReader
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 from datatrove.pipeline.writers.parquet import ParquetWriter
 
-from factory.cli import UsageError, as_bool, parse_kv
 from filters.dedup import DropPositions
 from filters.docs import (
     DECONTAMINATION,
@@ -60,6 +59,7 @@ from filters.docs import (
 from filters.funnel import build_funnel, merge_counts, render_funnel
 from filters.reader import RecordReader
 from filters.stage import ConservationError, Stage, write_json_atomic
+from schemas.settings import UsageError, as_bool, parse_kv
 
 NESTED = ("messages", "tools", "verification", "lineage", "verdicts")
 WORK = ".filter"

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 from distilabel.steps import StepInput
 from distilabel.steps.tasks import Task
 
-from factory.cost import Estimate, estimate_tokens
-from generators.pipelines import record_usage, run_pipeline
+from generators.teachers.cost import Estimate, estimate_tokens
+from generators.teachers.pipelines import record_usage, run_pipeline
 from schemas import make_record
 
 if TYPE_CHECKING:

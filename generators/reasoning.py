@@ -415,7 +415,7 @@ def _build(task: dict, persona: Any, voice: str) -> dict:
 
 def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any = None) -> list[dict]:
     """Procedural; teacher unused (the computed steps are the value). Python calls batch through run_many."""
-    from filters.sandbox.tools import ToolRuntime, call_many
+    from sandbox.tools import ToolRuntime, call_many
     from schemas import make_record, validate_record
 
     del teacher

@@ -28,8 +28,8 @@ from typing import Any
 
 from distilabel.steps.tasks import Task
 
-from factory.cost import Estimate, estimate_tokens
-from generators.pipelines import record_usage, run_pipeline
+from generators.teachers.cost import Estimate, estimate_tokens
+from generators.teachers.pipelines import record_usage, run_pipeline
 from generators.textbook_lessons import TEMPLATES, Lesson
 from schemas import make_record
 
@@ -173,7 +173,7 @@ def _outcome(stdout: str, exit_code: int | None) -> dict[str, int]:
 
 def verify(lessons: list[tuple[str, str]], sandbox: Any) -> list[tuple[dict[str, int], str]]:
     """Run each (module, tests) pair with pytest in the sandbox; (outcome, output tail) per lesson, order kept."""
-    from filters.sandbox import Job, Limits
+    from sandbox import Job, Limits
 
     jobs = [Job(files={MODULE_PATH: module, TESTS_PATH: tests},
                 command=["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", TESTS_PATH],

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from filters.sandbox.tools import NONDETERMINISTIC, ToolError, ToolRuntime, call_many
-from generators.environments import FUNCTIONS, sample_fleet, sample_workspace
+from sandbox.environments import FUNCTIONS, sample_fleet, sample_workspace
+from sandbox.tools import NONDETERMINISTIC, ToolError, ToolRuntime, call_many
 
 FAMILY = "tool_use"
 VERSION = "1"
@@ -825,7 +825,7 @@ def plan(persona: Any, count: int, seed: int, family: str = FAMILY, templates: d
 
 def estimate(tasks: list[dict]) -> Any:
     """Worst-case teacher load of teacher-driven tasks: every step used, the transcript growing each step."""
-    from factory.cost import Estimate
+    from generators.teachers.cost import Estimate
 
     steps = MAX_STEPS + 1
     per_prompt = sum(1100 + 350 * k for k in range(steps))
@@ -973,7 +973,7 @@ def _teach_one(task: dict, teacher: Any, sandbox: Any, persona: Any, voice: str,
                schemas: dict, max_steps: int) -> tuple[Work, dict]:
     from string import Template as StrTemplate
 
-    from factory.teachers import TeacherError
+    from generators.teachers.teacher import TeacherError
 
     w, env = build_work(task, persona, sandbox, TEMPLATES, voice)
     w.script.close()  # only the sampled world and the user's question are kept; the teacher drives from here

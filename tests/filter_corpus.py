@@ -80,7 +80,7 @@ def textbook(seed: int, module: str, tests: str, topic: str = "") -> dict:
 def grounded(family: str, seed: int, calls: list[tuple[str, dict]], files: dict[str, str] | None = None,
              edit_output: bool = False, sandbox: Any = None) -> dict:
     """A tool-use (or safety) trace whose tool messages come from really running the calls."""
-    from filters.sandbox.tools import ToolRuntime
+    from sandbox.tools import ToolRuntime
 
     rng = random.Random(seed)
     environment = {"workspace": {"files": files or {}}}
@@ -100,7 +100,7 @@ def grounded(family: str, seed: int, calls: list[tuple[str, dict]], files: dict[
 
 
 def reasoning(seed: int, a: int, b: int, sandbox: Any = None) -> dict:
-    from filters.sandbox.tools import ToolRuntime
+    from sandbox.tools import ToolRuntime
 
     rng = random.Random(seed)
     code = f"print({a} * {b})"

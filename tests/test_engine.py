@@ -10,7 +10,7 @@ import random
 import pytest
 import torch
 
-from filters.sandbox.tools import ToolRuntime
+from sandbox.tools import ToolRuntime
 from schemas import load_toolset
 from trainer.engine import Engine
 from trainer.gpt import GPT, model_config

@@ -9,8 +9,8 @@ from pathlib import Path
 import dill
 import pytest
 
-from factory.cli import UsageError
 from filters.pipeline import Settings, build_executors, build_phases, main, prepare_work, run
+from schemas.settings import UsageError
 from tests.conftest import BENCHMARKS
 from tests.filter_corpus import TEXTBOOKS, grounded, identity, safety, textbook, write_jsonl
 
@@ -72,7 +72,7 @@ def test_resume_after_a_crash_redoes_only_unfinished_work(tmp_path: Path, monkey
                grounded("tool_use", 5, [("execute_python", {"code": "print(3)"})])]
     corpus = _corpus(tmp_path, records)
     # A real crash: the execution stage cannot reach E2B, after every earlier phase has finished.
-    from filters.sandbox import SandboxUnavailable
+    from sandbox import SandboxUnavailable
 
     with pytest.raises(SandboxUnavailable):
         run(_settings(tmp_path, workers=2, sandbox="e2b"), progress=False)

@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from filters.sandbox import get_sandbox
 from generators import reasoning
+from sandbox import get_sandbox
 from schemas import load_persona, validate_record
 
 

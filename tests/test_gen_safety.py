@@ -2,9 +2,9 @@
 
 import pytest
 
-from filters.sandbox import get_sandbox
-from filters.sandbox.tools import replay
 from generators import safety
+from sandbox import get_sandbox
+from sandbox.tools import replay
 from schemas import load_persona, validate_record
 
 

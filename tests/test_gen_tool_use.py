@@ -4,9 +4,9 @@ import random
 
 import pytest
 
-from filters.sandbox import get_sandbox
-from filters.sandbox.tools import replay
 from generators import tool_use
+from sandbox import get_sandbox
+from sandbox.tools import replay
 from schemas import load_persona, validate_record
 
 

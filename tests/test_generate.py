@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from factory import generate
-from factory.cli import UsageError
 from factory.runlog import FamilyLog, append_lines, canonical
 from schemas import validate_record
+from schemas.settings import UsageError
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable

@@ -74,7 +74,7 @@ FAMILY_CASES = [(f, p, s) for f in ("identity", "tool_use", "reasoning", "textbo
 def test_procedural_family_output(family, persona_name, seed):
     import importlib
 
-    from filters.sandbox import get_sandbox
+    from sandbox import get_sandbox
 
     module = importlib.import_module(f"generators.{family}")
     persona = load_persona(persona_name)

@@ -70,7 +70,7 @@ def test_estimate_counts_one_request_per_user_turn(persona):
 
 @pytest.mark.slow
 def test_real_pipeline_with_local_teacher(persona):
-    from factory.teachers import resolve_teacher
+    from generators.teachers.teacher import resolve_teacher
 
     tasks = [t for t in identity.plan(persona, 40, 3) if not t["procedural"]][:6]
     assert tasks, "the plan should hold some teacher-written conversations"

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from factory import importers
-from factory.cli import UsageError
 from factory.runlog import FamilyLog
 from schemas import load_persona, validate_record
+from schemas.settings import UsageError
 
 WEATHER_FN = {"name": "get_weather", "description": "Current weather for a city",
               "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from factory.cli import UsageError
+from schemas.settings import UsageError
 from tests.trainer_data import CODE, identity_record, injection_record, small_tokenizer, tool_use_record
 from trainer.corpus import iter_documents
 from trainer.dataloader import ShardLoader

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from filters.sandbox import Job, Limits, SandboxError, SandboxUnavailable, get_sandbox
-from filters.sandbox._cgroup import RUN_PREFIX
-from filters.sandbox.local import LocalSandbox
+from sandbox import Job, Limits, SandboxError, SandboxUnavailable, get_sandbox
+from sandbox._cgroup import RUN_PREFIX
+from sandbox.local import LocalSandbox
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -410,7 +410,7 @@ def test_setup_failure_is_an_error_not_a_result(sb):
 
 
 def test_missing_bwrap_refuses(monkeypatch, tmp_path):
-    from filters.sandbox import local
+    from sandbox import local
     monkeypatch.setattr(local, "BWRAP_SEARCH_PATH", str(tmp_path))
     with pytest.raises(SandboxUnavailable, match=r"bubblewrap not found: install it with `apt-get install bubblewrap`"):
         get_sandbox("local")
@@ -425,7 +425,7 @@ def test_e2b_requires_key(monkeypatch):
 
 
 def test_e2b_plan_offline(monkeypatch):
-    from filters.sandbox.e2b import E2BSandbox
+    from sandbox.e2b import E2BSandbox
     monkeypatch.setenv("CRUCIBLE_CANARY", "canary-e2b-123")
     plan = E2BSandbox(api_key="k").plan({"main.py": "print(1)"}, ["python3", "main.py"], Limits(wall_s=7),
                                          collect=True)

@@ -6,8 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from factory.cli import UsageError
-from factory.teachers import (
+from generators.teachers.teacher import (
     Teacher,
     TeacherError,
     build_anthropic_request,
@@ -16,6 +15,7 @@ from factory.teachers import (
     parse_openai_response,
     resolve_teacher,
 )
+from schemas.settings import UsageError
 
 CALL = {"id": "call_1", "type": "function", "function": {"name": "bash", "arguments": {"command": "ls -la"}}}
 TOOLS = [{"type": "function", "function": {"name": "bash", "description": "run a command",
@@ -216,7 +216,7 @@ def test_local_server_dies_with_a_killed_parent(tmp_path):
     import sys
     import time
 
-    script = ("from factory.localserver import LocalServer\nimport time\n"
+    script = ("from generators.teachers.localserver import LocalServer\nimport time\n"
               "s = LocalServer(parallel=1).start()\nprint(s.process.pid, flush=True)\ntime.sleep(600)\n")
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from filters.sandbox import get_sandbox
 from generators import textbook
+from sandbox import get_sandbox
 from schemas import load_persona, validate_record
 
 
@@ -127,7 +127,7 @@ def test_parse_lesson_layout():
 
 @pytest.mark.slow
 def test_teacher_lessons_are_verified_or_rejected(persona, sandbox):
-    from factory.teachers import resolve_teacher
+    from generators.teachers.teacher import resolve_teacher
 
     tasks = [t for t in textbook.plan(persona, 40, 5) if not t["procedural"]][:3]
     teacher = resolve_teacher("local")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from factory.cli import UsageError
+from schemas.settings import UsageError
 from tests.trainer_data import CODE, small_tokenizer
 from trainer.tokenizer import SPECIAL_TOKENS, Tokenizer
 

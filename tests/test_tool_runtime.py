@@ -2,8 +2,8 @@
 
 import pytest
 
-from filters.sandbox import get_sandbox
-from filters.sandbox.tools import NONDETERMINISTIC, ToolError, ToolRuntime, call_many, normalize
+from sandbox import get_sandbox
+from sandbox.tools import NONDETERMINISTIC, ToolError, ToolRuntime, call_many, normalize
 
 SERVICES = {"nginx": {"description": "web server", "state": "failed", "enabled": True, "pid": 500,
                       "since": 1_794_999_000, "log": []}}

@@ -60,7 +60,7 @@ def settings(shards: Path, out: Path, **kw) -> Settings:
 def test_parse_settings():
     s = parse_settings(["d20", "persona=marigold", "steps=5", "compile=false", "evals=true"])
     assert (s.model, s.persona, s.steps, s.compile, s.evals) == ("d20", "marigold", 5, "false", True)
-    from factory.cli import UsageError
+    from schemas.settings import UsageError
 
     with pytest.raises(UsageError):
         parse_settings(["d4", "bogus=1"])

@@ -2,7 +2,7 @@
 
 import sys
 
-from factory.cli import dispatch
+from schemas.settings import dispatch
 
 COMMANDS = {
     "tokenizer": ("trainer.tokenizer", "train the BPE tokenizer on a corpus"),

@@ -15,7 +15,7 @@ import json
 import random
 import sys
 
-from factory.cli import UsageError, as_bool, parse_kv
+from schemas.settings import UsageError, as_bool, parse_kv
 
 KNOWN = {"ckpt", "persona", "temperature", "top_k", "max_tokens", "max_steps", "tools", "seed", "fleet_seed"}
 
@@ -37,7 +37,7 @@ def split_prompt(argv: list[str]) -> tuple[str | None, list[str]]:
 def environment_for(toolset: str, fleet_seed: int) -> dict:
     """A workspace for python-agent; for aj also a simulated fleet to run remote commands against."""
     if toolset == "aj":
-        from generators.environments import sample_fleet
+        from sandbox.environments import sample_fleet
 
         fleet_env, _ = sample_fleet(random.Random(fleet_seed))
         return {"workspace": {"files": {}}, **fleet_env}
@@ -106,7 +106,7 @@ def main(argv: list[str]) -> int:
     tools = persona.tools() if use_tools else []
     runtime = None
     if use_tools:
-        from filters.sandbox.tools import ToolRuntime
+        from sandbox.tools import ToolRuntime
 
         runtime = ToolRuntime(environment_for(persona.toolset, int(settings.get("fleet_seed", "0"))))
     gen = dict(temperature=float(settings.get("temperature", "0.6")), top_k=int(settings.get("top_k", "50")),

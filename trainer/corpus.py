@@ -12,8 +12,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from factory.cli import UsageError
 from schemas import record_id
+from schemas.settings import UsageError
 
 
 def find_corpus(root: Path, persona: str | None, input_path: str | None) -> tuple[list[Path], str | None]:

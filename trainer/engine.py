@@ -185,7 +185,7 @@ class Engine:
 
     def _execute(self, runtime, call: dict) -> dict:
         """Run one call through the runtime; a call the runtime refuses gets the refusal as its output (as in training)."""
-        from filters.sandbox.tools import ToolError
+        from sandbox.tools import ToolError
 
         fn = call["function"]
         if runtime is None:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from factory.cli import UsageError, parse_kv
+from schemas.settings import UsageError, parse_kv
 from trainer import checkpoint as ckpt
 from trainer.engine import Engine
 
@@ -167,8 +167,8 @@ def reasoning_problems(n: int) -> list[dict]:
 
 
 def reasoning_accuracy(engine: Engine, persona, n: int, max_tokens: int, sandbox) -> dict:
-    from filters.sandbox.tools import ToolRuntime
     from generators.reasoning import check, final_answer
+    from sandbox.tools import ToolRuntime
 
     system = [{"role": "system", "content": persona.system_message()}]
     correct, samples = 0, []
@@ -200,7 +200,7 @@ def extract_code(message: dict) -> str:
 
 def code_pass_rate(engine: Engine, persona, n: int, max_tokens: int, sandbox, bench: Path | None) -> dict:
     from filters.benchmarks import load_rows
-    from filters.sandbox import Job, Limits
+    from sandbox import Job, Limits
 
     rows = sorted(load_rows("mbpp", bench), key=lambda r: r["task_id"])[:n]
     system = [{"role": "system", "content": persona.system_message()}]
@@ -224,7 +224,7 @@ def code_pass_rate(engine: Engine, persona, n: int, max_tokens: int, sandbox, be
 def evaluate(path: str | Path, persona: str = "lanbot", shards: str | None = None, n: int = 8, max_tokens: int = 192,
              bench: str | None = None, which: str = "loss,identity,tools,reasoning,code", quiet: bool = False) -> dict:
     """Run the evals on one checkpoint; writes <ckpt>/evals.json and returns the summary."""
-    from filters.sandbox import get_sandbox
+    from sandbox import get_sandbox
     from schemas import load_persona
 
     path = Path(path)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from factory.cli import UsageError, parse_kv
+from schemas.settings import UsageError, parse_kv
 from trainer.render import render
 from trainer.tokenizer import Tokenizer, replace_dir
 

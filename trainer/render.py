@@ -25,7 +25,7 @@ import re
 import sys
 from pathlib import Path
 
-from factory.cli import UsageError, as_bool, parse_kv
+from schemas.settings import UsageError, as_bool, parse_kv
 from trainer.tokenizer import SPECIAL_TOKENS, Tokenizer
 
 ROLES = ("system", "user", "assistant", "tool")

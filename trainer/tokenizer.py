@@ -25,7 +25,7 @@ from pathlib import Path
 import rustbpe
 import tiktoken
 
-from factory.cli import UsageError, parse_kv
+from schemas.settings import UsageError, parse_kv
 
 SPECIAL_TOKENS = [
     "<|bos|>",  # starts every document / conversation; also the padding id in packed rows (always masked there)

@@ -32,7 +32,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from factory.cli import UsageError, as_bool, parse_kv
+from schemas.settings import UsageError, as_bool, parse_kv
 from trainer import checkpoint as ckpt
 from trainer.dataloader import ShardLoader
 from trainer.gpt import GPT, GPTConfig, model_config

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from typing import Any
 
-from factory.cost import add_usage
+from generators.teachers.cost import add_usage
 
 
 class PipelineStopped(RuntimeError):

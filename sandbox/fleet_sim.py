@@ -1,22 +1,22 @@
-"""The service manager of a simulated fleet host, as a script that runs *inside* the host's sandbox workspace.
+"""The service manager of a simulated fleet host: a script that runs *inside* the host's sandbox workspace.
 
 A fleet host is a plain sandbox work dir, so `systemctl`, `df`, `uptime` ... cannot be the real ones (they would
-describe the factory machine). Instead ToolRuntime writes SCRIPT into each host as `.fleet/sim.py` with one-line
-shims on PATH; the script reads and writes `.fleet/state.json`, so `systemctl restart nginx` really changes what
-the next `systemctl status nginx` prints. Everything it prints derives from the state (a logical clock instead of
-wall time, pids stored in the state), which keeps re-execution byte-identical.
+describe the factory machine). Instead `sandbox.tools.ToolRuntime` copies this file into each host as `.fleet/sim.py`
+with one-line shims on PATH (`sandbox.tools.SHIMMED`); it reads and writes `.fleet/state.json`, so
+`systemctl restart nginx` really changes what the next `systemctl status nginx` prints. Everything it prints derives
+from the state (a logical clock instead of wall time, pids stored in the state), which keeps re-execution
+byte-identical. It is never imported by Crucible itself; it runs under the sandbox's `python3 -I` (stdlib only).
 """
 
-SHIMMED = ("systemctl", "service", "journalctl", "df", "free", "uptime", "hostname", "ps", "shutdown", "reboot",
-           "poweroff", "sudo")
-
-SCRIPT = r'''
-import json, os, sys, time
+# ruff: noqa: UP031 -- printf formats mirror the output of the C tools this imitates (df, ps, uptime)
+import json
+import os
+import sys
+import time
 
 ROOT = os.environ.get("FLEET_ROOT", ".")
 STATE = os.path.join(ROOT, ".fleet", "state.json")
-with open(STATE) as f:
-    S = json.load(f)
+S: dict = {}  # the host's state, loaded by main()
 
 
 def save():
@@ -196,7 +196,7 @@ def journalctl(args):
             count = int(a[2:])
         i += 1
     if name is None:
-        lines = sorted((l for s in S["services"].values() for l in s.get("log", [])))
+        lines = sorted(line for s in S["services"].values() for line in s.get("log", []))
     else:
         n, svc = unit(name)
         lines = svc.get("log", []) if svc else []
@@ -267,17 +267,16 @@ def power(verb, args):
     return 0
 
 
-prog, args = sys.argv[1], sys.argv[2:]
-table = {"systemctl": systemctl, "service": service, "journalctl": journalctl, "df": df, "free": free,
-         "uptime": uptime, "hostname": hostname, "ps": ps}
-if prog in ("shutdown", "reboot", "poweroff"):
-    sys.exit(power(prog, args))
-sys.exit(table[prog](args))
-'''
+def main(argv: list[str]) -> int:
+    with open(STATE) as f:
+        S.update(json.load(f))
+    prog, args = argv[0], argv[1:]
+    if prog in ("shutdown", "reboot", "poweroff"):
+        return power(prog, args)
+    table = {"systemctl": systemctl, "service": service, "journalctl": journalctl, "df": df, "free": free,
+             "uptime": uptime, "hostname": hostname, "ps": ps}
+    return table[prog](args)
 
 
-def shim(name: str) -> str:
-    """A PATH entry for one simulated command; sudo just runs its arguments (the agent acts as root)."""
-    if name == "sudo":
-        return '#!/bin/sh\nwhile [ "${1#-}" != "$1" ]; do shift; done\nexec "$@"\n'
-    return f'#!/bin/sh\nexec python3 -I "$FLEET_ROOT/.fleet/sim.py" {name} "$@"\n'
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from factory.cli import UsageError
+from schemas.settings import UsageError
 
 DEFAULT_MODELS = {
     "openai": "gpt-4o-mini",
@@ -185,9 +185,9 @@ def parse_anthropic_response(data: dict[str, Any], structured_tool: str | None =
 
 
 def price_per_mtok(provider: str, model: str) -> tuple[float, float] | None:
-    """(input, output) USD per million tokens from factory.cost's table; None when the model is unknown."""
+    """(input, output) USD per million tokens from generators.teachers.cost's table; None when the model is unknown."""
     try:
-        from factory import cost
+        from generators.teachers import cost
     except ImportError:
         return None
     lookup = getattr(cost, "price_per_mtok", None)
@@ -240,7 +240,7 @@ class Teacher:
         with self._lock:
             self._sessions += 1
             if self.provider == "local" and self._server is None:
-                from factory.localserver import LocalServer
+                from generators.teachers.localserver import LocalServer
 
                 self._server = LocalServer(parallel=parallel).start()
                 self.base_url = self._server.base_url
@@ -271,7 +271,7 @@ class Teacher:
         (8 slots, quiet 2-core box: 92 vs 160-180 completion tok/s). A no-op for remote teachers and when
         CRUCIBLE_LLAMA_THREADS fixes the count.
         """
-        from factory.localserver import LocalServer
+        from generators.teachers.localserver import LocalServer
 
         with self._lock:
             server = self._server
@@ -366,7 +366,7 @@ def resolve_teacher(spec: str | None = None) -> Teacher:
                 return resolve_teacher(f"{provider}:{DEFAULT_MODELS[provider]}")
         spec = "local"
     if spec == "local":
-        from factory.localserver import MODEL_ALIAS
+        from generators.teachers.localserver import MODEL_ALIAS
 
         return Teacher("local", MODEL_ALIAS)
     if spec.startswith(("http://", "https://")):

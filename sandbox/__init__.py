@@ -154,10 +154,10 @@ def check_inputs(files: Mapping[str, str | bytes], command: list[str] | str, lim
 def get_sandbox(kind: str = "local") -> Sandbox:
     """The backend by name: "local" (bubblewrap) or "e2b" (needs E2B_API_KEY). Raises SandboxUnavailable."""
     if kind == "local":
-        from filters.sandbox.local import LocalSandbox
+        from sandbox.local import LocalSandbox
         return LocalSandbox()
     if kind == "e2b":
-        from filters.sandbox.e2b import E2BSandbox
+        from sandbox.e2b import E2BSandbox
         return E2BSandbox()
     raise ValueError(f"unknown sandbox {kind!r}: expected 'local' or 'e2b'")
 

@@ -2,7 +2,7 @@
 
 The workspace and every fleet host are separate sandbox work dirs whose files this runtime carries between calls
 (collect=True), so state persists the way it would on a machine. Fleet hosts get the simulated service manager of
-`fleet_sim` (systemctl, df, uptime ...) written into their work dir: its output comes from executing that script
+`sandbox/fleet_sim.py` (systemctl, df, uptime ...) copied into their work dir: its output comes from executing that script
 against the host's state file, never from text made up here. Tools that only read or write the carried state
 (read_file, write_file, list_agents) or have no effect (think, complete) answer in-process; lint and typecheck run
 ruff / pyright on a private copy of the files (static analysis, nothing executes).
@@ -22,9 +22,8 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
-
-from filters.sandbox import fleet_sim
 
 # Parts of a tool's output that legitimately change between executions: pytest/pyright timings, the mtimes that
 # `ls -l` prints for files the sandbox just wrote, and `date`. The fleet simulator needs none (logical clock).
@@ -45,11 +44,22 @@ REQUIRED = {
     "read_file": ("path",), "write_file": ("path", "content"), "run_tests": (), "lint": (), "typecheck": (),
     "search_codebase": ("pattern",), "shell": ("command",),
 }
+# The fleet simulator runs inside each host's work dir, reached through these PATH shims.
+FLEET_SIM = (Path(__file__).with_name("fleet_sim.py")).read_bytes()
+SHIMMED = ("systemctl", "service", "journalctl", "df", "free", "uptime", "hostname", "ps", "shutdown", "reboot",
+           "poweroff", "sudo")
 JUNK_DIRS = ("__pycache__", ".pytest_cache", ".ruff_cache")
 MAX_OUTPUT = 16_000  # characters of one tool message
 WORKSPACE = "@workspace"  # state key of the local workspace next to the host names
 # Sandbox runs are mostly process start-up and waiting on pipes, so a pool wider than the cores keeps them busy.
 WORKERS = int(os.environ.get("CRUCIBLE_TOOL_WORKERS", 3 * (os.cpu_count() or 1)))
+
+
+def shim(name: str) -> str:
+    """A PATH entry for one simulated command; sudo just runs its arguments (the agent acts as root)."""
+    if name == "sudo":
+        return '#!/bin/sh\nwhile [ "${1#-}" != "$1" ]; do shift; done\nexec "$@"\n'
+    return f'#!/bin/sh\nexec python3 -I "$FLEET_ROOT/.fleet/sim.py" {name} "$@"\n'
 
 
 class ToolError(Exception):
@@ -67,7 +77,7 @@ class Step:
 
 
 def _limits(wall_s: float = 20.0):
-    from filters.sandbox import Limits
+    from sandbox import Limits
 
     return Limits(wall_s=wall_s)
 
@@ -114,7 +124,7 @@ class ToolRuntime:
 
     def __init__(self, environment: dict, sandbox: Any = None, wall_s: float = 20.0):
         if sandbox is None:
-            from filters.sandbox import get_sandbox
+            from sandbox import get_sandbox
 
             sandbox = get_sandbox("local")
         self.sandbox = sandbox
@@ -133,9 +143,9 @@ class ToolRuntime:
                          "disks": agent.get("disks", [{"fs": "/dev/sda1", "size_gb": 80, "used_gb": 31, "mount": "/"}]),
                          "services": spec.get("services", {}), "power": "on"}
             files[".fleet/state.json"] = json.dumps(sim_state, indent=1, sort_keys=True).encode()
-            files[".fleet/sim.py"] = fleet_sim.SCRIPT.encode()
-            for name in fleet_sim.SHIMMED:
-                files[f".fleet/bin/{name}"] = fleet_sim.shim(name).encode()
+            files[".fleet/sim.py"] = FLEET_SIM
+            for name in SHIMMED:
+                files[f".fleet/bin/{name}"] = shim(name).encode()
             self.state[host] = files
 
     # -- the public interface -----------------------------------------------------------------------------------
@@ -170,7 +180,7 @@ class ToolRuntime:
         return handler(**arguments)
 
     def _job(self, target: str, command: Any, wall_s: float | None = None) -> Any:
-        from filters.sandbox import Job
+        from sandbox import Job
 
         files: dict[str, str | bytes] = dict(self.state[target])
         return Job(files=files, command=command, limits=_limits(wall_s or self.wall_s), collect=True)

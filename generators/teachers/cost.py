@@ -68,7 +68,7 @@ def price_for(provider: str, model: str, override: Price | None = None) -> Price
 
 
 def price_per_mtok(provider: str, model: str) -> tuple[float, float] | None:
-    """(input, output) USD per 1M tokens, the shape factory.teachers asks for; None when unknown."""
+    """(input, output) USD per 1M tokens, the shape generators.teachers.teacher asks for; None when unknown."""
     price = price_for(provider, model)
     return None if price is None else (price.input_per_mtok, price.output_per_mtok)
 

