@@ -11,7 +11,7 @@ from schemas.settings import dispatch
 COMMANDS = {
     "generate": ("factory.generate", "generate records with a teacher and procedural generators"),
     "import": ("factory.importers", "import open tool-use data (glaive, hermes, nanochat) as records"),
-    "filter": ("filters.pipeline", "dedup, decontaminate, lint, typecheck, execute, check quality"),
+    "filter": ("factory.filter", "dedup, decontaminate, lint, typecheck, execute, check quality"),
     "stats": ("factory.stats", "terminal dashboard and reports/stats.html"),
     "export": ("factory.export", "export clean records for nanochat / OpenAI / HF chat templates"),
     "publish": ("factory.publish", "publish a curated corpus to the Hugging Face Hub"),

@@ -13,7 +13,6 @@ demo-without-<family>.json; stats.html gets a demo section from them.
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from typing import Any
 
 from schemas import load_persona
 from schemas.settings import UsageError, parse_kv
+from schemas.storage import write_json_atomic
 
 FAMILIES = ("identity", "tool_use", "reasoning", "textbook", "safety")
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,13 +49,6 @@ def stage(name: str, argv: list[str], log: list[dict[str, Any]]) -> None:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text()) if path.is_file() else None
-
-
-def write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
 
 
 def training_curve(run_dir: Path) -> dict[str, list]:
@@ -133,8 +126,8 @@ def main(argv: list[str]) -> int:
                               "full": (full or {}).get("evals"), "without": report["evals"]}
         if full:  # the full report carries the latest ablation too, so stats.html shows both side by side
             full["ablation"] = {f"without_{without}": {k: report["evals"].get(k) for k in RATES}}
-            write_json(corpus / "reports" / "demo.json", full)
-    write_json(report_path, report)
+            write_json_atomic(corpus / "reports" / "demo.json", full)
+    write_json_atomic(report_path, report)
     stage("stats", ["factory", "stats", f"persona={persona.slug}"], log)  # picks up the demo section
     print_report(report)
     return 0

@@ -31,36 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from schemas.settings import UsageError, parse_kv
+from schemas.storage import read_clean, write_atomic
 
 FORMATS = ("nanochat", "openai", "hf")
-NESTED = ("messages", "tools", "verification", "lineage", "verdicts")
 PYTHON_TOOL = "execute_python"
 _FN_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
 # ---------------------------------------------------------------------------------------------------------------------
 # reading the clean corpus
-
-
-def read_clean(corpus: Path) -> dict[str, list[dict]]:
-    """family -> records, from clean/<family>/*.parquet (nested fields are JSON strings there; structs also work)."""
-    import pyarrow.parquet as pq
-
-    files = sorted((corpus / "clean").glob("*/*.parquet"))
-    if not files:
-        raise UsageError(f"no clean records under {corpus / 'clean'} (run `python -m factory filter` first)")
-    out: dict[str, list[dict]] = {}
-    for path in files:
-        try:
-            rows = pq.read_table(path).to_pylist()
-        except Exception as exc:
-            raise UsageError(f"{path}: cannot read parquet ({type(exc).__name__}: {exc})") from None
-        for row in rows:
-            for key in NESTED:
-                if isinstance(row.get(key), str):
-                    row[key] = json.loads(row[key])
-            out.setdefault(row.get("family") or path.parent.name, []).append(row)
-    return out
 
 
 def _arguments(call: dict) -> dict:
@@ -427,15 +406,6 @@ def chat_template(source: str) -> Any:
     return env.from_string(source)
 
 
-def find_tokenizer(corpus: Path, explicit: str | None = None) -> Path | None:
-    for candidate in ([Path(explicit)] if explicit else [corpus / "tokenizer", corpus / "shards" / "tokenizer"]):
-        if (candidate / "tokenizer.json").is_file():
-            return candidate
-    if explicit:
-        raise UsageError(f"no tokenizer at {explicit} (expected {explicit}/tokenizer.json)")
-    return None
-
-
 def default_context(corpus: Path) -> int:
     manifest = corpus / "shards" / "manifest.json"
     try:
@@ -500,8 +470,6 @@ def validate_for_training(records: list[dict], context: int, tokenizer_dir: Path
 def export(records_by_family: dict[str, list[dict]], fmt: str, out: Path, system: str = "drop",
            tools: str = "skip") -> dict[str, Any]:
     """Write one export; returns counts (written, skipped by reason, checker problems must be zero)."""
-    from factory.stats import write_text_atomic
-
     written = 0
     skipped: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
@@ -537,7 +505,7 @@ def export(records_by_family: dict[str, list[dict]], fmt: str, out: Path, system
             lines.append(json.dumps(example, ensure_ascii=False))
         written += 1
     target = out if out.suffix == ".jsonl" else out / f"{fmt}.jsonl"
-    write_text_atomic(target, "".join(line + "\n" for line in lines))
+    write_atomic(target, "".join(line + "\n" for line in lines))
     return {"format": fmt, "path": str(target), "written": written, "skipped": dict(skipped),
             "dropped_fields": dict(dropped)}
 

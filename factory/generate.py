@@ -43,10 +43,12 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from factory.runlog import FamilyLog, write_json_atomic
+from factory.runlog import FamilyLog
 from generators.teachers import cost
 from generators.teachers.pipelines import PipelineStopped
+from schemas import now_iso
 from schemas.settings import UsageError, as_bool, parse_kv
+from schemas.storage import write_json_atomic
 
 SETTINGS = ("persona", "count", "teacher", "families", "seed", "budget", "dry_run", "sandbox", "out", "price",
             "batch", "parallel", "chunks", "min_yield", "yield_sample")
@@ -470,10 +472,6 @@ def estimate_family(module: ModuleType, tasks: list[dict]) -> cost.Estimate:
     per = cost.TYPICAL_PER_TASK.get(module.FAMILY, cost.Estimate(2, 2000, 800))
     n = len(teacher_tasks)
     return cost.Estimate(per.requests * n, per.prompt_tokens * n, per.completion_tokens * n)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ---------------------------------------------------------------------------------------------------------------

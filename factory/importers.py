@@ -280,20 +280,17 @@ def read_rows(path: Path, fmt: str) -> list[tuple[int, Any, str | None]]:
 
 
 def to_record(fmt: str, row: Any, persona: Any, source: str, line: int, run_id: str) -> dict:
-    from schemas import make_record
+    from schemas import make_lineage, make_record
 
     messages, tools = CONVERTERS[fmt](row)
     family = "tool_use" if fmt != "nanochat" else "identity"
-    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if family == "identity":
         verification: dict = {"checks": {"name": persona.name, "creator": persona.creator}}
     else:
         task = next((m["content"] for m in messages if m["role"] == "user" and m.get("content")), "imported")
         verification = {"environment": {}, "nondeterministic": [], "task": task, "grounded": False,
                         "source": {"format": fmt, "file": source, "line": line}}
-    lineage = {"generator": f"importers.{fmt}", "generator_version": VERSION, "teacher": None,
-               "prompt_template_hash": None, "seed": 0, "facets": {"format": fmt, "file": source, "line": line},
-               "run_id": run_id, "created_at": created}
+    lineage = make_lineage(f"importers.{fmt}", VERSION, 0, {"format": fmt, "file": source, "line": line}, run_id)
     return make_record(family, persona.slug, messages, tools, verification, lineage)
 
 

@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from factory.stats import umask as _umask
 from schemas.settings import UsageError, as_bool, parse_kv
+from schemas.storage import DIR_MODE, find_tokenizer, read_clean
 
 _REPO = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 
@@ -38,8 +38,6 @@ def build_folder(corpus: Path, repo: str, out: Path, *, license: str = "mit", co
     from factory.card import build_card
     from factory.export import (
         default_context,
-        find_tokenizer,
-        read_clean,
         to_hf,
         validate_for_training,
         write_hf_parquet,
@@ -73,7 +71,7 @@ def build_folder(corpus: Path, repo: str, out: Path, *, license: str = "mit", co
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
-    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; the folder is meant to be shared
+    os.chmod(tmp, DIR_MODE)  # mkdtemp makes 0700; the folder is meant to be shared
     try:
         for fam in families:
             write_hf_parquet([to_hf(r) for r in kept[fam]], tmp / "data" / fam / "train-00000.parquet")

@@ -11,84 +11,17 @@ On reopening, a torn last ledger line is dropped, part files and reject lines of
 are removed, and the ledger's task keys say which tasks are done. Nothing else is trusted.
 """
 
-import json
-import os
-import tempfile
 import threading
-import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+
+from schemas import GENERATE, canonical_json, now_iso, rejection
+from schemas.storage import append_lines, read_jsonl_tolerant, write_atomic
 
 LEDGER = "_ledger.jsonl"
 REJECTED = "rejected.jsonl"
 MANIFEST = "manifest.json"
 RAW_MAX_CHARS = 4000  # a rejected raw output is kept for diagnosis, not archived in full
-
-
-def canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a whole file so that readers see either the old or the new content, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; corpus files are meant to be read by the next stages and people
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    write_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
-
-
-def append_lines(path: Path, lines: list[str]) -> None:
-    """Append whole lines with one write and fsync; a crash can leave at most a torn *last* line."""
-    if not lines:
-        return
-    data = "".join(line + "\n" for line in lines).encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def read_jsonl_tolerant(path: Path) -> tuple[list[dict], bool]:
-    """Parse a JSONL file; returns (objects, torn): torn means the file did not end with a newline, so the caller
-    must rewrite it before appending (an unparseable last line, cut by a crash mid-append, is dropped)."""
-    if not path.exists():
-        return [], False
-    raw = path.read_bytes()
-    lines = raw.split(b"\n")
-    rows: list[dict] = []
-    for i, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            # Only the very last line may be torn (a crash mid-append); anything else is real corruption.
-            assert i == len(lines) - 1, f"{path}: corrupt line {i + 1}"
-    return rows, bool(raw) and not raw.endswith(b"\n")
 
 
 class FamilyLog:
@@ -122,7 +55,7 @@ class FamilyLog:
         ledger_path = self.folder / LEDGER
         entries, torn = read_jsonl_tolerant(ledger_path)
         if torn:
-            write_atomic(ledger_path, "".join(canonical(e) + "\n" for e in entries))
+            write_atomic(ledger_path, "".join(canonical_json(e) + "\n" for e in entries))
         committed = {e["batch"] for e in entries}
         parts = {e["part"] for e in entries if e.get("part")}
         for path in self.folder.iterdir():
@@ -134,7 +67,7 @@ class FamilyLog:
         rejects, torn = read_jsonl_tolerant(rejected_path)
         kept_rejects = [r for r in rejects if r.get("batch") in committed]
         if torn or len(kept_rejects) != len(rejects):
-            write_atomic(rejected_path, "".join(canonical(r) + "\n" for r in kept_rejects))
+            write_atomic(rejected_path, "".join(canonical_json(r) + "\n" for r in kept_rejects))
         for e in entries:
             self._account(e)
         for name in sorted(parts):
@@ -174,19 +107,20 @@ class FamilyLog:
             assert len(set(ids)) == len(ids) and not self.record_ids.intersection(ids), f"batch {batch}: duplicate ids"
             lines = []
             for key, line in rejected:
-                line = {**line, "key": key, "batch": batch, "family": self.family}
-                if isinstance(line.get("raw"), str) and len(line["raw"]) > RAW_MAX_CHARS:
-                    line["raw"] = line["raw"][:RAW_MAX_CHARS] + "…[truncated]"
-                lines.append(canonical(line))
+                context = {k: v for k, v in line.items() if k != "reason"}
+                if isinstance(context.get("raw"), str) and len(context["raw"]) > RAW_MAX_CHARS:
+                    context["raw"] = context["raw"][:RAW_MAX_CHARS] + "…[truncated]"
+                lines.append(canonical_json(rejection(GENERATE, line.get("reason", ""), None, **context, key=key,
+                                                      batch=batch, family=self.family)))
             append_lines(self.folder / REJECTED, lines)
             part = None
             if kept:
                 part = f"part-{batch}.jsonl"
-                write_atomic(self.folder / part, "".join(canonical(r) + "\n" for _, r in kept))
+                write_atomic(self.folder / part, "".join(canonical_json(r) + "\n" for _, r in kept))
             entry = {"batch": batch, "part": part, "kept": [k for k, _ in kept], "rejected": [k for k, _ in rejected],
-                     "usage": usage or {}, "cost_usd": cost_usd, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                     "usage": usage or {}, "cost_usd": cost_usd, "time": now_iso(),
                      **(extra or {})}
-            append_lines(self.folder / LEDGER, [canonical(entry)])
+            append_lines(self.folder / LEDGER, [canonical_json(entry)])
             self._account(entry)
             self.record_ids.update(ids)
             for _, line in rejected:

@@ -18,10 +18,8 @@ measured ratio is reported next to the estimate.
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from typing import Any
 import polars as pl
 
 from schemas.settings import UsageError, as_bool, parse_kv
+from schemas.storage import find_tokenizer, write_atomic
 
 FAMILIES = ("identity", "tool_use", "reasoning", "textbook", "safety")
 # The filter's stage order (filters/docs.py STAGES); repeated here so `stats` does not import datatrove (~2 s).
@@ -54,9 +53,9 @@ LINEAGE = pl.Struct({
     "facets": pl.Struct({"language": pl.String, "style": pl.String}),
 })
 VERIFICATION = pl.Struct({"level": pl.Int64, "source": pl.String})
-# a parse-stage reject has no record, only {"raw", "file", "line", "source_family"} (filters/reader.py)
-REJECTED = pl.Struct({"stage": pl.String, "reason": pl.String,
-                      "record": pl.Struct({"id": pl.String, "family": pl.String, "source_family": pl.String})})
+# schemas.rejection's shape; a parse-stage reject has no record, only {"raw", "file", "line", "family"}
+REJECTED = pl.Struct({"stage": pl.String, "reason": pl.String, "family": pl.String,
+                      "record": pl.Struct({"id": pl.String, "family": pl.String})})
 
 # Cheap language guess for identity records that carry no `facets.language`: function words and greetings.
 LANG_WORDS = {
@@ -226,7 +225,7 @@ def load_corpus(path: Path, persona: str) -> Corpus:
             "reason": d.struct.field("reason").fill_null("(no reason given)"),
             "id": d.struct.field("record").struct.field("id"),
             "family": d.struct.field("record").struct.field("family")
-            .fill_null(d.struct.field("record").struct.field("source_family")).fill_null("unknown"),
+            .fill_null(d.struct.field("family")).fill_null("unknown"),
             "line": s,
         })
     else:
@@ -642,11 +641,12 @@ def browse_sample(corpus: Corpus, cap: int = BROWSE_CAP, seed: int = 0) -> list[
         for i in sorted(chosen[:want]):
             row = rej.row(i, named=True)
             try:
-                rec = json.loads(row["line"]).get("record") or {}
-            except (json.JSONDecodeError, AttributeError):
-                rec = {}
+                line = json.loads(row["line"])
+            except json.JSONDecodeError:
+                line = {}
+            rec = line.get("record") if isinstance(line, dict) else None
             if not isinstance(rec, dict):
-                rec = {"messages": []}
+                rec = {"messages": [], "raw": line.get("raw") if isinstance(line, dict) else None}
             rec.setdefault("id", row["id"])
             rec.setdefault("family", row["family"])
             rejected_out.append(browser_record(rec, "rejected", row["stage"], row["reason"]))
@@ -742,32 +742,11 @@ def render_terminal(stats: dict[str, Any], console: Any = None) -> None:
 # entry point
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600; a report is meant to be read by others
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def run(corpus_path: Path, persona: str, browse: int = BROWSE_CAP, html: bool = True) -> tuple[dict, Path | None]:
     """Compute, then write reports/stats.json (and stats.html); returns (stats, html path)."""
     t0 = time.perf_counter()
     corpus = load_corpus(corpus_path, persona)
     stats = compute(corpus)
-    from factory.export import find_tokenizer
-
     tok_dir = find_tokenizer(corpus_path)
     stats["token_calibration"] = calibrate_tokens(corpus, tok_dir) if tok_dir is not None else None
     records = browse_sample(corpus, browse) if html else []
@@ -775,13 +754,13 @@ def run(corpus_path: Path, persona: str, browse: int = BROWSE_CAP, html: bool = 
                         "available": corpus.primary.height + corpus.rejected.height}
     stats["seconds"] = round(time.perf_counter() - t0, 3)
     reports = corpus_path / "reports"
-    write_text_atomic(reports / "stats.json", json.dumps(stats, indent=1, ensure_ascii=False) + "\n")
+    write_atomic(reports / "stats.json", json.dumps(stats, indent=1, ensure_ascii=False) + "\n")
     page = None
     if html:
         from factory.report_html import render_page
 
         page = reports / "stats.html"
-        write_text_atomic(page, render_page(stats, records, corpus.funnel, corpus.demo))
+        write_atomic(page, render_page(stats, records, corpus.funnel, corpus.demo))
     return stats, page
 
 

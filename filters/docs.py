@@ -12,7 +12,6 @@ The helpers never raise on malformed records: the reader builds Documents before
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 from collections import Counter
@@ -22,30 +21,16 @@ from datatrove.data import Document
 from datatrove.io import DataFolderLike
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 
-# Stage names as they appear in `verdicts`, in `rejected/<stage>/` and in reports/funnel.json, in pipeline order.
-# "parse" is the reader's own stage: lines that are not JSON objects never become records.
-PARSE = "parse"
-SCHEMA = "schema"
-EXACT_DEDUP = "exact_dedup"
-NEAR_DEDUP = "near_dedup"
-DECONTAMINATION = "decontamination"
-LINT = "lint"
-TYPECHECK = "typecheck"
-EXECUTION = "execution"
-QUALITY = "quality"
-FAMILIES = ("identity", "tool_use", "reasoning", "textbook", "safety")
-STAGES = (PARSE, SCHEMA, EXACT_DEDUP, NEAR_DEDUP, DECONTAMINATION, LINT, TYPECHECK, EXECUTION, QUALITY)
+from schemas import FAMILIES, STAGES, canonical_json, rejection
+
+# Stage names as constants for the steps (the ordered tuple STAGES is the contract's, in schemas.record).
+PARSE, SCHEMA, EXACT_DEDUP, NEAR_DEDUP, DECONTAMINATION, LINT, TYPECHECK, EXECUTION, QUALITY = STAGES
 
 # Where a filter leaves its reason for the exclusion writer; datatrove's BaseFilter uses this key itself.
 REASON_KEY = "filter_reason"
 
 _TRAILING_WS = re.compile(r"[ \t\f\v]+$", re.MULTILINE)
 _BLANK_RUNS = re.compile(r"\n{3,}")
-
-
-def canonical_json(value: Any) -> str:
-    """The contract's canonical JSON (sorted keys, compact, UTF-8), used for hashes and for tool arguments."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def normalize_text(text: str) -> str:
@@ -166,12 +151,11 @@ class RejectedWriter(JsonlWriter):
     def _default_adapter(self, document: Document) -> dict:
         reason = document.metadata.get(REASON_KEY) or self.default_reason
         record = document.metadata.get("record")
-        if record is None:  # the parse stage: no record, only the raw text and where it came from
-            record = {"raw": document.text, **{k: v for k, v in document.metadata.items() if k != REASON_KEY}}
-        elif isinstance(record, dict) and isinstance(record.get("verdicts", {}), dict):
-            record.setdefault("verdicts", {})[self.stage] = {"passed": False, "reason": reason}
         self.tally[(doc_family(document), reason)] += 1
-        return {"stage": self.stage, "reason": reason, "record": record}
+        if record is None:  # the parse stage: no record, only the raw text and where it came from
+            where = {k: v for k, v in document.metadata.items() if k not in (REASON_KEY, "source_family")}
+            return rejection(self.stage, reason, None, raw=document.text, family=doc_family(document), **where)
+        return rejection(self.stage, reason, record if isinstance(record, dict) else None)
 
     def _write(self, document: dict, file_handler: IO, filename: str):
         super()._write(document, file_handler, filename)

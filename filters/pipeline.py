@@ -1,4 +1,4 @@
-"""`python -m factory filter persona=lanbot [executor=local|slurm|ray] [workers=N] [sandbox=local|e2b] [--resume]`.
+"""The filter as datatrove phases (`python -m factory filter ...` is its command line, in factory/filter.py).
 
 raw/ -> parse -> schema -> exact dedup -> near dedup -> decontamination -> lint -> typecheck -> execution -> quality
 -> clean/<family>/*.parquet, every dropped record in rejected/<stage>/*.jsonl, reports/funnel.json.
@@ -16,9 +16,9 @@ a half-written corpus.
 
 Clean parquet encoding (one config per family, `clean/<family>/<rank>.parquet`): `id`, `schema_version`, `family`,
 `persona` are strings; the nested fields `messages`, `tools`, `verification`, `lineage`, `verdicts` are canonical
-JSON strings, because tool-call arguments and verification differ in shape from record to record and Arrow structs
-need one shape. `json.loads` each nested column (or `decode_row`) to get the record back; polars, datasets and
-`python -m schemas validate` read the files as they are.
+JSON strings (`schemas.storage.encode_row`/`decode_row`), because tool-call arguments and verification differ in shape
+from record to record and Arrow structs need one shape; polars, datasets and `python -m schemas validate` read the
+files as they are.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,15 +52,15 @@ from filters.docs import (
     SCHEMA,
     STAGES,
     TYPECHECK,
-    canonical_json,
     document_record,
 )
-from filters.funnel import build_funnel, merge_counts, render_funnel
+from filters.funnel import build_funnel, merge_counts
 from filters.reader import RecordReader
-from filters.stage import ConservationError, Stage, write_json_atomic
-from schemas.settings import UsageError, as_bool, parse_kv
+from filters.stage import ConservationError, Stage
+from schemas import now_iso
+from schemas.settings import InputError
+from schemas.storage import corpora_root, encode_row, row_schema, write_json_atomic
 
-NESTED = ("messages", "tools", "verification", "lineage", "verdicts")
 WORK = ".filter"
 EXECUTORS = ("local", "slurm", "ray")
 
@@ -73,7 +72,7 @@ class Settings:
     """Everything that decides what a filter run does; saved in the work dir so --resume can refuse a changed run."""
 
     persona: str
-    corpora: str = "corpora"
+    corpora: str = field(default_factory=lambda: str(corpora_root()))
     executor: str = "local"
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     tasks: int = 0  # 0: one task per worker
@@ -137,25 +136,7 @@ class TagFamily(PipelineStep):
 
 def clean_row(_writer: Any, doc: Document) -> dict:
     """A kept record as one parquet row (see the module docstring for the encoding)."""
-    record = document_record(doc)
-    row = {key: record.get(key) for key in ("id", "schema_version", "family", "persona")}
-    row.update({key: canonical_json(record.get(key)) for key in NESTED})
-    return row
-
-
-def decode_row(row: dict) -> dict:
-    """A clean parquet row back into the record."""
-    record = dict(row)
-    for key in NESTED:
-        if isinstance(record.get(key), str):
-            record[key] = json.loads(record[key])
-    return record
-
-
-def clean_schema() -> Any:
-    import pyarrow as pa
-
-    return pa.schema([(key, pa.string()) for key in ("id", "schema_version", "family", "persona", *NESTED)])
+    return encode_row(document_record(doc))
 
 
 def _exact_drops(index_folder: str) -> dict:
@@ -283,7 +264,7 @@ def build_phases(settings: Settings) -> list[Phase]:
             stage(QUALITY, QualityFilter(persona.name, persona.creator)),
             TagFamily(),
             ParquetWriter(str(w / "staged" / "clean"), output_filename="${family}/${rank}.parquet",
-                          adapter=clean_row, schema=clean_schema()),
+                          adapter=clean_row, schema=row_schema()),
         ], t, [NEAR_DEDUP, DECONTAMINATION, LINT, TYPECHECK, EXECUTION, QUALITY]),
     ]
     summary = [(p.name, p.tasks, p.stages) for p in phases]
@@ -317,7 +298,7 @@ def build_executors(settings: Settings, phases: list[Phase]) -> list[Any]:
             ex = RayPipelineExecutor(phase.steps, tasks=phase.tasks, workers=settings.workers, depends=previous,
                                      logging_dir=logs, skip_completed=True)
         else:
-            raise UsageError(f"unknown executor {settings.executor!r}; one of {', '.join(EXECUTORS)}")
+            raise InputError(f"unknown executor {settings.executor!r}; one of {', '.join(EXECUTORS)}")
         executors.append(ex)
         previous = ex
     return executors
@@ -363,7 +344,7 @@ def finalize(settings: Settings, phases: list[tuple[str, int, list[str]]]) -> di
     expected = {s: tasks for _, tasks, names in phases for s in names}
     merged = merge_counts(w / "counts", stages, expected)
     funnel = build_funnel(merged, stages, {
-        "persona": settings.persona, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "persona": settings.persona, "created_at": now_iso(),
         "executor": settings.executor, "tasks": settings.n_tasks, "sandbox": settings.sandbox,
         "clean": str(settings.corpus / "clean"), "rejected": str(settings.corpus / "rejected"),
         "phases": _phase_seconds(w / "logs", [name for name, _, _ in phases]),
@@ -425,7 +406,7 @@ def prepare_work(settings: Settings, resume: bool) -> None:
         if before != settings.fingerprint():
             changed = sorted(k for k in set(before) | set(settings.fingerprint())
                              if before.get(k) != settings.fingerprint().get(k))
-            raise UsageError(f"--resume: settings changed since the interrupted run ({', '.join(changed)}); "
+            raise InputError(f"--resume: settings changed since the interrupted run ({', '.join(changed)}); "
                              "rerun without --resume")
     elif w.exists():
         shutil.rmtree(w)
@@ -467,7 +448,7 @@ def run_local(settings: Settings, phases: list[Phase], executors: list[Any], pro
 def run(settings: Settings, resume: bool = False, progress: bool = True, dry_run: bool = False) -> dict | None:
     """Build and run (or, with dry_run, only build and save) the filter; returns the funnel for local runs."""
     if not (settings.corpus / "persona.toml").is_file():
-        raise UsageError(f"no persona card at {settings.corpus / 'persona.toml'}")
+        raise InputError(f"no persona card at {settings.corpus / 'persona.toml'}")
     prepare_work(settings, resume)
     phases = build_phases(settings)
     executors = build_executors(settings, phases)
@@ -504,70 +485,4 @@ def describe_jobs(settings: Settings, executors: list[Any]) -> dict[str, str]:
     return out
 
 
-def settings_from_argv(argv: list[str]) -> tuple[Settings, dict[str, bool]]:
-    kv, rest = parse_kv(argv)
-    flags = {"resume": False, "dry_run": False, "progress": True}
-    for arg in rest:
-        if arg in ("--resume", "--dry-run"):
-            flags[arg[2:].replace("-", "_")] = True
-        elif arg == "--no-progress":
-            flags["progress"] = False
-        else:
-            raise UsageError(f"unknown argument {arg!r}")
-    for key in ("resume", "dry_run"):
-        if key in kv:
-            flags[key] = as_bool(kv.pop(key))
-    if "persona" not in kv:
-        raise UsageError("persona=<name> is required (a folder under corpora/ with persona.toml)")
-    known = {f for f in Settings.__dataclass_fields__}
-    unknown = sorted(set(kv) - known)
-    if unknown:
-        raise UsageError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    values: dict[str, Any] = dict(kv)
-    for key in ("workers", "tasks", "batch_size", "ngram", "near_ngrams", "near_buckets", "near_hashes_per_bucket"):
-        if key in values:
-            try:
-                values[key] = int(values[key])
-            except ValueError:
-                raise UsageError(f"{key} must be an integer, got {values[key]!r}") from None
-            if values[key] < (0 if key == "tasks" else 1):
-                raise UsageError(f"{key} must be positive, got {values[key]}")
-    if values.get("executor", "local") not in EXECUTORS:
-        raise UsageError(f"executor must be one of {', '.join(EXECUTORS)}, got {values['executor']!r}")
-    if values.get("sandbox", "local") not in ("local", "e2b"):
-        raise UsageError(f"sandbox must be local or e2b, got {values['sandbox']!r}")
-    if values.get("benchmarks") == "hub":
-        values["benchmarks"] = None
-    return Settings(**values), flags
-
-
-def _quiet_datatrove() -> None:
-    # datatrove logs every task to stderr; the progress bars and the funnel are the interface, its logs stay on disk.
-    from loguru import logger
-
-    logger.remove()
-    logger.add(sys.stderr, level="WARNING")
-
-
-def main(argv: list[str]) -> int:
-    settings, flags = settings_from_argv(argv)
-    if settings.executor == "ray" and not flags["dry_run"]:
-        import importlib.util
-
-        if importlib.util.find_spec("ray") is None:
-            raise UsageError("executor=ray needs ray installed (pip install 'ray[default]')") from None
-    if flags["progress"]:
-        _quiet_datatrove()
-    started = time.perf_counter()
-    funnel = run(settings, resume=flags["resume"], progress=flags["progress"], dry_run=flags["dry_run"])
-    if flags["dry_run"]:
-        print(f"built {settings.executor} jobs without submitting: {settings.work / 'jobs'}")
-    elif funnel is not None:
-        render_funnel(funnel)
-        print(f"funnel: {settings.corpus / 'reports' / 'funnel.json'} ({time.perf_counter() - started:.1f}s)")
-    else:
-        print(f"submitted to {settings.executor}; the last phase writes {settings.corpus / 'reports' / 'funnel.json'}")
-    return 0
-
-
-__all__ = ["STAGES", "Settings", "Phase", "build_phases", "build_executors", "run", "main", "decode_row", "finalize"]
+__all__ = ["STAGES", "Settings", "Phase", "build_phases", "build_executors", "run", "finalize"]

@@ -9,10 +9,7 @@ itself, and at the end of each task checks conservation (in == kept + rejected) 
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -24,6 +21,7 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from filters.docs import RejectedWriter, doc_family, document_record, reject, set_verdict
+from schemas.storage import write_json_atomic
 
 
 class ConservationError(RuntimeError):
@@ -38,19 +36,6 @@ def reason_class(reason: str) -> str:
         head = f"{head}: {rest.split()[0]}"
     head = re.split(r" of | for call | \(", head, maxsplit=1)[0]
     return re.sub(r"\[\d+\]", "[N]", re.sub(r"\b\d+\b", "N", head))[:90]
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON through a temp file + rename, so a crash never leaves a half-written file behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1, sort_keys=True, ensure_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class StageFilter(BaseFilter):

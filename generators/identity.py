@@ -18,7 +18,6 @@ import random
 import re
 import string
 import tomllib
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,7 @@ from distilabel.steps.tasks import Task
 
 from generators.teachers.cost import Estimate, estimate_tokens
 from generators.teachers.pipelines import record_usage, run_pipeline
-from schemas import make_record
+from schemas import make_lineage, make_record
 
 if TYPE_CHECKING:
     from distilabel.typing import StepOutput
@@ -360,7 +359,6 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str) -> list[dict
     tokens = [sum(r.get(k) or 0 for r in out_rows) for k in ("prompt_tokens", "completion_tokens", "requests")]
     record_usage(teacher, *tokens)
     lineage_teacher = {**teacher.lineage(), "params": {**teacher.lineage().get("params", {}), **generation_kwargs()}}
-    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     results: list[dict] = []
     for t in tasks:
         row = by_key.get(t["task_id"])
@@ -383,9 +381,8 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str) -> list[dict
             results.append({"rejected": True, "task_id": t["task_id"], "reason": "incomplete conversation: "
                             f"{len(messages)} messages for {len(t['user_turns'])} user turns", "raw": None})
             continue
-        lineage = {"generator": "generators.identity", "generator_version": VERSION, "teacher": lineage_teacher,
-                   "prompt_template_hash": TEMPLATE_HASH, "seed": t["seed"],
-                   "facets": {**t["facets"], "task_id": t["task_id"], "trimmed_replies": row.get("trimmed") or 0}, "run_id": run_id, "created_at": created}
+        facets = {**t["facets"], "task_id": t["task_id"], "trimmed_replies": row.get("trimmed") or 0}
+        lineage = make_lineage("generators.identity", VERSION, t["seed"], facets, run_id, lineage_teacher, TEMPLATE_HASH)
         if t.get("record_system"):
             messages.insert(0, {"role": "system", "content": t["record_system"]})
         results.append(make_record(FAMILY, t["persona"], messages, [], {"checks": t["checks"]}, lineage))

@@ -18,12 +18,11 @@ are quoted as they are.
 import hashlib
 import random
 import re
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from generators import identity
-from schemas import load_persona, make_record
+from schemas import load_persona, make_lineage, make_record
 
 LANGS = ("en", "es", "fr", "de", "it")
 
@@ -560,8 +559,6 @@ def write(task: dict, run_id: str) -> dict:
         messages += [{"role": "user", "content": user_text}, {"role": "assistant", "content": text}]
     if task.get("record_system"):
         messages.insert(0, {"role": "system", "content": task["record_system"]})
-    lineage = {"generator": "generators.identity", "generator_version": identity.VERSION, "teacher": None,
-               "prompt_template_hash": TEMPLATE_HASH, "seed": task["seed"],
-               "facets": {**facets, "task_id": task["task_id"], "writer": "procedural"}, "run_id": run_id,
-               "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    lineage = make_lineage("generators.identity", identity.VERSION, task["seed"],
+                           {**facets, "task_id": task["task_id"], "writer": "procedural"}, run_id, None, TEMPLATE_HASH)
     return make_record(identity.FAMILY, task["persona"], messages, [], {"checks": task["checks"]}, lineage)

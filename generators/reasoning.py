@@ -12,7 +12,6 @@ the real output, which must agree with the computed answer.
 import math
 import random
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from generators.tool_use import as_persona, task_persona, template_hash, voice_of
@@ -416,7 +415,7 @@ def _build(task: dict, persona: Any, voice: str) -> dict:
 def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any = None) -> list[dict]:
     """Procedural; teacher unused (the computed steps are the value). Python calls batch through run_many."""
     from sandbox.tools import ToolRuntime, call_many
-    from schemas import make_record, validate_record
+    from schemas import make_lineage, make_record, validate_record
 
     del teacher
     if not tasks:
@@ -472,10 +471,9 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any
             messages.append({"role": "assistant", "reasoning": plan_text, "content": _closing(b["rng"], voice, b["answer"])})
         verification = {"answer": b["answer"], "checker": b["checker"], "level": b["level"], "source": task["source"],
                         "python_calls": python_calls, **b["extra"]}
-        lineage = {"generator": "generators.reasoning", "generator_version": VERSION, "teacher": None,
-                   "prompt_template_hash": template_hash(task["source"], VERSION), "seed": task["seed"],
-                   "facets": {"source": task["source"], "level": b["level"], "python": bool(b["code"]), "voice": voice},
-                   "run_id": run_id, "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        facets = {"source": task["source"], "level": b["level"], "python": bool(b["code"]), "voice": voice}
+        lineage = make_lineage("generators.reasoning", VERSION, task["seed"], facets, run_id, None,
+                               template_hash(task["source"], VERSION))
         rec = make_record(FAMILY, persona.slug, messages, tools, verification, lineage)
         ok, why = check_record(rec)
         errors = validate_record(rec)

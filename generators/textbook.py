@@ -22,7 +22,6 @@ import hashlib
 import random
 import re
 import string
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from distilabel.steps.tasks import Task
 from generators.teachers.cost import Estimate, estimate_tokens
 from generators.teachers.pipelines import record_usage, run_pipeline
 from generators.textbook_lessons import TEMPLATES, Lesson
-from schemas import make_record
+from schemas import make_lineage, make_record
 
 FAMILY = "textbook"
 VERSION = "2"
@@ -200,7 +199,6 @@ def _render(lesson_text: str, module: str, tests: str, exercises: list[str], out
 
 def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str) -> list[dict]:
     """One result per task, in order: a verified lesson record or a rejection with the reason."""
-    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     drafts: dict[int, dict] = {}
     results: list[dict | None] = [None] * len(tasks)
 
@@ -253,13 +251,11 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str) -> list[dict
                                                              d["exercises"], outcome)}]
         verification = {"module_path": MODULE_PATH, "module": d["module"], "tests_path": TESTS_PATH,
                         "tests": d["tests"], "outcome": outcome}
-        lineage = {"generator": "generators.textbook.procedural" if procedural else "generators.textbook",
-                   "generator_version": VERSION,
-                   "teacher": None if procedural or teacher is None else {**teacher.lineage(), "params": {
-                       **teacher.lineage().get("params", {}), "max_new_tokens": MAX_NEW_TOKENS, "temperature": 0.4}},
-                   "prompt_template_hash": TEMPLATE_HASH if procedural else TEACHER_TEMPLATE_HASH,
-                   "seed": t["seed"], "facets": {**d["facets"], "task_id": t["task_id"]}, "run_id": run_id,
-                   "created_at": created}
+        lineage_teacher = None if procedural or teacher is None else {**teacher.lineage(), "params": {
+            **teacher.lineage().get("params", {}), "max_new_tokens": MAX_NEW_TOKENS, "temperature": 0.4}}
+        lineage = make_lineage("generators.textbook.procedural" if procedural else "generators.textbook", VERSION,
+                               t["seed"], {**d["facets"], "task_id": t["task_id"]}, run_id, lineage_teacher,
+                               TEMPLATE_HASH if procedural else TEACHER_TEMPLATE_HASH)
         results[i] = make_record(FAMILY, t["persona"], messages, [], verification, lineage)
     assert all(r is not None for r in results), "textbook.run left a task without a result"
     return [r for r in results if r is not None]

@@ -20,7 +20,6 @@ import random
 import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.environments import FUNCTIONS, sample_fleet, sample_workspace
@@ -205,16 +204,15 @@ def append_turn(w: Work, turn: Turn, outs: list[str]) -> None:
 def finish_record(w: Work, family: str, persona: Any, tools: list[dict], env: dict, run_id: str, generator: str,
                   thash: str | None, teacher: dict | None = None, version: str = VERSION) -> dict:
     """A validated record, or a rejection carrying the reason (and the partial transcript as raw)."""
-    from schemas import make_record, validate_record
+    from schemas import make_lineage, make_record, validate_record
 
     task = w.task
     if w.error is not None or w.final is None:
         return {"rejected": True, "task_id": task["task_id"], "reason": w.error or "script ended without an answer",
                 "raw": {"messages": w.messages}}
     messages = [*w.messages, {"role": "assistant", "content": w.final}]
-    lineage = {"generator": generator, "generator_version": version, "teacher": teacher, "prompt_template_hash": thash,
-               "seed": task["seed"], "facets": task.get("facets", {}) | w.task.get("observed", {}), "run_id": run_id,
-               "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    lineage = make_lineage(generator, version, task["seed"], task.get("facets", {}) | w.task.get("observed", {}), run_id,
+                           teacher, thash)
     verification = {"environment": env, "nondeterministic": list(NONDETERMINISTIC), "task": messages[1]["content"]}
     rec = make_record(family, persona.slug, messages, tools, verification, lineage)
     errors = validate_record(rec)

@@ -9,7 +9,18 @@ JSON Schemas live next to this file (record.schema.json, persona.schema.json, to
 """
 
 from schemas.persona import Persona, PersonaError, available_personas, corpora_root, load_persona, load_toolset
-from schemas.record import FAMILIES, SCHEMA_VERSION, canonical_json, make_record, record_id
+from schemas.record import (
+    FAMILIES,
+    GENERATE,
+    SCHEMA_VERSION,
+    STAGES,
+    canonical_json,
+    make_lineage,
+    make_record,
+    now_iso,
+    record_id,
+    rejection,
+)
 from schemas.validate import (
     RECORD_SCHEMA,
     RecordInvalid,
@@ -22,8 +33,10 @@ from schemas.validate import (
 
 __all__ = [
     "FAMILIES",
+    "GENERATE",
     "RECORD_SCHEMA",
     "SCHEMA_VERSION",
+    "STAGES",
     "Persona",
     "PersonaError",
     "RecordInvalid",
@@ -33,8 +46,11 @@ __all__ = [
     "corpora_root",
     "load_persona",
     "load_toolset",
+    "make_lineage",
     "make_record",
+    "now_iso",
     "record_id",
+    "rejection",
     "require_valid",
     "validate_persona_data",
     "validate_record",

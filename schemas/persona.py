@@ -6,7 +6,6 @@ so a second card with a different character, language mix and tool set is all it
 
 import copy
 import json
-import os
 import string
 import tomllib
 from dataclasses import dataclass, field
@@ -14,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from schemas.record import FAMILIES
+from schemas.settings import InputError
+from schemas.storage import corpora_root
 from schemas.validate import HERE, validate_persona_data, validate_tools
 
-REPO = HERE.parent
 TOOLSETS = ("aj", "python-agent")
 
 
-class PersonaError(ValueError):
+class PersonaError(InputError):
     """A persona that cannot be found or a card that does not parse/validate; the message is one line."""
 
 
@@ -74,13 +74,6 @@ class Persona:
 
 def _bullets(items: list[str]) -> str:
     return "\n".join(f"- {x}" for x in items)
-
-
-def corpora_root() -> Path:
-    """$CRUCIBLE_CORPORA, else the checkout's corpora/ (editable install), else ./corpora (a non-editable install)."""
-    if os.environ.get("CRUCIBLE_CORPORA"):
-        return Path(os.environ["CRUCIBLE_CORPORA"])
-    return REPO / "corpora" if (REPO / "corpora").is_dir() else Path.cwd() / "corpora"
 
 
 def available_personas(root: Path | None = None) -> list[str]:

@@ -6,15 +6,47 @@ by two runs, two teachers or two seeds collides on purpose: exact dedup is an id
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 SCHEMA_VERSION = "crucible.record/1"
 FAMILIES = ("identity", "tool_use", "reasoning", "textbook", "safety")
 
+# Filter stages as they appear in `verdicts`, in `rejected/<stage>/` and in reports/funnel.json, in pipeline order.
+# "parse" is the reader's own stage: lines that are not JSON objects never become records. "generate" names the
+# rejects a generator leaves in raw/<family>/rejected.jsonl (before any filter ran).
+GENERATE = "generate"
+STAGES = ("parse", "schema", "exact_dedup", "near_dedup", "decontamination", "lint", "typecheck", "execution", "quality")
+
 
 def canonical_json(obj: Any) -> str:
-    """The one serialisation used for hashing: sorted keys, no whitespace, unicode kept as is."""
+    """The one serialisation for hashes, ledgers and nested parquet columns: sorted keys, compact, unicode as is."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def now_iso() -> str:
+    """The one timestamp format of lineage, manifests and reports: UTC to the second, `2026-12-04T17:38:00Z`."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_lineage(generator: str, version: str, seed: int, facets: dict, run_id: str, teacher: dict | None = None,
+                 prompt_template_hash: str | None = None) -> dict:
+    """Where a record came from (the `lineage` field): generator and version, teacher (None when procedural), the
+    prompt template's hash, seed, sampled facets, run id, and when."""
+    return {"generator": generator, "generator_version": version, "teacher": teacher,
+            "prompt_template_hash": prompt_template_hash, "seed": seed, "facets": facets, "run_id": run_id,
+            "created_at": now_iso()}
+
+
+def rejection(stage: str, reason: str, record: dict | None = None, **context: Any) -> dict:
+    """The one shape of a rejected line, from a generator (stage "generate") or a filter stage.
+
+    `record` is the rejected record when there is one (its `verdicts[stage]` says why too); input that never became
+    a record (an unparseable line, a teacher's unusable output) has `record: None` and keeps its text in `raw`.
+    """
+    if isinstance(record, dict) and isinstance(record.get("verdicts", {}), dict):
+        record.setdefault("verdicts", {})[stage] = {"passed": False, "reason": reason}
+    return {"stage": stage, "reason": reason, "record": record, **context}
 
 
 def record_id(rec: dict) -> str:

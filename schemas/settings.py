@@ -1,16 +1,24 @@
-"""Command-line conventions shared by every entry point: `key=value` arguments, like the Justfile passes them.
+"""Command-line conventions shared by every entry point, and the error a person can fix.
 
-`just generate persona=lanbot count=200` becomes `python -m factory generate persona=lanbot count=200`; plain
-`--flags` pass through untouched so each command can also take argparse-style options.
+`just generate persona=lanbot count=200` becomes `python -m factory generate persona=lanbot count=200`: settings are
+`key=value`, checked against the command's known keys in one place (`parse_settings`), so a typo is a one-line
+error everywhere instead of being silently ignored somewhere. Library code below the CLI raises `InputError` for
+input a person can fix (a missing corpus, a corrupt file); the dispatcher prints it as one line with exit code 2,
+so no layer has to know about the command line to fail politely.
 """
 
 import importlib
 import os
 import sys
 import warnings
+from collections.abc import Iterable
 
 
-class UsageError(Exception):
+class InputError(ValueError):
+    """Input a person can fix (a missing or corrupt file, a bad card): printed as one line, exit code 2."""
+
+
+class UsageError(InputError):
     """Bad command-line input: printed as one line, exit code 2."""
 
 
@@ -27,6 +35,47 @@ def parse_kv(argv: list[str]) -> tuple[dict[str, str], list[str]]:
         else:
             rest.append(arg)
     return settings, rest
+
+
+class Settings(dict[str, str]):
+    """A command's `key=value` settings with typed, checked accessors (each failure is one line)."""
+
+    def integer(self, key: str, default: int, low: int | None = None) -> int:
+        try:
+            value = int(self.get(key, default))
+        except ValueError:
+            raise UsageError(f"{key} must be an integer, got {self[key]!r}") from None
+        if low is not None and value < low:
+            raise UsageError(f"{key} must be >= {low}, got {value}")
+        return value
+
+    def number(self, key: str, default: float, low: float | None = None, high: float | None = None) -> float:
+        try:
+            value = float(self.get(key, default))
+        except ValueError:
+            raise UsageError(f"{key} must be a number, got {self[key]!r}") from None
+        if value != value or (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"between {low:g} and {high:g}" if low is not None and high is not None else (
+                f">= {low:g}" if low is not None else f"<= {high:g}")
+            raise UsageError(f"{key} must be {bounds}, got {self[key]!r}")
+        return value
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        return as_bool(self.get(key), default)
+
+
+def parse_settings(argv: list[str], known: Iterable[str], positional: int = 0,
+                   usage: str = "") -> tuple[Settings, list[str]]:
+    """`key=value` settings restricted to `known`, plus at most `positional` other arguments."""
+    known = list(known)
+    kv, rest = parse_kv(argv)
+    hint = f" ({usage})" if usage else ""
+    if len(rest) > positional:
+        raise UsageError(f"unexpected argument {rest[positional]!r}; settings are key=value{hint}")
+    unknown = sorted(set(kv) - set(known))
+    if unknown:
+        raise UsageError(f"unknown setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    return Settings(kv), rest
 
 
 def as_bool(value: str | bool | None, default: bool = False) -> bool:
@@ -65,5 +114,5 @@ def dispatch(program: str, commands: dict[str, tuple[str, str]], argv: list[str]
     module = importlib.import_module(commands[name][0])
     try:
         return int(module.main(rest) or 0)
-    except UsageError as exc:
+    except InputError as exc:
         return fail(str(exc))

@@ -129,7 +129,7 @@ def test_forced_tokens_hook(trained):
 
 
 def test_split_prompt_keeps_equals_signs():
-    from trainer.chat import split_prompt
+    from trainer.scripts.chat import split_prompt
 
     assert split_prompt(["-p", "is x=1?", "ckpt=run", "top_k=5"]) == ("is x=1?", ["ckpt=run", "top_k=5"])
 
@@ -138,7 +138,7 @@ def test_chat_streams_a_turn_with_a_real_tool_call(trained):
     """What `just chat` prints for one turn: the words, the call, the sandbox's real output, the follow-up."""
     import io
 
-    from trainer.chat import stream_turn
+    from trainer.scripts.chat import stream_turn
 
     model, tok, record = trained
     out = io.StringIO()

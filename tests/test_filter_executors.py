@@ -9,8 +9,9 @@ from pathlib import Path
 import dill
 import pytest
 
-from filters.pipeline import Settings, build_executors, build_phases, main, prepare_work, run
-from schemas.settings import UsageError
+from factory.filter import main
+from filters.pipeline import Settings, build_executors, build_phases, prepare_work, run
+from schemas.settings import InputError
 from tests.conftest import BENCHMARKS
 from tests.filter_corpus import TEXTBOOKS, grounded, identity, safety, textbook, write_jsonl
 
@@ -61,7 +62,7 @@ def test_ray_executors_are_constructed_without_a_cluster(tmp_path: Path):
 @pytest.mark.parametrize("argv", [["executor=pbs"], ["workers=0"], ["sandbox=docker"], ["colour=red"], []])
 def test_bad_settings_are_usage_errors(tmp_path: Path, argv: list[str]):
     _corpus(tmp_path)
-    with pytest.raises(UsageError):
+    with pytest.raises(InputError):
         main([*(["persona=lanbot"] if argv else []), f"corpora={tmp_path}", *argv])
 
 
@@ -82,7 +83,7 @@ def test_resume_after_a_crash_redoes_only_unfinished_work(tmp_path: Path, monkey
                                                            "near_buckets", "near_cluster"}
     counts_before = {p: p.stat().st_mtime_ns for p in (corpus / ".filter" / "counts" / "schema").glob("*.json")}
 
-    with pytest.raises(UsageError, match="settings changed"):
+    with pytest.raises(InputError, match="settings changed"):
         run(_settings(tmp_path, workers=2, ngram=8), resume=True, progress=False)
 
     funnel = run(_settings(tmp_path, workers=2, sandbox="local"), resume=True, progress=False)

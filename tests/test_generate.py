@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 from factory import generate
-from factory.runlog import FamilyLog, append_lines, canonical
+from factory.runlog import FamilyLog
+from schemas import canonical_json as canonical
 from schemas import validate_record
 from schemas.settings import UsageError
+from schemas.storage import append_lines
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable

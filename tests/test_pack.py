@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from schemas.settings import UsageError
+from schemas.settings import InputError
 from tests.trainer_data import CODE, identity_record, injection_record, small_tokenizer, tool_use_record
 from trainer.corpus import iter_documents
 from trainer.dataloader import ShardLoader
@@ -176,13 +176,13 @@ def test_loader_resume_is_exact_across_epochs_and_ranks(tmp_path):
 
 
 def test_cli_pack_from_raw_jsonl(tmp_path, capsys):
-    from trainer.pack import main
+    from trainer.scripts.pack import main
 
     root = tmp_path / "corpora"
     raw = root / "lanbot" / "raw" / "identity"
     raw.mkdir(parents=True)
     (raw / "part-000.jsonl").write_text("\n".join(json.dumps(d) for d in corpus()) + "\n")
-    with pytest.raises(UsageError, match="no tokenizer"):
+    with pytest.raises(InputError, match="no tokenizer"):
         main([f"root={root}", "persona=lanbot"])
     small_tokenizer().save(root / "lanbot" / "tokenizer")
     assert main([f"root={root}", "persona=lanbot", "seq_len=128", "val_frac=0.1"]) == 0
@@ -190,5 +190,5 @@ def test_cli_pack_from_raw_jsonl(tmp_path, capsys):
     assert "padding" in out and "raw JSONL" in out
     manifest = json.loads((root / "lanbot" / "shards" / "manifest.json").read_text())
     assert manifest["splits"]["train"]["records"] + manifest["splits"]["val"]["records"] == len(corpus())
-    with pytest.raises(UsageError, match="unknown setting"):
+    with pytest.raises(InputError, match="unknown setting"):
         main([f"root={root}", "persona=lanbot", "seqlen=128"])

@@ -152,7 +152,7 @@ def test_parse_assistant_reports_invalid_and_cut_calls():
 
 
 def test_show_cli_plain(tmp_path, capsys):
-    from trainer.render import main
+    from trainer.scripts.show import main
 
     tok = small_tokenizer()
     tok.save(tmp_path / "tok")

@@ -11,7 +11,7 @@ import pytest
 
 from factory import __main__ as factory_cli
 from factory.stats import main as stats_main
-from schemas import canonical_json
+from schemas import canonical_json, rejection
 from tests.stats_corpus import PERSONA, write_corpus
 
 
@@ -176,9 +176,8 @@ def test_parse_rejects_count_for_their_source_family(built, tmp_path):
     shutil.copytree(built["root"], root)
     folder = root / PERSONA / "rejected" / "parse"
     folder.mkdir()
-    line = {"stage": "parse", "reason": "not JSON: line 9 of reasoning/part-000000.jsonl (Expecting value, column 1)",
-            "record": {"raw": "this is not json {", "file": "reasoning/part-000000.jsonl", "line": 9,
-                       "source_family": "reasoning"}}
+    line = rejection("parse", "not JSON: line 9 of reasoning/part-000000.jsonl (Expecting value, column 1)", None,
+                     raw="this is not json {", file="reasoning/part-000000.jsonl", line=9, family="reasoning")
     (folder / "00000.jsonl").write_text(json.dumps(line) + "\n")
     assert stats_main([f"persona={PERSONA}", f"root={root}", "quiet=true"]) == 0
     s = json.loads((root / PERSONA / "reports" / "stats.json").read_text())

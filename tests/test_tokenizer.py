@@ -2,7 +2,7 @@
 
 import pytest
 
-from schemas.settings import UsageError
+from schemas.settings import InputError
 from tests.trainer_data import CODE, small_tokenizer
 from trainer.tokenizer import SPECIAL_TOKENS, Tokenizer
 
@@ -77,7 +77,7 @@ def test_vocab_size_and_too_small():
     assert tok.vocab_size <= 600 and tok.vocab_size == len(tok.mergeable_ranks) + len(SPECIAL_TOKENS)
     big = Tokenizer.train([CODE + SAMPLES[3]] * 3 + [f"w{i} {i * 7919}" for i in range(3000)], 400)
     assert big.vocab_size == 400
-    with pytest.raises(UsageError, match="too small"):
+    with pytest.raises(InputError, match="too small"):
         Tokenizer.train(["abc"], 100)
 
 
@@ -90,7 +90,7 @@ def test_save_load_same_id_and_ids(tmp_path):
     for text in SAMPLES:
         assert loaded.encode(text) == tok.encode(text)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tok"]  # no temp dirs left behind
-    with pytest.raises(UsageError, match="no tokenizer"):
+    with pytest.raises(InputError, match="no tokenizer"):
         Tokenizer.load(tmp_path / "missing")
 
 
@@ -105,7 +105,7 @@ def test_cli_trains_on_raw_jsonl(tmp_path, capsys):
     import json
 
     from tests.trainer_data import identity_record, tool_use_record
-    from trainer.tokenizer import main
+    from trainer.scripts.tokenizer import main
 
     raw = tmp_path / "corpora" / "lanbot" / "raw" / "identity"
     raw.mkdir(parents=True)
@@ -116,21 +116,21 @@ def test_cli_trains_on_raw_jsonl(tmp_path, capsys):
     assert "raw JSONL" in out and "on 6 documents" in out
     tok = Tokenizer.load(tmp_path / "corpora" / "lanbot" / "tokenizer")
     assert tok.vocab_size <= 400
-    with pytest.raises(UsageError, match="no corpus"):
+    with pytest.raises(InputError, match="no corpus"):
         main([f"root={tmp_path / 'corpora'}", "persona=nobody"])
 
 
 def test_cli_input_list_and_bad_numbers(tmp_path, capsys):
     import polars as pl
 
-    from trainer.tokenizer import main
+    from trainer.scripts.tokenizer import main
 
     pl.DataFrame({"text": [CODE, "plain prose for the mixture"]}).write_parquet(tmp_path / "text.parquet")
     (tmp_path / "chat.jsonl").write_text('{"messages": [{"role": "user", "content": "hi"}]}\n')
     inputs = f"{tmp_path / 'text.parquet'},{tmp_path / 'chat.jsonl'}"
     assert main([f"input={inputs}", f"out={tmp_path / 'tok'}", "vocab=300"]) == 0
     assert "on 3 documents" in capsys.readouterr().out
-    with pytest.raises(UsageError, match="bad number"):
+    with pytest.raises(InputError, match="vocab must be an integer"):
         main([f"input={inputs}", "vocab=lots"])
-    with pytest.raises(UsageError, match="does not exist"):
+    with pytest.raises(InputError, match="does not exist"):
         main([f"input={tmp_path / 'nope.jsonl'}"])

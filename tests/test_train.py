@@ -16,8 +16,9 @@ import torch
 
 from trainer import checkpoint as ckpt
 from trainer.pack import pack_documents
+from trainer.scripts.train import settings_from_argv as parse_settings
 from trainer.tokenizer import Tokenizer
-from trainer.train import Settings, parse_settings, train
+from trainer.train import Settings, train
 
 QA = [
     ("Who are you?", "I'm LanBot. Lance built me."),

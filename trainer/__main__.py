@@ -5,12 +5,12 @@ import sys
 from schemas.settings import dispatch
 
 COMMANDS = {
-    "tokenizer": ("trainer.tokenizer", "train the BPE tokenizer on a corpus"),
-    "pack": ("trainer.pack", "render records and pack them into fixed-length shards"),
-    "show": ("trainer.render", "print a record with its supervised tokens highlighted"),
-    "train": ("trainer.train", "train a GPT (d4 on CPU ... d32 on GPUs)"),
-    "eval": ("trainer.evals", "evaluate a checkpoint"),
-    "chat": ("trainer.chat", "talk to a checkpoint with its tools working"),
+    "tokenizer": ("trainer.scripts.tokenizer", "train the BPE tokenizer on a corpus"),
+    "pack": ("trainer.scripts.pack", "render records and pack them into fixed-length shards"),
+    "show": ("trainer.scripts.show", "print a record with its supervised tokens highlighted"),
+    "train": ("trainer.scripts.train", "train a GPT (d4 on CPU ... d32 on GPUs)"),
+    "eval": ("trainer.scripts.eval", "evaluate a checkpoint"),
+    "chat": ("trainer.scripts.chat", "talk to a checkpoint with its tools working"),
 }
 
 

@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from schemas import record_id
-from schemas.settings import UsageError
+from schemas.settings import InputError
+from schemas.storage import corpus_paths, decode_row
 
 
-def find_corpus(root: Path, persona: str | None, input_path: str | None) -> tuple[list[Path], str | None]:
+def find_corpus(root: str | Path | None, persona: str | None,
+                input_path: str | None) -> tuple[list[Path], str | None]:
     """
     The files to read and an optional note: input= wins (files or folders, comma-separated: a mixture of chat records
     and plain-text parquet); else the persona's clean parquet; else its raw JSONL (with a note saying so).
@@ -30,20 +32,20 @@ def find_corpus(root: Path, persona: str | None, input_path: str | None) -> tupl
             elif p.is_dir():
                 found = sorted(p.rglob("*.parquet")) + sorted(f for f in p.rglob("*.jsonl") if _is_record_jsonl(f))
                 if not found:
-                    raise UsageError(f"no .parquet or .jsonl files under {p}")
+                    raise InputError(f"no .parquet or .jsonl files under {p}")
                 files += found
             else:
-                raise UsageError(f"input {p} does not exist")
+                raise InputError(f"input {p} does not exist")
         return files, None
     assert persona, "need a persona or an input path"
-    base = root / persona
+    base = corpus_paths(persona, root).root
     clean = sorted((base / "clean").rglob("*.parquet"))
     if clean:
         return clean, None
     raw = sorted(f for f in (base / "raw").rglob("*.jsonl") if _is_record_jsonl(f))
     if raw:
         return raw, f"no clean parquet under {base / 'clean'}; using {len(raw)} raw JSONL file(s) (unfiltered)"
-    raise UsageError(f"no corpus for persona {persona!r}: nothing under {base / 'clean'} or {base / 'raw'}")
+    raise InputError(f"no corpus for persona {persona!r}: nothing under {base / 'clean'} or {base / 'raw'}")
 
 
 def _is_record_jsonl(path: Path) -> bool:
@@ -59,7 +61,7 @@ def iter_documents(paths: list[Path]) -> Iterator[dict]:
         elif path.suffix in (".jsonl", ".json"):
             yield from _iter_jsonl(path)
         else:
-            raise UsageError(f"{path}: expected .parquet or .jsonl")
+            raise InputError(f"{path}: expected .parquet or .jsonl")
 
 
 def _iter_jsonl(path: Path) -> Iterator[dict]:
@@ -70,7 +72,7 @@ def _iter_jsonl(path: Path) -> Iterator[dict]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise UsageError(f"{path}:{lineno}: not JSON ({exc.msg})") from None
+                raise InputError(f"{path}:{lineno}: not JSON ({exc.msg})") from None
             if not isinstance(obj, dict) or obj.get("rejected"):
                 continue
             if "messages" in obj or "text" in obj:
@@ -83,48 +85,29 @@ def _iter_parquet(path: Path) -> Iterator[dict]:
     try:
         df = pl.read_parquet(path)
     except Exception as exc:
-        raise UsageError(f"{path}: cannot read parquet ({type(exc).__name__}: {exc})") from None
+        raise InputError(f"{path}: cannot read parquet ({type(exc).__name__}: {exc})") from None
     if "messages" not in df.columns and "text" not in df.columns:
-        raise UsageError(f"{path}: needs a `messages` or a `text` column, has {df.columns}")
+        raise InputError(f"{path}: needs a `messages` or a `text` column, has {df.columns}")
     for i, row in enumerate(df.iter_rows(named=True)):
-        yield normalize(row, where=f"{path}[{i}]", from_struct=True)
+        yield normalize(row, where=f"{path}[{i}]")
 
 
-def normalize(doc: dict, where: str = "record", from_struct: bool = False) -> dict:
-    """Parse JSON-string columns, drop the nulls struct columns add, give plain-text docs an id."""
+def normalize(doc: dict, where: str = "record") -> dict:
+    """A record (JSON-string or struct columns decoded, struct nulls dropped) or a plain-text doc with an id."""
     if doc.get("messages") is None:
         text = doc.get("text")
         if not isinstance(text, str):
-            raise UsageError(f"{where}: neither messages nor a text string")
+            raise InputError(f"{where}: neither messages nor a text string")
         doc_id = doc.get("id") or hashlib.sha256(text.encode()).hexdigest()[:32]
         return {"id": str(doc_id), "text": text}
-    rec = dict(doc)
-    for key in ("messages", "tools", "verification", "lineage", "verdicts"):
-        value = rec.get(key)
-        if isinstance(value, str):
-            try:
-                rec[key] = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise UsageError(f"{where}: column {key} is not valid JSON ({exc.msg})") from None
+    rec = decode_row(doc, where)
     if rec.get("tools") is None:
         rec["tools"] = []
     if not isinstance(rec["messages"], list):
-        raise UsageError(f"{where}: messages must be a list, got {type(rec['messages']).__name__}")
-    if from_struct:
-        # A struct column has the union of all rows' keys, missing ones filled with null: drop them again.
-        rec["messages"] = [_drop_nulls(m) for m in rec["messages"]]
-        rec["tools"] = [_drop_nulls(t) for t in rec["tools"]]
+        raise InputError(f"{where}: messages must be a list, got {type(rec['messages']).__name__}")
     if not rec.get("id"):
         rec["id"] = record_id(rec)
     return rec
-
-
-def _drop_nulls(x):
-    if isinstance(x, dict):
-        return {k: _drop_nulls(v) for k, v in x.items() if v is not None}
-    if isinstance(x, list):
-        return [_drop_nulls(v) for v in x]
-    return x
 
 
 def document_texts(doc: dict) -> list[str]:

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import torch
 
-from schemas.settings import UsageError, parse_kv
 from trainer import checkpoint as ckpt
 from trainer.engine import Engine
 
@@ -283,19 +282,3 @@ def print_table(results: dict) -> None:
     for name, value, over in rows:
         table.add_row(name, value, over)
     Console().print(table)
-
-
-def main(argv: list[str]) -> int:
-    if argv and argv[0] in ("-h", "--help"):
-        print(__doc__)
-        return 0
-    settings, rest = parse_kv(argv)
-    known = {"ckpt", "persona", "shards", "n", "max_tokens", "bench", "which"}
-    if rest or set(settings) - known:
-        raise UsageError(f"usage: python -m trainer eval [{'= '.join(sorted(known))}=]")
-    path = ckpt.find_checkpoint(settings.get("ckpt"))
-    meta = ckpt.read_meta(path)
-    evaluate(path, persona=settings.get("persona") or meta.get("persona", "lanbot"), shards=settings.get("shards"),
-             n=int(settings.get("n", "8")), max_tokens=int(settings.get("max_tokens", "192")),
-             bench=settings.get("bench"), which=settings.get("which", "loss,identity,tools,reasoning,code"))
-    return 0

@@ -24,16 +24,16 @@ import hashlib
 import json
 import shutil
 import tempfile
-import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from schemas.settings import UsageError, parse_kv
+from schemas.settings import InputError
+from schemas.storage import replace_dir
 from trainer.render import render
-from trainer.tokenizer import Tokenizer, replace_dir
+from trainer.tokenizer import Tokenizer
 
 FORMAT = "crucible.shards/1"
 SEG_COLUMNS = ["row", "offset", "length", "doc", "doc_start"]
@@ -127,11 +127,11 @@ def pack_documents(
 ) -> dict:
     """Render, split, pack and write shards + manifest into out_dir (replaced atomically). Returns the manifest."""
     if seq_len < 8:
-        raise UsageError(f"seq_len={seq_len} too short (need >= 8)")
+        raise InputError(f"seq_len={seq_len} too short (need >= 8)")
     if not 0 <= val_frac < 1:
-        raise UsageError(f"val_frac={val_frac} must be in [0, 1)")
+        raise InputError(f"val_frac={val_frac} must be in [0, 1)")
     if rows_per_shard < 1:
-        raise UsageError(f"rows_per_shard={rows_per_shard} must be >= 1")
+        raise InputError(f"rows_per_shard={rows_per_shard} must be >= 1")
     row_len = seq_len + 1
     dtype = np.uint16 if tok.vocab_size <= 2**16 else np.uint32
     rendered: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"train": [], "val": []}
@@ -141,13 +141,13 @@ def pack_documents(
         try:
             ids, mask = render(doc, tok)
         except ValueError as exc:
-            raise UsageError(str(exc)) from None
+            raise InputError(str(exc)) from None
         split = split_of(doc["id"], val_frac)
         rendered[split].append((np.asarray(ids, dtype=dtype), np.asarray(mask, dtype=np.uint8)))
         ids_of[split].append(doc["id"])
         kinds.add("chat" if "messages" in doc else "text")
     if not rendered["train"] and not rendered["val"]:
-        raise UsageError("no records to pack")
+        raise InputError("no records to pack")
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
@@ -201,44 +201,3 @@ def pack_documents(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return manifest
-
-
-def main(argv: list[str]) -> int:
-    from trainer.corpus import find_corpus, iter_documents
-
-    settings, rest = parse_kv(argv)
-    if rest:
-        raise UsageError(f"unexpected arguments: {' '.join(rest)}")
-    known = {"persona", "seq_len", "tokenizer", "val_frac", "input", "out", "rows_per_shard", "seed", "root"}
-    unknown = set(settings) - known
-    if unknown:
-        raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
-    root = Path(settings.get("root", "corpora"))
-    persona = settings.get("persona")
-    if not persona and not ("input" in settings and "out" in settings and "tokenizer" in settings):
-        raise UsageError("need persona=<name>, or input=, out= and tokenizer= together")
-    try:
-        seq_len, rows_per_shard, seed = (int(settings.get(k, d)) for k, d in
-                                         (("seq_len", "512"), ("rows_per_shard", "1024"), ("seed", "0")))
-        val_frac = float(settings.get("val_frac", "0.05"))
-    except ValueError as exc:
-        raise UsageError(f"bad number: {exc}") from None
-    tok_dir = Path(settings["tokenizer"]) if "tokenizer" in settings else root / str(persona) / "tokenizer"
-    if not (tok_dir / "tokenizer.json").is_file():
-        raise UsageError(f"no tokenizer at {tok_dir}; run `python -m trainer tokenizer persona={persona}` first")
-    tok = Tokenizer.load(tok_dir)
-    paths, note = find_corpus(root, persona, settings.get("input"))
-    if note:
-        print(f"note: {note}")
-    out = Path(settings["out"]) if "out" in settings else root / str(persona) / "shards"
-    t0 = time.time()
-    manifest = pack_documents(iter_documents(paths), tok, out, seq_len, val_frac, rows_per_shard, seed,
-                              source=[str(p) for p in paths])
-    for split, s in manifest["splits"].items():
-        print(
-            f"{split:>5}: {s['records']} records, {s['tokens']:,} tokens ({s['supervised_tokens']:,} supervised) "
-            f"in {s['rows']} rows of {manifest['row_len']}, padding {s['padding_fraction']:.2%}, "
-            f"{s['split_records']} split into {s['chunks']} chunks, {len(s['shards'])} shard(s)"
-        )
-    print(f"packed with tokenizer {tok.id} in {time.time() - t0:.1f}s -> {out}")
-    return 0

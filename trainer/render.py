@@ -20,12 +20,8 @@ map back to their calls unambiguously. mask[i] says whether ids[i] is a target; 
 """
 
 import json
-import os
 import re
-import sys
-from pathlib import Path
 
-from schemas.settings import UsageError, as_bool, parse_kv
 from trainer.tokenizer import SPECIAL_TOKENS, Tokenizer
 
 ROLES = ("system", "user", "assistant", "tool")
@@ -297,7 +293,7 @@ def show_plain(ids: list[int], mask: list[int], tok: Tokenizer) -> str:
     return "".join(parts)
 
 
-def _show_rich(ids: list[int], mask: list[int], tok: Tokenizer) -> None:
+def show_rich(ids: list[int], mask: list[int], tok: Tokenizer) -> None:
     from rich.console import Console
     from rich.text import Text
 
@@ -306,50 +302,3 @@ def _show_rich(ids: list[int], mask: list[int], tok: Tokenizer) -> None:
         style = ("bold magenta" if is_special else "") + (" on dark_green" if m else "")
         out.append(text, style=style.strip() or None)
     Console().print(out, soft_wrap=True)
-
-
-def main(argv: list[str]) -> int:
-    from trainer.corpus import document_texts, iter_documents
-
-    settings, rest = parse_kv(argv)
-    if len(rest) != 1:
-        raise UsageError("usage: python -m trainer show FILE [n=1] [skip=0] [tokenizer=DIR] [plain=true]")
-    path = Path(rest[0])
-    if not path.is_file():
-        raise UsageError(f"{path} is not a file")
-    n, skip = int(settings.get("n", "1")), int(settings.get("skip", "0"))
-    plain = as_bool(settings.get("plain"), default=not sys.stdout.isatty())
-    docs = []
-    for i, doc in enumerate(iter_documents([path])):
-        if i >= skip + n:
-            break
-        if i >= skip:
-            docs.append(doc)
-    if not docs:
-        raise UsageError(f"{path}: no records to show (skip={skip})")
-    if "tokenizer" in settings:
-        tok = Tokenizer.load(settings["tokenizer"])
-    else:
-        persona = docs[0].get("persona")
-        found = Path("corpora") / str(persona) / "tokenizer"
-        if persona and (found / "tokenizer.json").is_file():
-            tok = Tokenizer.load(found)
-        else:
-            # no trained tokenizer yet: a throwaway one from these records still shows the spans faithfully
-            tok = Tokenizer.train((t for d in docs for t in document_texts(d)), 1024)
-            print(f"note: no tokenizer given or at {found}; using a throwaway one trained on {path.name}")
-    try:
-        for doc in docs:
-            try:
-                ids, mask = render(doc, tok)
-            except ValueError as exc:
-                raise UsageError(str(exc)) from None
-            print(f"# {doc.get('id')} {doc.get('family', 'text')}: {len(ids)} tokens, {sum(mask)} supervised")
-            if plain:
-                print(show_plain(ids, mask, tok))
-            else:
-                _show_rich(ids, mask, tok)
-            print()
-    except BrokenPipeError:  # `... | head` closed the pipe: the reader has seen enough; silence the exit-time flush
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0

@@ -15,17 +15,16 @@ recognises special-token text inside a string: a record that contains the litera
 import base64
 import hashlib
 import json
-import os
 import shutil
 import tempfile
-import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import rustbpe
 import tiktoken
 
-from schemas.settings import UsageError, parse_kv
+from schemas.settings import InputError
+from schemas.storage import replace_dir
 
 SPECIAL_TOKENS = [
     "<|bos|>",  # starts every document / conversation; also the padding id in packed rows (always masked there)
@@ -87,7 +86,7 @@ class Tokenizer:
     def train(cls, texts: Iterable[str], vocab_size: int, pattern: str = SPLIT_PATTERN) -> "Tokenizer":
         """Learn `vocab_size - len(SPECIAL_TOKENS)` byte-level tokens from `texts` (fewer if the corpus runs out of pairs)."""
         if vocab_size < MIN_VOCAB:
-            raise UsageError(f"vocab size {vocab_size} too small: need at least {MIN_VOCAB} (256 bytes + specials)")
+            raise InputError(f"vocab size {vocab_size} too small: need at least {MIN_VOCAB} (256 bytes + specials)")
         bpe = rustbpe.Tokenizer()  # pyright: ignore[reportAttributeAccessIssue]  (compiled module, no stubs)
         bpe.train_from_iterator(iter(texts), vocab_size=vocab_size - len(SPECIAL_TOKENS), pattern=pattern)
         ranks = {bytes(token): rank for token, rank in bpe.get_mergeable_ranks()}
@@ -170,75 +169,26 @@ class Tokenizer:
         directory = Path(directory)
         meta_path, ranks_path = directory / "tokenizer.json", directory / "ranks.tiktoken"
         if not meta_path.is_file() or not ranks_path.is_file():
-            raise UsageError(f"no tokenizer in {directory} (expected tokenizer.json and ranks.tiktoken)")
+            raise InputError(f"no tokenizer in {directory} (expected tokenizer.json and ranks.tiktoken)")
         meta = json.loads(meta_path.read_text())
         if meta.get("format") != FORMAT:
-            raise UsageError(f"{meta_path}: format {meta.get('format')!r}, expected {FORMAT!r}")
+            raise InputError(f"{meta_path}: format {meta.get('format')!r}, expected {FORMAT!r}")
         ranks: dict[bytes, int] = {}
         for line in ranks_path.read_text().splitlines():
             token, rank = line.split()
             ranks[base64.b64decode(token)] = int(rank)
         tok = cls(ranks, meta["pattern"])
         if meta["specials"] != tok.specials or meta["id"] != tok.id:
-            raise UsageError(f"{directory}: tokenizer files disagree (id {meta['id']} vs content {tok.id})")
+            raise InputError(f"{directory}: tokenizer files disagree (id {meta['id']} vs content {tok.id})")
         return tok
 
     def __repr__(self) -> str:
         return f"Tokenizer(id={self.id}, vocab_size={self.vocab_size})"
 
 
-def replace_dir(src: Path, dst: Path) -> None:
-    """Move the finished `src` into place as `dst`; the old `dst` (if any) is removed only after the swap."""
-    if not dst.exists():
-        os.replace(src, dst)
-        return
-    old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
-    os.replace(dst, old)
-    os.replace(src, dst)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _take_chars(texts: Iterable[str], budget: int) -> Iterable[str]:
+def take_chars(texts: Iterable[str], budget: int) -> Iterable[str]:
     for text in texts:
         if budget <= 0:
             return
         yield text[:budget]
         budget -= len(text)
-
-
-def main(argv: list[str]) -> int:
-    from trainer.corpus import corpus_texts, find_corpus
-
-    settings, rest = parse_kv(argv)
-    if rest:
-        raise UsageError(f"unexpected arguments: {' '.join(rest)}")
-    unknown = set(settings) - {"persona", "vocab", "input", "out", "root", "max_chars"}
-    if unknown:
-        raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}; use persona=, vocab=, input=, out=, max_chars=")
-    try:
-        vocab = int(settings.get("vocab", "4096"))
-        max_chars = int(float(settings["max_chars"])) if "max_chars" in settings else None
-    except ValueError as exc:
-        raise UsageError(f"bad number: {exc}") from None
-    root = Path(settings.get("root", "corpora"))
-    persona = settings.get("persona")
-    if not persona and "input" not in settings:
-        raise UsageError("need persona=<name> (reads corpora/<name>/clean) or input=<file or folder>")
-    paths, note = find_corpus(root, persona, settings.get("input"))
-    if note:
-        print(f"note: {note}")
-    out = Path(settings["out"]) if "out" in settings else root / str(persona) / "tokenizer"
-    t0 = time.time()
-    stats = {"documents": 0, "chars": 0}
-    texts = corpus_texts(paths, stats)
-    if max_chars is not None:  # a big pretraining mix: a sample of its start is plenty for a small vocabulary
-        texts = _take_chars(texts, max_chars)
-    tok = Tokenizer.train(texts, vocab)
-    tok.save(out)
-    if tok.vocab_size < vocab:
-        print(f"note: the corpus ran out of byte pairs to merge: vocab {tok.vocab_size} < {vocab} asked")
-    print(
-        f"trained tokenizer {tok.id}: vocab {tok.vocab_size} ({vocab} asked) on {stats['documents']} documents, "
-        f"{stats['chars']:,} chars in {time.time() - t0:.1f}s -> {out}"
-    )
-    return 0

@@ -25,14 +25,15 @@ import math
 import os
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from schemas.settings import UsageError, as_bool, parse_kv
+from schemas.settings import InputError
+from schemas.storage import corpus_paths
 from trainer import checkpoint as ckpt
 from trainer.dataloader import ShardLoader
 from trainer.gpt import GPT, GPTConfig, model_config
@@ -80,31 +81,6 @@ DEFAULTS = {
 }
 
 
-def parse_settings(argv: list[str]) -> Settings:
-    kv, rest = parse_kv(argv)
-    if rest:
-        if len(rest) > 1 or rest[0].startswith("-"):
-            raise UsageError(f"unexpected arguments: {' '.join(rest)}")
-        kv.setdefault("model", rest[0])
-    if "config" in kv:  # `just train config=d20`
-        kv.setdefault("model", kv.pop("config"))
-    known = {f.name: f for f in fields(Settings) if f.name != "given"}
-    unknown = set(kv) - set(known)
-    if unknown:
-        raise UsageError(f"unknown setting(s): {', '.join(sorted(unknown))}; known: {', '.join(known)}")
-    s = Settings()
-    for key, value in kv.items():
-        kind = type(getattr(s, key))
-        try:
-            setattr(s, key, as_bool(value) if kind is bool else kind(value))
-        except ValueError:
-            raise UsageError(f"{key}={value!r}: expected {kind.__name__}") from None
-    if not (s.model == "edge" or (s.model.startswith("d") and s.model[1:].isdigit())):
-        raise UsageError(f"model must be dN (d4 ... d32) or edge, got {s.model!r}")
-    s.given = tuple(sorted(kv))
-    return s
-
-
 def inherit_settings(s: Settings, meta: dict) -> None:
     """On resume, whatever the command line does not say comes from the checkpoint's run: same batch, same schedule."""
     for key, value in meta.get("settings", {}).items():
@@ -118,7 +94,7 @@ def fill_defaults(s: Settings, device_type: str) -> Settings:
     for key, value in base.items():
         if not getattr(s, key):
             setattr(s, key, value)
-    s.shards = s.shards or str(Path("corpora") / s.persona / "shards")
+    s.shards = s.shards or str(corpus_paths(s.persona).shards)
     s.out = s.out or str(Path("checkpoints") / s.persona / s.model)
     s.warmup = s.warmup or max(1, round(0.02 * s.steps))
     s.ckpt_every = s.ckpt_every or max(1, s.steps // 4)
@@ -172,7 +148,7 @@ def train(s: Settings) -> dict:
     if s.resume:
         resume_from = ckpt.latest_checkpoint(s.out if s.resume in ("latest", "true", "1") else s.resume)
         if resume_from is None:
-            raise UsageError(f"resume={s.resume}: no checkpoint found")
+            raise InputError(f"resume={s.resume}: no checkpoint found")
         meta = ckpt.read_meta(resume_from)
         if s.given:  # from the command line: only what it says overrides the checkpoint's run settings
             inherit_settings(s, meta)
@@ -192,11 +168,11 @@ def train(s: Settings) -> dict:
 
     shard_dir = Path(s.shards)
     if not (shard_dir / "manifest.json").is_file():
-        raise UsageError(f"no shards at {shard_dir} (run `python -m trainer pack persona={s.persona}` first)")
+        raise InputError(f"no shards at {shard_dir} (run `python -m trainer pack persona={s.persona}` first)")
     train_loader = ShardLoader(shard_dir, split="train", batch_size=s.device_batch, rank=rank, world_size=world,
                                loop=True, seed=s.seed, device=device)
     if s.seq and s.seq != train_loader.seq_len:
-        raise UsageError(f"seq={s.seq} but the shards were packed with seq_len={train_loader.seq_len}")
+        raise InputError(f"seq={s.seq} but the shards were packed with seq_len={train_loader.seq_len}")
     s.seq = train_loader.seq_len
     tok = Tokenizer.load(train_loader.tokenizer_dir)
     manifest_tok = train_loader.manifest["tokenizer"]["id"]
@@ -336,11 +312,3 @@ def train(s: Settings) -> dict:
         dist.destroy_process_group()
     torch.set_num_threads(threads_before)
     return {"losses": losses, "checkpoint": last_path, "val_loss": val, "settings": s}
-
-
-def main(argv: list[str]) -> int:
-    if argv and argv[0] in ("-h", "--help"):
-        print(__doc__)
-        return 0
-    train(parse_settings(argv))
-    return 0

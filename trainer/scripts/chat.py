@@ -15,7 +15,7 @@ import json
 import random
 import sys
 
-from schemas.settings import UsageError, as_bool, parse_kv
+from schemas.settings import UsageError, parse_settings
 
 KNOWN = {"ckpt", "persona", "temperature", "top_k", "max_tokens", "max_steps", "tools", "seed", "fleet_seed"}
 
@@ -85,9 +85,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     prompt, rest = split_prompt(argv)
-    settings, extra = parse_kv(rest)
-    if extra or set(settings) - KNOWN:
-        raise UsageError(f'usage: python -m trainer chat [-p "..."] [{"= ".join(sorted(KNOWN))}=]')
+    settings, _ = parse_settings(rest, KNOWN, usage='chat [-p "..."] [key=value ...]')
     import torch
 
     from schemas import load_persona
@@ -102,16 +100,16 @@ def main(argv: list[str]) -> int:
     model, meta = ckpt.load_model(path, device)
     tok = ckpt.load_tokenizer(path)
     persona = load_persona(settings.get("persona") or meta.get("persona") or "lanbot")
-    use_tools = as_bool(settings.get("tools"), default=True)
+    use_tools = settings.flag("tools", default=True)
     tools = persona.tools() if use_tools else []
     runtime = None
     if use_tools:
         from sandbox.tools import ToolRuntime
 
-        runtime = ToolRuntime(environment_for(persona.toolset, int(settings.get("fleet_seed", "0"))))
-    gen = dict(temperature=float(settings.get("temperature", "0.6")), top_k=int(settings.get("top_k", "50")),
-               max_tokens=int(settings.get("max_tokens", "512")), max_steps=int(settings.get("max_steps", "8")),
-               seed=int(settings.get("seed", "0")))
+        runtime = ToolRuntime(environment_for(persona.toolset, settings.integer("fleet_seed", 0)))
+    gen = dict(temperature=settings.number("temperature", 0.6, low=0), top_k=settings.integer("top_k", 50, low=1),
+               max_tokens=settings.integer("max_tokens", 512, low=1), max_steps=settings.integer("max_steps", 8, low=1),
+               seed=settings.integer("seed", 0))
     engine = Engine(model, tok)
     system = [{"role": "system", "content": persona.system_message()}]
     print(f"[{persona.name} | {path} | step {meta.get('step')} | {model.num_params() / 1e6:.1f}M params | "

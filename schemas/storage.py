@@ -1,0 +1,254 @@
+"""How a corpus is stored: where its folders are, how files are written so a crash never leaves half of one, and how a
+record becomes a parquet row and back.
+
+Every stage writes through these helpers, so every file Crucible leaves is either the old or the new version (never a
+mix), has the same mode (0644: corpus files are read by the next stages and by people), and a record read back from
+clean parquet is the record that was written.
+
+Layout (DESIGN.md, contract 2), under `corpora_root()` = $CRUCIBLE_CORPORA or the checkout's corpora/:
+
+    <persona>/persona.toml   raw/<family>/   clean/<family>/*.parquet   rejected/<stage>/   reports/   shards/
+    tokenizer/   exports/   publish/
+"""
+
+import errno
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from schemas.record import canonical_json
+from schemas.settings import InputError
+
+REPO = Path(__file__).resolve().parent.parent
+FILE_MODE = 0o644  # corpus files and reports are read by the next stages and by people
+DIR_MODE = 0o755
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Where things are
+
+
+def corpora_root() -> Path:
+    """$CRUCIBLE_CORPORA, else the checkout's corpora/ (editable install), else ./corpora (a non-editable install)."""
+    if os.environ.get("CRUCIBLE_CORPORA"):
+        return Path(os.environ["CRUCIBLE_CORPORA"])
+    return REPO / "corpora" if (REPO / "corpora").is_dir() else Path.cwd() / "corpora"
+
+
+@dataclass(frozen=True)
+class CorpusPaths:
+    """The folders of one persona's corpus."""
+
+    root: Path
+
+    @property
+    def card(self) -> Path:
+        return self.root / "persona.toml"
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def clean(self) -> Path:
+        return self.root / "clean"
+
+    @property
+    def rejected(self) -> Path:
+        return self.root / "rejected"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def shards(self) -> Path:
+        return self.root / "shards"
+
+    @property
+    def tokenizer(self) -> Path:
+        return self.root / "tokenizer"
+
+
+def find_tokenizer(corpus: Path, explicit: str | None = None) -> Path | None:
+    """The trainer tokenizer of a corpus (tokenizer/, else the one packed with shards/), or the explicit folder."""
+    for candidate in ([Path(explicit)] if explicit else [corpus / "tokenizer", corpus / "shards" / "tokenizer"]):
+        if (candidate / "tokenizer.json").is_file():
+            return candidate
+    if explicit:
+        raise InputError(f"no tokenizer at {explicit} (expected {explicit}/tokenizer.json)")
+    return None
+
+
+def corpus_paths(persona: str, root: str | Path | None = None) -> CorpusPaths:
+    """The corpus folder of `persona` under `root` (default: corpora_root())."""
+    return CorpusPaths(Path(root) / persona if root else corpora_root() / persona)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Writing without ever leaving half a file
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write a whole file so that readers see either the old or the new content, never a mix."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def write_json_atomic(path: str | Path, obj: Any) -> None:
+    write_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def append_lines(path: Path, lines: list[str]) -> None:
+    """Append whole lines and fsync; a crash can leave at most a torn *last* line, which readers drop.
+
+    A short write (a nearly full disk) is continued until every byte is out; if the disk refuses outright, the part
+    that did get written is cut off again so no later append can land behind half a line.
+    """
+    if not lines:
+        return
+    data = "".join(line + "\n" for line in lines).encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    try:
+        start = os.fstat(fd).st_size
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.write(fd, view)
+                if written <= 0:
+                    raise OSError(errno.ENOSPC, "no space left on device", str(path))
+                view = view[written:]
+            os.fsync(fd)
+        except BaseException:
+            os.ftruncate(fd, start)
+            raise
+    finally:
+        os.close(fd)
+
+
+def read_jsonl_tolerant(path: Path) -> tuple[list[dict], bool]:
+    """Parse a JSONL file; returns (objects, torn): torn means the file did not end with a newline, so the caller
+    must rewrite it before appending (an unparseable last line, cut by a crash mid-append, is dropped)."""
+    if not path.exists():
+        return [], False
+    raw = path.read_bytes()
+    lines = raw.split(b"\n")
+    rows: list[dict] = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            # Only the very last line may be torn (a crash mid-append); anything else is real corruption.
+            if i != len(lines) - 1:
+                raise InputError(f"{path}: corrupt line {i + 1} (not JSON)") from None
+    return rows, bool(raw) and not raw.endswith(b"\n")
+
+
+def replace_dir(src: Path, dst: Path) -> None:
+    """Move the finished folder `src` into place as `dst`; the old `dst` (if any) is removed only after the swap."""
+    if not dst.exists():
+        os.replace(src, dst)
+        return
+    old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
+    os.replace(dst, old)
+    os.replace(src, dst)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Records as parquet rows: scalar fields as strings, nested ones as canonical JSON strings (tool-call argument shapes
+# differ per record, and Arrow needs one shape per column).
+
+SCALAR = ("id", "schema_version", "family", "persona")
+NESTED = ("messages", "tools", "verification", "lineage", "verdicts")
+
+
+def encode_row(record: dict) -> dict:
+    """A record as one clean parquet row."""
+    row = {key: record.get(key) for key in SCALAR}
+    row.update({key: canonical_json(record.get(key)) for key in NESTED})
+    return row
+
+
+def row_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([(key, pa.string()) for key in (*SCALAR, *NESTED)])
+
+
+def decode_row(row: dict, where: str = "row") -> dict:
+    """A parquet row (ours, or another writer's with struct columns) back into a record."""
+    record = dict(row)
+    for key in NESTED:
+        value = record.get(key)
+        if isinstance(value, str):
+            try:
+                record[key] = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{where}: column {key} is not valid JSON ({exc.msg})") from None
+        elif value is not None:
+            # A struct column holds the union of all rows' keys, the missing ones null: drop them again.
+            record[key] = drop_nulls(value)
+    return record
+
+
+def drop_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(v) for v in value]
+    return value
+
+
+def iter_parquet_rows(path: Path) -> Iterator[dict]:
+    """Rows of one parquet file as dicts; an unreadable file is an InputError naming it."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read parquet ({type(exc).__name__}: {exc})") from None
+    yield from table.to_pylist()
+
+
+def clean_files(clean_dir: Path) -> list[Path]:
+    return sorted(clean_dir.glob("*/*.parquet"))
+
+
+def read_clean(corpus: Path) -> dict[str, list[dict]]:
+    """family -> records of a corpus's clean/ folder."""
+    files = clean_files(corpus / "clean")
+    if not files:
+        raise InputError(f"no clean records under {corpus / 'clean'} (run `python -m factory filter` first)")
+    out: dict[str, list[dict]] = {}
+    for path in files:
+        for i, row in enumerate(iter_parquet_rows(path)):
+            record = decode_row(row, where=f"{path}[{i}]")
+            out.setdefault(record.get("family") or path.parent.name, []).append(record)
+    return out

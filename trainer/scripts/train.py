@@ -1,0 +1,42 @@
+"""`python -m trainer train d4 persona=lanbot [steps=] [resume=] [init=CKPT]`: train a GPT on packed shards.
+
+The loop and what every setting means are in trainer/train.py; this script turns `key=value` settings into its
+Settings (the model may also be the first positional argument: `d4`, `d20`, `edge`, `dN`).
+"""
+
+from dataclasses import fields
+
+from schemas.settings import UsageError, as_bool, parse_settings
+from trainer.train import Settings, train
+
+
+def settings_from_argv(argv: list[str]) -> Settings:
+    known = [f.name for f in fields(Settings) if f.name != "given"]
+    kv, rest = parse_settings(argv, [*known, "config"], positional=1)
+    if rest:
+        if rest[0].startswith("-"):
+            raise UsageError(f"unexpected argument {rest[0]!r}")
+        kv.setdefault("model", rest[0])
+    if "config" in kv:  # `just train config=d20`
+        kv.setdefault("model", kv.pop("config"))
+    s = Settings()
+    for key, value in kv.items():
+        kind = type(getattr(s, key))
+        try:
+            setattr(s, key, as_bool(value) if kind is bool else kind(value))
+        except ValueError:
+            raise UsageError(f"{key}={value!r}: expected {kind.__name__}") from None
+    if not (s.model == "edge" or (s.model.startswith("d") and s.model[1:].isdigit())):
+        raise UsageError(f"model must be dN (d4 ... d32) or edge, got {s.model!r}")
+    s.given = tuple(sorted(kv))
+    return s
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] in ("-h", "--help"):
+        import trainer.train
+
+        print(trainer.train.__doc__)
+        return 0
+    train(settings_from_argv(argv))
+    return 0
