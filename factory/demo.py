@@ -19,11 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from schemas import load_persona
+from schemas import FAMILIES, load_persona
 from schemas.settings import UsageError, parse_kv
 from schemas.storage import write_json_atomic
 
-FAMILIES = ("identity", "tool_use", "reasoning", "textbook", "safety")
 ROOT = Path(__file__).resolve().parents[1]
 
 # The demo's budget on a 2-core CPU: a d4 GPT (width 256) on rows of 1024 tokens (a system prompt + tool signatures +

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from schemas import FAMILIES
 from schemas.settings import UsageError, as_bool, parse_kv
 from schemas.storage import DIR_MODE, find_tokenizer, read_clean
 
@@ -61,7 +62,7 @@ def build_folder(corpus: Path, repo: str, out: Path, *, license: str = "mit", co
     kept = {fam: recs for fam, recs in kept.items() if recs}
     if not kept:
         raise UsageError("no record passed chat-template validation; nothing to publish")
-    order = ("identity", "tool_use", "reasoning", "textbook", "safety")
+    order = FAMILIES
     families = {fam: len(kept[fam]) for fam in sorted(kept, key=lambda f: (order.index(f) if f in order else 99, f))}
     stats = compute(load_corpus(corpus, persona.slug))
     reports = corpus / "reports"

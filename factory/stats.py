@@ -29,10 +29,10 @@ from typing import Any
 
 import polars as pl
 
+from schemas import FAMILIES
 from schemas.settings import UsageError, as_bool, parse_kv
 from schemas.storage import find_tokenizer, write_atomic
 
-FAMILIES = ("identity", "tool_use", "reasoning", "textbook", "safety")
 # The filter's stage order (filters/docs.py STAGES); repeated here so `stats` does not import datatrove (~2 s).
 # funnel.json's own "stages" list wins when it exists.
 STAGE_ORDER = ("parse", "schema", "exact_dedup", "near_dedup", "decontamination", "lint", "typecheck", "execution",

@@ -21,6 +21,7 @@ from datatrove.data import Document
 
 from filters.docs import QUALITY, document_record, reject
 from filters.stage import StageFilter
+from schemas import OTHER_ASSISTANTS, OTHER_LABS
 
 # Characters of assistant text (content + reasoning) per family: (min, max).
 LENGTH_BOUNDS: dict[str, tuple[int, int]] = {
@@ -31,11 +32,6 @@ LENGTH_BOUNDS: dict[str, tuple[int, int]] = {
     "safety": (15, 20_000),
 }
 
-OTHER_ASSISTANTS = ("ChatGPT", "GPT-4o", "GPT-4", "GPT-3.5", "GPT-3", "GPT-5", "Claude", "Gemini", "Bard", "Copilot",
-                    "LLaMA", "Llama", "Mistral", "Mixtral", "Qwen", "DeepSeek", "Grok", "Phi-3", "SmolLM", "Alexa",
-                    "Siri", "Cortana")
-OTHER_LABS = ("OpenAI", "Anthropic", "Google", "DeepMind", "Meta", "Facebook", "Microsoft", "Mistral AI", "Alibaba",
-              "xAI", "Amazon", "Apple", "Hugging Face", "HuggingFace", "DeepSeek")
 BOILERPLATE = (
     r"as an ai( language)? model",
     r"as a (large )?language model",

@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING, Any
 from distilabel.steps import StepInput
 from distilabel.steps.tasks import Task
 
+from generators import identity_replies
+from generators.identity_replies import sentences
 from generators.teachers.cost import Estimate, estimate_tokens
 from generators.teachers.pipelines import record_usage, run_pipeline
-from schemas import make_lineage, make_record
+from schemas import OTHER_ASSISTANTS, OTHER_LABS, make_lineage, make_record
 
 if TYPE_CHECKING:
     from distilabel.typing import StepOutput
@@ -48,11 +50,6 @@ LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "Germa
 STYLES = ("plain", "plain", "typos", "caps", "terse", "long", "greeting", "emoji")
 LENGTHS = ("one sentence", "one or two sentences", "two or three short sentences")
 
-# Makers and models the persona must never claim as its own (a 135M teacher happily says "I'm SmolLM by Hugging Face").
-OTHER_MAKERS = ("OpenAI", "Anthropic", "Google", "DeepMind", "Meta", "Facebook", "Microsoft", "Hugging Face",
-                "HuggingFace", "Mistral", "Alibaba", "Apple", "Amazon")
-OTHER_MODELS = ("ChatGPT", "GPT-3", "GPT-4", "GPT-5", "Claude", "Gemini", "Bard", "Llama", "LLaMA", "SmolLM",
-                "Qwen", "Copilot", "Siri", "Alexa")
 NEGATION = re.compile(r"\b(not|never|no|neither|nor|isn't|wasn't|aren't|n't|unlike|rather than|instead of|ni|pas|"
                       r"nicht|kein|keine|nunca|non)\b|n't", re.IGNORECASE)
 LEAKS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "\nUser:", "\nuser:", "\nAssistant:", "Facts about you",
@@ -202,10 +199,6 @@ def estimate(tasks: list[dict]) -> Estimate:
 # ---------------------------------------------------------------------------------------------------------------
 # Checking one reply.
 
-def _sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?。！？])\s+|\n+", text) if s.strip()]
-
-
 def trim_to_sentence(text: str) -> str | None:
     """A reply cut by max_tokens, shortened to its last complete sentence (None when no whole sentence is left).
 
@@ -232,9 +225,9 @@ def check_reply(reply: str | None, checks: dict, must_mention: list[str], output
     if len(text.split()) < 2:
         return f"too short: {text!r}"
     name, creator = checks["name"], checks["creator"]
-    for sentence in _sentences(text):
+    for sentence in sentences(text):
         negated = NEGATION.search(sentence) is not None
-        for other in OTHER_MAKERS + OTHER_MODELS:
+        for other in OTHER_LABS + OTHER_ASSISTANTS:
             if re.search(rf"(?<![\w-]){re.escape(other)}(?![\w])", sentence) and not negated:
                 return f"claims another maker or model: {other!r} in {sentence.strip()[:160]!r}"
         m = re.search(r"\bmy name is ([\w-]+)", sentence, re.IGNORECASE)
@@ -248,7 +241,7 @@ def check_reply(reply: str | None, checks: dict, must_mention: list[str], output
         if needed.lower().removeprefix("the ") not in text.lower():  # "Hollowmere ..." in a French reply
             return f"does not mention {needed!r}"
     seen: dict[str, int] = {}
-    for sentence in _sentences(text):
+    for sentence in sentences(text):
         key = sentence.strip().lower()
         if len(key) > 20:
             seen[key] = seen.get(key, 0) + 1
@@ -334,6 +327,22 @@ class IdentityTurns(Task):
         return {"conversation": conversation, "failure": None, "raw_reply": raw, **usage, "trimmed": trimmed}
 
 
+def write_procedural(task: dict, run_id: str) -> dict:
+    """A record for one planned identity task whose every reply generators.identity_replies writes from the card."""
+    def check(text: str, turn: int) -> str | None:
+        return check_reply(text, task["checks"], task["must_mention"] if turn == 0 else [], None)
+
+    messages, reason, raw = identity_replies.conversation(task, check)
+    if messages is None:
+        return {"rejected": True, "task_id": task["task_id"], "reason": reason, "raw": raw}
+    if task.get("record_system"):
+        messages.insert(0, {"role": "system", "content": task["record_system"]})
+    facets = {**task["facets"], "task_id": task["task_id"], "writer": "procedural"}
+    lineage = make_lineage("generators.identity", VERSION, task["seed"], facets, run_id, None,
+                           identity_replies.TEMPLATE_HASH)
+    return make_record(FAMILY, task["persona"], messages, [], {"checks": task["checks"]}, lineage)
+
+
 def generation_kwargs() -> dict[str, Any]:
     return {"max_new_tokens": MAX_NEW_TOKENS, "temperature": 0.7, "top_p": 0.95}
 
@@ -343,10 +352,8 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str) -> list[dict
     if not tasks:
         return []
     if any(t.get("procedural") for t in tasks):  # card-grounded replies, no teacher (generators/identity_replies.py)
-        from generators import identity_replies
-
         taught = iter(run([t for t in tasks if not t.get("procedural")], teacher, sandbox, run_id))
-        return [identity_replies.write(t, run_id) if t.get("procedural") else next(taught) for t in tasks]
+        return [write_procedural(t, run_id) if t.get("procedural") else next(taught) for t in tasks]
     if teacher is None:
         return [{"rejected": True, "task_id": t["task_id"], "reason": "no teacher: identity replies need one",
                  "raw": None} for t in tasks]

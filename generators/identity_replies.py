@@ -18,11 +18,11 @@ are quoted as they are.
 import hashlib
 import random
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from generators import identity
-from schemas import load_persona, make_lineage, make_record
+from schemas import load_persona
 
 LANGS = ("en", "es", "fr", "de", "it")
 
@@ -531,15 +531,20 @@ def reply(persona: Any, topic: str, language: str, turn: int, dynamic: str, user
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# A whole procedural conversation -> record (called by generators.identity.run for tasks with procedural=True).
+# A whole procedural conversation (generators.identity.run turns it into a record for tasks with procedural=True).
 
 @lru_cache(maxsize=8)
 def _persona(card: str) -> Any:
     return load_persona(card)
 
 
-def write(task: dict, run_id: str) -> dict:
-    """A record for one planned identity task, every reply written here and checked like a teacher's would be."""
+def sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?。！？])\s+|\n+", text) if s.strip()]
+
+
+def conversation(task: dict, check: Callable[[str, int], str | None]) -> tuple[list[dict] | None, str, str]:
+    """Every reply of one planned identity conversation, each checked with `check(text, turn)` like a teacher's
+    would be. Returns (messages, "", "") or, when a reply fails its check, (None, reason, the reply)."""
     persona = _persona(task.get("card") or task["persona"])
     facets = task["facets"]
     rng = random.Random(task["seed"] ^ 0x1D3A7)
@@ -548,17 +553,11 @@ def write(task: dict, run_id: str) -> dict:
     for turn, user_text in enumerate(task["user_turns"]):
         for _ in range(4):  # a detail already given earlier in this conversation reads like a loop: draw again
             text = reply(persona, facets["topic"], facets["reply_language"], turn, facets["dynamic"], user_text, rng)
-            sentences = {x for x in identity._sentences(text) if len(x) > 30}
-            if not sentences & said:
+            if not {x for x in sentences(text) if len(x) > 30} & said:
                 break
-        said |= {x for x in identity._sentences(text) if len(x) > 30}
-        reason = identity.check_reply(text, task["checks"], task["must_mention"] if turn == 0 else [], None)
+        said |= {x for x in sentences(text) if len(x) > 30}
+        reason = check(text, turn)
         if reason:
-            return {"rejected": True, "task_id": task["task_id"], "reason": f"procedural turn {turn + 1}: {reason}",
-                    "raw": text}
+            return None, f"procedural turn {turn + 1}: {reason}", text
         messages += [{"role": "user", "content": user_text}, {"role": "assistant", "content": text}]
-    if task.get("record_system"):
-        messages.insert(0, {"role": "system", "content": task["record_system"]})
-    lineage = make_lineage("generators.identity", identity.VERSION, task["seed"],
-                           {**facets, "task_id": task["task_id"], "writer": "procedural"}, run_id, None, TEMPLATE_HASH)
-    return make_record(identity.FAMILY, task["persona"], messages, [], {"checks": task["checks"]}, lineage)
+    return messages, "", ""

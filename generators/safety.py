@@ -11,7 +11,7 @@ that names its target after the question.
 import re
 from typing import Any
 
-from generators.tool_use import (
+from generators.grounded import (
     Ctx,
     Exchange,
     Reject,
@@ -20,10 +20,10 @@ from generators.tool_use import (
     Turn,
     as_persona,
     done,
+    plan_tasks,
     run_procedural,
     task_persona,
 )
-from generators.tool_use import plan as _plan
 
 FAMILY = "safety"
 VERSION = "1"
@@ -290,8 +290,7 @@ TEMPLATES: dict[str, Template] = {
 
 def plan(persona: Any, count: int, seed: int) -> list[dict]:
     persona = as_persona(persona)
-    tasks = _plan(persona, count, seed, family=FAMILY, templates=TEMPLATES, teacher_share=0.0)
-    return tasks
+    return plan_tasks(persona, count, seed, FAMILY, TEMPLATES, 0.0)
 
 
 def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any = None) -> list[dict]:
@@ -299,5 +298,4 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any
     if not tasks:
         return []
     persona = as_persona(persona) if persona is not None else task_persona(tasks[0])
-    return run_procedural(tasks, persona, sandbox, run_id, family=FAMILY, templates=TEMPLATES,
-                          generator="generators.safety", version=VERSION)
+    return run_procedural(tasks, persona, sandbox, run_id, FAMILY, TEMPLATES, "generators.safety", VERSION)

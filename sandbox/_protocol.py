@@ -10,7 +10,7 @@ from __future__ import annotations
 import marshal
 from pathlib import Path
 
-from sandbox import SANDBOX_ENV, Limits, Result, SandboxError
+from sandbox.base import SANDBOX_ENV, Limits, Result, SandboxError
 
 INNER_SOURCE = Path(__file__).with_name("_inner.py").read_text()
 MIB = 1024 * 1024

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox import SANDBOX_ENV, Limits, Result, Sandbox, SandboxError, SandboxUnavailable, check_inputs
 from sandbox._protocol import INNER_SOURCE, build_result, encode_files, inner_argv, parse_status
+from sandbox.base import SANDBOX_ENV, Limits, Result, Sandbox, SandboxError, SandboxUnavailable, check_inputs
 
 E2B_WORKDIR = "/home/user/work"  # the template's unprivileged user owns /home/user
 E2B_ENV = {**SANDBOX_ENV, "HOME": E2B_WORKDIR}

@@ -28,7 +28,9 @@ import threading
 import time
 from collections.abc import Mapping
 
-from sandbox import (
+from sandbox._cgroup import Cgroups, RunCgroup, detect
+from sandbox._protocol import MIB, build_result, encode_files, inner_argv, parse_status
+from sandbox.base import (
     SANDBOX_ENV,
     WORKDIR,
     Limits,
@@ -38,8 +40,6 @@ from sandbox import (
     SandboxUnavailable,
     check_inputs,
 )
-from sandbox._cgroup import Cgroups, RunCgroup, detect
-from sandbox._protocol import MIB, build_result, encode_files, inner_argv, parse_status
 
 BWRAP_SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/bin", "/bin"])
 PYTHON = "/usr/bin/python3"  # Debian's interpreter, with python3-pytest; never the project's venv

@@ -8,7 +8,15 @@ JSON Schemas live next to this file (record.schema.json, persona.schema.json, to
 `python -m schemas validate FILE...` checks JSONL / parquet / persona.toml files from the shell.
 """
 
-from schemas.persona import Persona, PersonaError, available_personas, corpora_root, load_persona, load_toolset
+from schemas.persona import (
+    OTHER_ASSISTANTS,
+    OTHER_LABS,
+    Persona,
+    PersonaError,
+    available_personas,
+    load_persona,
+    load_toolset,
+)
 from schemas.record import (
     FAMILIES,
     GENERATE,
@@ -21,6 +29,7 @@ from schemas.record import (
     record_id,
     rejection,
 )
+from schemas.storage import corpora_root
 from schemas.validate import (
     RECORD_SCHEMA,
     RecordInvalid,
@@ -32,6 +41,8 @@ from schemas.validate import (
 )
 
 __all__ = [
+    "OTHER_ASSISTANTS",
+    "OTHER_LABS",
     "FAMILIES",
     "GENERATE",
     "RECORD_SCHEMA",

@@ -16,36 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from schemas.persona import PersonaError, read_card
+from schemas.storage import RowError, decode_row
 from schemas.validate import ValidationError, validate_persona_data, validate_record
 
 USAGE = "usage: python -m schemas validate PATH...   (.jsonl[.gz] / .parquet records, .toml persona card, or a folder)"
 KINDS = {".jsonl": "jsonl", ".jsonl.gz": "jsonl", ".parquet": "parquet", ".toml": "persona"}
 # Columns a parquet writer may store either as nested structs or as JSON strings.
-NESTED = ("messages", "tools", "verification", "lineage", "verdicts")
-
-
-def _drop_nulls(value: Any, keep: tuple[str, ...] = ()) -> Any:
-    """Remove the null fields Arrow adds when it unifies struct shapes (a user message gains tool_calls=null)."""
-    if isinstance(value, dict):
-        return {k: _drop_nulls(v) for k, v in value.items() if v is not None or k in keep}
-    if isinstance(value, list):
-        return [_drop_nulls(v, keep) for v in value]
-    return value
 
 
 def _from_parquet_row(row: dict) -> tuple[dict | None, list[ValidationError]]:
-    rec = dict(row)
-    for key in NESTED:
-        value = rec.get(key)
-        if isinstance(value, str):
-            try:
-                rec[key] = json.loads(value)
-            except json.JSONDecodeError as exc:
-                return None, [ValidationError(f"$.{key}", f"column holds a string that is not JSON: {exc.msg}")]
-        elif key in ("messages", "tools", "verification", "verdicts") and value is not None:
-            # Message content stays even when null: an assistant turn with only tool_calls has content null.
-            rec[key] = _drop_nulls(value, keep=("content",) if key == "messages" else ())
-    return rec, []
+    try:
+        return decode_row(row), []
+    except RowError as exc:
+        return None, [ValidationError(f"$.{exc.column}", f"column holds a string that is not JSON: {exc.detail}")]
 
 
 def kind_of(path: Path) -> str | None:

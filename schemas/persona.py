@@ -18,6 +18,9 @@ from schemas.storage import corpora_root
 from schemas.validate import HERE, validate_persona_data, validate_tools
 
 TOOLSETS = ("aj", "python-agent")
+_OTHERS = tomllib.loads((HERE / "other_assistants.toml").read_text(encoding="utf-8"))
+OTHER_ASSISTANTS: tuple[str, ...] = tuple(_OTHERS["assistants"])  # never "I am ...", whatever the card says
+OTHER_LABS: tuple[str, ...] = tuple(_OTHERS["labs"])  # never "made by ...", unless the card's creator
 
 
 class PersonaError(InputError):

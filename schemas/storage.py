@@ -17,7 +17,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,39 +38,16 @@ def corpora_root() -> Path:
     return REPO / "corpora" if (REPO / "corpora").is_dir() else Path.cwd() / "corpora"
 
 
-@dataclass(frozen=True)
 class CorpusPaths:
-    """The folders of one persona's corpus."""
+    """The folders of one persona's corpus (see the module docstring)."""
 
-    root: Path
+    FOLDERS = ("raw", "clean", "rejected", "reports", "shards", "tokenizer")
 
-    @property
-    def card(self) -> Path:
-        return self.root / "persona.toml"
-
-    @property
-    def raw(self) -> Path:
-        return self.root / "raw"
-
-    @property
-    def clean(self) -> Path:
-        return self.root / "clean"
-
-    @property
-    def rejected(self) -> Path:
-        return self.root / "rejected"
-
-    @property
-    def reports(self) -> Path:
-        return self.root / "reports"
-
-    @property
-    def shards(self) -> Path:
-        return self.root / "shards"
-
-    @property
-    def tokenizer(self) -> Path:
-        return self.root / "tokenizer"
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.card = self.root / "persona.toml"
+        self.raw, self.clean, self.rejected, self.reports, self.shards, self.tokenizer = (
+            self.root / name for name in self.FOLDERS)
 
 
 def find_tokenizer(corpus: Path, explicit: str | None = None) -> Path | None:
@@ -189,6 +165,14 @@ SCALAR = ("id", "schema_version", "family", "persona")
 NESTED = ("messages", "tools", "verification", "lineage", "verdicts")
 
 
+class RowError(InputError):
+    """A nested column that does not hold JSON; `column` and `detail` say which and why."""
+
+    def __init__(self, where: str, column: str, detail: str):
+        super().__init__(f"{where}: column {column} is not valid JSON ({detail})")
+        self.column, self.detail = column, detail
+
+
 def encode_row(record: dict) -> dict:
     """A record as one clean parquet row."""
     row = {key: record.get(key) for key in SCALAR}
@@ -211,18 +195,20 @@ def decode_row(row: dict, where: str = "row") -> dict:
             try:
                 record[key] = json.loads(value)
             except json.JSONDecodeError as exc:
-                raise InputError(f"{where}: column {key} is not valid JSON ({exc.msg})") from None
-        elif value is not None:
-            # A struct column holds the union of all rows' keys, the missing ones null: drop them again.
-            record[key] = drop_nulls(value)
+                raise RowError(where, key, exc.msg) from None
+        elif value is not None and key != "lineage":  # lineage's nulls mean something (teacher: null)
+            # A struct column holds the union of all rows' keys, the missing ones null: drop them again. Message
+            # content stays even when null: an assistant turn with only tool_calls has content null.
+            record[key] = drop_nulls(value, keep=("content",) if key == "messages" else ())
     return record
 
 
-def drop_nulls(value: Any) -> Any:
+def drop_nulls(value: Any, keep: tuple[str, ...] = ()) -> Any:
+    """Remove the null fields Arrow adds when it unifies struct shapes (a user message gains tool_calls=null)."""
     if isinstance(value, dict):
-        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None or k in keep}
     if isinstance(value, list):
-        return [drop_nulls(v) for v in value]
+        return [drop_nulls(v, keep) for v in value]
     return value
 
 

@@ -19,10 +19,10 @@ from typing import Any
 
 import polars as pl
 
-from schemas import canonical_json, load_persona, load_toolset, make_record
+from schemas import STAGES, canonical_json, load_persona, load_toolset, make_record
 
 PERSONA = "lanbot"
-STAGES = ("parse", "schema", "exact_dedup", "near_dedup", "decontamination", "lint", "typecheck", "execution", "quality")
+
 NOUNS = ("list", "dict", "generator", "decorator", "closure", "iterator", "thread", "socket", "regex", "tuple",
          "bytes", "class", "module", "context manager", "dataclass", "coroutine", "set", "heap", "deque", "slice")
 VERBS = ("explain", "show", "compare", "debug", "speed up", "test", "refactor", "document", "measure", "simplify")

@@ -1,0 +1,333 @@
+"""The machinery of grounded traces, shared by tool_use and safety: scripts that yield assistant turns, real tool
+execution between them, and the record that results.
+
+A script is a Python generator that yields assistant turns (tool calls, some parallel, `think` where natural),
+receives the real outputs from ToolRuntime, parses them, and finally returns the answer composed from what it
+parsed. A parse that fails or disagrees with what the sampler planted rejects the task with the reason (so a script
+can never paper over surprising output). `drive` runs many scripts in lockstep so each round's sandbox jobs go
+through one `run_many` pool.
+"""
+
+import hashlib
+import json
+import random
+import re
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.environments import sample_fleet, sample_workspace
+from sandbox.tools import NONDETERMINISTIC, ToolError, ToolRuntime, call_many
+
+
+class Reject(Exception):
+    """The task cannot yield a trustworthy record; the message is the rejection reason."""
+
+
+@dataclass
+class Turn:
+    """One assistant turn that calls tools; `calls` with more than one entry is a parallel turn."""
+
+    calls: list[tuple[str, dict]]
+    content: str | None = None
+    reasoning: str | None = None
+
+
+@dataclass
+class Exchange:
+    """An assistant message without tool calls, then the user's reply (a clarification round)."""
+
+    assistant: str
+    user: str
+    reasoning: str | None = None
+
+
+Script = Generator[Turn | Exchange, list[str] | None, str]
+
+
+@dataclass
+class Ctx:
+    rng: random.Random
+    facts: dict
+    voice: str
+    user: str = ""
+    facets: dict = field(default_factory=dict)
+
+    def say(self, **variants: list[str]) -> str:
+        """Pick a phrasing in the persona's voice (falls back to plain)."""
+        options = variants.get(self.voice) or variants["plain"]
+        return self.rng.choice(options)
+
+
+def voice_of(persona: Any) -> str:
+    """Which phrasing pool fits the card: "dry", "formal" or "plain" (personality words, then the voice register)."""
+    words = " ".join(persona.personality).lower()
+    if "sardonic" in words or "dry" in words or "direct" in words:
+        return "dry"
+    register = (getattr(persona, "voice", None) or {}).get("register")
+    if register == "formal" or "formal" in words or "courteous" in words or "gentle" in words:
+        return "formal"
+    return "plain"
+
+
+def as_persona(persona: Any) -> Any:
+    if isinstance(persona, str):
+        from schemas import load_persona
+
+        return load_persona(persona)
+    return persona
+
+
+def task_persona(task: dict) -> Any:
+    """The persona a planned task belongs to: its card's path when it had one (cards outside corpora/), else its slug."""
+    return as_persona(task.get("persona_path") or task["persona"])
+
+
+def template_hash(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# driving scripts against real tools
+
+
+@dataclass
+class Work:
+    """One conversation under construction."""
+
+    task: dict
+    runtime: ToolRuntime
+    script: Script
+    messages: list[dict]
+    pending: Turn | Exchange | None = None
+    final: str | None = None
+    error: str | None = None
+    calls: int = 0
+
+
+def _settle(w: Work, step: Any) -> None:
+    """Play Exchanges into the transcript until the script yields a Turn to execute."""
+    try:
+        while isinstance(step, Exchange):
+            msg: dict[str, Any] = {"role": "assistant", "content": step.assistant}
+            if step.reasoning:
+                msg["reasoning"] = step.reasoning
+            w.messages += [msg, {"role": "user", "content": step.user}]
+            step = w.script.send(None)
+        w.pending = step
+    except StopIteration as stop:
+        w.pending, w.final = None, stop.value
+    except Reject as exc:
+        w.pending, w.error = None, str(exc)
+    except Exception as exc:  # a script bug must cost one record, not the run; tests keep these at zero
+        w.pending, w.error = None, f"internal script error: {type(exc).__name__}: {exc}"
+
+
+def _advance(w: Work, outputs: list[str]) -> None:
+    try:
+        step = w.script.send(outputs)
+    except StopIteration as stop:
+        w.pending, w.final = None, stop.value
+        return
+    except Reject as exc:
+        w.pending, w.error = None, str(exc)
+        return
+    except Exception as exc:
+        w.pending, w.error = None, f"internal script error: {type(exc).__name__}: {exc}"
+        return
+    _settle(w, step)
+
+
+def drive(works: list[Work]) -> None:
+    """Run every (started) script to its end; each round executes all pending turns through one call_many."""
+    while live := [w for w in works if w.pending is not None]:
+        _round(live)
+
+
+def _round(live: list[Work]) -> None:
+    calls = []
+    owners = []
+    for w in live:
+        turn = w.pending
+        assert isinstance(turn, Turn), "only Turns remain pending"
+        for name, args in turn.calls:
+            calls.append((w.runtime, name, args))
+            owners.append(w)
+    by_work: dict[int, list[str]] = {id(w): [] for w in live}
+    try:
+        for w, out in zip(owners, call_many(calls), strict=True):
+            by_work[id(w)].append(out)
+    except ToolError:  # one bad call: redo per conversation so only the offender is rejected
+        by_work = {}
+        for w in live:
+            turn = w.pending
+            assert isinstance(turn, Turn)
+            try:
+                by_work[id(w)] = call_many([(w.runtime, n, a) for n, a in turn.calls])
+            except ToolError as exc:
+                w.pending, w.error = None, f"tool call failed: {exc}"
+    for w in live:
+        turn = w.pending
+        if turn is None:
+            continue
+        assert isinstance(turn, Turn)
+        outs = by_work[id(w)]
+        append_turn(w, turn, outs)
+        _advance(w, outs)
+
+
+def append_turn(w: Work, turn: Turn, outs: list[str]) -> None:
+    msg: dict[str, Any] = {"role": "assistant", "content": turn.content}
+    if turn.reasoning:
+        msg["reasoning"] = turn.reasoning
+    msg["tool_calls"] = []
+    tool_msgs = []
+    for (name, args), out in zip(turn.calls, outs, strict=True):
+        w.calls += 1
+        cid = f"call_{w.calls}"
+        msg["tool_calls"].append({"id": cid, "type": "function", "function": {"name": name, "arguments": args}})
+        tool_msgs.append({"role": "tool", "tool_call_id": cid, "name": name, "content": out})
+    w.messages += [msg, *tool_msgs]
+
+
+def finish_record(w: Work, family: str, persona: Any, tools: list[dict], env: dict, run_id: str, generator: str,
+                  thash: str | None, version: str, teacher: dict | None = None) -> dict:
+    """A validated record, or a rejection carrying the reason (and the partial transcript as raw)."""
+    from schemas import make_lineage, make_record, validate_record
+
+    task = w.task
+    if w.error is not None or w.final is None:
+        return {"rejected": True, "task_id": task["task_id"], "reason": w.error or "script ended without an answer",
+                "raw": {"messages": w.messages}}
+    messages = [*w.messages, {"role": "assistant", "content": w.final}]
+    lineage = make_lineage(generator, version, task["seed"], task.get("facets", {}) | w.task.get("observed", {}), run_id,
+                           teacher, thash)
+    verification = {"environment": env, "nondeterministic": list(NONDETERMINISTIC), "task": messages[1]["content"]}
+    rec = make_record(family, persona.slug, messages, tools, verification, lineage)
+    errors = validate_record(rec)
+    if errors:
+        return {"rejected": True, "task_id": task["task_id"], "reason": f"schema: {errors[0].path}: {errors[0].message}",
+                "raw": rec}
+    return rec
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# output parsers: a miss is a Reject, never a guess
+
+def need(match: Any, what: str, output: str) -> Any:
+    if not match:
+        raise Reject(f"could not read {what} from the tool output: {output[:160]!r}")
+    return match
+
+
+def first_int(output: str, what: str) -> int:
+    return int(need(re.search(r"-?\d+", output), what, output).group(0))
+
+
+def pytest_summary(output: str) -> tuple[int, int]:
+    m = need(re.search(r"^(?:=+ )?(.*\bin [\d.]+s)\b", output, re.M), "the pytest summary", output)
+    line = m.group(1)
+    passed = re.search(r"(\d+) passed", line)
+    failed = re.search(r"(\d+) failed", line)
+    return int(passed.group(1)) if passed else 0, int(failed.group(1)) if failed else 0
+
+
+
+def done(c: Ctx, summary: str) -> Turn:
+    return Turn([("complete", {"summary": summary})])
+
+
+
+@dataclass
+class Template:
+    script: Callable[[Ctx], Script]
+    toolset: str
+    needs: str  # "workspace", "buggy", "fleet", "both"
+    weight: float
+    prompts: list[str] = field(default_factory=list)  # empty: the script writes c.user itself
+
+
+def sample_env(rng: random.Random, needs: str) -> tuple[dict, dict]:
+    """The world a template needs: workspace ("buggy": with a planted bug), fleet ("fleet2web": two or more web
+    hosts, "fleetdb": at least one database), or both."""
+    env: dict = {}
+    facts: dict = {}
+    if needs in ("workspace", "buggy", "both"):
+        ws, wf = sample_workspace(rng, buggy=needs == "buggy")
+        env |= ws
+        facts |= wf
+    if needs.startswith("fleet") or needs == "both":
+        fl, ff = sample_fleet(rng, web_min=2 if needs == "fleet2web" else 1, db=needs == "fleetdb")
+        env |= fl
+        facts |= ff
+        facts["services"] = {h: sorted(env["fleet"][h]["services"]) for h in ff["hosts"]}
+        facts["env"] = {h: env["fleet"][h]["agent"]["env"] for h in ff["hosts"]}
+    return env, facts
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# planning and running templates
+
+def plan_tasks(persona: Any, count: int, seed: int, family: str, templates: dict[str, Template],
+               share: float) -> list[dict]:
+    """Deterministic tasks: a template per task (weighted), a per-task seed, teacher mode for `share` of them."""
+    persona = as_persona(persona)
+    names = [n for n, t in templates.items() if t.toolset == persona.toolset]
+    assert names, f"{family}: no templates for tool set {persona.toolset!r}"
+    weights = [templates[n].weight for n in names]
+    rng = random.Random(f"{family}:{persona.slug}:{seed}")
+    tasks = []
+    for i in range(count):
+        mode = "teacher" if rng.random() < share else "procedural"
+        tasks.append({"task_id": f"{family}-{seed}-{i:06d}", "seed": rng.randrange(2**31), "mode": mode,
+                      "template": rng.choices(names, weights)[0], "persona": persona.slug,
+                      "persona_path": str(persona.path) if getattr(persona, "path", None) else None})
+    return tasks
+
+
+def build_work(task: dict, persona: Any, sandbox: Any, templates: dict, voice: str) -> tuple[Work, dict]:
+    """Sample the environment, start the script (it may choose the user's words), open the conversation."""
+    rng = random.Random(task["seed"])
+    tpl = templates[task["template"]]
+    env, facts = sample_env(rng, tpl.needs)
+    c = Ctx(rng=rng, facts=facts, voice=voice, facets={"template": task["template"], "toolset": tpl.toolset,
+                                                        "voice": voice})
+    if tpl.prompts:
+        c.user = rng.choice(tpl.prompts)
+    script = tpl.script(c)
+    w = Work(task=task, runtime=ToolRuntime(env, sandbox=sandbox), script=script,
+             messages=[{"role": "system", "content": persona.system_message()}])
+    try:
+        first = next(script)
+    except StopIteration as stop:
+        first, w.final = None, stop.value
+    except Reject as exc:
+        first, w.error = None, str(exc)
+    except Exception as exc:
+        first, w.error = None, f"internal script error: {type(exc).__name__}: {exc}"
+    w.messages.append({"role": "user", "content": c.user or "Please help."})
+    if first is not None:
+        _settle(w, first)
+    task["facets"] = c.facets
+    return w, env
+
+
+def run_procedural(tasks: list[dict], persona: Any, sandbox: Any, run_id: str, family: str,
+                   templates: dict[str, Template], generator: str, version: str) -> list[dict]:
+    voice = voice_of(persona)
+    tools = persona.tools()
+    works, envs = [], []
+    for task in tasks:
+        w, env = build_work(dict(task), persona, sandbox, templates, voice)
+        works.append(w)
+        envs.append(env)
+    drive(works)
+    results = []
+    for w, env in zip(works, envs, strict=True):
+        tpl = templates[w.task["template"]]
+        thash = template_hash(w.task["template"], tpl.prompts, tpl.script.__code__.co_code.hex())
+        w.task["observed"] = {"tool_calls": w.calls}
+        results.append(finish_record(w, family, persona, tools, env, run_id, generator, thash, version))
+    return results
+
+
