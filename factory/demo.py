@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from schemas import FAMILIES, load_persona
-from schemas.settings import UsageError, parse_kv
-from schemas.storage import write_json_atomic
+from schemas.settings import UsageError, parse_settings
+from schemas.storage import corpus_paths, write_json_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,16 +71,14 @@ def clean_files(corpus: Path, without: str | None) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
-    settings, rest = parse_kv(argv)
-    known = {"persona", "count", "steps", "seq_len", "vocab", "n", "seed", "without", "teacher", "families"}
-    if rest or set(settings) - known:
-        raise UsageError(f"usage: just demo [{'= '.join(sorted(known))}=]")
+    known = ("persona", "count", "steps", "seq_len", "vocab", "n", "seed", "without", "teacher", "families")
+    settings, _ = parse_settings(argv, known)
     s = {**DEFAULTS, **settings}
     persona = load_persona(s.get("persona", "lanbot"))
     without = s.get("without")
     if without and without not in FAMILIES:
         raise UsageError(f"without={without}: not a family; one of {', '.join(FAMILIES)}")
-    corpus = ROOT / "corpora" / persona.slug
+    corpus = corpus_paths(persona.slug).root
     tag = f"without-{without}" if without else "full"
     shards = corpus / ("shards" if not without else f"shards-{tag}")
     report_path = corpus / "reports" / ("demo.json" if not without else f"demo-{tag}.json")

@@ -30,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from schemas.settings import UsageError, parse_kv
+from schemas.settings import UsageError, parse_settings
 from schemas.storage import read_clean, write_atomic
 
 FORMATS = ("nanochat", "openai", "hf")
@@ -511,13 +511,8 @@ def export(records_by_family: dict[str, list[dict]], fmt: str, out: Path, system
 
 
 def main(argv: list[str]) -> int:
-    settings, rest = parse_kv(argv)
-    if rest:
-        raise UsageError(f"unexpected argument {rest[0]!r}; usage: export format=nanochat|openai|hf persona=<name> [out=]")
-    known = {"format", "persona", "out", "root", "system", "tools"}
-    unknown = set(settings) - known
-    if unknown:
-        raise UsageError(f"unknown setting {sorted(unknown)[0]!r}; known: {', '.join(sorted(known))}")
+    settings, _ = parse_settings(argv, ("format", "persona", "out", "root", "system", "tools"),
+                                 usage="export format=nanochat|openai|hf persona=<name> [out=]")
     fmt = settings.get("format")
     if fmt not in FORMATS:
         raise UsageError(f"need format= one of {', '.join(FORMATS)} (got {fmt!r})")

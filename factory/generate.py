@@ -47,7 +47,8 @@ from factory.runlog import FamilyLog
 from generators.teachers import cost
 from generators.teachers.pipelines import PipelineStopped
 from schemas import now_iso
-from schemas.settings import UsageError, as_bool, parse_kv
+from schemas.settings import UsageError
+from schemas.settings import parse_settings as parse_settings_kv
 from schemas.storage import write_json_atomic
 
 SETTINGS = ("persona", "count", "teacher", "families", "seed", "budget", "dry_run", "sandbox", "out", "price",
@@ -478,54 +479,25 @@ def estimate_family(module: ModuleType, tasks: list[dict]) -> cost.Estimate:
 # The command.
 
 def parse_settings(argv: list[str]) -> dict[str, Any]:
-    settings, rest = parse_kv(argv)
-    if rest:
-        raise UsageError(f"unexpected argument {rest[0]!r}; settings are key=value ({', '.join(SETTINGS)})")
-    unknown = sorted(set(settings) - set(SETTINGS))
-    if unknown:
-        raise UsageError(f"unknown setting {unknown[0]!r}; one of: {', '.join(SETTINGS)}")
-
-    def integer(key: str, default: int, low: int = 0) -> int:
-        try:
-            value = int(settings.get(key, default))
-        except ValueError:
-            raise UsageError(f"{key} must be an integer, got {settings[key]!r}") from None
-        if value < low:
-            raise UsageError(f"{key} must be >= {low}, got {value}")
-        return value
-
-    def fraction(key: str, default: float) -> float:
-        try:
-            value = float(settings.get(key, default))
-        except ValueError:
-            raise UsageError(f"{key} must be a number between 0 and 1, got {settings[key]!r}") from None
-        if not 0 <= value <= 1:
-            raise UsageError(f"{key} must be between 0 and 1, got {value}")
-        return value
-
+    settings, _ = parse_settings_kv(argv, SETTINGS)
     if "persona" not in settings:
         raise UsageError("persona= is required, e.g. persona=lanbot")
-    budget = None
-    if "budget" in settings:
-        try:
-            budget = float(settings["budget"])
-        except ValueError:
-            raise UsageError(f"budget must be a number of USD, got {settings['budget']!r}") from None
-        if budget < 0:
-            raise UsageError("budget must be >= 0")
+    budget = settings.number("budget", 0.0, low=0) if "budget" in settings else None
     price = None
     if "price" in settings:
         try:
             price = cost.parse_price(settings["price"])
         except (AssertionError, ValueError):
             raise UsageError(f"price must be '<in>,<out>' USD per 1M tokens, got {settings['price']!r}") from None
+    integer = settings.integer
     return {
         "persona": settings["persona"], "count": integer("count", 200, 1), "teacher": settings.get("teacher"),
         "families": parse_mixture(settings["families"]) if "families" in settings else None,
-        "seed": integer("seed", 0), "budget": budget, "dry_run": as_bool(settings.get("dry_run"), False),
+        "seed": integer("seed", 0, 0), "budget": budget, "dry_run": settings.flag("dry_run"),
         "sandbox": settings.get("sandbox", "local"), "out": settings.get("out"), "price": price,
         "batch": integer("batch", 32, 1), "parallel": integer("parallel", 8, 1), "chunks": integer("chunks", MAX_CHUNKS, 1),
-        "min_yield": fraction("min_yield", MIN_TEACHER_YIELD), "yield_sample": integer("yield_sample", YIELD_SAMPLE, 1),
+        "min_yield": settings.number("min_yield", MIN_TEACHER_YIELD, 0, 1),
+        "yield_sample": integer("yield_sample", YIELD_SAMPLE, 1),
     }
 
 

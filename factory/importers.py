@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from factory.runlog import FamilyLog
-from schemas.settings import UsageError, parse_kv
+from schemas.settings import UsageError, parse_kv, reject_unknown
 
 FORMATS = ("glaive", "hermes", "nanochat")
 VERSION = "1"
@@ -370,9 +370,7 @@ def main(argv: list[str]) -> int:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if not files:
         raise UsageError("give the file(s) to import: python -m factory import --format glaive FILE persona=lanbot")
-    unknown = sorted(set(settings) - {"persona", "out"})
-    if unknown:
-        raise UsageError(f"unknown setting {unknown[0]!r}; import takes persona= and out=")
+    reject_unknown(settings, ("persona", "out"))
     from schemas import PersonaError, load_persona
 
     try:

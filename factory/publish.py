@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from schemas import FAMILIES
-from schemas.settings import UsageError, as_bool, parse_kv
-from schemas.storage import DIR_MODE, find_tokenizer, read_clean
+from schemas.settings import UsageError, parse_settings
+from schemas.storage import DIR_MODE, find_tokenizer, read_clean, replace_dir
 
 _REPO = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 
@@ -87,11 +87,7 @@ def build_folder(corpus: Path, repo: str, out: Path, *, license: str = "mit", co
         for name, data in (("funnel.json", funnel), ("decontamination.json", decon)):
             if data is not None:
                 (tmp / "reports" / name).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-        old = out.with_name(f".{out.name}.old")
-        if out.exists():
-            os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -114,28 +110,18 @@ def upload(folder: Path, repo: str, private: bool, token: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    settings, rest = parse_kv(argv)
-    if rest:
-        raise UsageError(f"unexpected argument {rest[0]!r}; usage: publish persona=<name> repo=<user>/<name> "
-                         "[private=true] [dry_run=true]")
-    known = {"persona", "repo", "private", "dry_run", "out", "root", "license", "context", "tokenizer", "strict"}
-    unknown = set(settings) - known
-    if unknown:
-        raise UsageError(f"unknown setting {sorted(unknown)[0]!r}; known: {', '.join(sorted(known))}")
+    known = ("persona", "repo", "private", "dry_run", "out", "root", "license", "context", "tokenizer", "strict")
+    settings, _ = parse_settings(argv, known, usage="publish persona=<name> repo=<user>/<name> [dry_run=true]")
     persona = settings.get("persona")
     if not persona:
         raise UsageError("need persona=<name>")
-    dry_run = as_bool(settings.get("dry_run"), False)
-    private = as_bool(settings.get("private"), False)
+    dry_run, private = settings.flag("dry_run"), settings.flag("private")
     repo = settings.get("repo") or (f"your-username/{persona}-corpus" if dry_run else "")
     if not repo:
         raise UsageError("need repo=<user>/<name> (or dry_run=true to only build the folder)")
     if not _REPO.match(repo):
         raise UsageError(f"repo must look like <user>/<name>, got {repo!r}")
-    try:
-        context = int(settings["context"]) if "context" in settings else None
-    except ValueError:
-        raise UsageError(f"context must be an integer, got {settings['context']!r}") from None
+    context = settings.integer("context", 0, low=1) if "context" in settings else None
     token = None
     if not dry_run:  # fail before the (slow) build when the upload cannot happen
         token = hub_token()
@@ -149,7 +135,7 @@ def main(argv: list[str]) -> int:
         raise UsageError(f"unknown persona {persona!r}: no folder {corpus}")
     out = Path(settings["out"]) if "out" in settings else corpus / "publish" / repo.split("/")[1]
     info = build_folder(corpus, repo, out, license=settings.get("license", "mit"), context=context,
-                        tokenizer=settings.get("tokenizer"), strict=as_bool(settings.get("strict"), False))
+                        tokenizer=settings.get("tokenizer"), strict=settings.flag("strict"))
     v = info["validation"]
     print(f"built {out}: {info['records']} records in {len(info['families'])} configs "
           f"({', '.join(f'{k} {n}' for k, n in info['families'].items())}); "

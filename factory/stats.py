@@ -30,7 +30,7 @@ from typing import Any
 import polars as pl
 
 from schemas import FAMILIES
-from schemas.settings import UsageError, as_bool, parse_kv
+from schemas.settings import UsageError, parse_settings
 from schemas.storage import find_tokenizer, write_atomic
 
 # The filter's stage order (filters/docs.py STAGES); repeated here so `stats` does not import datatrove (~2 s).
@@ -765,29 +765,20 @@ def run(corpus_path: Path, persona: str, browse: int = BROWSE_CAP, html: bool = 
 
 
 def main(argv: list[str]) -> int:
-    settings, rest = parse_kv(argv)
-    if rest:
-        raise UsageError(f"unexpected argument {rest[0]!r}; usage: stats persona=<name> [root=corpora] [browse=N]")
-    unknown = set(settings) - {"persona", "root", "browse", "html", "quiet"}
-    if unknown:
-        raise UsageError(f"unknown setting {sorted(unknown)[0]!r}; known: persona, root, browse, html, quiet")
+    settings, _ = parse_settings(argv, ("persona", "root", "browse", "html", "quiet"),
+                                 usage="stats persona=<name> [root=corpora] [browse=N]")
     persona = settings.get("persona")
     if not persona:
         raise UsageError("need persona=<name> (a folder under corpora/)")
     from schemas import corpora_root
 
     root = Path(settings["root"]) if "root" in settings else corpora_root()
-    try:
-        browse = int(settings.get("browse", BROWSE_CAP))
-    except ValueError:
-        raise UsageError(f"browse must be an integer, got {settings['browse']!r}") from None
-    if browse < 0:
-        raise UsageError("browse must be >= 0")
+    browse = settings.integer("browse", BROWSE_CAP, low=0)
     if not (root / persona).is_dir():
         names = ", ".join(sorted(p.name for p in root.glob("*") if p.is_dir())) or "none"
         raise UsageError(f"unknown persona {persona!r}: no folder {root / persona} (available: {names})")
-    stats, page = run(root / persona, persona, browse, as_bool(settings.get("html"), True))
-    if not as_bool(settings.get("quiet"), False):
+    stats, page = run(root / persona, persona, browse, settings.flag("html", True))
+    if not settings.flag("quiet"):
         render_terminal(stats)
     print(f"stats in {stats['seconds']:.2f}s -> {root / persona / 'reports' / 'stats.json'}"
           + (f", {page}" if page else ""))

@@ -38,6 +38,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from filters.benchmarks import BENCHMARKS, BenchmarkItem, load_benchmarks
 from filters.dedup import ReasonStatsMixin
+from schemas.storage import write_json_atomic
 
 _WORD = re.compile(r"\w+")
 _SPACE = re.compile(r"\s+")
@@ -244,9 +245,8 @@ class DecontaminationFilter(ReasonStatsMixin, BaseFilter):
             self.write_part(self.report_folder / f"decontam-{rank:05d}.json")
 
     def write_part(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         part = {"config": asdict(self.config), "scanned": self.scanned, "index": self.index.stats, "hits": self.hits}
-        path.write_text(json.dumps(part, indent=1, ensure_ascii=False))
+        write_json_atomic(path, part)
 
 
 def build_report(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -296,7 +296,5 @@ def write_decontamination_report(report_folder: str | Path, out_path: str | Path
     """Merge the `decontam-*.json` parts the filter's tasks wrote into `out_path` (reports/decontamination.json)."""
     paths = sorted(Path(report_folder).glob("decontam-*.json"))
     report = build_report(json.loads(p.read_text()) for p in paths)
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    write_json_atomic(out_path, report)
     return report

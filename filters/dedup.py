@@ -27,7 +27,6 @@ Everything here works on a local or shared file system (the positions index is p
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import time
@@ -55,6 +54,8 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 from datatrove.utils.text import TextNormConfig, simplify_text
 from datatrove.utils.word_tokenizers import WordTokenizer
+
+from schemas.storage import write_json_atomic
 
 REASON_KEY = "filter_reason"  # where datatrove's BaseFilter (and RejectedWriter) keep a drop reason
 
@@ -640,5 +641,5 @@ def run_dedup(
     near = run_near_dedup(
         exact.kept_folder, work / "near", config, tasks, workers, backend, near_rejected_writer, None, resume
     )
-    (work / "summary.json").write_text(json.dumps([exact.summary(), near.summary()], indent=2) + "\n")
+    write_json_atomic(work / "summary.json", [exact.summary(), near.summary()])
     return exact, near

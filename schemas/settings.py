@@ -67,15 +67,19 @@ class Settings(dict[str, str]):
 def parse_settings(argv: list[str], known: Iterable[str], positional: int = 0,
                    usage: str = "") -> tuple[Settings, list[str]]:
     """`key=value` settings restricted to `known`, plus at most `positional` other arguments."""
-    known = list(known)
     kv, rest = parse_kv(argv)
-    hint = f" ({usage})" if usage else ""
     if len(rest) > positional:
-        raise UsageError(f"unexpected argument {rest[positional]!r}; settings are key=value{hint}")
-    unknown = sorted(set(kv) - set(known))
-    if unknown:
-        raise UsageError(f"unknown setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        raise UsageError(f"unexpected argument {rest[positional]!r}; settings are key=value" + (
+            f" ({usage})" if usage else ""))
+    reject_unknown(kv, known)
     return Settings(kv), rest
+
+
+def reject_unknown(settings: dict[str, str], known: Iterable[str]) -> None:
+    known = sorted(known)
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        raise UsageError(f"unknown setting {unknown[0]!r}; known: {', '.join(known)}")
 
 
 def as_bool(value: str | bool | None, default: bool = False) -> bool:
