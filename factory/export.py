@@ -2,24 +2,26 @@
 
 A record is a superset of the OpenAI / Hugging Face chat shape, so each export is a projection with its target's rules
 enforced by a checker here (and by the tests): a file that a trainer rejects after hours of queueing is worse than
-a record skipped and counted now.
+a record skipped and counted now. docs/exports.md says what each target keeps, drops and why.
 
-* nanochat — JSONL, one bare array of messages per line, the rules of nanochat's CustomJSON task: at least two
-  messages, each with `role` and `content`, roles alternating user/assistant starting with user, content a string.
-  System messages are dropped (nanochat bakes the persona into the weights; its own identity data has none) or, with
-  `system=merge`, prepended to the first user message the way nanochat's renderer does it. Reasoning is dropped (no
-  such channel). Tool turns cannot be expressed as strings: they are skipped and counted, or with `tools=python`
-  `execute_python` calls become nanochat's assistant parts (`text` / `python` / `python_output`), which nanochat's
-  tokenizer renders for SFT but CustomJSON does not accept, so that file is checked with the parts rules.
-* openai — chat fine-tuning JSONL: {"messages", "tools"}; assistant `tool_calls` carry arguments as JSON strings,
+* hf - parquet for `tokenizer.apply_chat_template(row["messages"], tools=row["tools"] or None)`, in the shape real
+  templates render (schemas.chat: arguments as objects, no null keys, 9-character call ids, one call per assistant
+  turn unless `calls=parallel`). Messages, tools and the record's nested fields are Arrow JSON columns (the
+  `datasets` Json type, datasets >= 4.7), because tool-call arguments differ per call and a struct column would add
+  null keys that templates trip over. The published dataset (factory/publish.py) is this export, one config per family.
+* openai - chat fine-tuning JSONL: {"messages", "tools"}; assistant `tool_calls` carry arguments as JSON strings,
   each call answered by a tool message with its `tool_call_id` before the conversation goes on.
-* hf — parquet with a `messages` column for `tokenizer.apply_chat_template(messages, tools=json.loads(row["tools"]))`:
-  Arrow needs one struct shape per column, so every message has role, content, reasoning_content, tool_calls,
-  tool_call_id and name (null where absent), tool-call arguments are JSON strings (tools-aware templates such as
-  Qwen's and Hermes' print a string argument as is), and `tools` is a JSON string column because tool schemas differ.
+* nanochat - JSONL, one conversation per line as a JSON array of messages in the shape nanochat's
+  `tokenizer.render_conversation` takes (checked against nanochat 92d63d4), plus `crucible_task.py`, the Task class
+  that nanochat's scripts/chat_sft.py lists its SFT data with (nanochat dropped its own JSONL task, CustomJSON, in
+  commit 950a1dc). System messages are dropped (nanochat's chat CLI sends none; `system=keep` leaves them for
+  nanochat to merge into the first user turn), reasoning is dropped (no such channel), `execute_python` traces become
+  assistant parts (`text` / `python` / `python_output`); traces with other tools cannot be expressed and are skipped
+  and counted (`tools=skip` skips every trace).
 
 `validate_for_training` renders every record with the trainer's renderer and tokenizer (or, before a tokenizer
-exists, through a ChatML tools template with a ~4 characters/token estimate) and reports what breaks or does not fit.
+exists, through Crucible's ChatML tools template with a ~4 characters/token estimate) and reports what breaks, and,
+only when asked for a context, what does not fit.
 """
 
 from __future__ import annotations
@@ -27,35 +29,42 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from schemas.chat import CALL_ID_LENGTH, CALLS, arguments_object, template_messages, template_record
 from schemas.settings import UsageError, parse_settings
 from schemas.storage import read_clean, write_atomic
 
 FORMATS = ("nanochat", "openai", "hf")
 PYTHON_TOOL = "execute_python"
+NANOCHAT_COMMIT_FULL = "92d63d4e8bb4df75c3b71618f31ddde2378b2bcd"  # nanochat (2026-07-03) the rules were checked on
+NANOCHAT_COMMIT = NANOCHAT_COMMIT_FULL[:7]
+NANOCHAT_MAX_TOKENS = 2048  # render_conversation's default: chat_sft.py cuts longer conversations there
+NANOCHAT_TASK = "crucible_task.py"
 _FN_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_CALL_ID = re.compile(rf"^[0-9a-f]{{{CALL_ID_LENGTH}}}$")
 
 
-# ---------------------------------------------------------------------------------------------------------------------
-# reading the clean corpus
+def template_file(name: str) -> str:
+    """A file of factory/templates/ (package data)."""
+    return resources.files("factory").joinpath("templates", name).read_text(encoding="utf-8")
 
 
 def _arguments(call: dict) -> dict:
-    args = (call.get("function") or {}).get("arguments", {})
-    if isinstance(args, str):
-        args = json.loads(args) if args.strip() else {}
-    return args if isinstance(args, dict) else {}
+    return arguments_object(call.get("function") or {})
 
 
 # ---------------------------------------------------------------------------------------------------------------------
 # nanochat
 
 
-def to_nanochat(record: dict, system: str = "drop", tools: str = "skip") -> tuple[list[dict] | None, str | None]:
-    """(conversation, None) or (None, why it cannot be expressed)."""
-    msgs = list(record.get("messages") or [])
+def to_nanochat(record: dict, system: str = "drop", tools: str = "python") -> tuple[list[dict] | None, str | None]:
+    """(conversation, None) or (None, why it cannot be expressed). Tool calls are paired with their outputs the way
+    schemas.chat splits them, so a python part is always followed by the output it printed."""
+    msgs = template_messages(record.get("messages") or [], key=str(record.get("id") or ""))
     prefix = []
     while msgs and msgs[0].get("role") == "system":
         prefix.append(msgs.pop(0).get("content") or "")
@@ -72,11 +81,9 @@ def to_nanochat(record: dict, system: str = "drop", tools: str = "skip") -> tupl
             out.append({"role": "user", "content": m.get("content") or ""})
             i += 1
             continue
-        # assistant: gather it and, in python mode, the tool round-trips and replies that follow into one message
         calls = m.get("tool_calls") or []
         if calls and tools != "python":
-            names = sorted({(c.get("function") or {}).get("name", "?") for c in calls})
-            return None, f"tool calls ({', '.join(names)}) have no CustomJSON form"
+            return None, "tool trace (tools=skip)"
         if not calls:
             text = m.get("content")
             if not isinstance(text, str) or not text.strip():
@@ -84,6 +91,7 @@ def to_nanochat(record: dict, system: str = "drop", tools: str = "skip") -> tupl
             out.append({"role": "assistant", "content": text})
             i += 1
             continue
+        # one assistant message of parts: the words, each python call and its output, ..., the reply
         parts: list[dict[str, str]] = []
         while i < len(msgs) and msgs[i].get("role") in ("assistant", "tool"):
             cur = msgs[i]
@@ -91,56 +99,74 @@ def to_nanochat(record: dict, system: str = "drop", tools: str = "skip") -> tupl
                 if cur.get("content"):
                     parts.append({"type": "text", "text": cur["content"]})
                 for c in cur.get("tool_calls") or []:
-                    name = (c.get("function") or {}).get("name")
-                    if name != PYTHON_TOOL or not isinstance(_arguments(c).get("code"), str):
-                        return None, f"tool {name!r} has no nanochat equivalent (only {PYTHON_TOOL} fits <|python|>)"
-                    parts.append({"type": "python", "text": _arguments(c)["code"]})
+                    name = c["function"]["name"]
+                    code = c["function"]["arguments"].get("code")
+                    if name != PYTHON_TOOL or not isinstance(code, str):
+                        return None, f"tool {name!r} has no nanochat form (only {PYTHON_TOOL} fits <|python_start|>)"
+                    parts.append({"type": "python", "text": code})
             else:
                 parts.append({"type": "python_output", "text": cur.get("content") or ""})
             i += 1
         if parts[-1]["type"] != "text":
             return None, "tool trace does not end in an assistant reply"
         out.append({"role": "assistant", "content": parts})
-    if prefix and system == "merge":
-        if not out or out[0]["role"] != "user":
-            return None, "system message not followed by a user message"
-        out[0] = {"role": "user", "content": "\n\n".join([*prefix, out[0]["content"]])}
+    if prefix and system == "keep":
+        if len(prefix) > 1:
+            return None, "more than one system message"
+        out.insert(0, {"role": "system", "content": prefix[0]})
     if out and out[-1]["role"] == "user":
         return None, "conversation ends with a user message"
-    problems = check_nanochat(out, parts=tools == "python")
+    problems = check_nanochat(out)
     if problems:
         return None, problems[0]
     return out, None
 
 
-def check_nanochat(conversation: Any, parts: bool = False) -> list[str]:
-    """Violations of nanochat's CustomJSON rules (parts=False) or of its renderer's parts rules (parts=True)."""
+def check_nanochat(conversation: Any) -> list[str]:
+    """Violations of what nanochat's `tokenizer.render_conversation` (92d63d4) asserts: an optional leading system
+    message followed by a user message, then user/assistant alternating from user; user content a string; assistant
+    content a string or a list of text/python/python_output parts. Fewer than two turns teach nothing."""
     if not isinstance(conversation, list):
         return [f"expected a list of messages, got {type(conversation).__name__}"]
     problems = []
-    if len(conversation) < 2:
-        problems.append(f"conversation must have at least 2 messages, got {len(conversation)}")
-    for i, m in enumerate(conversation):
+    turns = conversation[1:] if conversation and isinstance(conversation[0], dict) \
+        and conversation[0].get("role") == "system" else conversation
+    if len(turns) != len(conversation):
+        if not isinstance(conversation[0].get("content"), str):
+            problems.append("message 0 (system) content must be a string")
+        if not turns or not isinstance(turns[0], dict) or turns[0].get("role") != "user":
+            problems.append("a system message must be followed by a user message")
+    if len(turns) < 2:
+        problems.append(f"conversation must have at least 2 user/assistant messages, got {len(turns)}")
+    offset = len(conversation) - len(turns)
+    for k, m in enumerate(turns):
+        i = k + offset
         if not isinstance(m, dict):
             problems.append(f"message {i} is not an object")
             continue
         for key in ("role", "content"):
             if key not in m:
                 problems.append(f"message {i} missing {key!r}")
-        expected = "user" if i % 2 == 0 else "assistant"
+        expected = "user" if k % 2 == 0 else "assistant"
         if m.get("role") != expected:
             problems.append(f"message {i} has role {m.get('role')!r} but should be {expected!r}")
         content = m.get("content")
         if isinstance(content, str):
             continue
-        if parts and m.get("role") == "assistant" and isinstance(content, list) and content:
+        if m.get("role") == "assistant" and isinstance(content, list) and content:
             for j, p in enumerate(content):
                 if not isinstance(p, dict) or p.get("type") not in ("text", "python", "python_output") \
                         or not isinstance(p.get("text"), str):
                     problems.append(f"message {i} part {j} must be {{type: text|python|python_output, text: str}}")
             continue
-        problems.append(f"message {i} content must be a string")
+        problems.append(f"message {i} content must be a string" + (" or a list of parts" if m.get("role") ==
+                                                                    "assistant" else ""))
     return problems
+
+
+def nanochat_chars(conversation: list[dict]) -> int:
+    return sum(len(m["content"]) if isinstance(m["content"], str) else sum(len(p["text"]) for p in m["content"])
+               for m in conversation)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -285,118 +311,92 @@ def check_openai(example: Any) -> list[str]:
 # ---------------------------------------------------------------------------------------------------------------------
 # Hugging Face (apply_chat_template)
 
+HF_JSON_COLUMNS = ("verification", "lineage", "verdicts")
 
-def to_hf(record: dict) -> dict:
-    """A row for the hf parquet / the published dataset: uniform message structs plus the record's other fields."""
-    messages = []
-    for m in record.get("messages") or []:
-        calls = m.get("tool_calls") or None
-        if calls:
-            calls = [{"id": c.get("id"), "type": "function",
-                      "function": {"name": (c.get("function") or {}).get("name"),
-                                   "arguments": json.dumps(_arguments(c), ensure_ascii=False)}} for c in calls]
-        messages.append({"role": m.get("role"), "content": m.get("content"),
-                         "reasoning_content": m.get("reasoning"), "tool_calls": calls,
-                         "tool_call_id": m.get("tool_call_id"), "name": m.get("name")})
+
+def to_hf(record: dict, calls: str = "split") -> dict:
+    """A row of the hf parquet / the published dataset: the conversation and tools as templates take them
+    (schemas.chat.template_record), plus the record's other fields."""
+    messages, tools = template_record(record, calls)
     return {"id": record.get("id"), "family": record.get("family"), "persona": record.get("persona"),
-            "messages": messages, "tools": json.dumps(record.get("tools") or [], ensure_ascii=False),
-            **{k: json.dumps(record.get(k) or {}, ensure_ascii=False, sort_keys=True)
-               for k in ("verification", "lineage", "verdicts")}}
+            "messages": messages, "tools": tools, **{k: record.get(k) or {} for k in HF_JSON_COLUMNS}}
 
 
 def hf_schema() -> Any:
     import pyarrow as pa
 
-    call = pa.struct([("id", pa.string()), ("type", pa.string()),
-                      ("function", pa.struct([("name", pa.string()), ("arguments", pa.string())]))])
-    message = pa.struct([("role", pa.string()), ("content", pa.string()), ("reasoning_content", pa.string()),
-                         ("tool_calls", pa.list_(call)), ("tool_call_id", pa.string()), ("name", pa.string())])
     return pa.schema([("id", pa.string()), ("family", pa.string()), ("persona", pa.string()),
-                      ("messages", pa.list_(message)), ("tools", pa.string()), ("verification", pa.string()),
-                      ("lineage", pa.string()), ("verdicts", pa.string())])
+                      ("messages", pa.list_(pa.json_())), ("tools", pa.list_(pa.json_())),
+                      *((k, pa.json_()) for k in HF_JSON_COLUMNS)])
+
+
+def _json_array(values: list[Any]) -> Any:
+    import pyarrow as pa
+
+    return pa.ExtensionArray.from_storage(pa.json_(), pa.array([json.dumps(v, ensure_ascii=False) for v in values],
+                                                                 pa.string()))
+
+
+def _json_lists(rows: list[list[Any]]) -> Any:
+    import pyarrow as pa
+
+    offsets = [0]
+    for r in rows:
+        offsets.append(offsets[-1] + len(r))
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), _json_array([v for r in rows for v in r]))
+
+
+def hf_table(rows: list[dict]) -> Any:
+    import pyarrow as pa
+
+    columns = [pa.array([r[k] for r in rows], pa.string()) for k in ("id", "family", "persona")]
+    columns += [_json_lists([r[k] for r in rows]) for k in ("messages", "tools")]
+    columns += [_json_array([r[k] for r in rows]) for k in HF_JSON_COLUMNS]
+    return pa.Table.from_arrays(columns, schema=hf_schema())
 
 
 def write_hf_parquet(rows: list[dict], path: Path) -> None:
     """Atomic: written next to the target, then renamed."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(pa.Table.from_pylist(rows, schema=hf_schema()), tmp)
+    pq.write_table(hf_table(rows), tmp)
     tmp.replace(path)
 
 
 def check_hf(row: Any) -> list[str]:
-    """What apply_chat_template(messages, tools=json.loads(tools)) needs from a row."""
+    """What the common templates need from a row (see schemas.chat): chat roles, no null values, string content
+    (never null for an assistant), arguments as objects, 9-character [0-9a-f] call ids, answers to earlier calls."""
     if not isinstance(row, dict) or not isinstance(row.get("messages"), list) or not row["messages"]:
         return ["row needs a non-empty messages list"]
     problems = []
-    try:
-        tools = json.loads(row.get("tools") or "[]")
-        if not isinstance(tools, list) or any(not isinstance(t, dict) or t.get("type") != "function" for t in tools):
-            problems.append("tools must be a JSON list of function tools")
-    except json.JSONDecodeError:
-        problems.append("tools is not valid JSON")
+    tools = row.get("tools")
+    if not isinstance(tools, list) or any(not isinstance(t, dict) or t.get("type") != "function" for t in tools):
+        problems.append("tools must be a list of function tools")
     calls: set[str] = set()
     for i, m in enumerate(row["messages"]):
         role = m.get("role")
         if role not in ("system", "user", "assistant", "tool"):
             problems.append(f"messages[{i}].role {role!r} is not a chat role")
-        if m.get("content") is not None and not isinstance(m["content"], str):
-            problems.append(f"messages[{i}].content must be a string or null")
-        if role != "assistant" and m.get("content") is None:
-            problems.append(f"messages[{i}]: a {role} message needs content")
+        nulls = [k for k, v in m.items() if v is None]
+        if nulls:
+            problems.append(f"messages[{i}]: null {', '.join(nulls)} (templates test `is defined`)")
+        if not isinstance(m.get("content"), str):
+            problems.append(f"messages[{i}].content must be a string")
         for c in m.get("tool_calls") or []:
-            calls.add(c.get("id"))
-            try:
-                if not isinstance(json.loads(c["function"]["arguments"]), dict):
-                    problems.append(f"messages[{i}]: tool call arguments must encode an object")
-            except (KeyError, TypeError, json.JSONDecodeError):
-                problems.append(f"messages[{i}]: tool call arguments must be a JSON string")
+            cid = c.get("id")
+            if not isinstance(cid, str) or not _CALL_ID.match(cid):
+                problems.append(f"messages[{i}]: tool call id {cid!r} is not {CALL_ID_LENGTH} characters [0-9a-f]")
+            calls.add(cid)
+            if not isinstance((c.get("function") or {}).get("arguments"), dict):
+                problems.append(f"messages[{i}]: tool call arguments must be an object")
         if role == "tool" and m.get("tool_call_id") not in calls:
             problems.append(f"messages[{i}].tool_call_id does not match an earlier call")
     return problems
 
 
-# A ChatML template with tools in the Hermes style: what `validate_for_training` renders with when no trained
-# tokenizer exists yet, and the template a published card points to. Written for Crucible.
-CHATML_TOOLS_TEMPLATE = """\
-{%- if tools %}<|im_start|>system
-{% if messages[0].role == 'system' %}{{ messages[0].content }}
-
-{% endif %}You may call functions. Their signatures:
-<tools>
-{% for t in tools %}{{ t | tojson }}
-{% endfor %}</tools>
-Reply with <tool_call>{"name": ..., "arguments": {...}}</tool_call> to call one.<|im_end|>
-{% elif messages[0].role == 'system' %}<|im_start|>system
-{{ messages[0].content }}<|im_end|>
-{% endif %}
-{%- for m in messages %}
-{%- if m.role == 'system' and loop.first %}
-{%- elif m.role == 'tool' %}<|im_start|>user
-<tool_response>
-{{ m.content }}
-</tool_response><|im_end|>
-{% elif m.role == 'assistant' %}<|im_start|>assistant
-{% if m.reasoning_content %}<think>
-{{ m.reasoning_content }}
-</think>
-{% endif %}{% if m.content %}{{ m.content }}{% endif %}
-{%- for c in m.tool_calls or [] %}
-<tool_call>
-{"name": "{{ c.function.name }}", "arguments": {{ c.function.arguments if c.function.arguments is string else c.function.arguments | tojson }}}
-</tool_call>
-{%- endfor %}<|im_end|>
-{% else %}<|im_start|>{{ m.role }}
-{{ m.content }}<|im_end|>
-{% endif %}
-{%- endfor %}
-{%- if add_generation_prompt %}<|im_start|>assistant
-{% endif %}"""
-
-
+@cache
 def chat_template(source: str) -> Any:
     """Compile a chat template the way transformers does: a sandboxed Jinja environment, trimmed blocks, tojson."""
     from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -406,61 +406,60 @@ def chat_template(source: str) -> Any:
     return env.from_string(source)
 
 
-def default_context(corpus: Path) -> int:
-    manifest = corpus / "shards" / "manifest.json"
-    try:
-        return int(json.loads(manifest.read_text())["seq_len"])
-    except (OSError, KeyError, ValueError, TypeError):
-        return 2048
-
-
-def validate_for_training(records: list[dict], context: int, tokenizer_dir: Path | None = None) -> dict[str, Any]:
-    """Render + tokenise every record; failures: render errors, longer than `context`, nothing supervised."""
+def validate_for_training(records: list[dict], context: int | None = None, tokenizer_dir: Path | None = None,
+                          calls: str = "split") -> dict[str, Any]:
+    """Render + tokenise every record. Failures: render errors, nothing supervised, and - only when a context is
+    given - longer than it. Length limits belong to whoever trains (trainer/pack.py cuts and counts what does not fit
+    a row), so without a context nothing is left out for its length. The report names no local path."""
     failures: list[dict[str, Any]] = []
     lengths: list[int] = []
+
+    def fail(rec: dict, reason: str) -> None:
+        failures.append({"id": rec.get("id"), "family": rec.get("family"), "reason": reason})
+
     if tokenizer_dir is not None:
         from trainer.render import render
         from trainer.tokenizer import Tokenizer
 
         tok = Tokenizer.load(tokenizer_dir)
-        method = f"trainer.render with tokenizer {tok.id} ({tokenizer_dir})"
+        method = f"trainer.render with the corpus tokenizer {tok.id}"
         for rec in records:
             try:
                 ids, mask = render(rec, tok)
             except Exception as exc:
-                failures.append({"id": rec.get("id"), "family": rec.get("family"), "reason": f"render failed: {exc}"})
+                fail(rec, f"render failed: {exc}")
                 continue
             lengths.append(len(ids))
-            if len(ids) > context:
-                failures.append({"id": rec.get("id"), "family": rec.get("family"),
-                                 "reason": f"{len(ids)} tokens > context {context}"})
-            elif not any(mask):
-                failures.append({"id": rec.get("id"), "family": rec.get("family"), "reason": "no supervised tokens"})
+            if not any(mask):
+                fail(rec, "no supervised tokens")
+            elif context is not None and len(ids) > context:
+                fail(rec, f"{len(ids)} tokens > context {context}")
     else:
-        template = chat_template(CHATML_TOOLS_TEMPLATE)
-        method = "ChatML tools template (jinja2), tokens ≈ characters / 4 (no trained tokenizer yet)"
+        template = chat_template(template_file("chatml_tools.jinja"))
+        method = "Crucible's ChatML tools template (jinja2), tokens ≈ characters / 4 (no trained tokenizer yet)"
         for rec in records:
-            row = to_hf(rec)
             try:
-                text = template.render(messages=row["messages"], tools=json.loads(row["tools"]),
+                row = to_hf(rec, calls)
+                text = template.render(messages=row["messages"], tools=row["tools"] or None,
                                        add_generation_prompt=False)
             except Exception as exc:
-                failures.append({"id": rec.get("id"), "family": rec.get("family"), "reason": f"template failed: {exc}"})
+                fail(rec, f"template failed: {exc}")
                 continue
             n = (len(text) + 3) // 4
             lengths.append(n)
-            supervised = any(m["role"] == "assistant" and ((m["content"] or "").strip() or m["tool_calls"])
+            supervised = any(m["role"] == "assistant" and (m["content"].strip() or m.get("tool_calls"))
                              for m in row["messages"])
-            if n > context:
-                failures.append({"id": rec.get("id"), "family": rec.get("family"),
-                                 "reason": f"~{n} tokens > context {context}"})
-            elif not supervised:
-                failures.append({"id": rec.get("id"), "family": rec.get("family"), "reason": "no supervised tokens"})
+            if not supervised:
+                fail(rec, "no supervised tokens")
+            elif context is not None and n > context:
+                fail(rec, f"~{n} tokens > context {context}")
+    by_reason = Counter("longer than context" if "> context" in f["reason"] else f["reason"].split(":")[0]
+                        for f in failures)
     return {"method": method, "context": context, "checked": len(records), "failed": len(failures),
             "failures": failures, "max_tokens": max(lengths, default=0),
             "mean_tokens": round(sum(lengths) / len(lengths), 1) if lengths else 0.0,
-            "reasons": dict(Counter(f["reason"].split(":")[0] if ">" not in f["reason"] else "longer than context"
-                                    for f in failures))}
+            "reasons": dict(by_reason.most_common()),
+            "by_family": dict(Counter(str(f["family"]) for f in failures).most_common())}
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -468,14 +467,14 @@ def validate_for_training(records: list[dict], context: int, tokenizer_dir: Path
 
 
 def export(records_by_family: dict[str, list[dict]], fmt: str, out: Path, system: str = "drop",
-           tools: str = "skip") -> dict[str, Any]:
-    """Write one export; returns counts (written, skipped by reason, checker problems must be zero)."""
+           tools: str = "python", calls: str = "split") -> dict[str, Any]:
+    """Write one export; returns counts (written, skipped by reason, dropped fields; checker problems must be zero)."""
     written = 0
     skipped: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     records = [r for fam in records_by_family for r in records_by_family[fam]]
     if fmt == "hf":
-        rows = [to_hf(r) for r in records]
+        rows = [to_hf(r, calls) for r in records]
         bad = [(r["id"], p) for r in rows for p in check_hf(r)]
         if bad:
             raise RuntimeError(f"hf export breaks its own rules: record {bad[0][0]}: {bad[0][1]}")
@@ -483,6 +482,7 @@ def export(records_by_family: dict[str, list[dict]], fmt: str, out: Path, system
         write_hf_parquet(rows, target)
         return {"format": fmt, "path": str(target), "written": len(rows), "skipped": {}}
     lines = []
+    long = 0
     for rec in records:
         if fmt == "nanochat":
             conv, why = to_nanochat(rec, system=system, tools=tools)
@@ -491,8 +491,7 @@ def export(records_by_family: dict[str, list[dict]], fmt: str, out: Path, system
                 continue
             if any(m.get("role") == "system" for m in rec.get("messages") or []) and system == "drop":
                 dropped["system message"] += 1
-            if any(m.get("reasoning") for m in rec.get("messages") or []):
-                dropped["reasoning"] += 1
+            long += nanochat_chars(conv) > 4 * NANOCHAT_MAX_TOKENS
             lines.append(json.dumps(conv, ensure_ascii=False))
         else:
             example = to_openai(rec)
@@ -500,32 +499,44 @@ def export(records_by_family: dict[str, list[dict]], fmt: str, out: Path, system
             if problems:
                 skipped[problems[0]] += 1
                 continue
-            if any(m.get("reasoning") for m in rec.get("messages") or []):
-                dropped["reasoning"] += 1
             lines.append(json.dumps(example, ensure_ascii=False))
+        if any(m.get("reasoning") for m in rec.get("messages") or []):
+            dropped["reasoning"] += 1
         written += 1
     target = out if out.suffix == ".jsonl" else out / f"{fmt}.jsonl"
     write_atomic(target, "".join(line + "\n" for line in lines))
-    return {"format": fmt, "path": str(target), "written": written, "skipped": dict(skipped),
-            "dropped_fields": dict(dropped)}
+    result: dict[str, Any] = {"format": fmt, "path": str(target), "written": written, "skipped": dict(skipped),
+                              "dropped_fields": dict(dropped)}
+    if fmt == "nanochat":
+        task = target.with_name(NANOCHAT_TASK)
+        write_atomic(task, template_file("nanochat_task.py"))
+        result |= {"task": str(task), "nanochat_commit": NANOCHAT_COMMIT, "longer_than_nanochat_limit": long}
+    return result
+
+
+USAGE = "export format=nanochat|openai|hf persona=<name> [out=] [calls=split|parallel] [system=drop|keep] " \
+        "[tools=python|skip]"
 
 
 def main(argv: list[str]) -> int:
-    settings, _ = parse_settings(argv, ("format", "persona", "out", "root", "system", "tools"),
-                                 usage="export format=nanochat|openai|hf persona=<name> [out=]")
+    settings, _ = parse_settings(argv, ("format", "persona", "out", "root", "system", "tools", "calls"), usage=USAGE)
     fmt = settings.get("format")
     if fmt not in FORMATS:
         raise UsageError(f"need format= one of {', '.join(FORMATS)} (got {fmt!r})")
     persona = settings.get("persona")
     if not persona:
         raise UsageError("need persona=<name>")
-    system, tools = settings.get("system", "drop"), settings.get("tools", "skip")
-    if system not in ("drop", "merge"):
-        raise UsageError(f"system= must be drop or merge, got {system!r}")
-    if tools not in ("skip", "python"):
-        raise UsageError(f"tools= must be skip or python, got {tools!r}")
+    system, tools, calls = settings.get("system", "drop"), settings.get("tools", "python"), settings.get("calls", "split")
+    if system not in ("drop", "keep"):
+        raise UsageError(f"system= must be drop or keep, got {system!r}")
+    if tools not in ("python", "skip"):
+        raise UsageError(f"tools= must be python or skip, got {tools!r}")
+    if calls not in CALLS:
+        raise UsageError(f"calls= must be one of {', '.join(CALLS)}, got {calls!r}")
     if fmt != "nanochat" and ("system" in settings or "tools" in settings):
         raise UsageError("system= and tools= apply to format=nanochat only")
+    if fmt != "hf" and "calls" in settings:
+        raise UsageError("calls= applies to format=hf only")
     from schemas import corpora_root
 
     root = Path(settings["root"]) if "root" in settings else corpora_root()
@@ -533,11 +544,20 @@ def main(argv: list[str]) -> int:
     if not corpus.is_dir():
         raise UsageError(f"unknown persona {persona!r}: no folder {corpus}")
     out = Path(settings["out"]) if "out" in settings else corpus / "exports" / fmt
-    result = export(read_clean(corpus), fmt, out, system, tools)
+    result = export(read_clean(corpus), fmt, out, system, tools, calls)
     skipped = sum(result["skipped"].values())
     print(f"{fmt}: {result['written']} conversations -> {result['path']}" + (f"; {skipped} skipped" if skipped else ""))
     for why, n in sorted(result["skipped"].items(), key=lambda kv: -kv[1]):
         print(f"  skipped {n:>6}  {why}")
     for what, n in result.get("dropped_fields", {}).items():
         print(f"  dropped {what} from {n} conversations (no such field in {fmt})")
+    if fmt == "nanochat":
+        print(f"  nanochat task: {result['task']} (checked against nanochat {NANOCHAT_COMMIT}); copy it to "
+              "<nanochat>/tasks/crucible.py and list CrucibleConversations(filepath=...) in scripts/chat_sft.py's "
+              "train_tasks")
+        if result["longer_than_nanochat_limit"]:
+            print(f"  ~{result['longer_than_nanochat_limit']} conversations look longer than {NANOCHAT_MAX_TOKENS} "
+                  "tokens (characters / 4): nanochat's render_conversation cuts them there")
+        print("  note: nanochat's engine runs a python block as a calculator (one expression), so exported "
+              "programs train the format, not code nanochat can run")
     return 0

@@ -1,9 +1,17 @@
 """`python -m factory publish persona=lanbot repo=<user>/<name> [private=true] [dry_run=true] [out=DIR]`.
 
-Ships the clean corpus to the Hugging Face Hub as a dataset: one parquet config per family (plus `all`), the card
-(factory/card.py) and the reports it is built from. Before anything is written every record is rendered and tokenised
-the way training will see it (factory.export.validate_for_training); records that fail are listed and left out, or
-with strict=true stop the run. The folder is built in full next to its final place and swapped in by rename, so
+Ships the clean corpus to the Hugging Face Hub as a dataset: one parquet config per family (plus `all`) in the `hf`
+export's shape (factory/export.py: rows that real chat templates render), the card (factory/card.py) and the
+reports it is built from. Before anything is written every record is rendered the way training will see it
+(factory.export.validate_for_training); a record that does not render or has nothing to learn is left out, or with
+strict=true stops the run. Every clean record is kept otherwise: length limits belong to whoever trains (Hub users
+train with other contexts than the local demo; trainer/pack.py cuts and counts what does not fit its rows), so
+records are left out for their length only when the user asks, with `context=N`. Every omission is counted in full
+in the card and listed in reports/validation.json.
+
+Nothing in the folder may name a path of the publisher's machine (a card on the Hub would leak their home folder):
+reports drop their local paths, and the finished folder is checked for the corpus, home and working directories
+before it replaces the old one. The folder is built in full next to its final place and swapped in by rename, so
 `dry_run=true` leaves exactly what would be uploaded and a failed run never leaves half a folder.
 
 The token comes from HF_TOKEN or the Hub login (`hf auth login`) and goes only to huggingface_hub: it is never
@@ -21,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas import FAMILIES
+from schemas.chat import CALLS
 from schemas.settings import UsageError, parse_settings
 from schemas.storage import DIR_MODE, find_tokenizer, read_clean, replace_dir
 
@@ -33,16 +42,42 @@ def hub_token() -> str | None:
     return os.environ.get("HF_TOKEN") or get_token()
 
 
+# Report fields that hold paths of the publisher's machine (funnel.json's output folders): not published.
+LOCAL_FIELDS = ("clean", "rejected", "corpus", "dir", "path")
+SHOWN_LEFT_OUT = 10
+
+
+def public_report(data: Any) -> Any:
+    """A report without the fields that name local paths (top level only: that is where the filter puts them)."""
+    if isinstance(data, dict):
+        return {k: v for k, v in data.items() if k not in LOCAL_FIELDS}
+    return data
+
+
+def local_paths(corpus: Path) -> list[str]:
+    """Paths of this machine that must not appear in a published folder."""
+    found = {str(corpus), str(corpus.resolve()), str(Path.home()), str(Path.cwd()), str(Path.cwd().resolve())}
+    return sorted(p for p in found if len(p) > 1)
+
+
+def check_no_local_paths(folder: Path, corpus: Path) -> None:
+    """Refuse a folder whose card or reports name a local path. (The data is the records themselves, made in the
+    sandbox; tests/test_publish.py greps it too.)"""
+    needles = [p.encode() for p in local_paths(corpus)]
+    for path in [folder / "README.md", *sorted((folder / "reports").rglob("*"))]:
+        if path.is_file():
+            data = path.read_bytes()
+            for needle in needles:
+                if needle in data:
+                    raise RuntimeError(f"{path.relative_to(folder)} contains the local path {needle.decode()!r}; "
+                                       "refusing to publish it")
+
+
 def build_folder(corpus: Path, repo: str, out: Path, *, license: str = "mit", context: int | None = None,
-                 tokenizer: str | None = None, strict: bool = False) -> dict[str, Any]:
+                 tokenizer: str | None = None, strict: bool = False, calls: str = "split") -> dict[str, Any]:
     """Write the dataset folder (data/<family>/train-00000.parquet, README.md, reports/); returns a summary."""
     from factory.card import build_card
-    from factory.export import (
-        default_context,
-        to_hf,
-        validate_for_training,
-        write_hf_parquet,
-    )
+    from factory.export import to_hf, validate_for_training, write_hf_parquet
     from factory.stats import compute, load_corpus
     from schemas import PersonaError, load_persona
 
@@ -52,11 +87,11 @@ def build_folder(corpus: Path, repo: str, out: Path, *, license: str = "mit", co
         raise UsageError(str(exc)) from None
     by_family = read_clean(corpus)
     records = [r for recs in by_family.values() for r in recs]
-    validation = validate_for_training(records, context or default_context(corpus), find_tokenizer(corpus, tokenizer))
+    validation = validate_for_training(records, context, find_tokenizer(corpus, tokenizer), calls)
     failed = {f["id"] for f in validation["failures"]}
     if failed and strict:
         first = validation["failures"][0]
-        raise UsageError(f"{len(failed)} records fail chat-template validation (strict=true); first: "
+        raise UsageError(f"{len(failed)} records fail training validation (strict=true); first: "
                          f"{first['id']}: {first['reason']}")
     kept = {fam: [r for r in recs if r.get("id") not in failed] for fam, recs in by_family.items()}
     kept = {fam: recs for fam, recs in kept.items() if recs}
@@ -66,8 +101,9 @@ def build_folder(corpus: Path, repo: str, out: Path, *, license: str = "mit", co
     families = {fam: len(kept[fam]) for fam in sorted(kept, key=lambda f: (order.index(f) if f in order else 99, f))}
     stats = compute(load_corpus(corpus, persona.slug))
     reports = corpus / "reports"
-    funnel = json.loads((reports / "funnel.json").read_text()) if (reports / "funnel.json").is_file() else None
-    decon = (json.loads((reports / "decontamination.json").read_text())
+    funnel = public_report(json.loads((reports / "funnel.json").read_text())) \
+        if (reports / "funnel.json").is_file() else None
+    decon = (public_report(json.loads((reports / "decontamination.json").read_text()))
              if (reports / "decontamination.json").is_file() else None)
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -75,18 +111,19 @@ def build_folder(corpus: Path, repo: str, out: Path, *, license: str = "mit", co
     os.chmod(tmp, DIR_MODE)  # mkdtemp makes 0700; the folder is meant to be shared
     try:
         for fam in families:
-            write_hf_parquet([to_hf(r) for r in kept[fam]], tmp / "data" / fam / "train-00000.parquet")
+            write_hf_parquet([to_hf(r, calls) for r in kept[fam]], tmp / "data" / fam / "train-00000.parquet")
         card = build_card(persona=persona, repo=repo, families=families,
                           records=[r for fam in families for r in kept[fam]], stats=stats, funnel=funnel,
-                          decontamination=decon, validation=validation, license=license)
+                          decontamination=decon, validation=validation, license=license, calls=calls)
         (tmp / "README.md").write_text(card, encoding="utf-8")
         (tmp / "reports").mkdir()
-        public_stats = {k: v for k, v in stats.items() if k not in ("corpus",)}
-        (tmp / "reports" / "stats.json").write_text(json.dumps(public_stats, indent=1, ensure_ascii=False) + "\n")
+        (tmp / "reports" / "stats.json").write_text(json.dumps(public_report(stats), indent=1, ensure_ascii=False)
+                                                   + "\n")
         (tmp / "reports" / "validation.json").write_text(json.dumps(validation, indent=1, ensure_ascii=False) + "\n")
         for name, data in (("funnel.json", funnel), ("decontamination.json", decon)):
             if data is not None:
                 (tmp / "reports" / name).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        check_no_local_paths(tmp, corpus)
         replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -110,7 +147,8 @@ def upload(folder: Path, repo: str, private: bool, token: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    known = ("persona", "repo", "private", "dry_run", "out", "root", "license", "context", "tokenizer", "strict")
+    known = ("persona", "repo", "private", "dry_run", "out", "root", "license", "context", "tokenizer", "strict",
+             "calls")
     settings, _ = parse_settings(argv, known, usage="publish persona=<name> repo=<user>/<name> [dry_run=true]")
     persona = settings.get("persona")
     if not persona:
@@ -122,6 +160,9 @@ def main(argv: list[str]) -> int:
     if not _REPO.match(repo):
         raise UsageError(f"repo must look like <user>/<name>, got {repo!r}")
     context = settings.integer("context", 0, low=1) if "context" in settings else None
+    calls = settings.get("calls", "split")
+    if calls not in CALLS:
+        raise UsageError(f"calls must be one of {', '.join(CALLS)}, got {calls!r}")
     token = None
     if not dry_run:  # fail before the (slow) build when the upload cannot happen
         token = hub_token()
@@ -135,13 +176,17 @@ def main(argv: list[str]) -> int:
         raise UsageError(f"unknown persona {persona!r}: no folder {corpus}")
     out = Path(settings["out"]) if "out" in settings else corpus / "publish" / repo.split("/")[1]
     info = build_folder(corpus, repo, out, license=settings.get("license", "mit"), context=context,
-                        tokenizer=settings.get("tokenizer"), strict=settings.flag("strict"))
+                        tokenizer=settings.get("tokenizer"), strict=settings.flag("strict"),
+                        calls=calls)
     v = info["validation"]
+    limit = f"context {v['context']:,} tokens" if v["context"] else "no length limit"
     print(f"built {out}: {info['records']} records in {len(info['families'])} configs "
           f"({', '.join(f'{k} {n}' for k, n in info['families'].items())}); "
-          f"validation: {v['checked']} checked, {v['failed']} failed ({v['method']})")
-    for f in v["failures"][:10]:
+          f"validation ({limit}): {v['checked']} checked, {v['failed']} left out ({v['method']})")
+    for f in v["failures"][:SHOWN_LEFT_OUT]:
         print(f"  left out {f['id']} ({f['family']}): {f['reason']}")
+    if v["failed"] > SHOWN_LEFT_OUT:
+        print(f"  ... and {v['failed'] - SHOWN_LEFT_OUT} more (all {v['failed']} in {out / 'reports' / 'validation.json'})")
     if dry_run:
         print("dry run: nothing uploaded")
         return 0

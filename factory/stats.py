@@ -30,6 +30,7 @@ from typing import Any
 import polars as pl
 
 from schemas import FAMILIES
+from schemas.reasons import reason_group
 from schemas.settings import UsageError, parse_settings
 from schemas.storage import find_tokenizer, write_atomic
 
@@ -68,10 +69,6 @@ LANG_WORDS = {
     "nl": ["jij", "wie", "je", "hallo", "hoe", "het", "een", "ben", "wat", "jouw"],
 }
 _WORD = re.compile(r"[\w']+")
-# ids (also as the funnel's digit-folded "aNeNdN..." form) and numbers (also its "N")
-_HEX = re.compile(r"\b(?=[0-9a-fN]*[0-9N])[0-9a-fN]{8,}\b")
-_NUM = re.compile(r"\b(\d+(\.\d+)?|N)\b")
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _NEAR = re.compile(r"near duplicate of (\w+)")
 _EXACT = re.compile(r"exact duplicate of (\w+)")
 
@@ -253,12 +250,6 @@ def load_corpus(path: Path, persona: str) -> Corpus:
 
 # ---------------------------------------------------------------------------------------------------------------------
 # numbers
-
-
-def reason_group(reason: str) -> str:
-    """Reasons with ids, numbers and quoted snippets folded, so "near duplicate of 3fa9… (cluster 7)" groups."""
-    text = _QUOTED.sub("'…'", reason.strip().splitlines()[0] if reason.strip() else "(empty)")
-    return _NUM.sub("<n>", _HEX.sub("<id>", text))[:120]
 
 
 def _hist(values: pl.Series, edges: list[int]) -> list[int]:

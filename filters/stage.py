@@ -9,7 +9,6 @@ itself, and at the end of each task checks conservation (in == kept + rejected) 
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -21,21 +20,12 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from filters.docs import RejectedWriter, doc_family, document_record, reject, set_verdict
+from schemas.reasons import reason_group
 from schemas.storage import write_json_atomic
 
 
 class ConservationError(RuntimeError):
     """A stage's records in != kept + rejected: data was lost or duplicated, so the run must stop."""
-
-
-def reason_class(reason: str) -> str:
-    """Group precise reasons for the funnel's "top reasons": keep the kind, drop locations, ids and counts."""
-    head, _, rest = reason.partition(": ")
-    head = head.split(" at ")[0]
-    if head == "contaminated" and rest:  # which benchmark is the interesting part
-        head = f"{head}: {rest.split()[0]}"
-    head = re.split(r" of | for call | \(", head, maxsplit=1)[0]
-    return re.sub(r"\[\d+\]", "[N]", re.sub(r"\b\d+\b", "N", head))[:90]
 
 
 class StageFilter(BaseFilter):
@@ -148,7 +138,7 @@ def write_counts(
     reasons: dict[str, Counter[str]] = {}
     for (family, reason), n in tally.items():
         rejected[family] += n
-        reasons.setdefault(family, Counter())[reason_class(reason)] += n
+        reasons.setdefault(family, Counter())[reason_group(reason)] += n
     families = {}
     problems = []
     for family in sorted(set(seen) | set(kept) | set(rejected)):

@@ -1,5 +1,6 @@
-"""Exports: nanochat CustomJSON rules, OpenAI fine-tuning rules, an HF parquet a tools-aware chat template renders,
-and the training-render validation with the trainer's real tokenizer."""
+"""Exports: nanochat's render_conversation rules (and its SFT task file), OpenAI fine-tuning rules, an HF parquet a
+tools-aware chat template renders, and the training-render validation with the trainer's real tokenizer. The official
+templates of five model families render every row in tests/test_chat_templates.py."""
 
 from __future__ import annotations
 
@@ -86,44 +87,61 @@ def _lines(path: Path) -> list:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_nanochat_follows_customjson_rules(corpus, tmp_path):
+def _records(corpus) -> list[dict]:
+    return [r for recs in corpus["by_family"].values() for r in recs]
+
+
+def test_nanochat_carries_python_traces_and_skips_other_tools(corpus, tmp_path):
     result = export(corpus["by_family"], "nanochat", tmp_path / "nc.jsonl")
     convs = _lines(tmp_path / "nc.jsonl")
     assert convs and all(check_nanochat(c) == [] for c in convs)
-    assert all(isinstance(m["content"], str) and set(m) == {"role", "content"} for c in convs for m in c)
-    with_tools = sum(any(m.get("tool_calls") for m in r["messages"]) for recs in corpus["by_family"].values()
-                     for r in recs)
-    total = sum(len(v) for v in corpus["by_family"].values())
-    assert result["written"] == len(convs) == total - with_tools
-    assert sum(result["skipped"].values()) == with_tools
-    assert result["dropped_fields"]["system message"] > 0  # identity and tool records carry system prompts
-
-
-def test_nanochat_python_parts_and_system_merge(corpus, tmp_path):
-    result = export(corpus["by_family"], "nanochat", tmp_path / "py.jsonl", system="merge", tools="python")
-    convs = _lines(tmp_path / "py.jsonl")
-    assert all(check_nanochat(c, parts=True) == [] for c in convs)
+    records = _records(corpus)
+    tool_names = [{c["function"]["name"] for m in r["messages"] for c in m.get("tool_calls") or []} for r in records]
+    python_only = sum(names == {"execute_python"} for names in tool_names)
+    other = sum(bool(names - {"execute_python"}) for names in tool_names)
+    assert python_only and other
+    # every trace that only runs python is exported; traces with another tool are skipped and counted
+    assert result["written"] == len(convs) == len(records) - other
+    assert result["skipped"] == {"tool 'shell' has no nanochat form (only execute_python fits <|python_start|>)": other}
+    assert result["dropped_fields"]["system message"] > 0 and result["dropped_fields"]["reasoning"] > 0
+    assert all(m["role"] != "system" for c in convs for m in c)
     traces = [c for c in convs if isinstance(c[1]["content"], list)]
-    assert traces
-    for trace in traces:  # one or more python round trips, then the reply
+    assert len(traces) == python_only
+    for trace in traces:  # each python call followed by what it printed, then the reply
         kinds = [p["type"] for p in trace[1]["content"]]
         assert kinds[-1] == "text" and kinds[:-1] == ["python", "python_output"] * (len(kinds) // 2)
     assert "print(sum(xs))" in traces[0][1]["content"][0]["text"]
-    assert traces[0][0]["content"].startswith("You are LanBot. Use tools.\n\n")
-    assert set(result["skipped"]) == {"tool 'shell' has no nanochat equivalent (only execute_python fits <|python|>)"}
-    assert check_nanochat(traces[0]) != []  # parts are not CustomJSON: the strict checker says so
+    task = (tmp_path / "crucible_task.py").read_text()
+    assert result["task"] == str(tmp_path / "crucible_task.py") and "class CrucibleConversations(Task)" in task
+    assert "from tasks.common import Task" in task and result["nanochat_commit"] in task
+
+
+def test_nanochat_keeps_the_system_message_or_skips_traces_on_request(corpus, tmp_path):
+    result = export(corpus["by_family"], "nanochat", tmp_path / "k.jsonl", system="keep", tools="skip")
+    convs = _lines(tmp_path / "k.jsonl")
+    assert all(check_nanochat(c) == [] for c in convs)
+    with_system = [c for c in convs if c[0]["role"] == "system"]
+    assert with_system and all(c[1]["role"] == "user" for c in with_system)
+    assert all(isinstance(m["content"], str) for c in convs for m in c)
+    traced = sum(any(m.get("tool_calls") for m in r["messages"]) for r in _records(corpus))
+    assert result["skipped"] == {"tool trace (tools=skip)": traced}
 
 
 @pytest.mark.parametrize("conv, problem", [
-    ([{"role": "user", "content": "hi"}], "at least 2 messages"),
-    ([{"role": "system", "content": "s"}, {"role": "user", "content": "hi"}], "message 0 has role 'system'"),
+    ([{"role": "user", "content": "hi"}], "at least 2"),
+    ([{"role": "system", "content": "s"}, {"role": "assistant", "content": "hi"}], "followed by a user message"),
+    ([{"role": "user", "content": "a"}, {"role": "system", "content": "s"}], "message 1 has role 'system'"),
     ([{"role": "user", "content": "a"}, {"role": "user", "content": "b"}], "should be 'assistant'"),
     ([{"role": "user", "content": "a"}, {"role": "assistant", "content": None}], "content must be a string"),
     ([{"role": "user", "content": "a"}, {"role": "assistant"}], "missing 'content'"),
+    ([{"role": "user", "content": "a"}, {"role": "assistant", "content": [{"type": "bash", "text": "ls"}]}],
+     "part 0 must be"),
+    ([{"role": "user", "content": [{"type": "text", "text": "a"}]}, {"role": "assistant", "content": "b"}],
+     "message 0 content must be a string"),
     ({"messages": []}, "expected a list"),
 ])
 def test_nanochat_checker_catches(conv, problem):
-    assert any(problem in p for p in check_nanochat(conv))
+    assert any(problem in p for p in check_nanochat(conv)), check_nanochat(conv)
 
 
 def test_nanochat_skips_what_does_not_fit():
@@ -190,7 +208,8 @@ def test_hf_parquet_renders_through_a_tools_aware_template(corpus, tmp_path):
     rendered_calls = 0
     for row in ds.to_list():
         assert check_hf(row) == []
-        tools = json.loads(row["tools"])
+        tools = row["tools"]
+        assert all(None not in m.values() for m in row["messages"])  # no null keys: the datasets Json columns
         text = template.render(messages=row["messages"], tools=tools or None, add_generation_prompt=False)
         record = originals[row["id"]]
         for m in record["messages"]:
@@ -243,6 +262,12 @@ def test_cli(corpus, capsys, tmp_path):
     assert "need format= one of nanochat, openai, hf" in capsys.readouterr().err
     assert factory_cli.main(["export", "format=openai", "persona=lanbot", "tools=python",
                              f"root={corpus['root']}"]) == 2
+    assert factory_cli.main(["export", "format=openai", "persona=lanbot", "calls=split",
+                             f"root={corpus['root']}"]) == 2
+    assert factory_cli.main(["export", "format=nanochat", f"persona={PERSONA}", f"root={corpus['root']}",
+                             f"out={tmp_path / 'nc'}"]) == 0
+    printed = capsys.readouterr().out
+    assert "nanochat task:" in printed and "scripts/chat_sft.py" in printed and (tmp_path / "nc" / "crucible_task.py").is_file()
     assert factory_cli.main(["export", "format=hf", "persona=ghost", f"root={corpus['root']}"]) == 2
 
 

@@ -23,6 +23,18 @@ FAKE_TOKEN = "hf_FAKEtokenForTheCardTest0123456789"
 def published(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpora")
     info = write_corpus(root, n=140)
+    # a trained tokenizer and shards with a short context, as `just demo` leaves them: neither may leak its folder
+    # into the card or the reports, nor limit what is published
+    from trainer.tokenizer import Tokenizer
+
+    records = [r for recs in info["kept"].values() for r in recs]
+    Tokenizer.train([json.dumps(r["messages"]) for r in records], vocab_size=300).save(info["corpus"] / "tokenizer")
+    (info["corpus"] / "shards").mkdir()
+    (info["corpus"] / "shards" / "manifest.json").write_text(json.dumps({"seq_len": 256}))
+    funnel_path = info["corpus"] / "reports" / "funnel.json"  # filters/pipeline.finalize names its output folders
+    funnel = json.loads(funnel_path.read_text())
+    funnel |= {"clean": str(info["corpus"] / "clean"), "rejected": str(info["corpus"] / "rejected")}
+    funnel_path.write_text(json.dumps(funnel))
     out = root / "hub"
     old = os.environ.get("HF_TOKEN")
     os.environ["HF_TOKEN"] = FAKE_TOKEN  # present on purpose: it must not reach the folder
@@ -53,10 +65,10 @@ def test_every_config_loads_with_the_right_row_count(published, tmp_path):
                 == ds.num_rows
         if name == "tool_use":
             row = ds[0]
-            assert json.loads(row["tools"])[0]["type"] == "function"
-            call = next(m for m in row["messages"] if m["tool_calls"])["tool_calls"][0]
-            assert json.loads(call["function"]["arguments"])["code"]
-            assert json.loads(row["lineage"])["generator"] == "generators.tool_use"
+            assert row["tools"][0]["type"] == "function"
+            call = next(m for m in row["messages"] if m.get("tool_calls"))["tool_calls"][0]
+            assert call["function"]["arguments"]["code"]  # an object, as templates need it (datasets Json column)
+            assert row["lineage"]["generator"] == "generators.tool_use"
 
 
 def test_card_metadata_and_prose(published):
@@ -87,22 +99,63 @@ def test_the_token_is_nowhere_in_the_folder(published):
             assert FAKE_TOKEN.encode() not in path.read_bytes(), path
 
 
-def test_validation_failures_are_left_out_or_fatal(published, tmp_path, capsys):
+def test_every_clean_record_is_published_without_a_length_limit(published):
+    """Length limits belong to whoever trains: the local trainer's context (shards/manifest.json) is not one."""
+    report = json.loads((published["out"] / "reports" / "validation.json").read_text())
+    assert report["context"] is None and report["failed"] == 0 and report["checked"] == sum(published["clean"].values())
+    assert "no length limit was applied" in (published["out"] / "README.md").read_text()
+
+
+def test_a_requested_limit_counts_every_omission(published, tmp_path, capsys):
     out = tmp_path / "small"
-    assert publish_main([f"persona={PERSONA}", f"root={published['root']}", "dry_run=true", "context=60",
+    full = json.loads((published["out"] / "reports" / "validation.json").read_text())
+    context = int(full["mean_tokens"])  # about half the records are longer
+    assert publish_main([f"persona={PERSONA}", f"root={published['root']}", "dry_run=true", f"context={context}",
                          f"out={out}"]) == 0
     printed = capsys.readouterr().out
     report = json.loads((out / "reports" / "validation.json").read_text())
-    assert report["failed"] > 0 and f"{report['failed']} failed" in printed and "left out" in printed
+    failed = report["failed"]
+    assert failed > 10 and f"{failed} left out" in printed
+    # the terminal shows ten and says how many more; the card counts all of them by reason and by family
+    assert printed.count("  left out ") == 10 and f"... and {failed - 10} more" in printed
+    assert len(report["failures"]) == failed
     import pyarrow.parquet as pq
 
     rows = sum(pq.read_metadata(p).num_rows for p in (out / "data").rglob("*.parquet"))
-    assert rows == sum(published["clean"].values()) - report["failed"]
-    assert f"{report['failed']:,} failed and left out" in (out / "README.md").read_text()
+    assert rows == sum(published["clean"].values()) - failed
+    card = (out / "README.md").read_text()
+    assert f"{failed:,} left out" in card and f"| longer than context | {failed:,} |" in card
+    for family, n in report["by_family"].items():
+        assert f"| {family} | {n:,} |" in card
+    assert sum(report["by_family"].values()) == failed
     assert factory_cli.main(["publish", f"persona={PERSONA}", f"root={published['root']}", "dry_run=true",
-                             "context=60", "strict=true", f"out={tmp_path / 'strict'}"]) == 2
-    assert "fail chat-template validation (strict=true)" in capsys.readouterr().err
+                             f"context={context}", "strict=true", f"out={tmp_path / 'strict'}"]) == 2
+    assert "fail training validation (strict=true)" in capsys.readouterr().err
     assert not (tmp_path / "strict").exists()
+
+
+def test_no_path_of_this_machine_in_the_folder(published):
+    """A card on the Hub must not leak the publisher's home folder: grep everything (data too) for the home dir, the
+    working dir and the corpus path. The corpus here has a trained tokenizer, whose folder the report used to name."""
+    needles = {str(Path.home()), str(Path.cwd()), str(REPO_ROOT), str(published["root"]),
+               str(published["corpus"]), str(Path(published["corpus"]).resolve())}
+    for path in published["out"].rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for needle in needles:
+                assert needle.encode() not in data, f"{path.relative_to(published['out'])} names {needle}"
+
+
+def test_a_local_path_in_a_report_stops_the_build(published, tmp_path):
+    from factory.publish import check_no_local_paths
+
+    folder = tmp_path / "folder"
+    (folder / "reports").mkdir(parents=True)
+    (folder / "README.md").write_text("clean card\n")
+    check_no_local_paths(folder, published["corpus"])
+    (folder / "reports" / "x.json").write_text(json.dumps({"dir": str(published["corpus"] / "tokenizer")}))
+    with pytest.raises(RuntimeError, match="contains the local path"):
+        check_no_local_paths(folder, published["corpus"])
 
 
 def test_missing_token_is_a_clear_error(published, tmp_path):

@@ -60,7 +60,7 @@ def test_funnel_diversity_decontamination_and_cost(built):
     assert s["funnel_source"] == "reports/funnel.json"
     assert [r["stage"] for r in s["stages"]][0] == "parse" and s["stages"][-1]["kept"] == 120
     near = next(r for r in s["stages"] if r["stage"] == "near_dedup")
-    assert near["top_reasons"] == [["near duplicate of <id> (cluster <n>)", 6]]
+    assert near["top_reasons"] == [["near duplicate", 6]]
     # all six near-duplicates point at one kept record: one cluster of 7
     assert s["diversity"]["near_dup_clusters"] == {"7": 1}
     assert s["diversity"]["openings"][0][0] == "i'm lanbot made by"
