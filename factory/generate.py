@@ -41,13 +41,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from factory.runlog import FamilyLog
 from generators.teachers import cost
 from generators.teachers.pipelines import PipelineStopped
 from schemas import now_iso
-from schemas.settings import UsageError
+from schemas.secrets import scrub_spec, scrub_text
+from schemas.settings import DISK_FULL, UsageError
 from schemas.settings import parse_settings as parse_settings_kv
 from schemas.storage import write_json_atomic
 
@@ -103,18 +103,6 @@ def load_family(name: str) -> ModuleType:
     missing = [a for a in ("FAMILY", "VERSION", "plan", "run") if not hasattr(module, a)]
     assert not missing, f"generators.{name} lacks {missing} (see docs/CONTRACTS.md, Generators)"
     return module
-
-
-def scrub_spec(spec: str) -> str:
-    """A teacher spec safe for manifests: credentials in a URL (user:pass@host) are dropped."""
-    if "://" not in spec:
-        return spec
-    url, _, model = spec.rpartition("@") if "@" in spec.split("//", 1)[1] else (spec, "", "")
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    clean = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-    return f"{clean}@{model}" if model else clean
 
 
 def versions() -> dict[str, str]:
@@ -280,6 +268,7 @@ class Runner:
         self.started = time.time()
         self.lane_errors: list[str] = []
         self.procedural_working = threading.Event()
+        self.fatal: OSError | None = None  # what stopped a lane thread and must end the command (a full disk)
         self.cores = min(8, len(os.sched_getaffinity(0)))
 
     def next_batch_id(self) -> str:
@@ -309,7 +298,7 @@ class Runner:
         except Exception as exc:
             fam.release(batch)
             fam.errors[lane] += 1
-            msg = f"{fam.name}/{lane}: generator error: {type(exc).__name__}: {str(exc)[:300]}"
+            msg = f"{fam.name}/{lane}: generator error: {type(exc).__name__}: {scrub_text(str(exc))[:300]}"
             print(f"warning: {msg} (tasks left undone, retried on the next run)", file=sys.stderr)
             if fam.errors[lane] >= MAX_BATCH_ERRORS:
                 fam.gave_up[lane] = msg
@@ -608,8 +597,15 @@ def run(runner: Runner, opts: dict) -> str:
             runner.end_lane("teacher")
             status = "interrupted"
             procedural.join()
+        except BaseException:  # e.g. a full disk in the teacher lane: let the other lane stop at a batch boundary
+            runner.stop.set()
+            runner.end_lane("teacher")
+            procedural.join()
+            raise
         finally:
             rate_stop.set()
+    if runner.fatal is not None:
+        raise runner.fatal
     if status == "complete" and runner.teacher_stopped:
         status = "budget"
     if status == "complete" and runner.lane_errors:
@@ -620,6 +616,11 @@ def run(runner: Runner, opts: dict) -> str:
 def lane_guard(runner: Runner, lane: str) -> None:
     try:
         runner.lane(lane)
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            runner.lane_errors.append(f"{lane} lane crashed: {type(exc).__name__}: {exc}")
+        runner.stop.set()
+        runner.fatal = runner.fatal or exc  # raised again in the main thread: one line there, not a thread traceback
     except Exception as exc:  # a bug in a lane must stop the run loudly, not hang the other lane
         runner.lane_errors.append(f"{lane} lane crashed: {type(exc).__name__}: {exc}")
         runner.stop.set()

@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from schemas import GENERATE, canonical_json, now_iso, rejection
+from schemas.secrets import scrub_text
 from schemas.storage import append_lines, read_jsonl_tolerant, write_atomic
 
 LEDGER = "_ledger.jsonl"
@@ -110,8 +111,9 @@ class FamilyLog:
                 context = {k: v for k, v in line.items() if k != "reason"}
                 if isinstance(context.get("raw"), str) and len(context["raw"]) > RAW_MAX_CHARS:
                     context["raw"] = context["raw"][:RAW_MAX_CHARS] + "…[truncated]"
-                lines.append(canonical_json(rejection(GENERATE, line.get("reason", ""), None, **context, key=key,
-                                                      batch=batch, family=self.family)))
+                # a reason may quote an error that quoted a URL or a key: never let either reach the file
+                lines.append(scrub_text(canonical_json(rejection(GENERATE, line.get("reason", ""), None, **context,
+                                                                 key=key, batch=batch, family=self.family))))
             append_lines(self.folder / REJECTED, lines)
             part = None
             if kept:

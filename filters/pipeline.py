@@ -11,8 +11,10 @@ every finished task there (`completions/<rank>`), which is what `--resume` relie
 `--resume` the work dir is wiped, so a stale run can never be mistaken for finished work.
 
 The last phase (one task) merges the per-task counts into the funnel — the run's conservation check — and only then
-publishes: clean/ and rejected/ are staged in the work dir and swapped in by directory rename, so readers never see
-a half-written corpus.
+publishes clean/, rejected/ and the reports as one step: they are staged in the work dir, a journal
+(`.filter/publish.json`) records the decision, and renames put them in place. A kill anywhere in there is finished by
+the next filter run (with or without --resume) before it does anything else, and readers of clean/ refuse a corpus
+whose publish is pending instead of pairing one run's clean/ with another's rejected/ (schemas.storage.read_clean).
 
 Clean parquet encoding (one config per family, `clean/<family>/<rank>.parquet`): `id`, `schema_version`, `family`,
 `persona` are strings; the nested fields `messages`, `tools`, `verification`, `lineage`, `verdicts` are canonical
@@ -57,11 +59,19 @@ from filters.docs import (
 from filters.funnel import build_funnel, merge_counts
 from filters.reader import RecordReader
 from filters.stage import ConservationError, Stage
-from schemas import now_iso
+from schemas import faults, now_iso
 from schemas.settings import InputError
-from schemas.storage import corpora_root, encode_row, row_schema, write_json_atomic
+from schemas.storage import (
+    FILTER_WORK,
+    PUBLISH_JOURNAL,
+    corpora_root,
+    encode_row,
+    fsync_dir,
+    row_schema,
+    write_json_atomic,
+)
 
-WORK = ".filter"
+WORK = FILTER_WORK
 EXECUTORS = ("local", "slurm", "ray")
 
 SHIPPED_BENCHMARKS = Path(__file__).resolve().parent / "benchmark_data"
@@ -308,19 +318,6 @@ def build_executors(settings: Settings, phases: list[Phase]) -> list[Any]:
 # finishing
 
 
-def _publish(staged: Path, final: Path) -> None:
-    """Swap a staged folder in by renames: readers see the old folder or the new one, never a mix."""
-    old = final.with_name(final.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    staged.mkdir(parents=True, exist_ok=True)
-    if final.exists():
-        os.replace(final, old)
-    os.replace(staged, final)
-    if old.exists():
-        shutil.rmtree(old)
-
-
 def _count_lines(folder: Path) -> dict[str, int]:
     if not folder.is_dir():
         return {}
@@ -338,8 +335,14 @@ def _count_parquet(folder: Path) -> dict[str, int]:
 
 
 def finalize(settings: Settings, phases: list[tuple[str, int, list[str]]]) -> dict[str, Any]:
-    """Funnel + physical conservation checks, reports, then the atomic publish of clean/ and rejected/."""
+    """Funnel + physical conservation checks, reports, then one publish of clean/, rejected/ and the reports.
+
+    Safe to run again after a kill at any point: before the publish journal exists nothing outside the work dir has
+    changed (the checks rerun on the staged files); once it exists the publish is decided and is only completed."""
     w = settings.work
+    journal = read_journal(w)
+    if journal is not None:  # an earlier attempt got as far as deciding the publish: finish it, decide nothing anew
+        return complete_publish(settings.corpus, w)
     stages = [s for _, _, names in phases for s in names]
     expected = {s: tasks for _, tasks, names in phases for s in names}
     merged = merge_counts(w / "counts", stages, expected)
@@ -349,26 +352,80 @@ def finalize(settings: Settings, phases: list[tuple[str, int, list[str]]]) -> di
         "clean": str(settings.corpus / "clean"), "rejected": str(settings.corpus / "rejected"),
         "phases": _phase_seconds(w / "logs", [name for name, _, _ in phases]),
     })
+    staged = w / "staged"
     # What the files hold must match what the counters say: a lost write is as bad as a lost record.
-    on_disk = _count_lines(w / "staged" / "rejected")
+    on_disk = _count_lines(staged / "rejected")
     for row in funnel["total"]:
         if on_disk.get(row["stage"], 0) != row["rejected"]:
             raise ConservationError(f"{row['stage']}: {row['rejected']} rejected but "
                                     f"{on_disk.get(row['stage'], 0)} lines in rejected/{row['stage']}/")
-    clean = _count_parquet(w / "staged" / "clean")
+    clean = _count_parquet(staged / "clean")
     for family, rows in funnel["families"].items():
         if clean.get(family, 0) != rows[-1]["kept"]:
             raise ConservationError(f"{family}: {rows[-1]['kept']} kept but {clean.get(family, 0)} rows in clean/")
-    reports = settings.corpus / "reports"
     from filters.decontam import write_decontamination_report
 
+    for folder in ("clean", "rejected"):
+        (staged / folder).mkdir(parents=True, exist_ok=True)
+    reports = staged / "reports"
+    moves = [["clean", "clean"], ["rejected", "rejected"], ["reports/funnel.json", "reports/funnel.json"]]
     if any((w / "decontam").glob("decontam-*.json")):
         write_decontamination_report(w / "decontam", reports / "decontamination.json")
-    _publish(w / "staged" / "clean", settings.corpus / "clean")
-    _publish(w / "staged" / "rejected", settings.corpus / "rejected")
-    (w / "staged").rmdir()
+        moves.append(["reports/decontamination.json", "reports/decontamination.json"])
+    else:  # a report from an earlier run would describe other records
+        moves.append([None, "reports/decontamination.json"])
     write_json_atomic(reports / "funnel.json", funnel)
-    return funnel
+    faults.point("filter.publish.staged")
+    # The commit point: from here on this run's outputs are what the corpus holds, even if the moves below are cut
+    # short; whoever runs next (filter --resume or a fresh filter) completes them first.
+    write_json_atomic(w / PUBLISH_JOURNAL, {"moves": moves, "done": False})
+    faults.point("filter.publish.journal")
+    return complete_publish(settings.corpus, w)
+
+
+def read_journal(work: Path) -> dict | None:
+    """The publish journal of a work dir, or None when no publish was decided there."""
+    path = work / PUBLISH_JOURNAL
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def complete_publish(corpus: Path, work: Path) -> dict[str, Any]:
+    """Carry out a decided publish (idempotent: every step checks what an interrupted attempt already did).
+
+    Each staged item replaces its published counterpart by rename; a folder's previous version is first renamed
+    aside (`.<name>.old`) and deleted only after every item is in place. Returns the published funnel."""
+    journal = read_journal(work)
+    assert journal is not None, f"no publish journal in {work}"
+    staged = work / "staged"
+    if not journal["done"]:
+        for src_rel, dst_rel in journal["moves"]:
+            dst = corpus / dst_rel
+            old = dst.with_name(f".{dst.name}.old")
+            if src_rel is None:
+                if dst.is_file():
+                    os.replace(dst, old)
+                continue
+            src = staged / src_rel
+            if not src.exists():
+                continue  # moved by the interrupted attempt
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir() and dst.exists():
+                if old.exists():
+                    shutil.rmtree(old)  # an aside copy from an earlier publish that was not cleaned up
+                os.replace(dst, old)
+            os.replace(src, dst)
+            fsync_dir(dst.parent)
+            faults.point("filter.publish.move")
+        write_json_atomic(work / PUBLISH_JOURNAL, {**journal, "done": True})
+        faults.point("filter.publish.done")
+    for _, dst_rel in journal["moves"]:
+        old = (corpus / dst_rel).with_name(f".{(corpus / dst_rel).name}.old")
+        if old.is_dir():
+            shutil.rmtree(old)
+        else:
+            old.unlink(missing_ok=True)
+    shutil.rmtree(staged, ignore_errors=True)
+    return json.loads((corpus / "reports" / "funnel.json").read_text())
 
 
 def _phase_seconds(logs: Path, names: list[str]) -> dict[str, float]:
@@ -409,6 +466,8 @@ def prepare_work(settings: Settings, resume: bool) -> None:
             raise InputError(f"--resume: settings changed since the interrupted run ({', '.join(changed)}); "
                              "rerun without --resume")
     elif w.exists():
+        if (journal := read_journal(w)) is not None and not journal["done"]:
+            complete_publish(settings.corpus, w)  # a decided publish is finished before its staging is wiped
         shutil.rmtree(w)
     w.mkdir(parents=True, exist_ok=True)
     write_json_atomic(config, settings.fingerprint())
@@ -418,6 +477,9 @@ def run_local(settings: Settings, phases: list[Phase], executors: list[Any], pro
     """Run the phases in order with a progress bar per phase (tasks finished, from datatrove's completion marks)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from filters.workers import install
+
+    install()  # datatrove's helper processes die with this one, even when it is SIGKILLed alone
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   disable=not progress, transient=False) as bars:
         overall = bars.add_task("filter phases", total=len(phases))

@@ -7,6 +7,7 @@ input a person can fix (a missing corpus, a corrupt file); the dispatcher prints
 so no layer has to know about the command line to fail politely.
 """
 
+import errno
 import importlib
 import os
 import sys
@@ -115,8 +116,26 @@ def dispatch(program: str, commands: dict[str, tuple[str, str]], argv: list[str]
     name, rest = argv[0], argv[1:]
     if name not in commands:
         return fail(f"unknown command {name!r}; one of: {', '.join(commands)}")
+    from schemas.scratch import use_private_tmp
+
+    use_private_tmp()  # every temp folder of this command and its children goes where its exit removes it
     module = importlib.import_module(commands[name][0])
     try:
         return int(module.main(rest) or 0)
     except InputError as exc:
         return fail(str(exc))
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        return fail(disk_full_message(exc))
+
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_full_message(exc: OSError) -> str:
+    """A full disk is the person's to fix, not a bug: one line saying where, and that rerunning continues the work
+    (every stage writes atomically, so what was finished is kept and nothing half-written is trusted)."""
+    where = f" writing {exc.filename}" if exc.filename else ""
+    return (f"no space left on device{where}: free some space and rerun the same command (finished work is kept; "
+            "filter resumes with --resume, train with resume=latest)")

@@ -50,6 +50,19 @@ class CorpusPaths:
             self.root / name for name in self.FOLDERS)
 
 
+FILTER_WORK = ".filter"  # the filter's work dir inside a corpus
+PUBLISH_JOURNAL = "publish.json"  # in the work dir: a filter run's decided publish of clean/, rejected/, reports/
+
+
+def publish_pending(corpus: Path) -> bool:
+    """Was a filter run killed after deciding to publish but before it finished (clean/ and reports/ may disagree)?"""
+    journal = Path(corpus) / FILTER_WORK / PUBLISH_JOURNAL
+    try:
+        return journal.is_file() and not json.loads(journal.read_text()).get("done")
+    except (OSError, ValueError):
+        return True
+
+
 def find_tokenizer(corpus: Path, explicit: str | None = None) -> Path | None:
     """The trainer tokenizer of a corpus (tokenizer/, else the one packed with shards/), or the explicit folder."""
     for candidate in ([Path(explicit)] if explicit else [corpus / "tokenizer", corpus / "shards" / "tokenizer"]):
@@ -229,6 +242,9 @@ def clean_files(clean_dir: Path) -> list[Path]:
 
 def read_clean(corpus: Path) -> dict[str, list[dict]]:
     """family -> records of a corpus's clean/ folder."""
+    if publish_pending(corpus):
+        raise InputError(f"the last filter run of {corpus} was killed while publishing its output; run "
+                         f"`python -m factory filter persona={Path(corpus).name} --resume` to finish it")
     files = clean_files(corpus / "clean")
     if not files:
         raise InputError(f"no clean records under {corpus / 'clean'} (run `python -m factory filter` first)")

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from schemas.secrets import scrub_text, scrub_url
 from schemas.settings import UsageError
 
 DEFAULT_MODELS = {
@@ -218,12 +219,12 @@ class Teacher:
     @property
     def spec(self) -> str:
         if self.provider == "compatible":
-            return f"{self.base_url}@{self.model}"
+            return f"{scrub_url(self.base_url or '')}@{self.model}"
         return "local" if self.provider == "local" else f"{self.provider}:{self.model}"
 
     def lineage(self) -> dict[str, Any]:
         """What a record says about its teacher: never the key, never a URL with credentials."""
-        base = self.base_url if self.provider == "compatible" else None
+        base = scrub_url(self.base_url) if self.provider == "compatible" and self.base_url else None
         return {"provider": self.provider, "model": self.model, "params": {"base_url": base} if base else {}}
 
     def _api_key(self) -> str:
@@ -324,7 +325,7 @@ class Teacher:
             status = getattr(exc, "status_code", None)
             what = f"HTTP {status}" if status else type(exc).__name__
             raise TeacherError(f"{self.spec} request failed after {self.max_retries} retries: {what}: "
-                               f"{str(exc)[:200]}") from None
+                               f"{scrub_text(str(exc))[:200]}") from None
         self.usage.add(reply.prompt_tokens, reply.completion_tokens, self.cost(reply.prompt_tokens,
                                                                                  reply.completion_tokens))
         return reply
