@@ -368,7 +368,8 @@ def finalize(settings: Settings, phases: list[tuple[str, int, list[str]]]) -> di
     for folder in ("clean", "rejected"):
         (staged / folder).mkdir(parents=True, exist_ok=True)
     reports = staged / "reports"
-    moves = [["clean", "clean"], ["rejected", "rejected"], ["reports/funnel.json", "reports/funnel.json"]]
+    moves: list[list[str | None]] = [["clean", "clean"], ["rejected", "rejected"],
+                                     ["reports/funnel.json", "reports/funnel.json"]]
     if any((w / "decontam").glob("decontam-*.json")):
         write_decontamination_report(w / "decontam", reports / "decontamination.json")
         moves.append(["reports/decontamination.json", "reports/decontamination.json"])
