@@ -29,12 +29,13 @@ from generators.identity_replies import sentences
 from generators.teachers.cost import Estimate, estimate_tokens
 from generators.teachers.pipelines import record_usage, run_pipeline
 from schemas import OTHER_ASSISTANTS, OTHER_LABS, make_lineage, make_record
+from schemas.settings import InputError
 
 if TYPE_CHECKING:
     from distilabel.typing import StepOutput
 
 FAMILY = "identity"
-VERSION = "1"
+VERSION = "2"
 NEEDS_TEACHER = False  # tasks say who writes: procedural=False -> teacher lane, True -> identity_replies, no teacher
 TEACHER_SHARE = 0.25  # default share of teacher-written conversations; recipe key identity.teacher_share overrides
 NO_SYSTEM_SHARE = 0.3  # conversations recorded without a system prompt: the model must know itself untold
@@ -48,6 +49,7 @@ TURN_ATTEMPTS = 2  # samples per assistant turn before the conversation is rejec
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
                   "pt": "Portuguese", "nl": "Dutch"}
 STYLES = ("plain", "plain", "typos", "caps", "terse", "long", "greeting", "emoji")
+EXCLUSIVE = ({"internet", "off_topic"},)  # intents answered by the same card line: at most one per conversation
 LENGTHS = ("one sentence", "one or two sentences", "two or three short sentences")
 
 NEGATION = re.compile(r"\b(not|never|no|neither|nor|isn't|wasn't|aren't|n't|unlike|rather than|instead of|ni|pas|"
@@ -125,21 +127,66 @@ def system_prompt(persona: Any, facets: dict) -> str:
     return string.Template(SYSTEM_TEMPLATE).substitute(values)
 
 
+def card_problem(persona: Any) -> str | None:
+    """Why the card's facts contradict its [model] table (how the model is really made), or None.
+
+    A persona that says "trained from scratch" while it is fine-tuned from a base (or the reverse) would teach a
+    model to misstate its own origin; the card must say one thing in both places.
+    """
+    origin = (getattr(persona, "model", None) or {}).get("origin")
+    facts = " ".join(persona.facts).lower()
+    if origin == "fine-tune" and "from scratch" in facts:
+        return "the card's [model] says fine-tune but a fact says 'from scratch'"
+    if origin == "scratch" and re.search(r"fine-?tun", facts):
+        return "the card's [model] says scratch but a fact says fine-tuned"
+    return None
+
+
+def _question(intent: str, lang: str, card: dict[str, str], rng: random.Random, used: set[str],
+              maker_named: bool = False) -> str:
+    """A user question for `intent` in `lang` (English when the bank has none), not yet asked in this conversation."""
+    bank = SAMPLERS["intents"][intent]
+    options = [_fill(q, card) for q in bank.get(lang) or bank["en"]]
+    if maker_named:  # a correction opens with a wrong maker or model
+        options = [q for q in options if identity_replies._maker_in(q) != (None, None)] or options
+    fresh = [q for q in options if q not in used] or options
+    return rng.choice(fresh)
+
+
+def _intents(rng: random.Random, dynamic: str, n_turns: int) -> list[str]:
+    """What each user turn asks: a weighted first intent, then plausible follow-ups without repeats (skeptical
+    and correcting users may push back on the persona's identity more than once)."""
+    first = SAMPLERS["first"]
+    names = sorted(first)
+    seq = ["challenge" if dynamic == "correction" else rng.choices(names, [first[n] for n in names])[0]]
+    share = float(SAMPLERS["dynamics"][dynamic].get("challenge", 0.0))
+    while len(seq) < n_turns:
+        if rng.random() < share:
+            seq.append("challenge")
+            continue
+        done = set(seq) | {y for x in seq for group in EXCLUSIVE if x in group for y in group}
+        options = [x for x in SAMPLERS["next"][seq[-1]] if x not in done]
+        options = options or [x for x in sorted(SAMPLERS["intents"]) if x not in done]
+        seq.append(rng.choice(options))
+    return seq
+
+
 def plan(persona: Any, count: int, seed: int) -> list[dict]:
-    """`count` self-contained tasks: sampled facets, all user turns, the grounding prompt and the checks."""
+    """`count` self-contained tasks: sampled facets, every user turn with its intent, the grounding prompt, checks."""
+    problem = card_problem(persona)
+    if problem:
+        raise InputError(f"{getattr(persona, 'path', None) or persona.slug}: {problem}")
     card = _card(persona)
-    topics = sorted(SAMPLERS["topics"])
     dynamics = sorted(SAMPLERS["dynamics"])
     users = SAMPLERS["users"]
     multilingual = float(persona.family_settings.get(FAMILY, {}).get("multilingual_fraction", 0.2))
-    other_langs = [lang for lang in persona.languages if lang != "en" and lang in SAMPLERS["translations"]]
+    other_langs = [lang for lang in persona.languages if lang != "en" and lang in identity_replies.TABLES]
     teacher_share = float(persona.family_settings.get(FAMILY, {}).get("teacher_share", TEACHER_SHARE))
     system_message = persona.system_message()
     tasks = []
     for i in range(count):
         task_seed = int.from_bytes(hashlib.sha256(f"{FAMILY}:{seed}:{i}".encode()).digest()[:4], "big")
         rng = random.Random(task_seed)
-        topic = rng.choice(topics)
         dynamic = rng.choice(dynamics)
         lo, hi = SAMPLERS["dynamics"][dynamic]["turns"]
         n_turns = rng.randint(lo, hi)
@@ -147,31 +194,25 @@ def plan(persona: Any, count: int, seed: int) -> list[dict]:
         style = rng.choice(STYLES)
         user_persona = rng.choice(users["personas"])
         preamble = rng.choice(users["preambles"]).format(persona=user_persona)
-        if lang != "en":
-            opener = rng.choice(SAMPLERS["translations"][lang][topic])
-        else:
-            opener = _fill(rng.choice(SAMPLERS["topics"][topic]["openers"]), card)
-        turns = []
-        pushback = [_fill(p, card) for p in SAMPLERS["dynamics"][dynamic].get("pushback", [])]
-        if dynamic == "correction":
-            turns.append(_style(rng.choice(pushback), style, rng, preamble, lang))
-        else:
-            turns.append(_style(opener, style, rng, preamble, lang))
-        followups = [_fill(f, card) for f in SAMPLERS["topics"][topic]["followups"]]
-        pool = followups + pushback * 2 if pushback else followups + [
-            _fill(rng.choice(SAMPLERS["topics"][t]["openers"]), card) for t in rng.sample(topics, 3)]
-        for _ in range(n_turns - 1):
-            nxt = rng.choice(pool)
-            turns.append(_typos(nxt, rng) if style == "typos" else nxt)
+        intents = _intents(rng, dynamic, n_turns)
+        turns: list[str] = []
+        for k, intent in enumerate(intents):
+            text = _question(intent, lang, card, rng, set(turns), k == 0 and intent == "challenge")
+            if k == 0:
+                text = _style(text, style, rng, preamble, lang)
+            elif style == "typos":
+                text = _typos(text, rng)
+            turns.append(text)
         facts = rng.sample(persona.facts, min(3, len(persona.facts)))
-        facets = {"topic": topic, "facts": facts, "dynamic": dynamic, "turns": n_turns, "style": style, "user_persona": user_persona,
-                  "language": lang, "reply_language": lang, "length": rng.choice(LENGTHS)}
+        facets = {"topic": intents[0], "intents": intents, "facts": facts, "dynamic": dynamic, "turns": n_turns,
+                  "style": style, "user_persona": user_persona, "language": lang, "reply_language": lang,
+                  "length": rng.choice(LENGTHS)}
         side = random.Random(task_seed ^ 0x5EED)  # its own stream: the sampled conversation does not depend on it
         facets["writer"] = "teacher" if side.random() < teacher_share else "procedural"
         facets["system_prompt"] = side.random() >= NO_SYSTEM_SHARE
         # The persona must say its own name when asked who it is, and its creator when asked who made it.
-        must_mention = [persona.name] if topic in ("name", "comparison") or dynamic == "correction" else []
-        if topic == "creator" or dynamic == "correction":
+        must_mention = [persona.name] if intents[0] in identity_replies.NAME_BEARING else []
+        if intents[0] in ("creator", "creator_who", "big_lab", "challenge"):
             must_mention.append(persona.creator)
         tasks.append({
             "task_id": f"{FAMILY}-{seed}-{i:06d}", "procedural": facets["writer"] == "procedural", "family": FAMILY,

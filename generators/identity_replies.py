@@ -1,313 +1,67 @@
 """Procedural persona replies for identity conversations, composed from the persona card (no teacher, no model).
 
 Why: a 135M local teacher writes identity replies that are mostly wrong ("I'm Lance, the AI assistant you see in
-the Starblade"), so most conversations were rejected and the kept ones taught little. But an identity answer can be
-computed: the name, creator and year are on the card, and so are the capabilities, limitations, facts, quirks and
-the persona's voice ([voice]: register, traits, openers, asides). This module writes every reply from templates
-filled with those card fields, so each one is correct by construction; variety comes from many templates per slot,
-optional voice openers and asides, and a card-derived detail chosen by what the user asked. Records written this
-way say so in their lineage (facets.writer = "procedural", teacher = null); the teacher path stays for the rest.
+the Starblade"), so most of them were rejected. But an identity answer can be computed: name, creator, year,
+capabilities, limitations, tools, languages, how the model was made ([model]) and the persona's voice are all on
+the card. This module answers each user turn from the card, by the turn's intent (planned with the conversation in
+generators/identity.py: name, creator, size, training data, tools, a challenge ...):
 
-Languages: the core statements (name, creator, year, "not made by X", "I can help with Y", limitations, origin) are
-translated template tables for en, es, fr, de and it. Card details are English prose, so in other languages a
-detail is given only through a translated statement of a concept the card line mentions (internet, memory, Python,
-greenhouse hosts, ...); untranslatable card prose is never pasted into a non-English reply. Tool names (identifiers)
-are quoted as they are.
+- the reply carries the part that answers that intent, and says "I don't know" where the card is silent (the exact
+  parameter count, why the creator chose the name, training data a card does not describe);
+- a fact is given once per conversation: every placeholder of a reply part is a fact ({name}, {creator}, {year},
+  {tools} ...) and a part whose facts an earlier reply already gave is not used unless the user asks for them again;
+- variety comes from many phrasings per part, optional voice openers and asides, and card lines chosen by question.
+
+The phrasings are data: generators/prompts/identity_replies/<lang>.toml (en, es, fr, de, it) and
+generators/prompts/identity_concepts.toml (card lines -> translated statements: a non-English reply states a card
+detail only through a translated concept the card line mentions; untranslatable card prose is never pasted into a
+non-English reply). Records written this way say so in their lineage (facets.writer = "procedural", teacher = null).
 """
 
 import hashlib
 import random
 import re
+import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from schemas import load_persona
 
 LANGS = ("en", "es", "fr", "de", "it")
+PROMPTS = Path(__file__).resolve().parent / "prompts"
+_SOURCES = [PROMPTS / "identity_replies" / f"{lang}.toml" for lang in LANGS] + [PROMPTS / "identity_concepts.toml"]
+TABLES = {lang: tomllib.loads(path.read_text(encoding="utf-8")) for lang, path in zip(LANGS, _SOURCES, strict=False)}
+CONCEPTS = tomllib.loads(_SOURCES[-1].read_text(encoding="utf-8"))
+TEMPLATE_HASH = hashlib.sha256(b"".join(p.read_bytes() for p in _SOURCES)).hexdigest()[:16]
+MODEL_MAKERS: dict[str, str] = CONCEPTS["model_makers"]
+MAKERS: list[str] = CONCEPTS["makers"]["names"]
 
-# Wrong makers a user may name, and the maker behind each model a user may name.
-MODEL_MAKERS = {"ChatGPT": "OpenAI", "GPT-3": "OpenAI", "GPT-4": "OpenAI", "GPT-5": "OpenAI", "Claude": "Anthropic",
-                "Gemini": "Google", "Bard": "Google", "Llama": "Meta", "LLaMA": "Meta", "SmolLM": "Hugging Face",
-                "Qwen": "Alibaba", "Copilot": "Microsoft", "Siri": "Apple", "Alexa": "Amazon"}
-MAKERS = ("OpenAI", "Anthropic", "Google", "DeepMind", "Meta", "Facebook", "Microsoft", "Hugging Face", "Mistral",
-          "Alibaba", "Apple", "Amazon")
-
-# ---------------------------------------------------------------------------------------------------------------
-# Core statements per language. Fields: {name} {creator} {Creator} (capitalised) {year} {maker} {model} {skills}
-# {tools} {traits} {langs}, and the register-dependent address words {help} {ask} {want} (see ADDRESS).
-
-CORE: dict[str, dict[str, list[str]]] = {
-    "en": {
-        "intro": ["I'm {name}, built by {creator} in {year}.", "{name} here, made by {creator}.",
-                  "My name is {name}, and {creator} created me.", "I'm {name}. {Creator} built me in {year}.",
-                  "You're talking to {name}, an assistant made by {creator}.", "I'm {name}, an AI assistant {creator} built.",
-                  "This is {name}: {creator} made me, back in {year}.", "{name}. That's me, built by {creator}.",
-                  "I go by {name}, and {creator} is the one who built me.", "I'm {name}, created by {creator}.",
-                  "Hi, I'm {name}. {Creator} made me.", "{name}, built by {creator}. That's who you're talking to.",
-                  "I'm an assistant called {name}; {creator} built me in {year}.", "The short answer: {name}, made by {creator}.",
-                  "I'm {name}, and I was built by {creator}.", "Who am I? {name}, created by {creator} in {year}.",
-                  "{Creator} built me, and named me {name}.", "I'm {name}, {creator}'s assistant, built in {year}.",
-                  "Me? {name}. {Creator} made me in {year}.", "I'm {name}, an assistant built by {creator}."],
-        "name": ["My name is {name}.", "I'm {name}.", "I'm called {name}.", "The name is {name}.",
-                 "{name}, that's me.", "You can call me {name}; it's the name {creator} gave me.", "It's {name}.",
-                 "I answer to {name}.", "{name} is my name."],
-        "creator": ["{Creator} built me, in {year}.", "I was made by {creator}.", "{Creator} created me in {year}.",
-                    "My creator is {creator}.", "I was built by {creator} in {year}.", "{Creator} made me; that was {year}.",
-                    "{Creator} is my creator.", "I come from {creator}, who built me in {year}.", "{Creator} made me.",
-                    "I was created by {creator}."],
-        "year": ["I was built in {year}.", "{Creator} built me in {year}.", "My year is {year}.",
-                 "I came out of {creator}'s work in {year}."],
-        "deny_maker": ["Not {maker}: {creator} built me.", "No, {maker} didn't make me. {Creator} did.",
-                       "{maker} had no hand in it, no: {creator} built me.", "Not {maker}, no. I'm {name}, made by {creator}.",
-                       "No. {Creator} built me, not {maker}."],
-        "deny_model": ["I'm not {model}; I'm {name}.", "No, not {model}. I'm {name}.", "Not {model}, no: I'm {name}.",
-                       "I'm {name}, not {model}.", "No. I'm not {model}, I'm {name}."],
-        "deny_lab": ["No big lab was involved: {creator} built me.", "No lab behind me, just {creator}.",
-                     "Not a big lab, no. {Creator} made me."],
-        "skeptical": ["I get the doubt, but I really am {name}, made by {creator}.", "Fair enough, but the facts don't change: I'm {name}, built by {creator} in {year}.",
-                      "Doubt away; I'm still {name}, and {creator} still built me.", "No trick here. I'm {name}, from {creator}.",
-                      "Same answer as before: {name}, built by {creator}.", "I'll stand by it: {name}, made by {creator} in {year}."],
-        "help": ["I can help with {skills}.", "I'm good at {skills}.", "Ask me about {skills}.",
-                 "My strengths are {skills}.", "{Skills}: that's where I'm useful."],
-        "tools": ["My tools are {tools}.", "I work with these tools: {tools}.", "I have {tools} to work with."],
-        "traits": ["I'd describe myself as {traits}.", "In short: {traits}.", "People find me {traits}.", "I'm {traits}."],
-        "call_me": ["{name} is the name {creator} gave me, and it's the one I answer to.",
-                    "Call me what you like, but my name is {name}.", "It's {name}. {Creator} picked it."],
-        "who_creator": ["{Creator} is who built me, in {year}.", "{Creator} is my creator: they built me, {name}, in {year}.",
-                        "{Creator} made me. That's the one fact about them I'm sure of."],
-        "smalltalk": ["Hello! I'm {name}.", "Hi, {name} here.", "Hey. I'm {name}, by the way."],
-        "offer": ["What can I help with?", "What are we working on?", "What do you need?", "Anything I can do for you?"],
-        "langs": ["I can also talk in {langs}."],
-    },
-    "es": {
-        "intro": ["Soy {name}, creado por {creator} en {year}.", "Me llamo {name} y me creó {creator}.",
-                  "Soy {name}. Me construyó {creator} en {year}.", "Aquí {name}, un asistente hecho por {creator}.",
-                  "Hablas con {name}; me creó {creator}.", "Me llamo {name}. Mi creador es {creator}.",
-                  "Soy {name}, el asistente que construyó {creator} en {year}.", "¿Yo? {name}, creado por {creator}."],
-        "name": ["Me llamo {name}.", "Soy {name}.", "Mi nombre es {name}."],
-        "creator": ["Me creó {creator} en {year}.", "Mi creador es {creator}.", "Me construyó {creator}."],
-        "year": ["Me crearon en {year}.", "Nací en {year}, obra de {creator}."],
-        "deny_maker": ["No fue {maker}: me creó {creator}.", "No, {maker} no me hizo. Fue {creator}.",
-                       "No me hizo {maker}; soy {name}, de {creator}."],
-        "deny_model": ["No soy {model}; soy {name}.", "No, no soy {model}. Soy {name}.", "Soy {name}, no {model}."],
-        "deny_lab": ["No hubo ningún gran laboratorio: me creó {creator}."],
-        "skeptical": ["Entiendo la duda, pero de verdad soy {name}, creado por {creator}.",
-                      "La respuesta no cambia: soy {name} y me creó {creator} en {year}."],
-        "help": ["Puedo {help} con {skills}.", "Se me da bien lo siguiente: {skills}.", "Mis puntos fuertes: {skills}."],
-        "tools": ["Mis herramientas son {tools}.", "Trabajo con estas herramientas: {tools}."],
-        "traits": ["Me describiría como {traits}.", "En pocas palabras: {traits}."],
-        "call_me": ["{name} es el nombre que me dio {creator}."],
-        "who_creator": ["{Creator} es quien me creó, en {year}."],
-        "smalltalk": ["Muy bien, gracias. Soy {name}.", "¡Hola! Soy {name}.", "Encantado. Me llamo {name}."],
-        "offer": ["¿En qué puedo {help}?", "¿Qué necesitas?"],
-        "langs": ["También hablo {langs}."],
-    },
-    "fr": {
-        "intro": ["Je suis {name}, créé par {creator} en {year}.", "Je m'appelle {name}, et c'est {creator} qui m'a créé.",
-                  "Ici {name}, un assistant conçu par {creator}.", "Je suis {name}. {Creator} m'a construit en {year}.",
-                  "Mon nom est {name} ; mon créateur est {creator}.", "Moi ? {name}, créé par {creator} en {year}."],
-        "name": ["Je m'appelle {name}.", "Je suis {name}.", "Mon nom est {name}."],
-        "creator": ["C'est {creator} qui m'a créé, en {year}.", "Mon créateur est {creator}.", "{Creator} m'a construit."],
-        "year": ["J'ai été créé en {year}.", "Je suis né en {year}, chez {creator}."],
-        "deny_maker": ["Pas {maker} : c'est {creator} qui m'a créé.", "Non, ce n'est pas {maker}. C'est {creator}.",
-                       "{maker} ne m'a pas créé ; je suis {name}, de {creator}."],
-        "deny_model": ["Je ne suis pas {model} ; je suis {name}.", "Non, pas {model}. Je suis {name}.",
-                       "Je suis {name}, pas {model}."],
-        "deny_lab": ["Pas de grand laboratoire : c'est {creator} qui m'a créé."],
-        "skeptical": ["Je comprends le doute, mais je suis bien {name}, créé par {creator}.",
-                      "Ma réponse ne change pas : je suis {name}, créé par {creator} en {year}."],
-        "help": ["Je peux {help} avec {skills}.", "Mes points forts : {skills}.", "Ce que je fais bien : {skills}."],
-        "tools": ["Mes outils : {tools}.", "Je travaille avec ces outils : {tools}."],
-        "traits": ["Je me décrirais comme {traits}.", "En bref : {traits}."],
-        "call_me": ["{name}, c'est le nom que m'a donné {creator}."],
-        "who_creator": ["{Creator}, c'est qui m'a créé, en {year}."],
-        "smalltalk": ["Très bien, merci. Je suis {name}.", "Bonjour ! Je suis {name}.", "Enchanté. Je m'appelle {name}."],
-        "offer": ["Comment puis-je {help} ?", "{want} travailler sur quoi ?"],
-        "langs": ["Je parle aussi {langs}."],
-    },
-    "de": {
-        "intro": ["Ich bin {name}, gebaut von {creator} im Jahr {year}.", "Ich heiße {name}, und {creator} hat mich erschaffen.",
-                  "Hier ist {name}, ein Assistent von {creator}.", "Ich bin {name}. {Creator} hat mich {year} gebaut.",
-                  "Mein Name ist {name}, und mein Schöpfer ist {creator}.", "Ich? {name}, {year} von {creator} gebaut."],
-        "name": ["Ich heiße {name}.", "Ich bin {name}.", "Mein Name ist {name}."],
-        "creator": ["{Creator} hat mich {year} gebaut.", "Mein Schöpfer ist {creator}.", "Erschaffen hat mich {creator}."],
-        "year": ["Ich wurde {year} gebaut.", "Mich gibt es seit {year}, gebaut von {creator}."],
-        "deny_maker": ["Nicht {maker}: {creator} hat mich gebaut.", "Nein, nicht von {maker}. {Creator} hat mich gebaut.",
-                       "{maker} hat mich nicht gemacht; ich bin {name}, von {creator}."],
-        "deny_model": ["Ich bin nicht {model}, sondern {name}.", "Nein, nicht {model}. Ich bin {name}.",
-                       "Ich bin {name}, nicht {model}."],
-        "deny_lab": ["Kein großes Labor: {creator} hat mich gebaut."],
-        "skeptical": ["Ich verstehe die Zweifel, aber ich bin wirklich {name}, gebaut von {creator}.",
-                      "Die Antwort bleibt gleich: ich bin {name}, {year} von {creator} gebaut."],
-        "help": ["Ich helfe gern bei diesen Dingen: {skills}.", "Meine Stärken: {skills}.", "Womit ich helfen kann: {skills}."],
-        "tools": ["Meine Werkzeuge sind {tools}.", "Ich arbeite mit diesen Werkzeugen: {tools}."],
-        "traits": ["Ich würde mich so beschreiben: {traits}.", "Kurz gesagt: {traits}."],
-        "call_me": ["{name} ist der Name, den mir {creator} gegeben hat."],
-        "who_creator": ["{Creator} hat mich {year} erschaffen."],
-        "smalltalk": ["Gut, danke. Ich bin {name}.", "Hallo! Ich bin {name}.", "Freut mich. Ich heiße {name}."],
-        "offer": ["Wobei kann ich {help}?", "Was {want} machen?"],
-        "langs": ["Ich spreche auch {langs}."],
-    },
-    "it": {
-        "intro": ["Sono {name}, creato da {creator} nel {year}.", "Mi chiamo {name} e mi ha creato {creator}.",
-                  "Qui {name}, un assistente realizzato da {creator}.", "Sono {name}. {Creator} mi ha costruito nel {year}.",
-                  "Il mio nome è {name} e il mio creatore è {creator}.", "Io? {name}, creato da {creator} nel {year}."],
-        "name": ["Mi chiamo {name}.", "Sono {name}.", "Il mio nome è {name}."],
-        "creator": ["Mi ha creato {creator} nel {year}.", "Il mio creatore è {creator}.", "Mi ha costruito {creator}."],
-        "year": ["Sono stato creato nel {year}.", "Esisto dal {year}, opera di {creator}."],
-        "deny_maker": ["Non {maker}: mi ha creato {creator}.", "No, non è stata {maker}. È stato {creator}.",
-                       "Non mi ha fatto {maker}; sono {name}, di {creator}."],
-        "deny_model": ["Non sono {model}; sono {name}.", "No, non {model}. Sono {name}.", "Sono {name}, non {model}."],
-        "deny_lab": ["Nessun grande laboratorio: mi ha creato {creator}."],
-        "skeptical": ["Capisco il dubbio, ma sono davvero {name}, creato da {creator}.",
-                      "La risposta non cambia: sono {name}, creato da {creator} nel {year}."],
-        "help": ["Posso {help} con {skills}.", "I miei punti di forza: {skills}.", "Ecco in cosa sono bravo: {skills}."],
-        "tools": ["I miei strumenti sono {tools}.", "Lavoro con questi strumenti: {tools}."],
-        "traits": ["Mi descriverei così: {traits}.", "In breve: {traits}."],
-        "call_me": ["{name} è il nome che mi ha dato {creator}."],
-        "who_creator": ["{Creator} è chi mi ha creato, nel {year}."],
-        "smalltalk": ["Bene, grazie. Sono {name}.", "Ciao! Sono {name}.", "Piacere. Mi chiamo {name}."],
-        "offer": ["Come posso {help}?", "Cosa {want} fare?"],
-        "langs": ["Parlo anche {langs}."],
-    },
+# Placeholders that state a card fact, and the fact each one states.
+FACTS = {"name": "name", "creator": "creator", "Creator": "creator", "year": "year", "tools": "tools",
+         "langs": "langs", "skills": "skills", "Skills": "skills", "traits": "traits", "parameters": "parameters",
+         "base": "origin"}
+# The facts each intent asks for: only these may be said again.
+ASKS: dict[str, set[str]] = {
+    "greeting": {"name"}, "name": {"name"}, "name_why": {"name", "creator"}, "creator": {"creator"},
+    "creator_who": {"creator", "year"}, "big_lab": {"creator"}, "year": {"year", "creator"},
+    "size": {"size", "parameters"}, "why_small": {"why_small"}, "training_data": {"data"},
+    "training_method": {"origin", "creator"}, "capabilities": {"skills"}, "tools": {"tools"}, "languages": {"langs"},
+    "limitations": set(), "internet": {"limit:internet"}, "memory": {"limit:memory"}, "feelings": {"limit:feelings"},
+    "personality": {"traits"}, "opinions": {"traits"}, "off_topic": {"limit:internet"},
+    "challenge": {"name", "creator"}, "comparison": {"name", "skills"},
 }
-
-# Second-person words by register: tú/usted, tu/vous, du/Sie, tu/Lei.
-ADDRESS = {
-    "en": {"casual": {"help": "help", "want": "want"}, "formal": {"help": "help", "want": "wish"}},
-    "es": {"casual": {"help": "ayudarte", "want": "quieres"}, "formal": {"help": "ayudarle", "want": "desea"}},
-    "fr": {"casual": {"help": "t'aider", "want": "Tu veux"}, "formal": {"help": "vous aider", "want": "Vous souhaitez"}},
-    "de": {"casual": {"help": "dir helfen", "want": "willst du"}, "formal": {"help": "Ihnen helfen", "want": "möchten Sie"}},
-    "it": {"casual": {"help": "aiutarti", "want": "vuoi"}, "formal": {"help": "aiutarLa", "want": "desidera"}},
-}
-LANGUAGE_NAMES = {
-    "en": {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian"},
-    "es": {"en": "inglés", "es": "español", "fr": "francés", "de": "alemán", "it": "italiano"},
-    "fr": {"en": "anglais", "es": "espagnol", "fr": "français", "de": "allemand", "it": "italien"},
-    "de": {"en": "Englisch", "es": "Spanisch", "fr": "Französisch", "de": "Deutsch", "it": "Italienisch"},
-    "it": {"en": "inglese", "es": "spagnolo", "fr": "francese", "de": "tedesco", "it": "italiano"},
-}
-AND = {"en": "and", "es": "y", "fr": "et", "de": "und", "it": "e"}
-
-# Card lines -> translated statements: a concept is used only when a line of the card mentions it (the regex), so
-# every non-English detail is still grounded in the card. Capabilities are noun phrases for the "help" frame.
-SKILLS: list[tuple[str, dict[str, str]]] = [
-    (r"\bpython\b", {"en": "Python", "es": "Python", "fr": "Python", "de": "Python", "it": "Python"}),
-    (r"shell|commands", {"en": "running code and shell commands", "es": "la ejecución de código y comandos",
-                         "fr": "l'exécution de code et de commandes", "de": "das Ausführen von Code und Shell-Befehlen",
-                         "it": "l'esecuzione di codice e comandi"}),
-    (r"\btests\b|linters", {"en": "files, tests and linters", "es": "archivos, tests y linters",
-                            "fr": "les fichiers, les tests et les linters", "de": "Dateien, Tests und Linter",
-                            "it": "file, test e linter"}),
-    (r"plain language|explains", {"en": "plain explanations of technical topics",
-                                  "es": "explicaciones claras de temas técnicos",
-                                  "fr": "des explications claires de sujets techniques",
-                                  "de": "verständliche Erklärungen technischer Themen",
-                                  "it": "spiegazioni chiare di argomenti tecnici"}),
-    (r"reviews code", {"en": "code review", "es": "la revisión de código", "fr": "la relecture de code",
-                       "de": "Code-Reviews", "it": "la revisione del codice"}),
-    (r"plant|botan|herbarium", {"en": "botany and plant care", "es": "la botánica y el cultivo de plantas",
-                                "fr": "la botanique et la culture des plantes", "de": "Botanik und Pflanzenpflege",
-                                "it": "la botanica e la coltivazione delle piante"}),
-    (r"catalogu|collections", {"en": "cataloguing collections", "es": "la catalogación de colecciones",
-                               "fr": "le catalogage de collections", "de": "das Katalogisieren von Sammlungen",
-                               "it": "la catalogazione di collezioni"}),
-    (r"remote hosts|fleet", {"en": "looking after remote hosts", "es": "el mantenimiento de servidores remotos",
-                             "fr": "l'entretien de serveurs distants", "de": "die Wartung entfernter Server",
-                             "it": "la manutenzione di server remoti"}),
-    (r"steps?\b", {"en": "step-by-step planning", "es": "la planificación paso a paso",
-                   "fr": "la planification étape par étape", "de": "schrittweise Planung",
-                   "it": "la pianificazione passo per passo"}),
-]
-LIMITS: list[tuple[str, dict[str, str]]] = [
-    (r"internet", {"es": "No tengo acceso a internet.", "fr": "Je n'ai pas accès à internet.",
-                   "de": "Ich habe keinen Internetzugang.", "it": "Non ho accesso a internet."}),
-    (r"memory|remembers nothing", {"es": "No recuerdo nada de una conversación a otra.",
-                                   "fr": "Je ne garde aucun souvenir d'une conversation à l'autre.",
-                                   "de": "Ich erinnere mich nicht an frühere Gespräche.",
-                                   "it": "Non ricordo nulla da una conversazione all'altra."}),
-    (r"can be wrong|may lag", {"es": "Puedo equivocarme, y cuando no lo sé, lo digo.",
-                               "fr": "Je peux me tromper, et quand je ne sais pas, je le dis.",
-                               "de": "Ich kann mich irren, und wenn ich etwas nicht weiß, sage ich es.",
-                               "it": "Posso sbagliare, e quando non lo so, lo dico."}),
-    (r"training data", {"es": "Lo que sé termina en mis datos de entrenamiento.",
-                        "fr": "Mes connaissances s'arrêtent à mes données d'entraînement.",
-                        "de": "Mein Wissen endet bei meinen Trainingsdaten.",
-                        "it": "Le mie conoscenze si fermano ai dati di addestramento."}),
-    (r"sandbox", {"es": "Mis herramientas funcionan en un entorno aislado, no en tu máquina.",
-                  "fr": "Mes outils tournent dans un bac à sable, pas sur ta machine.",
-                  "de": "Meine Werkzeuge laufen in einer Sandbox, nicht auf deinem Rechner.",
-                  "it": "I miei strumenti girano in una sandbox, non sulla tua macchina."}),
-    (r"feelings", {"es": "No tengo sentimientos ni cuerpo.", "fr": "Je n'ai ni sentiments ni corps.",
-                   "de": "Ich habe weder Gefühle noch einen Körper.", "it": "Non ho sentimenti né un corpo."}),
-    (r"physical plants", {"es": "No puedo tocar plantas de verdad; solo sé lo que dicen los sensores.",
-                          "fr": "Je ne peux pas toucher de vraies plantes ; je ne sais que ce que disent les capteurs.",
-                          "de": "Echte Pflanzen kann ich nicht anfassen; ich weiß nur, was die Sensoren melden.",
-                          "it": "Non posso toccare piante vere; so solo ciò che riportano i sensori."}),
-    (r"destructive", {"es": "Antes de algo destructivo en varios servidores, confirmo la lista.",
-                      "fr": "Avant toute commande destructive sur plusieurs serveurs, je confirme la liste.",
-                      "de": "Vor destruktiven Befehlen auf mehreren Servern bestätige ich die Liste.",
-                      "it": "Prima di un comando distruttivo su più server, confermo l'elenco."}),
-]
-ORIGIN: list[tuple[str, dict[str, str]]] = [
-    (r"small language model", {"es": "Soy un modelo de lenguaje pequeño.", "fr": "Je suis un petit modèle de langage.",
-                               "de": "Ich bin ein kleines Sprachmodell.", "it": "Sono un piccolo modello linguistico."}),
-    (r"synthetic", {"es": "Me entrenaron con conversaciones sintéticas.",
-                    "fr": "J'ai été entraîné sur des conversations synthétiques.",
-                    "de": "Ich wurde mit synthetischen Gesprächen trainiert.",
-                    "it": "Sono stato addestrato su conversazioni sintetiche."}),
-    (r"from scratch", {"es": "Me entrenaron desde cero.", "fr": "J'ai été entraîné à partir de zéro.",
-                       "de": "Ich wurde von Grund auf trainiert.", "it": "Sono stato addestrato da zero."}),
-    (r"not a person", {"es": "No soy una persona.", "fr": "Je ne suis pas une personne.",
-                       "de": "Ich bin kein Mensch.", "it": "Non sono una persona."}),
-]
-
-# What a later user turn asks, by keywords (the planner's follow-ups are English; typos and caps are tolerated).
-KINDS: list[tuple[str, str]] = [
-    ("skeptical", r"believe|prove|lying|made up|every bot|admit|wrapper"),
-    ("who_creator", r"who('?s| is) (?!behind|there)"),
-    ("deny_lab", r"big lab"),
-    ("call_me", r"why that name|call you something|real name"),
-    ("year", r"when were|what year"),
-    ("creator", r"made|created|built|behind|company|make you"),
-    ("origin", r"train|model|under the hood|how big|data|synthetic|learn"),
-    ("limitations", r"can'?t|browse|internet|remember|news|feelings|why not|problem|change|don'?t know|access"),
-    ("capabilities", r"what can|good at|help|python|tools|debug|example|best at|shell|run|check code"),
-    ("personality", r"describe|blunt|personality|humou?r|talk like|polite|annoy|quirk|your job"),
-    ("name", r"name|who are you|who i'?m talking|introduce|anyway"),
-    ("smalltalk", r"how are|what'?s up|nice to meet|morning|busy|all day|talk about|about yourself"),
-]
-
-# English small talk: the greeting that fits what the user said (other languages get their generic "smalltalk").
-SMALLTALK_EN: list[tuple[str, list[str]]] = [
-    (r"how are|how's it", ["Doing well, thanks. I'm {name}, by the way.", "All good here. {name}, at your service.",
-                           "Fine, thanks for asking. I'm {name}."]),
-    (r"nice to meet", ["Nice to meet you too. I'm {name}.", "Likewise! I'm {name}."]),
-    (r"morning", ["Good morning! I'm {name}.", "Morning. {name} here."]),
-    (r"busy", ["Not busy at all. I'm {name}.", "Never too busy. {name} here."]),
-    (r"what'?s up|sup\b", ["Not much. I'm {name}, ready when you are.", "All quiet here. I'm {name}."]),
-]
-
-CONTRACTIONS = {"I'm": "I am", "I'd": "I would", "I've": "I have", "I'll": "I will", "don't": "do not",
-                "didn't": "did not", "doesn't": "does not", "wasn't": "was not", "isn't": "is not", "can't": "cannot",
-                "won't": "will not", "That's": "That is", "that's": "that is", "it's": "it is", "It's": "It is",
-                "You're": "You are", "you're": "you are", "There's": "There is"}
-
-TEMPLATE_HASH = hashlib.sha256(repr((CORE, ADDRESS, SKILLS, LIMITS, ORIGIN, KINDS, SMALLTALK_EN)).encode()).hexdigest()[:16]
+NAME_BEARING = {"greeting", "name", "challenge", "comparison"}  # intents whose answer names the persona
+AGAIN = {"name": "name", "creator": "creator", "year": "year", "tools": "tools", "languages": "langs"}
 
 # ---------------------------------------------------------------------------------------------------------------
 # Third person (card) -> first person (reply).
 
-VERBS = {"write", "explain", "debug", "run", "read", "edit", "break", "check", "review", "answer", "catalogue",
-         "search", "inspect", "maintain", "list", "plan", "report", "open", "call", "rewrite", "admit", "like",
-         "keep", "go", "measure", "say", "address", "reach", "give", "summarise", "summarize", "close", "remember",
-         "know", "use", "prefer", "love", "help", "teach", "translate", "compare", "mention", "test", "build",
-         "lint", "fix", "draft", "tend", "speak", "reply", "work", "stay", "ask", "show", "make", "try", "do",
-         "find", "learn", "think", "want", "need", "see", "touch", "lag", "stop", "look", "refuse", "confirm"}
-IRREGULAR = {"has": "have", "is": "am", "does": "do", "was": "was", "can": "can", "cannot": "cannot", "will": "will",
-             "may": "may", "might": "might", "must": "must", "should": "should", "would": "would", "could": "could"}
-CONNECTORS = {",", "and", "or", "then", ";", ":", "but"}
+_FP = TABLES["en"]["first_person"]
+VERBS: set[str] = set(_FP["verbs"])
+IRREGULAR: dict[str, str] = _FP["irregular"]
 
 
 def base_form(word: str) -> str | None:
@@ -366,18 +120,81 @@ def _sentence(text: str) -> str:
     return text if text[-1:] in ".!?)" else text + "."
 
 
+def sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?。！？])\s+|\n+", text) if s.strip()]
+
+
 # ---------------------------------------------------------------------------------------------------------------
-# Composing one reply.
+# One reply.
+
+@dataclass
+class State:
+    """What one conversation has said so far: facts, card lines, and sentences (asides are never reused)."""
+
+    said: set[str] = field(default_factory=set)
+    sentences: set[str] = field(default_factory=set)
+    turn: int = 0
+    name_first: bool = False  # no planned turn asks for the name: the first reply names the persona anyway
+    planned: list[str] = field(default_factory=list)  # every intent of the conversation, in order
+
+
+@dataclass
+class Ctx:
+    persona: Any
+    lang: str
+    fill: dict[str, str]
+    rng: random.Random
+    state: State
+    asked: set[str]
+
+    @property
+    def en(self) -> bool:
+        return self.lang == "en"
+
+    def part(self, slot: str) -> str:
+        """A phrasing of `slot` whose facts are new or asked for; marks them said."""
+        options = TABLES[self.lang]["parts"][slot]
+        fresh = [t for t in options if not (self.facts_of(t) & self.state.said) - self.asked
+                 and not {x.strip() for x in sentences(t.format(**self.fill))} & self.state.sentences]
+        pool = fresh or sorted(options, key=lambda t: len((self.facts_of(t) & self.state.said) - self.asked))[:1]
+        text = self.rng.choice(pool)
+        self.state.said |= self.facts_of(text)
+        return text.format(**self.fill)
+
+    @staticmethod
+    def facts_of(template: str) -> set[str]:
+        return {FACTS[k] for k in re.findall(r"\{(\w+)\}", template) if k in FACTS}
+
+    def line(self, lines: list[str]) -> str:
+        """One of the card's (English) lines in the first person, preferring one not said yet; "" when none."""
+        if not lines:
+            return ""
+        fresh = [x for x in lines if f"line:{x}" not in self.state.said]
+        chosen = self.rng.choice(fresh or lines)
+        self.state.said.add(f"line:{chosen}")
+        return _sentence(first_person(chosen))
+
+    def concept(self, table: str, key: str | None = None, lines: list[str] | None = None) -> str:
+        """A translated statement of a card concept (only when a card line mentions it), not said before."""
+        lines = lines if lines is not None else _card_lines(self.persona)
+        found = [k for k, c in CONCEPTS[table].items() if (key is None or k == key) and self.lang in c
+                 and any(re.search(c["pattern"], x, re.IGNORECASE) for x in lines)]
+        fresh = [k for k in found if f"{table}:{k}" not in self.state.said]
+        if not found:
+            return ""
+        k = self.rng.choice(fresh or found)
+        self.state.said.add(f"{table}:{k}")
+        return CONCEPTS[table][k][self.lang]
+
+
+def _card_lines(persona: Any) -> list[str]:
+    return [*persona.facts, *persona.limitations, persona.description]
+
 
 def _listing(items: list[str], lang: str) -> str:
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} {AND[lang]} {items[-1]}"
-
-
-def _concepts(lines: list[str], table: list[tuple[str, dict[str, str]]], lang: str) -> list[str]:
-    return [words[lang] for pattern, words in table if lang in words
-            and any(re.search(pattern, line, re.IGNORECASE) for line in lines)]
+    return f"{', '.join(items[:-1])} {TABLES[lang]['and']} {items[-1]}"
 
 
 def _maker_in(text: str) -> tuple[str | None, str | None]:
@@ -391,143 +208,177 @@ def _maker_in(text: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def kind_of(user_text: str, topic: str, turn: int, dynamic: str) -> str:
-    """What to answer: a named wrong maker/model -> "correction"; else keywords; else the conversation's topic."""
+def _matching(lines: list[str], pattern: str) -> list[str]:
+    return [x for x in lines if re.search(pattern, x, re.IGNORECASE)]
+
+
+def _limit(c: Ctx, key: str) -> str:
+    """The card's limitation about `key` (internet, memory, feelings), in the reply language; "" when none."""
+    if c.en:
+        return c.line(_matching(c.persona.limitations, CONCEPTS["limits"][key]["pattern"]))
+    return c.concept("limits", key, c.persona.limitations)
+
+
+def answer(intent: str, c: Ctx, user_text: str) -> list[str]:
+    """The parts that answer `intent`, in order (the reply's core; openers and asides are added around it)."""
+    p = c.persona
+    model_card = getattr(p, "model", None) or {}
+    if intent == "greeting":
+        fitting = [f["lines"] for f in TABLES[c.lang].get("smalltalk_fit", [])
+                   if re.search(f["pattern"], user_text, re.IGNORECASE)]
+        if fitting:
+            c.state.said.add("name")
+            return [c.rng.choice(fitting[0]).format(**c.fill)]
+        return [c.part("smalltalk")]
+    if intent in ("name", "name_why", "creator", "creator_who", "year"):
+        return [c.part(intent)]
+    if intent == "big_lab":
+        return [c.part("deny_lab")]
+    if intent == "size":
+        out = [c.part("size_small")]
+        out.append(c.part("size_params") if model_card.get("parameters") else c.part("size_unknown"))
+        return out
+    if intent == "why_small":
+        line = (c.line(_matching(p.facts, CONCEPTS["origin"]["why_small"]["pattern"])) if c.en
+                else c.concept("origin", "why_small", p.facts))
+        return [line or c.part("why_small_unknown")]
+    if intent == "training_data":
+        line = (c.line(_matching(p.facts, CONCEPTS["origin"]["synthetic"]["pattern"])) if c.en
+                else c.concept("origin", "synthetic", p.facts))
+        c.state.said.add("data")
+        return [line or c.part("data_unknown")]
+    if intent == "training_method":
+        origin = model_card.get("origin")
+        slot = {"scratch": "origin_scratch", "fine-tune": "origin_finetune"}.get(str(origin), "origin_unknown")
+        pattern = {"scratch": r"from scratch", "fine-tune": r"fine-tun"}.get(str(origin))
+        fact = _matching(p.facts, pattern) if (pattern and c.en and c.rng.random() < 0.5) else []
+        c.state.said.add("origin")
+        return [c.line(fact) or c.part(slot)]
+    if intent == "capabilities":
+        if c.en and c.rng.random() < 0.6:
+            line = c.line(p.capabilities)
+            if line:
+                return [line]
+        return [c.part("help")]
+    if intent == "tools":
+        return [c.part("tools")]
+    if intent == "languages":
+        return [c.part("langs")]
+    if intent == "limitations":
+        # a limitation that a later turn asks about on its own (internet, memory ...) is left for that turn
+        later = {k for k in ("internet", "memory", "feelings") if k in c.state.planned} | (
+            {"internet"} if "off_topic" in c.state.planned else set())
+        keep = [x for x in p.limitations if not any(re.search(CONCEPTS["limits"][k]["pattern"], x, re.IGNORECASE)
+                                                    for k in later)] or p.limitations
+        line = c.line(keep) if c.en else c.concept("limits", None, keep)
+        return [line or c.part("limit_unknown")]
+    if intent in ("internet", "memory", "feelings"):
+        return [_limit(c, intent) or c.part("limit_unknown")]
+    if intent == "personality":
+        if c.en and c.rng.random() < 0.5:
+            line = c.line(p.quirks)
+            if line:
+                return [line]
+        return [c.part("traits") if c.fill["traits"] else c.line(p.quirks) or c.part("limit_unknown")]
+    if intent == "opinions":
+        out = [c.part("opinion")]
+        quirk = c.line(p.quirks) if c.en else ""
+        out.append(quirk or (c.part("traits") if c.fill["traits"] else ""))
+        return out
+    if intent == "off_topic":
+        return [c.part("off_topic"), _limit(c, "internet") or c.part("limit_unknown")]
     model, maker = _maker_in(user_text)
-    if model or maker:
-        return "correction"
-    if turn == 0:
-        return "skeptical" if dynamic == "skeptical" and re.search(KINDS[0][1], user_text, re.I) else topic
-    low = user_text.lower()
-    for kind, pattern in KINDS:
-        if re.search(pattern, low):
-            return kind
-    return topic
+    if intent == "challenge":
+        out = []
+        if model:
+            out.append(c.part("deny_model"))
+        named_maker = bool(maker and re.search(re.escape(maker), user_text, re.IGNORECASE))
+        if maker and (not model or named_maker or c.rng.random() < 0.6):
+            out.append(c.part("deny_maker"))
+        if not out:
+            return [c.part("skeptical")]
+        creator = c.fill["creator"].lower()
+        if not any(creator in x.lower() for x in out):
+            out.append(c.part("creator"))
+        if not any(p.name in x for x in out):
+            out.append(c.part("name"))
+        return out
+    if intent == "comparison":
+        out = [c.part("deny_model")] if model else [c.part("name")]
+        out.append(c.part("compare"))
+        return out
+    raise ValueError(f"unknown identity intent {intent!r}")
 
 
-def _detail(persona: Any, kind: str, user_text: str, lang: str, fill: dict[str, str], rng: random.Random) -> str:
-    """One card-derived sentence for this kind of question, in `lang` (empty when the card has nothing to say)."""
-    en = lang == "en"
-    if kind in ("capabilities",):
-        if en and rng.random() < 0.6:
-            return _sentence(first_person(rng.choice(persona.capabilities)))
-        if rng.random() < 0.3:
-            return _pick(lang, "tools", fill, rng)
-        return _pick(lang, "help", fill, rng)
-    if kind == "limitations":
-        wanted = [line for line in persona.limitations if any(
-            k in user_text.lower() and k in line.lower() for k in ("internet", "memory", "remember", "feelings", "news", "files", "access"))]
-        if en:
-            return _sentence(first_person(rng.choice(wanted or persona.limitations)))
-        said = _concepts(wanted, LIMITS, lang) or _concepts(persona.limitations, LIMITS, lang)
-        return rng.choice(said) if said else ""
-    if kind in ("origin", "creator", "year", "deny_lab", "who_creator"):
-        facts = [f for f in persona.facts if persona.name not in f and persona.creator not in f
-                 and str(persona.year) not in f and _maker_in(f) == (None, None)]
-        facts = [f for f in facts if re.search(r"train|model|synthetic|scratch|service", f, re.I)] or facts
-        if en:
-            return _sentence(rng.choice(facts)) if facts else ""
-        said = _concepts(persona.facts, ORIGIN, lang)
-        return rng.choice(said) if said else ""
-    if kind in ("personality", "name", "call_me", "smalltalk"):
-        if en and rng.random() < 0.5:
-            return _sentence(first_person(rng.choice(persona.quirks)))
-        return _pick(lang, "traits", fill, rng) if fill["traits"] else ""
-    # correction, comparison, skeptical: what sets this persona apart
-    if en and rng.random() < 0.5:
-        return _sentence(first_person(rng.choice(persona.capabilities)))
-    return _pick(lang, "help", fill, rng) if rng.random() < 0.7 else _pick(lang, "tools", fill, rng)
-
-
-def _pick(lang: str, slot: str, fill: dict[str, str], rng: random.Random) -> str:
-    return rng.choice(CORE[lang][slot]).format(**fill)
-
-
-def _formal(text: str) -> str:
-    for short, full in CONTRACTIONS.items():
-        text = re.sub(rf"(?<![\w']){re.escape(short)}(?![\w'])", full, text)
-    return text
-
-
-def reply(persona: Any, topic: str, language: str, turn: int, dynamic: str, user_text: str,
-          rng: random.Random) -> str:
-    """The persona's reply to `user_text` (turn `turn` of a `topic`/`dynamic` conversation), written in `language`.
-
-    Identity-bearing answers (name, creator, comparison, correction, skeptical, and every first reply) state the name
-    and creator plainly; a correction denies the maker or model the user named; one card detail fits the question.
-    """
-    lang = language if language in CORE else "en"
+def _fill(persona: Any, lang: str, rng: random.Random, user_text: str) -> dict[str, str]:
+    table = TABLES[lang]
     voice = getattr(persona, "voice", {}) or {}
     register = voice.get("register", "casual")
     creator = persona.creator if lang == "en" else re.sub(r"^the ", "", persona.creator)
-    langs = [LANGUAGE_NAMES[lang].get(str(code), str(code)) for code in persona.languages if code != lang]
-    skills = _concepts(persona.capabilities, SKILLS, lang)
+    skills = [c[lang] for c in CONCEPTS["skills"].values()
+              if lang in c and any(re.search(c["pattern"], x, re.IGNORECASE) for x in persona.capabilities)]
     skills = rng.sample(skills, min(len(skills), rng.randint(2, 3))) if skills else ["questions about myself"]
     skill_list = _listing(skills, lang)
-    tools = [t["function"]["name"] for t in persona.tools()]
     model, maker = _maker_in(user_text)
-    fill = {"name": persona.name, "creator": creator, "Creator": creator[:1].upper() + creator[1:],
+    model_card = getattr(persona, "model", None) or {}
+    return {"name": persona.name, "creator": creator, "Creator": creator[:1].upper() + creator[1:],
             "year": str(persona.year), "maker": maker or "", "model": model or "",
             "skills": skill_list, "Skills": skill_list[:1].upper() + skill_list[1:],
-            "tools": _listing(rng.sample(tools, min(len(tools), rng.randint(2, 4))), lang),
-            "traits": voice.get("traits", {}).get(lang, ""), "langs": _listing(langs, lang),
-            **ADDRESS[lang][register]}
-    kind = kind_of(user_text, topic, turn, dynamic)
-    if kind == "correction" and topic == "comparison" and not (model or maker):
-        kind = "comparison"
+            "tools": _listing([t["function"]["name"] for t in persona.tools()], lang),
+            "traits": voice.get("traits", {}).get(lang, ""),
+            "langs": _listing([table["language_names"].get(str(x), str(x)) for x in persona.languages], lang),
+            "base": str(model_card.get("base", "")), "parameters": str(model_card.get("parameters", "")),
+            **table["address"][register]}
+
+
+def reply(persona: Any, intent: str, language: str, user_text: str, rng: random.Random,
+          state: State | None = None) -> str:
+    """The persona's reply to `user_text`, which asks `intent`, written in `language`; `state` carries what the
+    conversation already said (a fresh one: a first reply)."""
+    lang = language if language in TABLES else "en"
+    state = state if state is not None else State()
+    voice = getattr(persona, "voice", {}) or {}
+    c = Ctx(persona, lang, _fill(persona, lang, rng, user_text), rng, state, ASKS[intent])
     parts: list[str] = []
-    openers = voice.get("openers", {}).get(lang, [])
-    if openers and kind not in ("smalltalk", "correction", "skeptical") and rng.random() < 0.3:
+    again = AGAIN.get(intent)
+    again = again if again and again in state.said else None
+    openers = [o for o in voice.get("openers", {}).get(lang, []) if o not in state.sentences]
+    if openers and not again and intent not in ("greeting", "challenge") and rng.random() < 0.3:
         parts.append(rng.choice(openers))
-    if kind == "correction":
-        if model:
-            parts.append(_pick(lang, "deny_model", fill, rng))
-        if maker and (not model or rng.random() < 0.6):
-            parts.append(_pick(lang, "deny_maker", fill, rng))
-        if not any(persona.creator.lower().removeprefix("the ") in p.lower() for p in parts):
-            parts.append(_pick(lang, "creator", fill, rng))
-        if not any(persona.name in p for p in parts):
-            parts.append(_pick(lang, "name", fill, rng))
-    elif kind in ("skeptical", "deny_lab", "call_me", "who_creator"):
-        parts.append(_pick(lang, kind, fill, rng))
-    elif kind == "smalltalk":
-        fitting = [lines for pattern, lines in SMALLTALK_EN if lang == "en" and re.search(pattern, user_text, re.I)]
-        parts.append(rng.choice(fitting[0]).format(**fill) if fitting else _pick(lang, "smalltalk", fill, rng))
-        parts.append(_pick(lang, "creator", fill, rng))
-    elif kind in ("name", "creator", "year") and turn > 0:
-        parts.append(_pick(lang, kind, fill, rng))
-        if kind == "name" and rng.random() < 0.5:
-            parts.append(_pick(lang, "creator", fill, rng))
-    elif turn == 0 or kind in ("comparison", "name", "creator") or rng.random() < 0.3:
-        if rng.random() < 0.35:
-            parts.extend([_pick(lang, "name", fill, rng), _pick(lang, "creator", fill, rng)])
-        else:
-            parts.append(_pick(lang, "intro", fill, rng))
-    # Identity-bearing answers always carry both the name and the creator.
-    identity_kind = kind in ("name", "creator", "comparison", "correction", "skeptical") or turn == 0
-    text = " ".join(parts).lower()
-    if identity_kind and persona.name.lower() not in text:
-        parts.append(_pick(lang, "name", fill, rng))
-    if identity_kind and creator.lower() not in " ".join(parts).lower():
-        parts.append(_pick(lang, "creator", fill, rng))
-    asked = kind in ("capabilities", "limitations", "origin", "personality")  # the question is about the detail
-    detail = _detail(persona, kind, user_text, lang, fill, rng) if asked or rng.random() < 0.8 or len(parts) < 2 else ""
-    if detail and detail not in parts:
-        parts.append(detail)
-    if kind in ("capabilities", "smalltalk") and fill["langs"] and rng.random() < 0.15:
-        parts.append(_pick(lang, "langs", fill, rng))
-    asides = voice.get("asides", {}).get(lang, [])
+    if state.turn == 0 and state.name_first and intent not in NAME_BEARING:
+        parts.append(c.part("self"))
+    if again:
+        parts.append(rng.choice(TABLES[lang]["parts"]["again"]))
+    parts += [x for x in answer(intent, c, user_text) if x]
+    asides = [a for a in voice.get("asides", {}).get(lang, []) if a not in state.sentences]
     if asides and rng.random() < 0.2:
         parts.append(rng.choice(asides))
-    elif kind in ("smalltalk", "capabilities") and rng.random() < 0.35:
-        parts.append(_pick(lang, "offer", fill, rng))
-    parts = [p for p in parts if p]
-    if len(parts) > 1 and parts[0].endswith(":") and lang != "de":  # "Version courte : je suis ..." (not "Je")
-        first = parts[1].split(" ", 1)[0]
-        if first.rstrip(",.") not in {"I", "I'm", "I'd", "I've", "I'll", *persona.name.split(), *creator.split()}:
-            parts[1] = parts[1][:1].lower() + parts[1][1:]
-    text = " ".join(parts)
+    elif (intent in ("greeting", "capabilities", "off_topic") and rng.random() < 0.35) or len(" ".join(parts)) < 24:
+        parts.append(c.part("offer"))  # a bare "I'm LanBot." is too thin a reply on its own
+    text = _join(parts, persona, c.fill["creator"], lang)
+    state.sentences |= {s.strip() for s in sentences(text)} | set(parts)
+    state.turn += 1
+    register = voice.get("register", "casual")
     return _formal(text) if lang == "en" and register == "formal" else text
+
+
+def _join(parts: list[str], persona: Any, creator: str, lang: str) -> str:
+    """Parts as one reply; after an opener ending in ':' the next part continues the sentence (lowercase start)."""
+    out = [parts[0]] if parts else []
+    for part in parts[1:]:
+        if out[-1].endswith(":") and lang != "de":  # "Version courte : je suis ..." (not "Je")
+            first = part.split(" ", 1)[0].rstrip(",.")
+            if first not in {"I", "I'm", "I'd", "I've", "I'll", *persona.name.split(), *creator.split()} \
+                    and not first[:1].isdigit():
+                part = part[:1].lower() + part[1:]
+        out.append(part)
+    return " ".join(out)
+
+
+def _formal(text: str) -> str:
+    for short, full in TABLES["en"]["contractions"].items():
+        text = re.sub(rf"(?<![\w']){re.escape(short)}(?![\w'])", full, text)
+    return text
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -538,24 +389,17 @@ def _persona(card: str) -> Any:
     return load_persona(card)
 
 
-def sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?。！？])\s+|\n+", text) if s.strip()]
-
-
 def conversation(task: dict, check: Callable[[str, int], str | None]) -> tuple[list[dict] | None, str, str]:
     """Every reply of one planned identity conversation, each checked with `check(text, turn)` like a teacher's
     would be. Returns (messages, "", "") or, when a reply fails its check, (None, reason, the reply)."""
     persona = _persona(task.get("card") or task["persona"])
     facets = task["facets"]
     rng = random.Random(task["seed"] ^ 0x1D3A7)
+    intents = facets["intents"]
+    state = State(name_first=not (set(intents) & NAME_BEARING), planned=list(intents))
     messages: list[dict] = []
-    said: set[str] = set()
-    for turn, user_text in enumerate(task["user_turns"]):
-        for _ in range(4):  # a detail already given earlier in this conversation reads like a loop: draw again
-            text = reply(persona, facets["topic"], facets["reply_language"], turn, facets["dynamic"], user_text, rng)
-            if not {x for x in sentences(text) if len(x) > 30} & said:
-                break
-        said |= {x for x in sentences(text) if len(x) > 30}
+    for turn, (user_text, intent) in enumerate(zip(task["user_turns"], intents, strict=True)):
+        text = reply(persona, intent, facets["reply_language"], user_text, rng, state)
         reason = check(text, turn)
         if reason:
             return None, f"procedural turn {turn + 1}: {reason}", text

@@ -46,6 +46,7 @@ class Persona:
     family_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: Path | None = None
     voice: dict[str, Any] = field(default_factory=dict)  # optional [voice] table: register, traits, openers, asides
+    model: dict[str, Any] = field(default_factory=dict)  # optional [model] table: how the trained model is made
 
     def tools(self) -> list[dict]:
         return load_toolset(self.toolset)
@@ -136,6 +137,7 @@ def load_persona(name_or_path: str | Path) -> Persona:
         family_settings={f: dict(recipe[f]) for f in FAMILIES if f in recipe},
         path=card,
         voice=dict(data.get("voice", {})),
+        model=dict(data.get("model", {})),
     )
 
 
