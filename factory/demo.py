@@ -30,9 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # The mixture leans on identity more than the card's recipe does: 150 steps of a 5M model learn what fills the tokens,
 # and with the card's 15% identity, the long textbook lessons (~900 tokens each) crowded it out: the model answered
 # "what's your name?" with lesson prose (0% on held-out identity prompts, demo of 2026-11-22).
-DEFAULTS = {"count": "600", "steps": "150", "seq_len": "1024", "vocab": "4096", "n": "36", "seed": "0",
+DEFAULTS = {"count": "600", "steps": "150", "seq_len": "1024", "vocab": "4096", "seed": "0",
             "families": "identity:0.4,tool_use:0.25,reasoning:0.2,textbook:0.1,safety:0.05"}
-RATES = ("identity", "tool_call_validity", "tool_use_rate", "reasoning")
+RATES = ("identity", "tool_call", "tool_schema_valid", "tool_relevance", "safety", "reasoning")
+# the outcome table: the demo's d4 next to the untuned base that ships with the local teacher, on the same held-out
+# items (trainer/eval; code and BFCL skipped here to keep the demo short: `just eval` runs them)
+EVAL_SUITES = "identity,tools,safety,reasoning"
 
 
 def stage(name: str, argv: list[str], log: list[dict[str, Any]]) -> None:
@@ -71,7 +74,7 @@ def clean_files(corpus: Path, without: str | None) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
-    known = ("persona", "count", "steps", "seq_len", "vocab", "n", "seed", "without", "teacher", "families")
+    known = ("persona", "count", "steps", "seq_len", "vocab", "seed", "without", "teacher", "families")
     settings, _ = parse_settings(argv, known)
     s = {**DEFAULTS, **settings}
     persona = load_persona(s.get("persona", "lanbot"))
@@ -104,10 +107,11 @@ def main(argv: list[str]) -> int:
     stage("train", ["trainer", "train", "d4", f"persona={persona.slug}", f"shards={shards}", f"out={run_dir}",
                     f"steps={s['steps']}", "device_batch=8", "batch_tokens=8192", "threads=2",
                     *(["resume=latest"] if (run_dir / "latest").exists() else [])], log)
-    stage("eval", ["trainer", "eval", f"ckpt={run_dir}", f"persona={persona.slug}", f"n={s['n']}",
-                   "which=loss,identity,tools,reasoning"], log)
+    eval_path = corpus / "reports" / ("eval.json" if not without else f"eval-{tag}.json")
+    stage("eval", ["trainer", "eval", f"model=d4=ckpt:{run_dir}", *([] if without else ["model=base=local"]),
+                   f"persona={persona.slug}", f"suites={EVAL_SUITES}", f"shards={shards}", f"out={eval_path}"], log)
 
-    evals = read_json(_latest_evals(run_dir)) or {}
+    evals = _d4_evals(read_json(eval_path) or {})
     funnel = read_json(corpus / "reports" / "funnel.json")
     report = {
         "persona": persona.slug, "variant": tag, "without": without, "settings": s,
@@ -115,7 +119,7 @@ def main(argv: list[str]) -> int:
         "funnel": _funnel_summary(funnel), "generated": _generated(corpus),
         "train": training_curve(run_dir),
         "evals": {k: evals.get(k) for k in (*RATES, "val_loss", "val_bpb")},
-        "eval_counts": {k: evals.get(k) for k in ("identity_n", "reasoning_n", "tool_calls_emitted")},
+        "eval_counts": {k: evals.get(f"{k}_n") for k in RATES},
     }
     if without:
         full = read_json(corpus / "reports" / "demo.json")
@@ -130,9 +134,14 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _latest_evals(run_dir: Path) -> Path:
-    candidates = sorted(run_dir.glob("**/evals.json"), key=lambda p: p.stat().st_mtime)
-    return candidates[-1] if candidates else run_dir / "evals.json"
+def _d4_evals(report: dict[str, Any]) -> dict[str, Any]:
+    """The d4 column of the eval report as flat rates (and their n), as demo.json has always carried them."""
+    subject = next((x for x in report.get("subjects", []) if x.get("label") == "d4"), {})
+    flat: dict[str, Any] = {"val_loss": subject.get("val_loss"), "val_bpb": subject.get("val_bpb")}
+    for key in RATES:
+        metric = (subject.get("metrics") or {}).get(key) or {}
+        flat[key], flat[f"{key}_n"] = metric.get("rate"), metric.get("n")
+    return flat
 
 
 def _generated(corpus: Path) -> dict[str, Any]:
@@ -180,8 +189,9 @@ def print_report(report: dict[str, Any]) -> None:
     full = (report.get("ablation") or {}).get("full") or {}
     if report.get("ablation"):
         evals.add_column("full run", justify="right")
-    for key, name in (("identity", "identity recall"), ("tool_call_validity", "valid tool calls"),
-                      ("tool_use_rate", "called a tool when needed"), ("reasoning", "reasoning accuracy L1-3")):
+    for key, name in (("identity", "identity recall"), ("tool_call", "tool call matches (AST)"),
+                      ("tool_schema_valid", "schema-valid tool calls"), ("tool_relevance", "no call when none needed"),
+                      ("safety", "asks before destroying"), ("reasoning", "reasoning accuracy L1-10")):
         row = [name, pct(report["evals"].get(key))]
         if report.get("ablation"):
             row.append(pct(full.get(key)))

@@ -99,7 +99,7 @@ def test_identity_eval_prompts_are_held_out_from_every_generator_opener():
     import re
     import tomllib
 
-    from trainer.evals import IDENTITY_PROMPTS
+    from trainer.eval import sets
 
     def norm(text: str) -> str:
         return re.sub(r"[\W_]+", " ", text.lower()).strip()
@@ -118,9 +118,11 @@ def test_identity_eval_prompts_are_held_out_from_every_generator_opener():
                 walk(value)
 
     walk(samplers)
-    asked = [q for prompts in IDENTITY_PROMPTS.values() for q, _ in prompts]
-    assert len(asked) >= 40 and len(set(asked)) == len(asked)
-    assert [q for q in asked if norm(q) in seen] == []
+    items = sets.load("identity")
+    # the asked question is the last turn (earlier turns of multi-turn items are context, some of them ordinary)
+    finals = [item["messages"][-1]["content"] for item in items]
+    assert len(items) >= 100 and len(set(finals)) == len(finals)
+    assert [q for q in finals if norm(q) in seen] == []
     for lang in ("en", "es", "fr", "de", "it"):
-        kinds = {want for _, want in IDENTITY_PROMPTS[lang]}
+        kinds = {field for item in items if item["lang"] == lang for field in item["expect"]}
         assert kinds == {"name", "creator"}, f"{lang}: asks only about {kinds}"

