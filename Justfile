@@ -58,7 +58,7 @@ train config="d4" *args:
     fi
     exec {{python}} -m trainer train "$@"
 
-# evaluate a checkpoint: ckpt= persona=
+# held-out eval, side by side: model=A model=B ... (checkpoint dir, HF folder, .gguf, local, http://h:p/v1@m, openai:m)
 eval *args:
     {{python}} -m trainer eval "$@"
 

