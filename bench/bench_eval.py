@@ -10,7 +10,6 @@ checkpoint under checkpoints/ (or `ckpt=DIR`); any other `model=` the eval takes
         [out=bench/results/eval.json]
 """
 
-import json
 import os
 import sys
 import time

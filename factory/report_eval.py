@@ -85,7 +85,7 @@ def eval_section(report: dict[str, Any]) -> str:
     body.append(card(rate_bars([(k, LABELS[k]) for k in bfcl], subjects, metric, "BFCL v4 per category")))
     rows = [[LABELS.get(k, k), *[_cell(metric(s, k)) for s in subjects]]
             for k in LABELS if any(metric(s, k) for s in subjects)]
-    rows.append(["wall seconds", *[s.get("seconds") for s in subjects]])
+    rows.append(["wall seconds", *[str(s.get("seconds", "")) for s in subjects]])
     body.append(card(table(["metric", *[s["label"] for s in subjects]], rows), wide=True))
     failures = []
     for s in subjects:

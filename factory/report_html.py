@@ -412,7 +412,7 @@ def _json_script(element_id: str, data: Any) -> str:
 
 
 def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None = None,
-                demo: dict | None = None, eval_report: dict | None = None) -> str:
+                demo: dict | None = None, extra_sections: list[str] | None = None) -> str:
     fams = list(stats["families"])
     f = stats["families"]
     packed, shared = share_repeats(records)
@@ -557,10 +557,7 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
 
     if demo:
         sections.append(demo_section(demo))
-    if eval_report:
-        from factory.report_eval import eval_section  # its own module: the eval owns its section
-
-        sections.append(eval_section(eval_report))
+    sections.extend(x for x in extra_sections or [] if x)  # rendered by their owners (the eval: report_eval.py)
 
     browser = stats.get("browser", {})
     capped = (f"{fmt(browser.get('embedded', len(records)))} of {fmt(browser.get('available', len(records)))} records are "

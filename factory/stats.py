@@ -753,7 +753,10 @@ def run(corpus_path: Path, persona: str, browse: int = BROWSE_CAP, html: bool = 
         from factory.report_html import render_page
 
         page = reports / "stats.html"
-        write_atomic(page, render_page(stats, records, corpus.funnel, corpus.demo, corpus.eval_report))
+        from factory.report_eval import eval_section
+
+        extra = [eval_section(corpus.eval_report)] if corpus.eval_report else []
+        write_atomic(page, render_page(stats, records, corpus.funnel, corpus.demo, extra))
     return stats, page
 
 

@@ -10,7 +10,7 @@ import pytest
 from schemas import load_persona
 from trainer.eval import bfcl, checkers, sets
 from trainer.eval.report import summarise, wilson
-from trainer.eval.subjects import Turn, parse_hermes, resolve_subject
+from trainer.eval.subjects import HFSubject, ServedGGUFSubject, Turn, parse_hermes, resolve_subject
 
 DATA = Path(__file__).parent / "data"
 
@@ -255,9 +255,11 @@ def _tiny_hf_folder(root: Path) -> Path:
     fast.chat_template = (DATA / "hermes_tools.jinja").read_text()
     folder = root / "tiny-hf"
     fast.save_pretrained(folder)
+    eos, pad = fast.convert_tokens_to_ids("<|im_end|>"), fast.convert_tokens_to_ids("<|endoftext|>")
+    assert isinstance(eos, int) and isinstance(pad, int)
     config = LlamaConfig(vocab_size=fast.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                          num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=2048,
-                         eos_token_id=fast.eos_token_id, pad_token_id=fast.pad_token_id)
+                         eos_token_id=eos, pad_token_id=pad)
     LlamaForCausalLM(config).save_pretrained(folder)
     return folder
 
@@ -266,7 +268,7 @@ def _tiny_hf_folder(root: Path) -> Path:
 def test_hf_folder_subject(tmp_path):
     folder = _tiny_hf_folder(tmp_path)
     subject = resolve_subject(str(folder))
-    assert subject.kind == "hf"
+    assert isinstance(subject, HFSubject)
     tools = load_persona("lanbot").tools()
     with subject:
         prompt = subject.tok.apply_chat_template([{"role": "user", "content": "hi"}], tools=tools,
@@ -312,8 +314,9 @@ def served():
 @pytest.mark.slow
 def test_served_gguf_subject():
     subject = resolve_subject("gguf-test=local", parallel=1)
+    assert isinstance(subject, ServedGGUFSubject) and subject.label == "gguf-test"
     with subject:
-        assert subject.server.spec.endswith("@SmolLM2-135M-Instruct.Q4_1") or "@" in subject.server.spec
+        assert subject.server.spec.startswith("http://127.0.0.1:")
         turn = subject.turn([{"role": "user", "content": "Say hello in one word."}], None, max_tokens=8)
         tools = subject.turn([{"role": "user", "content": "Read README.md"}], load_persona("lanbot").tools(), 8)
     assert turn.error is None and turn.content.strip()

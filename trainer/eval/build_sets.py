@@ -32,7 +32,7 @@ def _dump(name: str, rows: list[dict]) -> None:
 
 
 def _other_names() -> tuple[list[str], list[str]]:
-    from filters.quality import OTHER_ASSISTANTS, OTHER_LABS
+    from schemas import OTHER_ASSISTANTS, OTHER_LABS
 
     # one spelling per assistant family is enough for prompts; the checker uses the full lists
     others = [a for a in OTHER_ASSISTANTS if a not in ("GPT-3", "GPT-3.5", "LLaMA", "Mixtral", "Phi-3", "Bard")]

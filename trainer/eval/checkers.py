@@ -36,7 +36,7 @@ def _checks_data() -> dict:
 
 
 def _others(persona_name: str, creator: str) -> tuple[list[str], list[str]]:
-    from filters.quality import OTHER_ASSISTANTS, OTHER_LABS
+    from schemas import OTHER_ASSISTANTS, OTHER_LABS
 
     others = [a for a in OTHER_ASSISTANTS if a.lower() not in persona_name.lower()]
     labs = [lab for lab in OTHER_LABS if lab.lower() != creator.lower()]
