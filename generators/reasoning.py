@@ -12,39 +12,74 @@ the real output, which must agree with the computed answer.
 import math
 import random
 import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from generators.tool_use import as_persona, task_persona, template_hash, voice_of
 
 FAMILY = "reasoning"
-VERSION = "1"
+VERSION = "2"
 PYTHON_SHARE = 0.3
-
-WORDS = ["cat", "sun", "tree", "moon", "apple", "river", "banana", "letter", "coffee", "balloon", "mississippi",
-         "strawberry", "bookkeeper", "committee", "assessment", "parallel", "necessary", "occurrence", "programming",
-         "possession", "successful", "tennessee", "cinnamon", "pepper", "address", "embarrass", "millennium",
-         "accommodate", "questionnaire", "aardvark", "bubble", "giraffe", "hippopotamus", "kangaroo", "lollipop",
-         "mammal", "noon", "papaya", "raspberry", "sassafras", "teeth", "umbrella", "vacuum", "woodpecker",
-         "xylophone", "yellow", "zucchini", "abracadabra", "onomatopoeia", "referee", "barrel", "cocoon", "dessert",
-         "eleven", "grammar", "horror", "llama", "mirror", "puppet", "success", "tomorrow", "beekeeper", "lullaby",
-         "peppermint", "karaoke", "spaghetti", "broccoli", "avocado", "pineapple", "marshmallow", "butterfly",
-         "chocolate", "elephant", "evergreen", "independence", "interference", "anniversary", "bureaucracy",
-         "caterpillar", "dictionary", "engineering", "photosynthesis", "refrigerator", "subsequently", "typewriter",
-         "unnecessary", "volleyball", "wheelbarrow", "assassination", "possessiveness", "sleeplessness", "bookshelf"]
-NAMES = ["Ana", "Ben", "Chloe", "Dev", "Emma", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kai", "Lena", "Mateo",
-         "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sami", "Tara"]
-ORDER = [("taller", "tallest", "shortest"), ("older", "oldest", "youngest"), ("faster", "fastest", "slowest"),
-         ("heavier", "heaviest", "lightest")]
+PHRASES = tomllib.loads((Path(__file__).resolve().parent / "prompts" / "reasoning_phrases.toml").read_text("utf-8"))
+BANKS = PHRASES["banks"]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-# (from, to, factor, offset): to = from * factor + offset
-UNITS = [("kilometres", "miles", 0.621371, 0.0), ("miles", "kilometres", 1.609344, 0.0), ("kilograms", "pounds", 2.204623, 0.0),
-         ("pounds", "kilograms", 0.453592, 0.0), ("degrees Celsius", "degrees Fahrenheit", 1.8, 32.0),
-         ("litres", "US gallons", 0.264172, 0.0), ("inches", "centimetres", 2.54, 0.0), ("feet", "metres", 0.3048, 0.0),
-         ("hours", "seconds", 3600.0, 0.0), ("MiB", "KiB", 1024.0, 0.0), ("metres per second", "kilometres per hour", 3.6, 0.0)]
+STORY_SHARE = 0.55  # arithmetic, units and weekday questions told as a small story rather than bare numbers
 
 
 class Wrong(Exception):
     """The trace's answer failed its independent check."""
+
+
+@dataclass
+class Problem:
+    """One computed problem: the question, the steps, the answer and how to check it, and the closing sentence."""
+
+    question: str
+    steps: list[str]
+    answer: str
+    checker: str
+    truth: str
+    code: str | None
+    close: str
+
+
+class Say:
+    """Phrasings of one kind for one record: each key keeps the variant it first drew (one style per record), so a
+    trace reads consistently while two traces of the same kind rarely share their wording."""
+
+    def __init__(self, kind: str, rng: random.Random):
+        self.table, self.rng, self.style = PHRASES[kind], rng, {}
+
+    def __call__(self, key: str, **fill: Any) -> str:
+        options = self.table[key]
+        if key not in self.style:
+            self.style[key] = self.rng.randrange(len(options))
+        return options[self.style[key]].format(**fill)
+
+    def any(self, key: str, **fill: Any) -> str:
+        """A fresh draw (for one-off sentences such as the question or the closing)."""
+        return self.rng.choice(self.table[key]).format(**fill)
+
+
+def story(rng: random.Random) -> dict[str, str]:
+    """The small world of a word problem: who, what, when, where."""
+    ctx = PHRASES["context"]
+    name, name2 = rng.sample(ctx["names"], 2)
+    one, many, did, where = rng.choice(ctx["items"])
+    span1, span2, span3 = rng.choice(ctx["spans"])
+    return {"name": name, "name2": name2, "one": one, "many": many, "did": did, "where": where,
+            "Where": where[:1].upper() + where[1:], "span1": span1, "span2": span2, "span3": span3}
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _place(i: int) -> str:
+    places = PHRASES["context"]["places"]
+    return places[i] if i < len(places) else f"10^{i}"
 
 
 def _fmt_num(x: float) -> str:
@@ -52,29 +87,28 @@ def _fmt_num(x: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# procedural kinds: each returns (question, steps, answer, checker, truth, python_code)
+# procedural kinds: each returns a Problem
 
-def k_letters(rng: random.Random, level: int) -> tuple:
-    pool = sorted(WORDS, key=len)
+def k_letters(rng: random.Random, level: int) -> Problem:
+    say = Say("letters", rng)
+    pool = sorted(BANKS["words"], key=len)
     lo = min(len(pool) - 10, (level - 1) * len(pool) // 10)
     word = rng.choice(pool[lo:lo + max(10, len(pool) // 8)])
     letter = rng.choice(sorted(set(word))) if rng.random() < 0.85 else rng.choice("qzjxkv")
-    q = rng.choice([f"How many times does the letter '{letter}' appear in \"{word}\"?",
-                    f"Count the letter {letter} in the word {word}.", f"how many {letter}'s are in {word}?"])
-    steps = [f"Spell the word out letter by letter: {'-'.join(word)}."]
+    q = say.any("ask", letter=letter, word=word)
+    steps = [say("spell", word=word, spelled="-".join(word))]
     marks = []
     n = 0
     for i, ch in enumerate(word, 1):
         hit = ch == letter
         n += hit
         marks.append(f"{i}. {ch}{'  <- ' + letter + ' (#' + str(n) + ')' if hit else ''}")
-    steps.append("Go through them one at a time and mark each '" + letter + "':\n" + "\n".join(marks))
-    steps.append(f"That makes {n} occurrence{'s' if n != 1 else ''} of '{letter}'.")
-    code = f"print({word!r}.count({letter!r}))"
-    return q, steps, str(n), "numeric", str(word.count(letter)), code
+    steps.append(say("walk", letter=letter) + "\n" + "\n".join(marks))
+    close = say.any("close", word=word, letter=letter, answer=n, s="s" if n != 1 else "")
+    return Problem(q, steps, str(n), "numeric", str(word.count(letter)), f"print({word!r}.count({letter!r}))", close)
 
 
-def _column_add(nums: list[int]) -> tuple[list[str], int]:
+def _column_add(nums: list[int], say: Say) -> tuple[list[str], int]:
     width = max(len(str(x)) for x in nums)
     digits = [str(x).zfill(width) for x in nums]
     carry, out, steps = 0, [], []
@@ -82,120 +116,157 @@ def _column_add(nums: list[int]) -> tuple[list[str], int]:
         column = [int(d[col]) for d in digits]
         total = sum(column) + carry
         place = width - col
-        steps.append(f"Column {place} from the right: {' + '.join(map(str, column))}"
-                     f"{f' + carry {carry}' if carry else ''} = {total} -> write {total % 10}, carry {total // 10}.")
+        carry_in = say("carry_in", c=carry) if carry else ""
+        steps.append(say("column", k=place, place=_place(place - 1), Place=_cap(_place(place - 1)),
+                         terms=" + ".join(map(str, column)), carry_in=carry_in, total=total, digit=total % 10,
+                         carry=total // 10))
         out.append(str(total % 10))
         carry = total // 10
     if carry:
-        steps.append(f"Leftover carry {carry} goes in front.")
+        steps.append(say("leftover", c=carry))
         out.append(str(carry))
     return steps, int("".join(reversed(out)))
 
 
-def k_add(rng: random.Random, level: int) -> tuple:
+def k_add(rng: random.Random, level: int) -> Problem:
+    say = Say("add", rng)
     digits = level + 1
     n_terms = 2 if level < 6 else 3
     nums = [rng.randint(10 ** (digits - 1), 10**digits - 1) for _ in range(n_terms)]
     expr = " + ".join(map(str, nums))
-    q = rng.choice([f"What is {expr}?", f"Compute {expr}.", f"{expr} = ?", f"add these up: {expr}"])
-    col_steps, total = _column_add(nums)
-    steps = ["Line the numbers up by place value and add column by column, right to left, carrying as needed.",
-             *col_steps, f"Reading the digits back: {total}."]
-    return q, steps, str(total), "numeric", str(sum(nums)), f"print({expr})"
+    ctx = story(rng)
+    told = rng.random() < STORY_SHARE
+    a, b, c = (nums + [0])[:3]
+    q = say.any("story2" if n_terms == 2 else "story3", a=a, b=b, c=c, **ctx) if told else say.any("plain", expr=expr)
+    total = sum(nums)
+    if n_terms == 2 and rng.random() < 0.3:  # another method: add the place values separately
+        parts, sums = [], []
+        for i in range(digits - 1, -1, -1):
+            pa, pb = (a // 10**i % 10) * 10**i, (b // 10**i % 10) * 10**i
+            parts.append(f"{pa} + {pb} = {pa + pb}")
+            sums.append(str(pa + pb))
+        steps = [say("split", parts="; ".join(parts)), say("split_total", sums=" + ".join(sums), total=total)]
+    else:
+        col_steps, got = _column_add(nums, say)
+        steps = [say("intro"), *col_steps, say("readback", total=got)]
+        total = got
+    close = say.any("close_story", total=total, **ctx) if told else say.any("close", total=total, expr=expr)
+    return Problem(_cap(q), steps, str(total), "numeric", str(sum(nums)), f"print({expr})", close)
 
 
-def k_sub(rng: random.Random, level: int) -> tuple:
+def k_sub(rng: random.Random, level: int) -> Problem:
+    say = Say("sub", rng)
     digits = level + 1
     a = rng.randint(10 ** (digits - 1), 10**digits - 1)
     b = rng.randint(10 ** (digits - 2) if digits > 1 else 1, a)
-    q = rng.choice([f"What is {a} - {b}?", f"Compute {a} minus {b}.", f"{a} - {b} = ?"])
+    ctx = story(rng)
+    told = rng.random() < STORY_SHARE
+    q = say.any("story", a=a, b=b, **ctx) if told else say.any("plain", a=a, b=b)
     da, db = str(a), str(b).zfill(len(str(a)))
-    borrow, out, steps = 0, [], ["Subtract column by column from the right, borrowing when the top digit is too small."]
+    borrow, out, steps = 0, [], [say("intro")]
     for col in range(len(da) - 1, -1, -1):
         top, bot = int(da[col]) - borrow, int(db[col])
+        k = len(da) - col
+        place = dict(k=k, place=_place(k - 1), Place=_cap(_place(k - 1)), top=top, bot=bot)
         if top < bot:
-            steps.append(f"Column {len(da) - col}: {top} < {bot}, borrow 1 -> {top + 10} - {bot} = {top + 10 - bot}.")
+            steps.append(say("borrow", top10=top + 10, res=top + 10 - bot, **place))
             out.append(str(top + 10 - bot))
             borrow = 1
         else:
-            steps.append(f"Column {len(da) - col}: {top} - {bot} = {top - bot}.")
+            steps.append(say("plain_col", res=top - bot, **place))
             out.append(str(top - bot))
             borrow = 0
     result = int("".join(reversed(out)))
-    steps.append(f"Reading the digits back (dropping leading zeros): {result}.")
-    return q, steps, str(result), "numeric", str(a - b), f"print({a} - {b})"
+    steps.append(say("readback", result=result))
+    close = say.any("close_story", result=result, **ctx) if told else say.any("close", a=a, b=b, result=result)
+    return Problem(_cap(q), steps, str(result), "numeric", str(a - b), f"print({a} - {b})", close)
 
 
-def k_mul(rng: random.Random, level: int) -> tuple:
+def k_mul(rng: random.Random, level: int) -> Problem:
+    say = Say("mul", rng)
     da, db = 1 + (level + 1) // 2, 1 + level // 3
     a = rng.randint(10 ** (da - 1), 10**da - 1)
     b = rng.randint(max(2, 10 ** (db - 1)), 10**db - 1)
-    q = rng.choice([f"What is {a} × {b}?", f"Compute {a} * {b}.", f"multiply {a} by {b}"])
-    steps = [f"Split {b} by place value and multiply {a} by each part."]
+    ctx = story(rng)
+    told = rng.random() < STORY_SHARE
+    q = say.any("story", a=a, b=b, **ctx) if told else say.any("plain", a=a, b=b)
+    steps = [say("split", a=a, b=b)]
     partials = []
     for i, d in enumerate(reversed(str(b))):
         if d == "0":
             continue
         part = a * int(d) * 10**i
         partials.append(part)
-        steps.append(f"{a} × {int(d) * 10 ** i} = {part}.")
+        steps.append(say("partial", a=a, part=int(d) * 10**i, product=part))
     if len(partials) > 1:
-        add_steps, total = _column_add(partials)
-        steps += [f"Now add the partial products {' + '.join(map(str, partials))}:", *add_steps, f"Total: {total}."]
+        add = Say("add", rng)
+        add_steps, total = _column_add(partials, add)
+        steps += [say("sum_intro", partials=" + ".join(map(str, partials))), *add_steps, say("total", total=total)]
     else:
         total = partials[0]
-    return q, steps, str(total), "numeric", str(a * b), f"print({a} * {b})"
+    close = say.any("close_story", total=total, **ctx) if told else say.any("close", a=a, b=b, total=total)
+    return Problem(_cap(q), steps, str(total), "numeric", str(a * b), f"print({a} * {b})", close)
 
 
-def k_units(rng: random.Random, level: int) -> tuple:
-    src, dst, factor, offset = rng.choice(UNITS)
+def k_units(rng: random.Random, level: int) -> Problem:
+    say = Say("units", rng)
+    src, dst, factor, offset = rng.choice(BANKS["units"])
     value = rng.randint(1, 10 * level) + (rng.choice([0, 0.5, 0.25]) if level > 4 else 0)
-    q = rng.choice([f"Convert {_fmt_num(value)} {src} to {dst} (two decimals).", f"How many {dst} is {_fmt_num(value)} {src}? Two decimals, please.",
-                    f"{_fmt_num(value)} {src} in {dst}? Round to two decimals."])
+    ctx = story(rng)
+    shown = _fmt_num(value)
+    q = say.any("story" if rng.random() < STORY_SHARE else "plain", value=shown, src=src, dst=dst, **ctx)
     product = value * factor
     result = round(product + offset, 2)
-    steps = [f"The conversion is {dst} = {src} × {factor}" + (f" + {_fmt_num(offset)}." if offset else "."),
-             f"{_fmt_num(value)} × {factor} = {product:.6f}".rstrip("0").rstrip(".") + "."]
+    steps = [say("rule", src=src, dst=dst, factor=factor, offset=f" + {_fmt_num(offset)}" if offset else ""),
+             say("product", value=shown, factor=factor, product=f"{product:.6f}".rstrip("0").rstrip("."))]
     if offset:
-        steps.append(f"Add {_fmt_num(offset)}: {product + offset:.6f}".rstrip("0").rstrip(".") + ".")
-    steps.append(f"Rounded to two decimals: {_fmt_num(result)}.")
+        steps.append(say("add_offset", offset=_fmt_num(offset), sum=f"{product + offset:.6f}".rstrip("0").rstrip(".")))
+    steps.append(say("rounded", result=_fmt_num(result)))
+    close = say.any("close", value=shown, src=src, dst=dst, result=_fmt_num(result))
     code = f"print(round({value} * {factor} + {offset}, 2))"
-    return q, steps, _fmt_num(result), "numeric", _fmt_num(round(value * factor + offset, 2)), code
+    return Problem(_cap(q), steps, _fmt_num(result), "numeric", _fmt_num(round(value * factor + offset, 2)), code,
+                   close)
 
 
-def k_order(rng: random.Random, level: int) -> tuple:
+def k_order(rng: random.Random, level: int) -> Problem:
+    say = Say("order", rng)
     n = min(3 + level // 2, 8)
-    people = rng.sample(NAMES, n)  # people[0] is the most (tallest, oldest ...)
-    comp, most, least = rng.choice(ORDER)
+    people = rng.sample(PHRASES["context"]["names"], n)  # people[0] is the most (tallest, oldest ...)
+    comp, most, least = rng.choice(BANKS["comparisons"])
     pairs = [(people[i], people[i + 1]) for i in range(n - 1)]
     rng.shuffle(pairs)
     facts = " ".join(f"{a} is {comp} than {b}." for a, b in pairs)
     ask_most = rng.random() < 0.5
-    q = f"{facts} Who is the {most if ask_most else least}?"
-    steps = ["Each statement links two people; chain them into one ordering."]
+    which = most if ask_most else least
+    q = say.any("ask", facts=facts, which=which)
+    steps = [say("intro")]
     chain = [people[0]]
     for i in range(1, n):
-        steps.append(f"{people[i - 1]} is {comp} than {people[i]}, so {people[i]} comes next: {' > '.join(chain + [people[i]])}.")
+        steps.append(say("link", a=people[i - 1], b=people[i], comp=comp, chain=" > ".join(chain + [people[i]])))
         chain.append(people[i])
     answer = chain[0] if ask_most else chain[-1]
-    steps.append(f"The {most if ask_most else least} is at the {'front' if ask_most else 'end'} of the chain: {answer}.")
-    return q, steps, answer, "exact", people[0] if ask_most else people[-1], None
+    steps.append(say("pick", which=which, end="front" if ask_most else "end", answer=answer))
+    close = say.any("close", answer=answer, which=which)
+    return Problem(q, steps, answer, "exact", people[0] if ask_most else people[-1], None, close)
 
 
-def k_weekday(rng: random.Random, level: int) -> tuple:
+def k_weekday(rng: random.Random, level: int) -> Problem:
+    say = Say("weekday", rng)
     start = rng.randrange(7)
     offset = rng.randint(2, 10 * level * level)
     later = rng.random() < 0.7
-    q = (f"Today is {DAYS[start]}. What day of the week will it be in {offset} days?" if later
-         else f"Today is {DAYS[start]}. What day of the week was it {offset} days ago?")
+    ctx = story(rng)
+    kind = ("story_" if rng.random() < STORY_SHARE else "plain_") + ("later" if later else "before")
+    q = say.any(kind, start=DAYS[start], offset=offset, **ctx)
     weeks, rem = divmod(offset, 7)
     idx = (start + rem) % 7 if later else (start - rem) % 7
-    steps = [f"Whole weeks don't change the weekday: {offset} = 7 × {weeks} + {rem}.",
-             f"So only {rem} day{'s' if rem != 1 else ''} matter{'s' if rem == 1 else ''}: "
-             f"{DAYS[start]} {'+' if later else '-'} {rem} -> {DAYS[idx]}."]
+    steps = [say("weeks", offset=offset, weeks=weeks, rem=rem),
+             say("shift", rem=rem, s="s" if rem != 1 else "", s1="s" if rem == 1 else "", start=DAYS[start],
+                 sign="+" if later else "-", end=DAYS[idx])]
     truth = DAYS[(start + (offset if later else -offset)) % 7]
     code = f"days = {DAYS!r}\nprint(days[({start} {'+' if later else '-'} {offset}) % 7])"
-    return q, steps, DAYS[idx], "exact", truth, code
+    close = say.any("close" if later else "close_before", end=DAYS[idx])
+    return Problem(q, steps, DAYS[idx], "exact", truth, code, close)
 
 
 KINDS = {"letters": k_letters, "add": k_add, "sub": k_sub, "mul": k_mul, "units": k_units, "order": k_order,
@@ -204,103 +275,114 @@ PYTHON_KINDS = {"letters", "add", "mul", "units", "weekday"}
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# reasoning-gym tasks, decomposed from their metadata; checked by reasoning-gym's own scorer
+# reasoning-gym tasks, decomposed from their metadata and asked in our own words (the same problem: reasoning-gym's
+# scorer checks the answer against its own entry); each returns (question, steps, answer, code, closing)
 
-def _euclid(a: int, b: int) -> tuple[list[str], int]:
+def _euclid(a: int, b: int, say: Say) -> tuple[list[str], int]:
     steps = []
     while b:
-        steps.append(f"{a} = {b} × {a // b} + {a % b}")
+        steps.append(say("line", x=a, y=b, q=a // b, r=a % b))
         a, b = b, a % b
     return steps, a
 
 
-def rg_chain_sum(e: dict) -> tuple[list[str], str, str | None]:
-    terms = [int(t) for t in re.findall(r"-?\d+", e["metadata"]["expression"].replace("- ", "-"))]
+def rg_chain_sum(e: dict, say: Say, ctx: dict) -> tuple:
+    expr = e["metadata"]["expression"]
+    terms = [int(t) for t in re.findall(r"-?\d+", expr.replace("- ", "-"))]
     steps, total = [], 0
     for t in terms:
-        steps.append(f"{total} + ({t}) = {total + t}" if steps else f"Start with {t}.")
+        steps.append(say("step", total=total, t=t, new=total + t) if steps else say("start", t=t))
         total += t
-    return steps, str(total), f"print({e['metadata']['expression']})"
+    return say.any("ask", expr=expr), steps, str(total), f"print({expr})", say.any("close", total=total, expr=expr)
 
 
-def rg_gcd(e: dict) -> tuple[list[str], str, str | None]:
+def rg_gcd(e: dict, say: Say, ctx: dict) -> tuple:
     a, b = e["metadata"]["numbers"]
-    steps, g = _euclid(max(a, b), min(a, b))
-    return ["Euclid's algorithm: divide, keep the remainder, repeat until it is 0.", *steps,
-            f"The last non-zero remainder is {g}."], str(g), f"import math\nprint(math.gcd({a}, {b}))"
+    steps, g = _euclid(max(a, b), min(a, b), say)
+    return (say.any("ask", a=a, b=b, **ctx), [say("intro"), *steps], str(g),
+            f"import math\nprint(math.gcd({a}, {b}))", say.any("close", g=g))
 
 
-def rg_lcm(e: dict) -> tuple[list[str], str, str | None]:
+def rg_lcm(e: dict, say: Say, ctx: dict) -> tuple:
     a, b = e["metadata"]["numbers"]
-    steps, g = _euclid(max(a, b), min(a, b))
-    return ["lcm(a, b) = a × b / gcd(a, b). First the gcd by Euclid:", *steps, f"gcd = {g}.",
-            f"{a} × {b} = {a * b}; {a * b} / {g} = {a * b // g}."], str(a * b // g), \
-        f"import math\nprint(math.lcm({a}, {b}))"
+    steps, g = _euclid(max(a, b), min(a, b), say)
+    lcm = a * b // g
+    return (say.any("ask", a=a, b=b, **ctx),
+            [say("intro"), *steps, say("gcd", g=g), say("product", a=a, b=b, p=a * b, g=g, l=lcm)], str(lcm),
+            f"import math\nprint(math.lcm({a}, {b}))", say.any("close", l=lcm))
 
 
-def rg_count_bits(e: dict) -> tuple[list[str], str, str | None]:
+def rg_count_bits(e: dict, say: Say, ctx: dict) -> tuple:
     n = e["metadata"]["number"]
     b = bin(n)[2:]
     groups = " ".join(b[max(0, i - 4):i] for i in range(len(b), 0, -4)[::-1])
-    return [f"Write {n} in binary: {groups}.", "Count the 1s group by group: "
-            + " + ".join(str(g.count('1')) for g in groups.split()) + f" = {b.count('1')}."], str(b.count("1")), \
-        f"print(bin({n}).count('1'))"
+    total = b.count("1")
+    steps = [say("binary", n=n, groups=groups),
+             say("count", counts=" + ".join(str(g.count("1")) for g in groups.split()), total=total)]
+    return (say.any("ask", n=n, **ctx), steps, str(total), f"print(bin({n}).count('1'))",
+            say.any("close", n=n, total=total))
 
 
-def rg_spell_backward(e: dict) -> tuple[list[str], str, str | None]:
+def rg_spell_backward(e: dict, say: Say, ctx: dict) -> tuple:
     w = e["metadata"]["word"]
-    return [f"Spell it forwards: {'-'.join(w)}.", f"Now read from the last letter to the first: {'-'.join(reversed(w))}."], \
-        w[::-1], f"print({w!r}[::-1])"
+    steps = [say("forward", spelled="-".join(w)), say("back", reversed="-".join(reversed(w)))]
+    return say.any("ask", word=w), steps, w[::-1], f"print({w!r}[::-1])", say.any("close", word=w, answer=w[::-1])
 
 
-def rg_prime_factorization(e: dict) -> tuple[list[str], str, str | None]:
+def rg_prime_factorization(e: dict, say: Say, ctx: dict) -> tuple:
     n = e["metadata"]["number"]
-    steps, factors, m, p = [], [], n, 2
+    steps, factors, m, p = [say("intro")], [], n, 2
     while p * p <= m:
         while m % p == 0:
-            steps.append(f"{m} ÷ {p} = {m // p}")
+            steps.append(say("division", m=m, p=p, q=m // p))
             factors.append(p)
             m //= p
         p += 1
     if m > 1:
         factors.append(m)
-        steps.append(f"{m} has no divisor up to its square root, so it is prime.")
-    return ["Trial division by the smallest primes first.", *steps], " × ".join(map(str, factors)), None
+        steps.append(say("prime", m=m))
+    answer = " × ".join(map(str, factors))
+    return say.any("ask", n=n, **ctx), steps, answer, None, say.any("close", n=n, answer=answer)
 
 
-def rg_letter_counting(e: dict) -> tuple[list[str], str, str | None]:
+def rg_letter_counting(e: dict, say: Say, ctx: dict) -> tuple:
     letter, words = e["metadata"]["target_letter"], e["metadata"]["span"]
     counts = [(w, w.lower().count(letter)) for w in words]
     total = sum(c for _, c in counts)
-    return [f"Check each word for '{letter}':", *(f"{w}: {c}" for w, c in counts),
-            f"Sum: {' + '.join(str(c) for _, c in counts)} = {total}."], str(total), None
+    steps = [say("check", letter=letter), *(f"{w}: {c}" for w, c in counts),
+             say("sum", terms=" + ".join(str(c) for _, c in counts), total=total)]
+    return (say.any("ask", letter=letter, text=" ".join(words)), steps, str(total), None,
+            say.any("close", letter=letter, total=total, s="s" if total != 1 else ""))
 
 
-def rg_base_conversion(e: dict) -> tuple[list[str], str, str | None]:
+def rg_base_conversion(e: dict, say: Say, ctx: dict) -> tuple:
     m = e["metadata"]
     src, dst, rep = m["source_base"], m["target_base"], m["source_repr"]
     value = int(rep, src)
     terms = [f"{int(d, 36)}×{src}^{len(rep) - 1 - i}" for i, d in enumerate(rep)]
-    steps = [f"Expand {rep} (base {src}) by place value: {' + '.join(terms)} = {value}."]
+    steps = [say("expand", rep=rep, src=src, terms=" + ".join(terms), value=value)]
+    ask = say.any("ask", src=src, dst=dst, rep=rep, **ctx)
     if dst == 10:
-        return steps, str(value), f"print(int({rep!r}, {src}))"
+        return ask, steps, str(value), f"print(int({rep!r}, {src}))", say.any("close", rep=rep, src=src, dst=dst,
+                                                                             out=value)
     digits, v = [], value
     while v:
-        steps.append(f"{v} ÷ {dst} = {v // dst} remainder {v % dst}")
+        steps.append(say("divide", v=v, dst=dst, q=v // dst, r=v % dst))
         digits.append("0123456789abcdefghijklmnopqrstuvwxyz"[v % dst])
         v //= dst
     out = "".join(reversed(digits)) or "0"
-    steps.append(f"Read the remainders bottom-up: {out}.")
-    return steps, out, None
+    steps.append(say("read", out=out))
+    return ask, steps, out, None, say.any("close", rep=rep, src=src, dst=dst, out=out)
 
 
-def rg_word_sorting(e: dict) -> tuple[list[str], str, str | None]:
+def rg_word_sorting(e: dict, say: Say, ctx: dict) -> tuple:
     m = e["metadata"]
     desc = m.get("direction") == "descending"
+    direction = "descending" if desc else "ascending"
     words = sorted(m["original_words"], reverse=desc)
-    return [f"Sort by ASCII/Unicode code points ({'descending' if desc else 'ascending'}); uppercase letters come before "
-            "lowercase ones in ascending order.", "Order: " + ", ".join(words)], ", ".join(words), \
-        f"print(', '.join(sorted({m['original_words']!r}, reverse={desc})))"
+    steps = [say("rule", direction=direction), say("order", list=", ".join(words))]
+    return (_cap(say.any("ask", direction=direction, words=", ".join(m["original_words"]))), steps, ", ".join(words),
+            f"print(', '.join(sorted({m['original_words']!r}, reverse={desc})))", say.any("close", direction=direction))
 
 
 RG_TASKS = {"chain_sum": rg_chain_sum, "gcd": rg_gcd, "lcm": rg_lcm, "count_bits": rg_count_bits,
@@ -361,11 +443,12 @@ def check_record(rec: dict) -> tuple[bool, str]:
     return ok, "matches" if ok else f"answer {got!r} != expected {ver['answer']!r}"
 
 
-def _closing(rng: random.Random, voice: str, answer: str) -> str:
-    lead = {"dry": ["Worked it through step by step.", "No guessing; counted it out.", "Done the boring way, which is the right way."],
-            "formal": ["I have worked through it step by step.", "Having checked each step carefully:"],
-            "plain": ["Step by step:", "Worked it out."]}
-    return f"{rng.choice(lead.get(voice) or lead['plain'])}\n\nAnswer: {answer}"
+def _closing(rng: random.Random, voice: str, close: str, answer: str) -> str:
+    """The visible answer: the problem's own closing sentence (sometimes after a short lead in the persona's voice),
+    then the `Answer:` line the checker reads."""
+    leads = PHRASES["lead"].get(voice) or PHRASES["lead"]["plain"]
+    lead = f"{rng.choice(leads)} " if rng.random() < 0.15 else ""
+    return f"{lead}{close}\n\nAnswer: {answer}"
 
 
 def plan(persona: Any, count: int, seed: int) -> list[dict]:
@@ -392,24 +475,26 @@ def _python_call(toolset: str, code: str) -> tuple[str, dict]:
 
 
 def _build(task: dict, persona: Any, voice: str) -> dict:
-    """Everything but execution: question, steps, answer, truth/check, the optional python call."""
+    """Everything but execution: question, steps, answer, truth/check, closing, the optional python call."""
     rng = random.Random(task["seed"])
     kind, name = task["source"].split(":", 1)
     if kind == "procedural":
-        q, steps, answer, checker, truth, code = KINDS[name](rng, task["level"])
+        p = KINDS[name](rng, task["level"])
         level = task["level"]
-        ok = check(answer, checker, truth)
+        ok = check(p.answer, p.checker, p.truth)
         extra = {}
     else:
         rg_seed = task["seed"] % 1_000_000
         ds, entry = _rg_entry(name, rg_seed)
-        steps, answer, code = RG_TASKS[name](entry)
-        q, checker, truth, level = entry["question"], "reasoning_gym", str(entry["answer"]), _rg_level(name, entry)
+        q, steps, answer, code, close = RG_TASKS[name](entry, Say(name, rng), story(rng))
+        p = Problem(q, steps, answer, "reasoning_gym", str(entry["answer"]), code, close)
+        level = _rg_level(name, entry)
         ok = ds.score_answer(answer, entry) == 1.0
         extra = {"rg_seed": rg_seed}
-    use_python = bool(task["python"] and code and (kind == "reasoning_gym" or name in PYTHON_KINDS))
-    return {"question": q, "steps": steps, "answer": answer, "checker": checker, "truth": truth, "level": level,
-            "ok": ok, "code": code if use_python else None, "extra": extra, "rng": rng}
+    use_python = bool(task["python"] and p.code and (kind == "reasoning_gym" or name in PYTHON_KINDS))
+    return {"question": p.question, "steps": p.steps, "answer": p.answer, "checker": p.checker, "truth": p.truth,
+            "level": level, "ok": ok, "code": p.code if use_python else None, "extra": extra, "rng": rng,
+            "close": p.close, "python": Say("python", rng)}
 
 
 def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any = None) -> list[dict]:
@@ -462,13 +547,14 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any
                 continue
             tools = [all_tools[name]]
             python_calls = ["call_1"]
-            messages.append({"role": "assistant", "content": None, "reasoning": plan_text + "\nLet me confirm this by running it.",
+            messages.append({"role": "assistant", "content": None, "reasoning": plan_text + "\n" + b["python"]("confirm"),
                              "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": args}}]})
             messages.append({"role": "tool", "tool_call_id": "call_1", "name": name, "content": out})
-            messages.append({"role": "assistant", "reasoning": f"Python printed {out.strip()}, which agrees with the steps.",
-                             "content": _closing(b["rng"], voice, b["answer"])})
+            messages.append({"role": "assistant", "reasoning": b["python"]("agree", out=out.strip()),
+                             "content": _closing(b["rng"], voice, b["close"], b["answer"])})
         else:
-            messages.append({"role": "assistant", "reasoning": plan_text, "content": _closing(b["rng"], voice, b["answer"])})
+            messages.append({"role": "assistant", "reasoning": plan_text,
+                             "content": _closing(b["rng"], voice, b["close"], b["answer"])})
         verification = {"answer": b["answer"], "checker": b["checker"], "level": b["level"], "source": task["source"],
                         "python_calls": python_calls, **b["extra"]}
         facets = {"source": task["source"], "level": b["level"], "python": bool(b["code"]), "voice": voice}

@@ -1,7 +1,10 @@
 """Reasoning traces: computed steps, answers right by an independent check, wrong ones rejected."""
 
 import copy
+import dataclasses
 import random
+import re
+from collections import Counter
 
 import pytest
 
@@ -19,16 +22,16 @@ def test_every_kind_right_at_every_level():
     for name, kind in reasoning.KINDS.items():
         for level in range(1, 11):
             for seed in range(5):
-                q, steps, answer, checker, truth, _ = kind(random.Random(seed * 31 + level), level)
-                assert q and steps, name
-                assert reasoning.check(answer, checker, truth), f"{name} level {level} seed {seed}: {answer} != {truth}"
+                p = kind(random.Random(seed * 31 + level), level)
+                assert p.question and p.steps and p.close, name
+                assert reasoning.check(p.answer, p.checker, p.truth), f"{name} {level} {seed}: {p.answer} != {p.truth}"
 
 
 def test_reasoning_gym_decompositions_pass_its_scorer():
     for task, decompose in reasoning.RG_TASKS.items():
         for seed in range(2):
             ds, entry = reasoning._rg_entry(task, seed)
-            _, answer, _ = decompose(entry)
+            _, _, answer, _, _ = decompose(entry, reasoning.Say(task, random.Random(seed)), reasoning.story(random.Random(seed)))
             assert ds.score_answer(answer, entry) == 1.0, f"{task} seed {seed}: {answer!r} vs {entry['answer']!r}"
 
 
@@ -60,8 +63,8 @@ def test_wrong_answers_are_rejected(sandbox, monkeypatch):
     persona = load_persona("lanbot")
 
     def off_by_one(rng, level):
-        q, steps, answer, checker, truth, code = reasoning.k_add(rng, level)
-        return q, steps, str(int(answer) + 1), checker, truth, code
+        p = reasoning.k_add(rng, level)
+        return dataclasses.replace(p, answer=str(int(p.answer) + 1))
 
     monkeypatch.setitem(reasoning.KINDS, "add", off_by_one)
     task = {"task_id": "w", "seed": 1, "source": "procedural:add", "level": 3, "python": False, "persona": "lanbot"}
@@ -77,3 +80,21 @@ def test_check_record_catches_tampering(sandbox):
         bad = copy.deepcopy(rec)
         bad["messages"][-1]["content"] = "Answer: definitely-not-it"
         assert reasoning.check_record(rec)[0] and not reasoning.check_record(bad)[0]
+
+
+def test_two_traces_of_a_kind_rarely_share_their_words():
+    """Near dedup folds numbers to 0, so variety has to be in the words: per kind, questions and closings of 40
+    traces are mostly distinct once numbers are masked, and no closing lead dominates."""
+    persona = load_persona("lanbot")
+    for name, kind in reasoning.KINDS.items():
+        masked = Counter()
+        for seed in range(40):
+            p = kind(random.Random(seed), 1 + seed % 10)
+            masked[re.sub(r"\d+", "0", p.question) + " | " + re.sub(r"\d+", "0", p.close)] += 1
+        assert len(masked) >= 25 or name in ("order", "letters"), (name, masked.most_common(3))
+    tasks = reasoning.plan(persona, 200, 3)
+    for t in tasks:
+        t["python"] = False
+    recs = [r for r in reasoning.run(tasks, None, None, "r", persona) if not r.get("rejected")]
+    firsts = Counter(" ".join(re.findall(r"[\w']+", r["messages"][-1]["content"].lower())[:4]) for r in recs)
+    assert firsts.most_common(1)[0][1] <= 0.05 * len(recs), firsts.most_common(5)
