@@ -1,26 +1,39 @@
-"""`python -m factory filter persona=lanbot [executor=local|slurm|ray] [workers=N] [sandbox=local|e2b] [--resume]`.
+"""`python -m factory filter persona=lanbot [executor=local|slurm|ray] [workers=N] [sandbox=local|e2b] [--resume] [-v]`.
 
 The command line of the filter: parses settings into `filters.pipeline.Settings`, runs the datatrove phases with
-progress bars, prints the funnel. Everything the filter decides lives in `filters/`; this file only talks to a person.
+progress bars, prints a one-screen summary with the funnel. Everything the filter decides lives in `filters/`; this
+file only talks to a person.
+
+Quiet by default: datatrove (loguru) logs every task's pipeline and stats, `datasets` prints its own progress while
+the benchmarks load, and the filter's worker processes write to the same stderr - ~330 lines for a small corpus, in
+between the progress bars. Everything written to stderr while the pipeline runs therefore goes to
+reports/filter.log instead (the file descriptor itself, so worker processes inherit it), and `-v` shows it again.
+An error still reaches the terminal, with the end of that log.
 """
 
 import importlib.util
+import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from filters.funnel import render_funnel
 from filters.pipeline import EXECUTORS, Settings, run
 from schemas.settings import UsageError, as_bool, parse_settings
 
-FLAGS = {"--resume": "resume", "--dry-run": "dry_run", "--no-progress": "no_progress"}
+FLAGS = {"--resume": "resume", "--dry-run": "dry_run", "--no-progress": "no_progress", "-v": "verbose",
+         "--verbose": "verbose"}
+LOG_NAME = "filter.log"
+LOG_TAIL = 15
 INTEGERS = ("workers", "tasks", "batch_size", "ngram", "near_ngrams", "near_buckets", "near_hashes_per_bucket")
 
 
 def settings_from_argv(argv: list[str]) -> tuple[Settings, dict[str, bool]]:
     known = [*Settings.__dataclass_fields__, "resume", "dry_run"]
     kv, rest = parse_settings(argv, known, positional=len(argv))
-    flags = {"resume": False, "dry_run": False, "progress": True}
+    flags = {"resume": False, "dry_run": False, "progress": True, "verbose": False}
     for arg in rest:
         if arg not in FLAGS:
             raise UsageError(f"unknown argument {arg!r}; flags: {', '.join(FLAGS)}")
@@ -46,27 +59,86 @@ def settings_from_argv(argv: list[str]) -> tuple[Settings, dict[str, bool]]:
     return Settings(**values), flags
 
 
-def quiet_datatrove() -> None:
-    # datatrove logs every task to stderr; the progress bars and the funnel are the interface, its logs stay on disk.
-    from loguru import logger
+@contextmanager
+def stderr_to(log: Path | None) -> Iterator[None]:
+    """Send everything written to file descriptor 2 (this process and the workers it starts) to `log`; None: leave
+    stderr alone. On an error the end of the log is shown, since that is where the cause was written."""
+    if log is None:
+        yield
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with log.open("ab") as f:
+            os.dup2(f.fileno(), 2)
+            try:
+                yield
+            except BaseException:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+                tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-LOG_TAIL:]
+                if tail:
+                    print(f"--- last {len(tail)} lines of {shown(log)} ---", *tail, "---", sep="\n", file=sys.stderr)
+                raise
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
-    logger.remove()
-    logger.add(sys.stderr, level="WARNING")
+
+def shown(path: Path) -> str:
+    """A path as the terminal shows it: relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def render_summary(funnel: dict[str, Any], seconds: float, log: Path | None, console: Any = None) -> None:
+    """One screen: the total funnel (stage, in, kept, rejected, top reasons by kind), kept per family, where the
+    reports are. Per-family funnels are in reports/funnel.json and `just stats`."""
+    from rich.console import Console
+    from rich.table import Table
+
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # piped into a log: wide enough that reasons are not cut to nothing
+            console = Console(width=max(console.width, 120))
+    kept, total = funnel["records_kept"], funnel["records_in"]
+    table = Table(title=f"filter funnel: {kept} of {total} records kept ({kept / max(total, 1):.0%}) "
+                        f"in {seconds:.1f}s", title_justify="left")
+    for column in ("stage", "in", "kept", "rejected"):
+        table.add_column(column, justify="left" if column == "stage" else "right", no_wrap=True,
+                         min_width=max(len(column), 15 if column == "stage" else 4))
+    table.add_column("top reasons", no_wrap=True, overflow="ellipsis", max_width=70)
+    for r in funnel["total"]:
+        reasons = "; ".join(f"{reason} ×{n}" for reason, n in r["top_reasons"][:2])
+        table.add_row(r["stage"], str(r["in"]), str(r["kept"]), f"[red]{r['rejected']}[/]" if r["rejected"] else "0",
+                      reasons)
+    console.print(table)
+    families = "  ".join(f"{fam} {rows[-1]['kept']}/{rows[0]['in']}" for fam, rows in funnel["families"].items())
+    console.print(f"kept per family: {families}")
+    reports = Path(funnel["clean"]).parent / "reports" if funnel.get("clean") else None
+    where = f"{shown(reports)}/funnel.json (per family), `just stats` for the dashboard" if reports else ""
+    console.print(f"reports: {where}" + (f"; third-party logs: {shown(log)} (-v shows them)" if log else ""))
 
 
 def main(argv: list[str]) -> int:
     settings, flags = settings_from_argv(argv)
     if settings.executor == "ray" and not flags["dry_run"] and importlib.util.find_spec("ray") is None:
         raise UsageError("executor=ray needs ray installed (pip install 'ray[default]')")
-    if flags["progress"]:
-        quiet_datatrove()
+    log = None if flags["verbose"] else settings.corpus / "reports" / LOG_NAME
+    if log is not None and log.exists() and not flags["resume"]:
+        log.unlink()
     started = time.perf_counter()
-    funnel = run(settings, resume=flags["resume"], progress=flags["progress"], dry_run=flags["dry_run"])
+    with stderr_to(log):
+        funnel = run(settings, resume=flags["resume"], progress=flags["progress"], dry_run=flags["dry_run"])
     if flags["dry_run"]:
         print(f"built {settings.executor} jobs without submitting: {settings.work / 'jobs'}")
     elif funnel is not None:
-        render_funnel(funnel)
-        print(f"funnel: {settings.corpus / 'reports' / 'funnel.json'} ({time.perf_counter() - started:.1f}s)")
+        render_summary(funnel, time.perf_counter() - started, log)
     else:
         print(f"submitted to {settings.executor}; the last phase writes {settings.corpus / 'reports' / 'funnel.json'}")
     return 0

@@ -481,8 +481,10 @@ def run_local(settings: Settings, phases: list[Phase], executors: list[Any], pro
     from filters.workers import install
 
     install()  # datatrove's helper processes die with this one, even when it is SIGKILLed alone
+    # redirect_stderr=False: what libraries write to stderr stays on stderr (factory/filter.py sends it to a log)
+    # instead of being printed between the bars
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  disable=not progress, transient=False) as bars:
+                  disable=not progress, transient=False, redirect_stderr=False) as bars:
         overall = bars.add_task("filter phases", total=len(phases))
         for phase, ex in zip(phases, executors, strict=True):
             bar = bars.add_task(f"  {phase.name}", total=phase.tasks)
