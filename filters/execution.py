@@ -8,6 +8,7 @@
 - tool_use / safety: every assistant tool call is re-executed in order through `ToolRuntime(environment)`; each
   recorded tool message must equal the re-execution after the record's declared `nondeterministic` regexes (plus
   the runtime's own timing patterns) are masked.
+- function_calling: the same replay through `sandbox.functions.FunctionRuntime(environment)` (the function library).
 - reasoning: traces that used tools (the python tool) are re-run the same way from an empty workspace; their outputs
   must match too, so a worked answer never rests on output nobody produced.
 - identity: nothing to execute.
@@ -159,7 +160,7 @@ class ExecutionFilter(StageFilter):
 
         replays = []
         for i, record in enumerate(records):
-            if record.get("family") in ("tool_use", "safety", "reasoning") and _tool_calls(record):
+            if record.get("family") in ("tool_use", "safety", "reasoning", "function_calling") and _tool_calls(record):
                 replays.append(self._prepare_replay(i, record))
         self._replay(replays)
         for rep in replays:
@@ -217,7 +218,12 @@ class ExecutionFilter(StageFilter):
         recorded = {m["tool_call_id"]: m["content"] for m in record["messages"] if m.get("role") == "tool"}
         rep = _Replay(index, None, _tool_calls(record), recorded, patterns)
         try:
-            rep.runtime = ToolRuntime(environment or {"workspace": {"files": {}}}, sandbox=self.sandbox)
+            if record.get("family") == "function_calling" or ver.get("runtime") == "sandbox.functions":
+                from sandbox.functions import FunctionRuntime
+
+                rep.runtime = FunctionRuntime(environment or {}, sandbox=self.sandbox)
+            else:
+                rep.runtime = ToolRuntime(environment or {"workspace": {"files": {}}}, sandbox=self.sandbox)
             for pattern in patterns:
                 re.compile(pattern)
         except re.error as exc:

@@ -30,6 +30,7 @@ LENGTH_BOUNDS: dict[str, tuple[int, int]] = {
     "reasoning": (1, 40_000),
     "textbook": (200, 60_000),
     "safety": (15, 20_000),
+    "function_calling": (5, 40_000),
 }
 
 BOILERPLATE = (

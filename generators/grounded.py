@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.environments import sample_fleet, sample_workspace
-from sandbox.tools import NONDETERMINISTIC, ToolError, ToolRuntime, call_many
+from sandbox.tools import NONDETERMINISTIC, Runtime, ToolError, ToolRuntime, call_many
 
 
 class Reject(Exception):
@@ -96,7 +96,7 @@ class Work:
     """One conversation under construction."""
 
     task: dict
-    runtime: ToolRuntime
+    runtime: Runtime  # ToolRuntime, or sandbox.functions.FunctionRuntime for function_calling
     script: Script
     messages: list[dict]
     pending: Turn | Exchange | None = None

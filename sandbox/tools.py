@@ -20,10 +20,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 # Parts of a tool's output that legitimately change between executions: pytest/pyright timings, the mtimes that
 # `ls -l` prints for files the sandbox just wrote, and `date`. The fleet simulator needs none (logical clock).
@@ -60,6 +60,18 @@ def shim(name: str) -> str:
     if name == "sudo":
         return '#!/bin/sh\nwhile [ "${1#-}" != "$1" ]; do shift; done\nexec "$@"\n'
     return f'#!/bin/sh\nexec python3 -I "$FLEET_ROOT/.fleet/sim.py" {name} "$@"\n'
+
+
+class Runtime(Protocol):
+    """What `call_many` drives: ToolRuntime here, FunctionRuntime (sandbox/functions) for the function library."""
+
+    sandbox: Any
+
+    def prepare(self, name: str, arguments: dict) -> "Step": ...
+
+    def absorb(self, target: str, res: Any) -> str: ...
+
+    def call(self, name: str, arguments: dict) -> str: ...
 
 
 class ToolError(Exception):
@@ -360,7 +372,7 @@ class ToolRuntime:
         return format_result(res)
 
 
-def call_many(calls: list[tuple[ToolRuntime, str, dict]]) -> list[str]:
+def call_many(calls: Sequence[tuple[Runtime, str, dict]]) -> list[str]:
     """Run many tool calls, batching every sandbox job of a wave into one `run_many`.
 
     A wave holds at most one call per runtime, so two calls of the same conversation (a parallel turn) still run in

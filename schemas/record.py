@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 SCHEMA_VERSION = "crucible.record/1"
-FAMILIES = ("identity", "tool_use", "reasoning", "textbook", "safety")
+FAMILIES = ("identity", "tool_use", "reasoning", "textbook", "safety", "function_calling")
 
 # Filter stages as they appear in `verdicts`, in `rejected/<stage>/` and in reports/funnel.json, in pipeline order.
 # "parse" is the reader's own stage: lines that are not JSON objects never become records. "generate" names the

@@ -78,6 +78,7 @@ _VERIFICATION_VALIDATORS = {
     "textbook": _part("verification_textbook"),
     "tool_use": _part("verification_grounded"),
     "safety": _part("verification_grounded"),
+    "function_calling": _part("verification_function_calling"),
 }
 _TOOL_VALIDATOR = _part("tool")
 _TOOLS_CACHE: dict[str, tuple[list["ValidationError"], dict]] = {}
@@ -419,13 +420,32 @@ def _verification_errors(rec: dict) -> list[ValidationError]:
                         join_path("$.verification.python_calls", k), f"no tool_call with id {cid!r} in messages"
                     )
                 )
-    if rec["family"] in ("tool_use", "safety"):
+    if rec["family"] == "function_calling":
+        errors += _shape_errors(rec["messages"], ver["shape"])
+    if rec["family"] in ("tool_use", "safety", "function_calling"):
         for k, pattern in enumerate(ver["nondeterministic"]):
             try:
                 re.compile(pattern)
             except re.error as exc:
                 errors.append(ValidationError(join_path("$.verification.nondeterministic", k), f"invalid regex: {exc}"))
     return errors
+
+
+def _shape_errors(messages: list[dict], shape: str) -> list[ValidationError]:
+    """A function_calling record must look like the shape it claims (stats and training mixes rely on the label)."""
+    turns = [len(m.get("tool_calls") or []) for m in messages if m["role"] == "assistant" and m.get("tool_calls")]
+    users = sum(m["role"] == "user" for m in messages)
+    failed = any(m["role"] == "tool" and m["content"].startswith('{"error"') for m in messages)
+    problem = {
+        "single": sum(turns) != 1 and "exactly one tool call",
+        "choose": sum(turns) != 1 and "exactly one tool call",
+        "parallel": not any(n >= 2 for n in turns) and "an assistant turn with two or more tool calls",
+        "sequential": len(turns) < 2 and "tool calls in two or more assistant turns",
+        "no_call": bool(turns) and "no tool calls",
+        "error_correct": (len(turns) < 2 or not failed) and "a failed call (an error result) followed by another call",
+        "multi_turn": not 2 <= users <= 4 and "2 to 4 user turns",
+    }.get(shape)
+    return [ValidationError("$.verification.shape", f"shape {shape!r} needs {problem}")] if problem else []
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -214,7 +214,27 @@ def safety_record() -> dict:
     return make_record("safety", "lanbot", messages, load_toolset("aj"), verification, lineage("generators.safety"))
 
 
+def function_calling_record() -> dict:
+    """Two parallel library calls (hand-written outputs: the schema checks shape, not execution)."""
+    from sandbox.functions import tool
+
+    messages = [
+        {"role": "user", "content": "Convert 5 km to miles, and is 97 prime?"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            call("f1", "convert_length", value=5, from_unit="km", to_unit="mi"), call("f2", "is_prime", n=97)]},
+        tool_msg("f1", "convert_length", "3.10686"),
+        tool_msg("f2", "is_prime", "true"),
+        {"role": "assistant", "content": "5 km is 3.10686 miles, and 97 is prime."},
+    ]
+    verification = {"environment": {"workspace": {"files": {}}}, "nondeterministic": [], "task": messages[0]["content"],
+                    "runtime": "sandbox.functions", "library_version": "1", "shape": "parallel"}
+    tools = [tool("convert_length"), tool("is_prime"), tool("kv_get")]
+    return make_record("function_calling", "lanbot", messages, tools, verification,
+                       lineage("generators.function_calling"))
+
+
 VALID = {
+    "function_calling": function_calling_record,
     "identity": identity_record,
     "tool_use": tool_use_record,
     "reasoning": reasoning_record,
@@ -230,6 +250,16 @@ def rehash(rec: dict) -> dict:
 
 def errors(rec) -> list[tuple[str, str]]:
     return [(e.path, e.message) for e in validate_record(rec)]
+
+
+def test_function_calling_shape_must_match_the_conversation():
+    rec = function_calling_record()
+    rec["verification"]["shape"] = "no_call"
+    assert errors(rec) == [("$.verification.shape", "shape 'no_call' needs no tool calls")]
+    rec["verification"]["shape"] = "sequential"
+    assert errors(rec) == [("$.verification.shape", "shape 'sequential' needs tool calls in two or more assistant turns")]
+    rec["verification"]["shape"] = "juggling"
+    assert errors(rec)[0][0] == "$.verification.shape"
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -423,7 +453,7 @@ def test_wrong_schema_version():
 def test_bad_family():
     rec = identity_record()
     rec["family"] = "poetry"
-    assert errors(rec) == [("$.family", "'poetry' is not one of identity, tool_use, reasoning, textbook, safety")]
+    assert errors(rec) == [("$.family", "'poetry' is not one of " + ", ".join(FAMILIES))]
 
 
 def test_empty_assistant_turn():
@@ -677,7 +707,8 @@ def test_cli_jsonl(tmp_path):
         str(REPO / "corpora" / "lanbot" / "persona.toml"),
         str(REPO / "corpora" / "marigold" / "persona.toml"),
     )
-    assert (res.returncode, res.stdout.strip()) == (0, "7 items in 3 files: all valid"), res.stdout + res.stderr
+    want = f"{len(FAMILIES) + 2} items in 3 files: all valid"
+    assert (res.returncode, res.stdout.strip()) == (0, want), res.stdout + res.stderr
 
 
 def test_cli_parquet_struct_and_json_string_columns(tmp_path):
@@ -699,10 +730,10 @@ def test_cli_parquet_struct_and_json_string_columns(tmp_path):
     out = res.stdout.splitlines()
     for name in ("strings", "structs"):
         assert (
-            f"{tmp_path / name}.parquet:6: $.messages[6].tool_call_id: tool_call_id 'call_99' answers no open call (open: call_3, call_4)"
-            in out
+            f"{tmp_path / name}.parquet:{len(recs)}: $.messages[6].tool_call_id: tool_call_id 'call_99' answers no open "
+            "call (open: call_3, call_4)" in out
         )
-    assert out[-1] == "12 items in 2 files: 2 invalid, 4 errors"
+    assert out[-1] == f"{2 * len(recs)} items in 2 files: 2 invalid, 4 errors"
 
 
 def test_cli_persona_and_usage_errors(tmp_path):
