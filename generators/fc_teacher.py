@@ -10,6 +10,7 @@ make the record claim something that did not happen. Such a rewrite rejects the 
 import re
 import string
 import tomllib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
@@ -70,9 +71,7 @@ def rewrite(teacher: Any, kind: str, text: str, persona: Any, keep: list[str] | 
     return new
 
 
-def _one(item: tuple[Any, Any], teacher: Any, persona: Any, run_id: str) -> dict:
-    from generators.function_calling import record
-
+def _one(item: tuple[Any, Any], teacher: Any, persona: Any, run_id: str, record: Callable[..., dict]) -> dict:
     w, c = item
     if w.error is None and w.final is not None:
         try:
@@ -91,10 +90,12 @@ def _one(item: tuple[Any, Any], teacher: Any, persona: Any, run_id: str) -> dict
     return record(w, c, persona, run_id, teacher=teacher.lineage(), generator="generators.function_calling:teacher")
 
 
-def rephrase(items: list[tuple[Any, Any]], teacher: Any, persona: Any, run_id: str) -> list[dict]:
-    """Records (or rejections) for executed conversations whose words the teacher rewrites, in order."""
+def rephrase(items: list[tuple[Any, Any]], teacher: Any, persona: Any, run_id: str,
+             record: Callable[..., dict]) -> list[dict]:
+    """Records (or rejections) for executed conversations whose words the teacher rewrites, in order; `record` is
+    function_calling.record (passed in, so this module does not import its caller)."""
     if teacher is None:
         return [{"rejected": True, "task_id": w.task["task_id"], "reason": "teacher task but no teacher given",
                  "raw": None} for w, _ in items]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(lambda it: _one(it, teacher, persona, run_id), items))
+        return list(pool.map(lambda it: _one(it, teacher, persona, run_id, record), items))

@@ -20,6 +20,7 @@ is rejected (fc_teacher.py).
 import random
 import string
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import generators.fc_args_misc  # noqa: F401  (registers samplers)
@@ -440,9 +441,7 @@ def build(task: dict, persona: Any, sandbox: Any, voice: str) -> tuple[Work | No
 def record(w: Work, c: FC, persona: Any, run_id: str, teacher: dict | None = None,
            generator: str = "generators.function_calling") -> dict:
     """A validated record from a finished script, or a rejection with its reason."""
-    from datetime import UTC, datetime
-
-    from schemas import make_record, validate_record
+    from schemas import make_lineage, make_record, validate_record
 
     task = w.task
     if w.error is not None or w.final is None:
@@ -457,9 +456,7 @@ def record(w: Work, c: FC, persona: Any, run_id: str, teacher: dict | None = Non
         "domains_used": sorted({lib[f].domain for f in called}), "tools_offered": len(c.offered),
         "tool_calls": len(called), "max_parallel": max(per_turn, default=0),
         "user_turns": sum(m["role"] == "user" for m in messages)}
-    lineage = {"generator": generator, "generator_version": VERSION, "teacher": teacher,
-               "prompt_template_hash": template_hash(), "seed": task["seed"], "facets": facets, "run_id": run_id,
-               "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    lineage = make_lineage(generator, VERSION, task["seed"], facets, run_id, teacher, template_hash())
     verification = {"environment": c.world.environment(), "nondeterministic": [], "task": messages[1]["content"],
                     "runtime": RUNTIME, "library_version": LIBRARY_VERSION, "shape": c.shape}
     rec = make_record(FAMILY, persona.slug, messages, [tool(f) for f in c.offered], verification, lineage)
@@ -470,7 +467,9 @@ def record(w: Work, c: FC, persona: Any, run_id: str, teacher: dict | None = Non
     return rec
 
 
+@cache
 def template_hash() -> str:
+    """One hash over every phrasing file: records say which wording data made them."""
     import hashlib
     import json
 
@@ -502,7 +501,7 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any
     if taught:
         from generators import fc_teacher
 
-        for (w, _), rec in zip(taught, fc_teacher.rephrase(taught, teacher, persona, run_id), strict=True):
+        for (w, _), rec in zip(taught, fc_teacher.rephrase(taught, teacher, persona, run_id, record), strict=True):
             results[w.task["task_id"]] = rec
     return [results[t["task_id"]] for t in tasks]
 
