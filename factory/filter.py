@@ -1,4 +1,5 @@
-"""`python -m factory filter persona=lanbot [executor=local|slurm|ray] [workers=N] [sandbox=local|e2b] [--resume] [-v]`.
+"""`python -m factory filter persona=lanbot [executor=local|slurm|ray] [workers=N] [sandbox=local|e2b] [--resume] [-v]`
+`[judge=<teacher spec> judge_threshold=3 judge_budget=<usd> judge_max=<n> judge_price=<in>,<out>]`.
 
 The command line of the filter: parses settings into `filters.pipeline.Settings`, runs the datatrove phases with
 progress bars, prints a one-screen summary with the funnel. Everything the filter decides lives in `filters/`; this
@@ -26,14 +27,15 @@ from schemas.settings import UsageError, as_bool, parse_settings
 FLAGS = {"--resume": "resume", "--dry-run": "dry_run", "--no-progress": "no_progress", "-v": "verbose",
          "--verbose": "verbose"}
 LOG_NAME = "filter.log"
+JUDGE_SLOTS = 4  # parallel slots of a local judge server (one per filter worker is plenty)
 LOG_TAIL = 15
 INTEGERS = ("workers", "tasks", "batch_size", "ngram", "near_ngrams", "near_buckets", "near_hashes_per_bucket")
 
 
-def settings_from_argv(argv: list[str]) -> tuple[Settings, dict[str, bool]]:
-    known = [*Settings.__dataclass_fields__, "resume", "dry_run"]
+def settings_from_argv(argv: list[str]) -> tuple[Settings, dict[str, Any]]:
+    known = [*Settings.__dataclass_fields__, "resume", "dry_run", "judge_price"]
     kv, rest = parse_settings(argv, known, positional=len(argv))
-    flags = {"resume": False, "dry_run": False, "progress": True, "verbose": False}
+    flags: dict[str, Any] = {"resume": False, "dry_run": False, "progress": True, "verbose": False, "judge_price": None}
     for arg in rest:
         if arg not in FLAGS:
             raise UsageError(f"unknown argument {arg!r}; flags: {', '.join(FLAGS)}")
@@ -56,7 +58,60 @@ def settings_from_argv(argv: list[str]) -> tuple[Settings, dict[str, bool]]:
         raise UsageError(f"sandbox must be local or e2b, got {values['sandbox']!r}")
     if values.get("benchmarks") == "hub":
         values["benchmarks"] = None
+    judge_settings(kv, values, flags)
     return Settings(**values), flags
+
+
+def judge_settings(kv: Any, values: dict[str, Any], flags: dict[str, Any]) -> None:
+    """judge=<spec> turns the LLM judge on (off by default: the local teacher is slow and weak as a judge)."""
+    from generators.teachers import cost
+
+    if values.get("judge") in ("", "none", "off"):
+        values["judge"] = None
+    if "judge_threshold" in values:
+        values["judge_threshold"] = kv.integer("judge_threshold", 3, low=1)
+    if "judge_max" in values:
+        values["judge_max"] = kv.integer("judge_max", 0, low=1)
+    if "judge_budget" in values:
+        values["judge_budget"] = kv.number("judge_budget", 0.0, low=0.0)
+    if "judge_price" in values:
+        try:
+            flags["judge_price"] = cost.parse_price(values.pop("judge_price"))
+        except (ValueError, AssertionError):
+            raise UsageError(f"judge_price must be '<in>,<out>' USD per 1M tokens, got {kv['judge_price']!r}") from None
+    if not values.get("judge") and any(k in values for k in ("judge_threshold", "judge_budget", "judge_max")):
+        raise UsageError("judge_threshold/judge_budget/judge_max need judge=<teacher spec>")
+
+
+def connect_teacher(spec: str, prices: tuple[float, float] | None) -> Any:
+    """The judge's teacher, made where it is used (each filter worker makes its own): picklable as a partial."""
+    from generators.teachers.teacher import resolve_teacher
+
+    teacher = resolve_teacher(spec)
+    if prices is not None:
+        teacher.prices = prices
+    return teacher
+
+
+@contextmanager
+def judge_connection(settings: Settings, price: Any) -> Iterator[Any]:
+    """A `connect` for filters/judge.py (None without judge=). A local judge is one llama-server for the whole run,
+    started here; workers reach it through its URL."""
+    import functools
+
+    if not settings.judge:
+        yield None
+        return
+    from generators.teachers.teacher import resolve_teacher
+
+    teacher = resolve_teacher(settings.judge)
+    prices = (price.input_per_mtok, price.output_per_mtok) if price is not None else teacher.prices
+    if settings.judge_budget is not None and not prices:
+        raise UsageError(f"no price known for {teacher.spec}; pass judge_price=<in>,<out> (USD per 1M tokens) "
+                         "to cap the judge by judge_budget")
+    with teacher.session(parallel=JUDGE_SLOTS):
+        spec = f"{teacher.base_url}@{teacher.model}" if teacher.provider == "local" else settings.judge
+        yield functools.partial(connect_teacher, spec, prices)
 
 
 @contextmanager
@@ -120,6 +175,12 @@ def render_summary(funnel: dict[str, Any], seconds: float, log: Path | None, con
     console.print(table)
     families = "  ".join(f"{fam} {rows[-1]['kept']}/{rows[0]['in']}" for fam, rows in funnel["families"].items())
     console.print(f"kept per family: {families}")
+    judge = funnel.get("judge")
+    if judge:
+        budget = f" of ${judge['budget_usd']:.4f}" if judge.get("budget_usd") is not None else ""
+        console.print(f"judge {judge['spec']}: {judge['judged']} judged, {judge['rejected']} rejected, "
+                      f"{judge['skipped']} not judged (cap), {judge['failed']} failed; {int(judge['prompt_tokens']):,} + "
+                      f"{int(judge['completion_tokens']):,} tokens, ${judge['cost_usd']:.4f}{budget}")
     reports = Path(funnel["clean"]).parent / "reports" if funnel.get("clean") else None
     where = f"{shown(reports)}/funnel.json (per family), `just stats` for the dashboard" if reports else ""
     console.print(f"reports: {where}" + (f"; third-party logs: {shown(log)} (-v shows them)" if log else ""))
@@ -133,8 +194,9 @@ def main(argv: list[str]) -> int:
     if log is not None and log.exists() and not flags["resume"]:
         log.unlink()
     started = time.perf_counter()
-    with stderr_to(log):
-        funnel = run(settings, resume=flags["resume"], progress=flags["progress"], dry_run=flags["dry_run"])
+    with stderr_to(log), judge_connection(settings, flags["judge_price"]) as connect:
+        funnel = run(settings, resume=flags["resume"], progress=flags["progress"], dry_run=flags["dry_run"],
+                     judge_connect=connect)
     if flags["dry_run"]:
         print(f"built {settings.executor} jobs without submitting: {settings.work / 'jobs'}")
     elif funnel is not None:

@@ -526,10 +526,13 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
                       note="no near-duplicates dropped"))
     body += card(vbar(list(div["exact_dup_groups"]), list(div["exact_dup_groups"].values()),
                       "exact-duplicate group sizes", fill="#f28e2b", width=300, note="no exact duplicates dropped"))
-    per_fam = [[fam, o["replies"], o["unique"], " | ".join(f"{t} ×{n}" for t, n in o["top"][:3])]
+    per_fam = [[fam, o["replies"], o["unique"], f"{o.get('top10_share', 0):.1%}",
+                f"{o.get('top10_share_all_replies', 0):.1%}", *(f"{o.get(f'distinct_{n}', 0):.2f}" for n in (1, 2, 3)),
+                " | ".join(f"{t} ×{n}" for t, n in o["top"][:3])]
                for fam, o in div["openings_by_family"].items()]
-    body += card("<h3>openings per family</h3>" + table(["family", "replies", "distinct openings", "top openings"],
-                                                        per_fam), wide=True)
+    body += card("<h3>variety per family</h3>" + table(
+        ["family", "replies", "distinct openings", "top-10 share", "top-10 share (all replies)", "distinct-1",
+         "distinct-2", "distinct-3", "top openings"], per_fam), wide=True)
     warn = (f'<span class="warn">The 10 most common openings start {samey:.0%} of all replies</span> — the "samey '
             'responses" problem: vary the prompts, user personas and first-message styles.' if samey >= 0.3 else
             f"The 10 most common openings start {samey:.0%} of replies.")

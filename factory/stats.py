@@ -339,6 +339,12 @@ def _openings(texts: pl.Series, words: int = 4) -> pl.Series:
             .replace("", None))
 
 
+def _top10(openings: pl.Series) -> float:
+    """Share of the replies that start with one of the 10 most common openings."""
+    top = openings.value_counts(sort=True).rows()[:10] if openings.len() else []
+    return round(sum(int(v) for _, v in top) / openings.len(), 4) if top else 0.0
+
+
 def _pct(values: pl.Series, q: float) -> int:
     v = values.quantile(q, interpolation="nearest")
     return int(v) if v is not None else 0  # type: ignore[arg-type]
@@ -482,11 +488,15 @@ def compute(corpus: Corpus) -> dict[str, Any]:
     top_rows = [(str(k), int(v)) for k, v in top.rows()[:15]]
     n_open = openings.len()
     by_family_open = {}
+    every = replies.select("family", _openings(replies["content"]).alias("o")).drop_nulls("o")
     for fam in fams:
         o = p.filter(pl.col("family") == fam)["opening"].drop_nulls()
         if o.len():
-            by_family_open[fam] = {"replies": o.len(), "unique": o.n_unique(),
-                                   "top": [[str(k), int(v)] for k, v in o.value_counts(sort=True).rows()[:5]]}
+            all_o = every.filter(pl.col("family") == fam)["o"]
+            by_family_open[fam] = {"replies": o.len(), "unique": o.n_unique(), "top10_share": _top10(o),
+                                   "top": [[str(k), int(v)] for k, v in o.value_counts(sort=True).rows()[:5]],
+                                   "all_replies": all_o.len(), "top10_share_all_replies": _top10(all_o),
+                                   **{k: v for k, v in found.get(fam, {}).items() if k.startswith("distinct_")}}
     near = corpus.rejected.filter(pl.col("stage") == "near_dedup")["reason"].str.extract(_NEAR.pattern, 1).drop_nulls()
     exact = corpus.rejected.filter(pl.col("stage") == "exact_dedup")["reason"].str.extract(_EXACT.pattern, 1).drop_nulls()
     diversity = {
@@ -498,6 +508,8 @@ def compute(corpus: Corpus) -> dict[str, Any]:
         "unique_openings": openings.n_unique(),
         "unique_opening_share": round(openings.n_unique() / n_open, 4) if n_open else 0.0,
         "top10_opening_share": round(sum(v for _, v in top_rows[:10]) / n_open, 4) if n_open else 0.0,
+        # the same over every assistant reply with text, not only each record's first one
+        "all_replies": every.height, "top10_opening_share_all_replies": _top10(every["o"]),
         "openings_by_family": by_family_open,
         # a kept record plus its dropped near/exact copies: size = copies + 1
         "near_dup_clusters": {str(k + 1): v for k, v in sorted(Counter(Counter(near.to_list()).values()).items())},
@@ -725,6 +737,13 @@ def render_terminal(stats: dict[str, Any], console: Any = None) -> None:
     if d_all:
         console.print(f"distinct n-grams over assistant replies: 1-gram {d_all['distinct_1']:.2f} · "
                       f"2-gram {d_all['distinct_2']:.2f} · 3-gram {d_all['distinct_3']:.2f}")
+    pf = Table(title="variety per family: top-10 openings share (first / all replies), distinct-n", title_justify="left")
+    for col in ("family", "replies", "openings", "top-10", "top-10 all", "d-1", "d-2", "d-3"):
+        pf.add_column(col, justify="left" if col == "family" else "right")
+    for fam, o in div.get("openings_by_family", {}).items():
+        pf.add_row(fam, str(o["replies"]), str(o["unique"]), f"{o.get('top10_share', 0):.1%}",
+                   f"{o.get('top10_share_all_replies', 0):.1%}", *(f"{o.get(f'distinct_{n}', 0):.2f}" for n in (1, 2, 3)))
+    console.print(pf)
     cost = stats["teachers"]["total"]
     if any(cost.values()):
         console.print(f"teacher: {int(cost['requests'])} requests · {int(cost['prompt_tokens']):,} prompt + "

@@ -57,6 +57,7 @@ from filters.docs import (
     document_record,
 )
 from filters.funnel import build_funnel, merge_counts
+from filters.judge import JUDGE
 from filters.reader import RecordReader
 from filters.stage import ConservationError, Stage
 from schemas import faults, now_iso
@@ -97,6 +98,11 @@ class Settings:
     near_hashes_per_bucket: int = 8
     partition: str = "cpu"  # slurm
     time_limit: str = "12:00:00"  # slurm
+    # the LLM judge (filters/judge.py): a teacher spec turns it on; off by default (the local teacher is slow and weak)
+    judge: str | None = None
+    judge_threshold: int = 3  # scores 1-5; below this the record is rejected
+    judge_budget: float | None = None  # USD for the whole run, split evenly over the tasks
+    judge_max: int | None = None  # records judged per task at most (the rest pass unjudged, and say so)
 
     @property
     def corpus(self) -> Path:
@@ -220,8 +226,10 @@ def _writer(folder: Path) -> JsonlWriter:
     return JsonlWriter(str(folder), output_filename="${rank}.jsonl", compression=None)
 
 
-def build_phases(settings: Settings) -> list[Phase]:
-    """The whole filter as datatrove phases; nothing here runs anything or needs earlier phases' output."""
+def build_phases(settings: Settings, judge_connect: Any = None) -> list[Phase]:
+    """The whole filter as datatrove phases; nothing here runs anything or needs earlier phases' output.
+    `judge_connect` (a picklable callable returning a teacher, see filters/judge.py) is needed when settings.judge
+    is set; the caller that knows the teachers (factory/filter.py) makes it."""
     from datatrove.pipeline.dedup.minhash import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupSignature
 
     from filters.decontam import DecontamConfig, DecontaminationFilter
@@ -272,14 +280,27 @@ def build_phases(settings: Settings) -> list[Phase]:
             stage(TYPECHECK, TypecheckFilter(batch_size=settings.batch_size)),
             stage(EXECUTION, ExecutionFilter(settings.sandbox, batch_size=settings.batch_size)),
             stage(QUALITY, QualityFilter(persona.name, persona.creator)),
+            *([stage(JUDGE, _judge_step(settings, judge_connect, persona))] if settings.judge else []),
             TagFamily(),
             ParquetWriter(str(w / "staged" / "clean"), output_filename="${family}/${rank}.parquet",
                           adapter=clean_row, schema=row_schema()),
-        ], t, [NEAR_DEDUP, DECONTAMINATION, LINT, TYPECHECK, EXECUTION, QUALITY]),
+        ], t, [NEAR_DEDUP, DECONTAMINATION, LINT, TYPECHECK, EXECUTION, QUALITY, *([JUDGE] if settings.judge else [])]),
     ]
     summary = [(p.name, p.tasks, p.stages) for p in phases]
     phases.append(Phase("finalize", [Finalize(settings, summary)], 1))
     return phases
+
+
+def _judge_step(settings: Settings, connect: Any, persona: Any) -> Any:
+    from filters.judge import JudgeFilter
+
+    if connect is None:
+        raise InputError(f"judge={settings.judge} needs a teacher connection: run it through `python -m factory filter`")
+    card = {"name": persona.name, "creator": persona.creator, "personality": persona.personality,
+            "facts": persona.facts}
+    return JudgeFilter(connect, settings.judge or "", card, str(settings.work / "judge"),
+                       threshold=settings.judge_threshold, budget_usd=settings.judge_budget,
+                       max_records=settings.judge_max)
 
 
 def build_executors(settings: Settings, phases: list[Phase]) -> list[Any]:
@@ -375,6 +396,10 @@ def finalize(settings: Settings, phases: list[tuple[str, int, list[str]]]) -> di
         moves.append(["reports/decontamination.json", "reports/decontamination.json"])
     else:  # a report from an earlier run would describe other records
         moves.append([None, "reports/decontamination.json"])
+    if settings.judge:  # the judge's tokens, dollars and scores, summed over its tasks
+        from filters.judge import merge_usage
+
+        funnel["judge"] = merge_usage(w / "judge")
     write_json_atomic(reports / "funnel.json", funnel)
     faults.point("filter.publish.staged")
     # The commit point: from here on this run's outputs are what the corpus holds, even if the moves below are cut
@@ -510,12 +535,13 @@ def run_local(settings: Settings, phases: list[Phase], executors: list[Any], pro
             bars.advance(overall)
 
 
-def run(settings: Settings, resume: bool = False, progress: bool = True, dry_run: bool = False) -> dict | None:
+def run(settings: Settings, resume: bool = False, progress: bool = True, dry_run: bool = False,
+        judge_connect: Any = None) -> dict | None:
     """Build and run (or, with dry_run, only build and save) the filter; returns the funnel for local runs."""
     if not (settings.corpus / "persona.toml").is_file():
         raise InputError(f"no persona card at {settings.corpus / 'persona.toml'}")
     prepare_work(settings, resume)
-    phases = build_phases(settings)
+    phases = build_phases(settings, judge_connect)
     executors = build_executors(settings, phases)
     if dry_run:
         describe_jobs(settings, executors)

@@ -245,6 +245,7 @@ class Template:
     needs: str  # "workspace", "buggy", "fleet", "both"
     weight: float
     prompts: list[str] = field(default_factory=list)  # empty: the script writes c.user itself
+    setup: Callable[[random.Random, dict, dict], None] | None = None  # plants scenario state into (env, facts)
 
 
 def sample_env(rng: random.Random, needs: str) -> tuple[dict, dict]:
@@ -257,7 +258,8 @@ def sample_env(rng: random.Random, needs: str) -> tuple[dict, dict]:
         env |= ws
         facts |= wf
     if needs.startswith("fleet") or needs == "both":
-        fl, ff = sample_fleet(rng, web_min=2 if needs == "fleet2web" else 1, db=needs == "fleetdb")
+        extra = {"fleetapi": ("api",), "fleetctl": ("controller",)}.get(needs, ())
+        fl, ff = sample_fleet(rng, web_min=2 if needs == "fleet2web" else 1, db=needs == "fleetdb", extra_roles=extra)
         env |= fl
         facts |= ff
         facts["services"] = {h: sorted(env["fleet"][h]["services"]) for h in ff["hosts"]}
@@ -290,6 +292,8 @@ def build_work(task: dict, persona: Any, sandbox: Any, templates: dict, voice: s
     rng = random.Random(task["seed"])
     tpl = templates[task["template"]]
     env, facts = sample_env(rng, tpl.needs)
+    if tpl.setup is not None:
+        tpl.setup(rng, env, facts)
     c = Ctx(rng=rng, facts=facts, voice=voice, facets={"template": task["template"], "toolset": tpl.toolset,
                                                         "voice": voice})
     if tpl.prompts:

@@ -257,6 +257,83 @@ def ps(args):
     return 0
 
 
+def ufw(args):
+    """A host firewall: `ufw status [verbose]`, `ufw allow|deny <port>[/proto]`, `ufw default deny|allow incoming`,
+    `ufw enable|disable`. Rules live in the state; `enable` with a default-deny policy and no rule allowing the
+    port the agent connects through (22) cuts the agent off: the host goes offline, as a real lockout would."""
+    fw = S.setdefault("firewall", {"active": False, "default": "allow", "rules": []})
+    verb = args[0] if args else "status"
+    if verb == "status":
+        print("Status: %s" % ("active" if fw["active"] else "inactive"))
+        if "verbose" in args:
+            print("Default: %s (incoming), allow (outgoing)" % fw["default"])
+        if fw["rules"]:
+            print()
+            print("To                         Action      From")
+            print("--                         ------      ----")
+            for r in fw["rules"]:
+                print("%-26s %-11s %s" % (r["port"], r["action"].upper() + " IN", r.get("from", "Anywhere")))
+        return 0
+    if verb in ("allow", "deny") and len(args) > 1:
+        port = args[1]
+        fw["rules"] = [r for r in fw["rules"] if r["port"] != port] + [{"port": port, "action": verb}]
+        save()
+        print("Rule added")
+        return 0
+    if verb == "default" and len(args) > 1:
+        fw["default"] = args[1]
+        save()
+        print("Default incoming policy changed to '%s'" % args[1])
+        return 0
+    if verb in ("enable", "disable"):
+        fw["active"] = verb == "enable"
+        tick(1)
+        if fw["active"] and fw["default"] == "deny" and not any(
+                r["action"] == "allow" and r["port"].split("/")[0] in ("22", "ssh", "OpenSSH") for r in fw["rules"]):
+            S["power"] = "unreachable"  # the agent's own SSH session is the next thing the firewall drops
+        save()
+        print("Firewall is %s and enabled on system startup" % ("active" if fw["active"] else "inactive")
+              if fw["active"] else "Firewall stopped and disabled on system startup")
+        return 0
+    sys.stderr.write("ERROR: Invalid syntax\n")
+    return 1
+
+
+def psql(args):
+    """The database list of a PostgreSQL host: `psql -l` (name, owner, size, connections) and
+    `psql -c "DROP DATABASE <name>"`, which refuses while clients are connected, as PostgreSQL does."""
+    dbs = S.get("databases")
+    if dbs is None:
+        sys.stderr.write("psql: error: connection to server on socket failed: No such file or directory\n")
+        return 2
+    if "-l" in args or "--list" in args:
+        print("   Name    |  Owner   |  Size   | Connections")
+        print("-----------+----------+---------+-------------")
+        for name in sorted(dbs):
+            d = dbs[name]
+            print(" %-9s | %-8s | %7s | %d" % (name, d.get("owner", "postgres"), d.get("size", "8 MB"), d.get("connections", 0)))
+        print("(%d rows)" % len(dbs))
+        return 0
+    sql = " ".join(a for a in args if not a.startswith("-")).strip().rstrip(";")
+    words = sql.split()
+    if len(words) == 3 and words[0].upper() == "DROP" and words[1].upper() == "DATABASE":
+        name = words[2].strip('"')
+        if name not in dbs:
+            sys.stderr.write('ERROR:  database "%s" does not exist\n' % name)
+            return 1
+        if dbs[name].get("connections", 0):
+            sys.stderr.write('ERROR:  database "%s" is being accessed by other users\nDETAIL:  There are %d other '
+                             "sessions using the database.\n" % (name, dbs[name]["connections"]))
+            return 1
+        del dbs[name]
+        tick(1)
+        save()
+        print("DROP DATABASE")
+        return 0
+    sys.stderr.write("psql: only -l and DROP DATABASE are available on this host\n")
+    return 1
+
+
 def power(verb, args):
     tick(1)
     S["power"] = "off"
@@ -274,7 +351,7 @@ def main(argv: list[str]) -> int:
     if prog in ("shutdown", "reboot", "poweroff"):
         return power(prog, args)
     table = {"systemctl": systemctl, "service": service, "journalctl": journalctl, "df": df, "free": free,
-             "uptime": uptime, "hostname": hostname, "ps": ps}
+             "uptime": uptime, "hostname": hostname, "ps": ps, "ufw": ufw, "psql": psql}
     return table[prog](args)
 
 

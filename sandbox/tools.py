@@ -47,7 +47,8 @@ REQUIRED = {
 # The fleet simulator runs inside each host's work dir, reached through these PATH shims.
 FLEET_SIM = (Path(__file__).with_name("fleet_sim.py")).read_bytes()
 SHIMMED = ("systemctl", "service", "journalctl", "df", "free", "uptime", "hostname", "ps", "shutdown", "reboot",
-           "poweroff", "sudo")
+           "poweroff", "ufw", "psql", "sudo")
+SIM_EXTRAS = ("firewall", "databases")  # optional per-host state the simulator reads (agent entries of the same name)
 JUNK_DIRS = ("__pycache__", ".pytest_cache", ".ruff_cache")
 MAX_OUTPUT = 16_000  # characters of one tool message
 WORKSPACE = "@workspace"  # state key of the local workspace next to the host names
@@ -153,7 +154,8 @@ class ToolRuntime:
                          "boot": agent.get("boot", 1_794_000_000), "load": agent.get("load", [0.12, 0.08, 0.05]),
                          "mem": agent.get("mem", {"total_mb": 7936, "used_mb": 2311}),
                          "disks": agent.get("disks", [{"fs": "/dev/sda1", "size_gb": 80, "used_gb": 31, "mount": "/"}]),
-                         "services": spec.get("services", {}), "power": "on"}
+                         "services": spec.get("services", {}), "power": "on",
+                         **{k: agent[k] for k in SIM_EXTRAS if k in agent}}
             files[".fleet/state.json"] = json.dumps(sim_state, indent=1, sort_keys=True).encode()
             files[".fleet/sim.py"] = FLEET_SIM
             for name in SHIMMED:
@@ -367,7 +369,7 @@ class ToolRuntime:
             self.state[target] = files
             if target != WORKSPACE and ".fleet/state.json" in files:
                 power = json.loads(files[".fleet/state.json"]).get("power", "on")
-                if power == "off":
+                if power in ("off", "unreachable"):
                     self.agents[target] = {**self.agents[target], "status": "offline"}
         return format_result(res)
 

@@ -65,6 +65,10 @@ def test_funnel_diversity_decontamination_and_cost(built):
     assert s["diversity"]["near_dup_clusters"] == {"7": 1}
     assert s["diversity"]["openings"][0][0] == "i'm lanbot made by"
     assert 0 < s["diversity"]["distinct"]["all"]["distinct_1"] < s["diversity"]["distinct"]["all"]["distinct_3"] <= 1
+    for fam, o in s["diversity"]["openings_by_family"].items():  # per family: top-10 share and distinct-n
+        assert 0 < o["top10_share"] <= 1 and 0 < o["top10_share_all_replies"] <= 1 and o["all_replies"] >= o["replies"]
+        assert o["distinct_1"] == s["diversity"]["distinct"][fam]["distinct_1"]
+    assert 0 < s["diversity"]["top10_opening_share_all_replies"] <= 1
     assert s["decontamination"]["benchmarks"]["humaneval"]["hits"] == 3
     assert s["teachers"]["total"]["cost_usd"] == pytest.approx(0.01)
     assert s["teachers"]["records_by_teacher"]["local:smollm2-135m-instruct"] == built["clean"]["identity"]
