@@ -243,7 +243,12 @@ def main(argv: list[str]) -> int:
         build()
         return 0
     if argv[:1] == ["serve"]:
-        return serve(argv[1:])
+        from schemas.settings import InputError, fail
+
+        try:
+            return serve(argv[1:])
+        except InputError as exc:
+            return fail(str(exc))
     print("usage: python -m generators.teachers.localserver build | serve [model=FILE.gguf alias= port= ...]",
           file=sys.stderr)
     return 2
