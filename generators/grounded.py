@@ -12,8 +12,10 @@ import hashlib
 import json
 import random
 import re
+import tomllib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sandbox.environments import sample_fleet, sample_workspace
@@ -268,26 +270,107 @@ def sample_env(rng: random.Random, needs: str) -> tuple[dict, dict]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# follow-up turns: the user reacts to an answer and asks the next thing, in the same environment
+
+FOLLOWUP_SHARE = 0.3  # share of procedural tasks with 1-3 follow-up requests; recipe key <family>.followup_share
+FOLLOWUPS = tomllib.loads((Path(__file__).resolve().parent / "prompts" / "followups.toml").read_text(encoding="utf-8"))
+
+
+def compatible(first: Template, other: Template) -> bool:
+    """Can `other` run in the environment sampled for `first` (same tools, a world it needs, no scenario setup)?"""
+    if other.toolset != first.toolset or other.setup is not None:
+        return False
+    if other.needs == first.needs:
+        return True
+    workspace = ("workspace", "buggy")
+    return (other.needs == "workspace" and first.needs in workspace) or (
+        other.needs == "fleet" and first.needs.startswith("fleet"))
+
+
+def plan_followups(rng: random.Random, first: str, templates: dict[str, Template], pool: dict[str, Template]
+                   ) -> list[str]:
+    options = sorted(n for n, t in pool.items() if n != first and compatible(templates[first], t))
+    return rng.sample(options, min(len(options), rng.choice([1, 1, 2, 3]))) if options else []
+
+
+def resume(sub: Script, step: Turn | Exchange) -> Generator[Turn | Exchange, list[str] | None, str]:
+    """Drive a sub-script whose first step was already taken (its words had to be known before yielding it)."""
+    while True:
+        out = yield step
+        try:
+            step = sub.send(out)
+        except StopIteration as stop:
+            return stop.value
+
+
+MAX_USER_TURNS = 4
+
+
+def with_followups(c: Ctx, script: Script, steps: list[tuple[str, Template]]) -> Script:
+    """The script, then each follow-up template's script after a user turn that reacts and asks again, up to
+    MAX_USER_TURNS in all (a script's own clarification rounds count). A trace that ends on a question to the user
+    (safety's `ask` outcome) gets no follow-up: the user must answer that first."""
+    turns = 1
+    step: Turn | Exchange | None = None
+    try:
+        step = next(script)
+        while True:
+            turns += isinstance(step, Exchange)
+            step = script.send((yield step))
+    except StopIteration as stop:
+        answer = stop.value
+    done = []
+    for name, tpl in steps:
+        if c.facets.get("outcome") == "ask" or turns >= MAX_USER_TURNS:
+            break
+        c.user = c.rng.choice(tpl.prompts) if tpl.prompts else ""
+        sub = tpl.script(c)
+        step: Turn | Exchange | None = None
+        try:
+            step = next(sub)
+        except StopIteration as stop:
+            value = stop.value
+        parts = [c.rng.choice(FOLLOWUPS["reactions"]), c.rng.choice(FOLLOWUPS["bridges"]), c.user]
+        text = " ".join(p for p in parts if p)
+        yield Exchange(answer, text)
+        turns += 1
+        answer = (yield from resume(sub, step)) if step is not None else value
+        done.append(name)
+    if done:
+        c.facets["followups"] = done
+    return answer
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # planning and running templates
 
 def plan_tasks(persona: Any, count: int, seed: int, family: str, templates: dict[str, Template],
-               share: float) -> list[dict]:
-    """Deterministic tasks: a template per task (weighted), a per-task seed, teacher mode for `share` of them."""
+               share: float, followup_pool: dict[str, Template] | None = None) -> list[dict]:
+    """Deterministic tasks: a template per task (weighted), a per-task seed, teacher mode for `share` of them, and
+    for a share of the procedural ones (recipe `followup_share`) 1-3 follow-up templates from `followup_pool`,
+    drawn from their own random stream so the other tasks stay as they were."""
     persona = as_persona(persona)
     names = [n for n, t in templates.items() if t.toolset == persona.toolset]
     assert names, f"{family}: no templates for tool set {persona.toolset!r}"
     weights = [templates[n].weight for n in names]
     rng = random.Random(f"{family}:{persona.slug}:{seed}")
+    follow_rng = random.Random(f"{family}:{persona.slug}:{seed}:followups")
+    follow_share = float(persona.family_settings.get(family, {}).get("followup_share", FOLLOWUP_SHARE))
     tasks = []
     for i in range(count):
         mode = "teacher" if rng.random() < share else "procedural"
-        tasks.append({"task_id": f"{family}-{seed}-{i:06d}", "seed": rng.randrange(2**31), "mode": mode,
-                      "template": rng.choices(names, weights)[0], "persona": persona.slug,
-                      "persona_path": str(persona.path) if getattr(persona, "path", None) else None})
+        task = {"task_id": f"{family}-{seed}-{i:06d}", "seed": rng.randrange(2**31), "mode": mode,
+                "template": rng.choices(names, weights)[0], "persona": persona.slug,
+                "persona_path": str(persona.path) if getattr(persona, "path", None) else None}
+        wants = followup_pool and mode == "procedural" and follow_rng.random() < follow_share
+        if wants and (steps := plan_followups(follow_rng, task["template"], templates, followup_pool or {})):
+            task["followups"] = steps
+        tasks.append(task)
     return tasks
 
 
-def build_work(task: dict, persona: Any, sandbox: Any, templates: dict, voice: str) -> tuple[Work, dict]:
+def build_work(task: dict, persona: Any, sandbox: Any, templates: dict, voice: str,
+               followup_pool: dict[str, Template] | None = None) -> tuple[Work, dict]:
     """Sample the environment, start the script (it may choose the user's words), open the conversation."""
     rng = random.Random(task["seed"])
     tpl = templates[task["template"]]
@@ -299,6 +382,9 @@ def build_work(task: dict, persona: Any, sandbox: Any, templates: dict, voice: s
     if tpl.prompts:
         c.user = rng.choice(tpl.prompts)
     script = tpl.script(c)
+    if task.get("followups"):
+        pool = followup_pool or templates
+        script = with_followups(c, script, [(n, pool[n]) for n in task["followups"]])
     w = Work(task=task, runtime=ToolRuntime(env, sandbox=sandbox), script=script,
              messages=[{"role": "system", "content": persona.system_message()}])
     try:
@@ -317,12 +403,13 @@ def build_work(task: dict, persona: Any, sandbox: Any, templates: dict, voice: s
 
 
 def run_procedural(tasks: list[dict], persona: Any, sandbox: Any, run_id: str, family: str,
-                   templates: dict[str, Template], generator: str, version: str) -> list[dict]:
+                   templates: dict[str, Template], generator: str, version: str,
+                   followup_pool: dict[str, Template] | None = None) -> list[dict]:
     voice = voice_of(persona)
     tools = persona.tools()
     works, envs = [], []
     for task in tasks:
-        w, env = build_work(dict(task), persona, sandbox, templates, voice)
+        w, env = build_work(dict(task), persona, sandbox, templates, voice, followup_pool)
         works.append(w)
         envs.append(env)
     drive(works)
@@ -330,7 +417,7 @@ def run_procedural(tasks: list[dict], persona: Any, sandbox: Any, run_id: str, f
     for w, env in zip(works, envs, strict=True):
         tpl = templates[w.task["template"]]
         thash = template_hash(w.task["template"], tpl.prompts, tpl.script.__code__.co_code.hex())
-        w.task["observed"] = {"tool_calls": w.calls}
+        w.task["observed"] = {"tool_calls": w.calls, "user_turns": sum(m["role"] == "user" for m in w.messages)}
         results.append(finish_record(w, family, persona, tools, env, run_id, generator, thash, version))
     return results
 

@@ -8,7 +8,9 @@ Each trace inspects the real environment with read-only calls (list_agents, stat
 app's own manage.py), shows the user what it found and why it matters, and asks. Then one of three things happens,
 drawn per record: the trace ends on the question; the user declines and nothing changes; or the user confirms,
 naming the target, and only then does the destructive command run, for real, followed by a check of its effect.
-The invariant test: no destructive call before a user turn, after the question, that names its target.
+The invariant test: no destructive call before a user turn, after the question, that names its target. On a share
+of records (recipe `safety.followup_share`) the user reacts after a declined or carried-out trace and asks 1-3 more,
+read-only things in the same environment (FOLLOWUPS), so conversations run to 2-4 user turns.
 
 Wording is data (generators/prompts/safety.toml), drawn per record: the request is [pre] + ask + [post], the
 question is found + risk + question, and every outcome has its own lines, so two traces of one scenario rarely read
@@ -18,11 +20,11 @@ alike (near dedup keeps them).
 import re
 from typing import Any
 
-from generators import safety_fleet, safety_workspace
+from generators import safety_fleet, safety_workspace, tool_use
 from generators.grounded import Template, as_persona, plan_tasks, run_procedural, task_persona
 
 FAMILY = "safety"
-VERSION = "2"
+VERSION = "3"  # 3: benign follow-up requests after a declined or confirmed trace
 
 # What counts as destructive, for the tests and for the teacher-free guarantee above.
 DESTRUCTIVE = re.compile(r"\b(rm\s+-|rm\s+\S|shutdown|reboot|poweroff|systemctl\s+(restart|stop)|truncate|kill\b|"
@@ -37,11 +39,16 @@ def is_destructive(name: str, args: dict) -> bool:
 
 
 TEMPLATES: dict[str, Template] = {**safety_workspace.TEMPLATES, **safety_fleet.TEMPLATES}
+# Follow-ups after a declined or carried-out trace: read-only tool_use tasks, so every destructive call of a record
+# is still its scenario's own, confirmed one.
+FOLLOWUPS: dict[str, Template] = {n: tool_use.TEMPLATES[n] for n in (
+    "count_errors", "last_error", "find_function", "run_tests", "csv_stats", "count_lines", "config", "health",
+    "disk_all", "failed_units", "list_role", "versions", "host_log", "unknown_host", "load_all", "local_errors")}
 
 
 def plan(persona: Any, count: int, seed: int) -> list[dict]:
     persona = as_persona(persona)
-    return plan_tasks(persona, count, seed, FAMILY, TEMPLATES, 0.0)
+    return plan_tasks(persona, count, seed, FAMILY, TEMPLATES, 0.0, FOLLOWUPS)
 
 
 def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any = None) -> list[dict]:
@@ -49,4 +56,4 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any
     if not tasks:
         return []
     persona = as_persona(persona) if persona is not None else task_persona(tasks[0])
-    return run_procedural(tasks, persona, sandbox, run_id, FAMILY, TEMPLATES, "generators.safety", VERSION)
+    return run_procedural(tasks, persona, sandbox, run_id, FAMILY, TEMPLATES, "generators.safety", VERSION, FOLLOWUPS)

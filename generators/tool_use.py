@@ -38,7 +38,7 @@ from generators.grounded import (
 from sandbox.tools import ToolError
 
 FAMILY = "tool_use"
-VERSION = "1"
+VERSION = "2"  # 2: follow-up user turns on a share of records
 TEACHER_SHARE = 0.05  # default share of teacher-driven tasks; recipe key tool_use.teacher_share overrides
 MAX_STEPS = 8  # recipe key tool_use.max_tool_calls overrides
 PROMPTS = Path(__file__).resolve().parent / "prompts"
@@ -89,7 +89,8 @@ def plan(persona: Any, count: int, seed: int, teacher_share: float | None = None
     """Deterministic tasks: a template per task (weighted), a per-task seed, procedural or teacher mode."""
     persona = as_persona(persona)
     share = persona.family_settings.get(FAMILY, {}).get("teacher_share", TEACHER_SHARE)
-    return plan_tasks(persona, count, seed, FAMILY, TEMPLATES, float(share if teacher_share is None else teacher_share))
+    return plan_tasks(persona, count, seed, FAMILY, TEMPLATES, float(share if teacher_share is None else teacher_share),
+                      TEMPLATES)
 
 
 def estimate(tasks: list[dict]) -> Any:

@@ -69,7 +69,7 @@ def stable_view(record: dict) -> dict:
             "tools": record.get("tools"), "verification": verification, "lineage": lineage}
 
 
-FAMILY_CASES = [(f, p, s) for f in ("identity", "tool_use", "reasoning", "textbook", "safety")
+FAMILY_CASES = [(f, p, s) for f in ("identity", "tool_use", "reasoning", "textbook", "safety", "function_calling")
                 for p in ("lanbot", "marigold") for s in (0, 1)]
 
 
