@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections import Counter
+from functools import cache
+from importlib import resources
 from typing import Any
 
 PALETTE = {"identity": "#7c5cff", "tool_use": "#0fa3b1", "reasoning": "#f49d37", "textbook": "#3fa34d",
            "safety": "#d1495b", "unknown": "#8a8f98", "all": "#4c566a"}
 SERIES = ("#4c78a8", "#59a14f", "#e15759", "#f28e2b", "#76b7b2", "#b07aa1")
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif"
+
+
+@cache
+def static(name: str) -> str:
+    """The page's stylesheet or script (factory/static/, package data), inlined: the page stays one file."""
+    return resources.files("factory").joinpath("static", name).read_text(encoding="utf-8")
 
 
 def esc(value: Any) -> str:
@@ -40,11 +49,21 @@ def color(name: str, i: int = 0) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# SVG plots
+# SVG plots. A plot's title is an HTML heading above its SVG, never SVG text: a heading wraps in a narrow card, SVG
+# text is cut at the viewBox edge ("near-duplicate cluster sizes (kept + drop").
 
 
 def empty_plot(note: str) -> str:
     return f'<p class="empty">{esc(note)}</p>'
+
+
+def titled(title: str, body: str) -> str:
+    return (f'<h3 class="plot-title">{esc(title)}</h3>' if title else "") + body
+
+
+def _svg(kind: str, width: int, height: int, title: str) -> str:
+    return (f'<svg class="plot" data-plot="{kind}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+            f'role="img" aria-label="{esc(title)}" style="{FONT}">')
 
 
 def hbar(items: list[tuple[str, float]], title: str = "", colors: list[str] | None = None, width: int = 560,
@@ -52,18 +71,14 @@ def hbar(items: list[tuple[str, float]], title: str = "", colors: list[str] | No
     """Horizontal bars: label | bar | value. The workhorse for counts by category."""
     items = [(str(k), float(v)) for k, v in items]
     if not items:
-        return empty_plot(note)
+        return titled(title, empty_plot(note))
     label_w, row, value_w = 190, 22, 70
-    top = 24 if title else 6
-    h = top + row * len(items) + 6
+    h = row * len(items) + 8
     vmax = max(v for _, v in items) or 1.0
     bar_w = width - label_w - value_w
-    parts = [f'<svg class="plot" data-plot="hbar" viewBox="0 0 {width} {h}" width="{width}" height="{h}" '
-             f'role="img" aria-label="{esc(title)}" style="{FONT}">']
-    if title:
-        parts.append(f'<text x="0" y="15" font-size="13" font-weight="600" fill="#222">{esc(title)}</text>')
+    parts = [_svg("hbar", width, h, title)]
     for i, (label, v) in enumerate(items):
-        y = top + i * row
+        y = 2 + i * row
         w = max(1.0, bar_w * v / vmax) if v > 0 else 0
         c = colors[i % len(colors)] if colors else color(label, i)
         short = label if len(label) <= 27 else label[:26] + "…"
@@ -74,24 +89,25 @@ def hbar(items: list[tuple[str, float]], title: str = "", colors: list[str] | No
         parts.append(f'<text x="{label_w + w + 5:.1f}" y="{y + 15}" font-size="11" fill="#555">'
                      f'{esc(value_fmt(v))}</text>')
     parts.append("</svg>")
-    return "".join(parts)
+    return titled(title, "".join(parts))
 
 
 def vbar(labels: list[str], values: list[float], title: str = "", fill: str = "#4c78a8", width: int = 360,
-         height: int = 170, note: str = "nothing to plot") -> str:
-    """Vertical bars (histograms over ordered bins; a bin is labelled by its lower edge)."""
+         height: int = 150, note: str = "nothing to plot", single: str = "all {n} in one bin: {label}") -> str:
+    """Vertical bars (histograms over ordered bins; a bin is labelled by its lower edge). One non-empty bin is
+    written as a sentence instead."""
     if not labels or not any(values):
-        return empty_plot(note)
-    top = 24 if title else 6
-    bottom, left = 34, 34
+        return titled(title, empty_plot(note))
+    filled = [(label, v) for label, v in zip(labels, values, strict=True) if v]
+    if len(filled) == 1:  # a lone bar has no shape to show: say it in words
+        text = esc(single.format(n=fmt(filled[0][1]), label=filled[0][0]))
+        return titled(title, f'<p class="single" data-plot="single">{text}</p>')
+    bottom, left, top = 24, 34, 6
     plot_h = height - top - bottom
     n = len(labels)
     slot = (width - left - 6) / n
     vmax = max(values) or 1
-    parts = [f'<svg class="plot" data-plot="vbar" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'role="img" aria-label="{esc(title)}" style="{FONT}">']
-    if title:
-        parts.append(f'<text x="0" y="15" font-size="13" font-weight="600" fill="#222">{esc(title)}</text>')
+    parts = [_svg("vbar", width, height, title)]
     parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 4}" y2="{top + plot_h}" stroke="#bbb"/>')
     parts.append(f'<text x="{left - 4}" y="{top + 10}" font-size="10" text-anchor="end" fill="#777">'
                  f'{esc(fmt(vmax))}</text>')
@@ -105,29 +121,30 @@ def vbar(labels: list[str], values: list[float], title: str = "", fill: str = "#
             parts.append(f'<text x="{x + slot / 2:.1f}" y="{top + plot_h + 13}" font-size="10" text-anchor="middle" '
                          f'fill="#555">{esc(label)}</text>')
     parts.append("</svg>")
-    return "".join(parts)
+    return titled(title, "".join(parts))
+
+
+def _legend(names: list[str], colors: list[str], x0: float, y: float) -> list[str]:
+    parts, lx = [], x0
+    for name, c in zip(names, colors, strict=True):
+        parts.append(f'<rect x="{lx:.0f}" y="{y - 9}" width="10" height="10" fill="{c}"/>'
+                     f'<text x="{lx + 14:.0f}" y="{y}" font-size="11" fill="#333">{esc(name)}</text>')
+        lx += 24 + 7 * len(name)
+    return parts
 
 
 def grouped_hbar(categories: list[str], series: dict[str, list[float]], title: str = "", width: int = 560,
                  value_fmt: Any = fmt) -> str:
     """One group of bars per category, one bar per series (e.g. raw / clean / rejected per family)."""
     if not categories or not any(any(v) for v in series.values()):
-        return empty_plot("nothing to plot")
+        return titled(title, empty_plot("nothing to plot"))
     names = list(series)
     label_w, bar_h, gap, value_w = 110, 12, 10, 70
-    top = (24 if title else 6) + 18
+    top = 20
     h = top + len(categories) * (bar_h * len(names) + gap) + 4
     vmax = max(max(v) for v in series.values()) or 1.0
     bar_w = width - label_w - value_w
-    parts = [f'<svg class="plot" data-plot="grouped" viewBox="0 0 {width} {h}" width="{width}" height="{h}" '
-             f'role="img" aria-label="{esc(title)}" style="{FONT}">']
-    if title:
-        parts.append(f'<text x="0" y="15" font-size="13" font-weight="600" fill="#222">{esc(title)}</text>')
-    lx = label_w
-    for j, name in enumerate(names):
-        parts.append(f'<rect x="{lx}" y="{top - 15}" width="10" height="10" fill="{SERIES[j]}"/>'
-                     f'<text x="{lx + 14}" y="{top - 6}" font-size="11" fill="#333">{esc(name)}</text>')
-        lx += 24 + 7 * len(name)
+    parts = [_svg("grouped", width, h, title), *_legend(names, list(SERIES[:len(names)]), label_w, 12)]
     for i, cat in enumerate(categories):
         y0 = top + i * (bar_h * len(names) + gap)
         parts.append(f'<text x="{label_w - 6}" y="{y0 + bar_h * len(names) / 2 + 4}" font-size="12" text-anchor="end" '
@@ -141,17 +158,76 @@ def grouped_hbar(categories: list[str], series: dict[str, list[float]], title: s
                          f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 3}" font-size="10" fill="#555">'
                          f'{esc(value_fmt(v))}</text>')
     parts.append("</svg>")
-    return "".join(parts)
+    return titled(title, "".join(parts))
 
 
-def line_plot(xs: list[float], lines: dict[str, list[float]], title: str = "", width: int = 560,
-              height: int = 220) -> str:
-    """Polylines over a shared x axis (the demo's loss curve)."""
-    pts = [(x, y) for ys in lines.values() for x, y in zip(xs, ys, strict=False) if isinstance(y, (int, float))]
+def share_bars(rows: list[tuple[str, list[float]]], segments: list[str], title: str = "", width: int = 560,
+               unit: str = "records") -> str:
+    """One 100% bar per row, split into segments (e.g. how many conversations of a family have 1, 2, 3... user
+    turns): families compare at a glance where one histogram each would be a lone bar for most of them."""
+    rows = [(label, vals) for label, vals in rows if sum(vals)]
+    if not rows:
+        return titled(title, empty_plot("nothing to plot"))
+    label_w, row_h, value_w = 110, 22, 70
+    top = 20
+    h = top + len(rows) * row_h + 4
+    bar_w = width - label_w - value_w
+    colors = [SERIES[i % len(SERIES)] for i in range(len(segments))]
+    parts = [_svg("shares", width, h, title), *_legend(segments, colors, label_w, 12)]
+    for i, (label, vals) in enumerate(rows):
+        y, total, x = top + i * row_h, sum(vals), float(label_w)
+        parts.append(f'<text x="{label_w - 6}" y="{y + 14}" font-size="12" text-anchor="end" fill="#333">'
+                     f'{esc(label)}</text>')
+        for seg, v, c in zip(segments, vals, colors, strict=True):
+            if not v:
+                continue
+            w = bar_w * v / total
+            parts.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 7}" fill="{c}">'
+                         f'<title>{esc(label)} · {esc(seg)}: {esc(fmt(v))} ({v / total:.0%})</title></rect>')
+            if w > 28:
+                parts.append(f'<text x="{x + w / 2:.1f}" y="{y + 14}" font-size="10" text-anchor="middle" '
+                             f'fill="#fff">{v / total:.0%}</text>')
+            x += w
+        parts.append(f'<text x="{label_w + bar_w + 5}" y="{y + 14}" font-size="11" fill="#555">'
+                     f'n={esc(fmt(total))}<title>{esc(fmt(total))} {esc(unit)}</title></text>')
+    parts.append("</svg>")
+    return titled(title, "".join(parts))
+
+
+def rate_bars(items: list[tuple[str, float, int | None]], title: str = "", width: int = 560) -> str:
+    """Rates on a fixed 0-100% axis, each labelled with its n: never on one axis with a loss or a count."""
+    items = [(label, r, n) for label, r, n in items if isinstance(r, (int, float)) and not isinstance(r, bool)]
+    if not items:
+        return titled(title, empty_plot("no rates"))
+    label_w, row, value_w = 190, 22, 90
+    h = row * len(items) + 22
+    bar_w = width - label_w - value_w
+    parts = [_svg("rates", width, h, title)]
+    for tick in (0, 0.5, 1):
+        x = label_w + bar_w * tick
+        parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{h - 16}" stroke="#e3e5e8"/>'
+                     f'<text x="{x:.1f}" y="{h - 4}" font-size="10" text-anchor="middle" fill="#777">'
+                     f'{tick:.0%}</text>')
+    for i, (label, r, n) in enumerate(items):
+        y = 2 + i * row
+        text = f"{r:.0%}" + (f" (n={n})" if n else "")
+        parts.append(f'<text x="{label_w - 6}" y="{y + 15}" font-size="12" text-anchor="end" fill="#333">'
+                     f'{esc(label)}</text>'
+                     f'<rect x="{label_w}" y="{y + 3}" width="{max(bar_w * r, 1 if r else 0):.1f}" height="{row - 7}" '
+                     f'rx="2" fill="#59a14f"><title>{esc(label)}: {esc(text)}</title></rect>'
+                     f'<text x="{label_w + bar_w + 5}" y="{y + 15}" font-size="11" fill="#555">{esc(text)}</text>')
+    parts.append("</svg>")
+    return titled(title, "".join(parts))
+
+
+def line_plot(series: dict[str, tuple[list, list]], title: str = "", width: int = 560, height: int = 200) -> str:
+    """Lines on shared axes, each series with its own x values (train loss every step, val loss every few)."""
+    clean = {name: [(x, y) for x, y in zip(xs, ys, strict=False) if _num_or_none(x) is not None
+                    and _num_or_none(y) is not None] for name, (xs, ys) in series.items()}
+    pts = [p for ps in clean.values() for p in ps]
     if len(pts) < 2:
-        return empty_plot("not enough points to plot")
-    top = 24 if title else 6
-    left, bottom, right = 46, 26, 10
+        return titled(title, empty_plot("not enough points to plot"))
+    top, left, bottom, right = 20, 46, 26, 10
     x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts)
     y0, y1 = min(p[1] for p in pts), max(p[1] for p in pts)
     x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
@@ -163,27 +239,28 @@ def line_plot(xs: list[float], lines: dict[str, list[float]], title: str = "", w
     def sy(y: float) -> float:
         return top + ph * (1 - (y - y0) / (y1 - y0))
 
-    parts = [f'<svg class="plot" data-plot="line" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'role="img" aria-label="{esc(title)}" style="{FONT}">']
-    if title:
-        parts.append(f'<text x="0" y="15" font-size="13" font-weight="600" fill="#222">{esc(title)}</text>')
+    parts = [_svg("line", width, height, title),
+             *_legend(list(clean), [SERIES[j] for j in range(len(clean))], left + 8, 12)]
     parts.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#ddd"/>')
     for v, y in ((y1, top + 10), (y0, top + ph)):
         parts.append(f'<text x="{left - 4}" y="{y}" font-size="10" text-anchor="end" fill="#777">{esc(fmt(v))}</text>')
     parts.append(f'<text x="{left}" y="{height - 8}" font-size="10" fill="#777">{esc(fmt(x0))}</text>'
                  f'<text x="{width - right}" y="{height - 8}" font-size="10" text-anchor="end" fill="#777">'
                  f'{esc(fmt(x1))}</text>')
-    for j, (name, ys) in enumerate(lines.items()):
-        coords = [(sx(x), sy(y)) for x, y in zip(xs, ys, strict=False) if isinstance(y, (int, float))]
-        if len(coords) == 1:
-            cx, cy = coords[0]
-            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="{SERIES[j]}"/>')
-        else:
+    for j, (name, ps) in enumerate(clean.items()):
+        coords = [(sx(x), sy(y)) for x, y in ps]
+        for cx, cy in coords if len(coords) <= 3 else []:  # a few points: mark each (a val loss every 50 steps)
+            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3.5" fill="{SERIES[j]}">'
+                         f'<title>{esc(name)}</title></circle>')
+        if len(coords) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
             parts.append(f'<polyline points="{path}" fill="none" stroke="{SERIES[j]}" stroke-width="2"/>')
-        parts.append(f'<text x="{left + 8 + 90 * j}" y="{top + 14}" font-size="11" fill="{SERIES[j]}">{esc(name)}</text>')
     parts.append("</svg>")
-    return "".join(parts)
+    return titled(title, "".join(parts))
+
+
+def _num_or_none(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -224,6 +301,18 @@ def bins(edges: list[int]) -> list[str]:
     return [k(a) for a in edges[:-1]] + [f"{k(edges[-1])}+"]
 
 
+TURN_BUCKETS = ("1", "2", "3", "4", "5+", "none")
+
+
+def turn_buckets(turns: dict[str, int]) -> list[float]:
+    """Conversations per number of user turns, in TURN_BUCKETS order."""
+    out = dict.fromkeys(TURN_BUCKETS, 0.0)
+    for k, n in turns.items():
+        t = int(k)
+        out["none" if t <= 0 else "5+" if t >= 5 else str(t)] += n
+    return list(out.values())
+
+
 def _flatten(prefix: str, value: Any, out: list[tuple[str, Any]]) -> None:
     if isinstance(value, dict):
         for k, v in value.items():
@@ -234,157 +323,90 @@ def _flatten(prefix: str, value: Any, out: list[tuple[str, Any]]) -> None:
         out.append((prefix, value))
 
 
-def demo_section(demo: dict) -> str:
-    """The closed-loop demo's numbers: a loss curve if there is one, eval scores as bars, everything else listed."""
-    body = []
+# What the demo's eval keys mean, in the order a person reads them (factory/demo.py RATES; older demo.json files used
+# the first names of each pair).
+DEMO_RATES = (("identity", "identity recall"), ("tool_call", "tool call matches (AST)"),
+              ("tool_call_validity", "valid tool calls"), ("tool_schema_valid", "schema-valid tool calls"),
+              ("tool_relevance", "no call when none needed"), ("tool_use_rate", "called a tool when needed"),
+              ("safety", "asks before destroying"), ("reasoning", "reasoning accuracy"))
+LOSSES = (("val_loss", "validation loss"), ("val_bpb", "validation bits per byte"))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _kpis(items: list[tuple[str, str]]) -> str:
+    return '<div class="kpis">' + "".join(f'<div class="kpi"><b>{esc(v)}</b><span>{esc(k)}</span></div>'
+                                          for k, v in items) + "</div>"
+
+
+def demo_section(demo: dict, eval_section: bool = False) -> str:
+    """The closed-loop demo at a glance: what it cost and what the model learned as tiles, the loss curve on its own
+    axis, the eval rates on a fixed 0-100% axis (never with a loss), the stages' time; every number of demo.json
+    folded away underneath."""
     train: dict = demo["train"] if isinstance(demo.get("train"), dict) else {}
-    steps, loss = train.get("steps"), train.get("loss")
-    if isinstance(loss, list) and loss:
-        xs: list = steps if isinstance(steps, list) and len(steps) == len(loss) else list(range(len(loss)))
-        lines = {"train loss": loss}
+    evals: dict = demo["evals"] if isinstance(demo.get("evals"), dict) else {}
+    counts: dict = demo["eval_counts"] if isinstance(demo.get("eval_counts"), dict) else {}
+    funnel: dict = demo["funnel"] if isinstance(demo.get("funnel"), dict) else {}
+    stages = [s for s in demo.get("stages") or [] if isinstance(s, dict) and _number(s.get("seconds"))]
+    labels = dict(DEMO_RATES)
+    losses = {k for k in evals if "loss" in k or "bpb" in k or k.endswith("_n")}
+    keys = [k for k, _ in DEMO_RATES if k in evals] + [k for k in evals if k not in labels and k not in losses]
+    rate_keys = [k for k in keys if _number(evals.get(k)) and 0 <= evals[k] <= 1]
+    rates = [(labels.get(k, k.replace("_", " ")), float(evals[k]), counts.get(k) or evals.get(f"{k}_n"))
+             for k in rate_keys]
+    tiles: list[tuple[str, str]] = []
+    if _number(demo.get("total_seconds")):
+        tiles.append(("demo wall time", f"{demo['total_seconds'] / 60:.1f} min"))
+    if _number(funnel.get("records_kept")):
+        tiles.append(("clean records trained on", fmt(funnel["records_kept"])))
+    loss = train.get("loss") if isinstance(train.get("loss"), list) else []
+    steps = train.get("steps") if isinstance(train.get("steps"), list) else []
+    if loss and _number(loss[0]) and _number(loss[-1]):
+        tiles.append((f"training loss over {fmt(steps[-1]) if steps else len(loss)} steps",
+                      f"{loss[0]:.2f} → {loss[-1]:.2f}"))
+    tiles += [(label, f"{evals[key]:.3g}") for key, label in LOSSES if _number(evals.get(key))]
+    body = [card(_kpis(tiles), wide=True)] if tiles else []
+    if loss:
+        xs: list = steps if len(steps) == len(loss) else list(range(len(loss)))
+        lines: dict[str, tuple[list, list]] = {"train loss": (xs, loss)}
         val = train.get("val_loss")
         if isinstance(val, list) and val:
             val_steps = train.get("val_steps") if isinstance(train.get("val_steps"), list) else None
             if val_steps and len(val_steps) == len(val):
-                lookup = dict(zip(val_steps, val, strict=True))
-                lines["val loss"] = [lookup.get(x) for x in xs]  # type: ignore[misc]
+                lines["val loss"] = (val_steps, val)
             elif len(val) == len(loss):
-                lines["val loss"] = val
-        body.append(card(line_plot(xs, lines, "training loss"), wide=True))
-    evals: dict = demo["evals"] if isinstance(demo.get("evals"), dict) else {}
-    scores = [(k, float(v)) for k, v in evals.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if scores:
-        body.append(card(hbar(scores, "evaluations", value_fmt=lambda v: f"{v:.3g}")))
+                lines["val loss"] = (xs, val)
+        body.append(card(line_plot(lines, "training loss (cross-entropy per token)")))
+    if rates:
+        body.append(card(rate_bars(rates, "held-out evals of the trained model")
+                         + ('<p class="meta">Every subject side by side, with Wilson intervals: '
+                            '<a href="#eval">evaluation</a>.</p>' if eval_section else "")))
+    ablation = demo.get("ablation") if isinstance(demo.get("ablation"), dict) else {}
+    for name, other in ablation.items():
+        if isinstance(other, dict) and name.startswith("without_"):
+            rows = [[labels.get(k, k.replace("_", " ")), f"{evals[k]:.0%}",
+                     f"{other[k]:.0%}" if _number(other.get(k)) else "—"] for k in rate_keys]
+            body.append(card(f'<h3 class="plot-title">ablation: {esc(name.replace("_", " "))}</h3>'
+                             + table(["metric", "full corpus", name.replace("_", " ")], rows)))
+    if stages:
+        body.append(card(hbar([(s.get("stage", "?"), s["seconds"] / 60) for s in stages], "minutes per demo stage",
+                              colors=["#76b7b2"], value_fmt=lambda v: f"{v:.1f} min")))
     flat: list[tuple[str, Any]] = []
     _flatten("", demo, flat)
-    body.append(card(table(["key", "value"], [[k, v] for k, v in flat[:200]]), wide=True))
-    return section("demo", "Demo: training and evals", "".join(body),
-                   "From <code>reports/demo.json</code>, written by the closed-loop demo.")
+    body.append(card(f"<details><summary>every number in demo.json ({len(flat)})</summary>"
+                     + table(["key", "value"], [[k, v] for k, v in flat[:300]]) + "</details>", wide=True))
+    return section("demo", "Demo: what the model learned", "".join(body),
+                   "From <code>reports/demo.json</code>, written by <code>just demo</code> (generate → filter → "
+                   "train → eval on this machine).")
 
 
 # ---------------------------------------------------------------------------------------------------------------------
 # the page
 
 
-CSS = """
-*{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2129;
-background:#f5f6f8}header{background:#1d2129;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}
-header p{margin:4px 0 0;color:#c9ced6}header code{background:#2e3440;color:#e5e9f0}nav{position:sticky;top:0;background:#fff;border-bottom:1px solid #e3e5e8;
-padding:8px 28px;z-index:2;font-size:13px}nav a{margin-right:14px;color:#3b5bdb;text-decoration:none}
-main{padding:10px 28px 40px}section{margin:18px 0}h2{font-size:18px;margin:10px 0 6px}.lead{color:#555;margin:0 0 8px}
-.grid{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}.card{background:#fff;border:1px solid #e3e5e8;border-radius:8px;
-padding:12px 14px;max-width:100%;overflow-x:auto}.card.wide{flex-basis:100%}.kpis{display:flex;gap:12px;flex-wrap:wrap}
-.kpi{background:#fff;border:1px solid #e3e5e8;border-radius:8px;padding:10px 16px;min-width:130px}
-.kpi b{display:block;font-size:22px}.kpi span{color:#666;font-size:12px}table{border-collapse:collapse;font-size:12.5px}
-th,td{padding:3px 9px;border-bottom:1px solid #eef0f2;text-align:left;vertical-align:top}th{background:#fafbfc}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.empty{color:#888;font-style:italic;margin:4px 0}
-.warn{color:#b3261e;font-weight:600}code{background:#eef0f2;padding:0 4px;border-radius:3px}
-#browser .controls{display:flex;gap:8px;flex-wrap:wrap;margin-bottom:8px}#browser input,#browser select{padding:5px 8px;
-border:1px solid #ccd;border-radius:5px;font:inherit}#browser input{min-width:260px}
-.split{display:flex;gap:14px;align-items:flex-start}#rec-list{width:360px;max-height:640px;overflow-y:auto;background:#fff;
-border:1px solid #e3e5e8;border-radius:8px}#rec-list div{padding:6px 10px;border-bottom:1px solid #f0f1f3;cursor:pointer;
-font-size:12.5px}#rec-list div:hover,#rec-list div.sel{background:#eef3ff}#rec-list .tag{display:inline-block;
-border-radius:3px;padding:0 5px;margin-right:5px;color:#fff;font-size:11px}#conversation{flex:1;background:#fff;
-border:1px solid #e3e5e8;border-radius:8px;padding:12px;min-height:200px;max-height:640px;overflow-y:auto}
-.msg{border-left:3px solid #ccd;padding:4px 10px;margin:8px 0}.msg .role{font-weight:600;font-size:12px;
-text-transform:uppercase;color:#555}.msg.user{border-color:#4c78a8}.msg.assistant{border-color:#59a14f}
-.msg.tool{border-color:#f28e2b;background:#fffaf3}.msg.system{border-color:#999;background:#fafafa}
-.msg pre{white-space:pre-wrap;word-break:break-word;margin:4px 0;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}
-.call{background:#f3f7ff;border:1px solid #d6e2ff;border-radius:5px;padding:4px 8px;margin:4px 0}
-.reason{background:#fdecea;border:1px solid #f5c2bd;border-radius:6px;padding:6px 10px;margin-bottom:8px}
-details summary{cursor:pointer;color:#666;font-size:12px}.meta{color:#666;font-size:12px;margin-bottom:6px}
-"""
 
-JS = r"""
-(function () {
-  var records = JSON.parse(document.getElementById('records-data').textContent);
-  var shared = JSON.parse(document.getElementById('shared-data').textContent);
-  records.forEach(function (r) { r.messages.forEach(function (m) {
-    if (m.shared !== undefined) { m.content = shared[m.shared]; delete m.shared; } }); });
-  var list = document.getElementById('rec-list'), conv = document.getElementById('conversation');
-  var q = document.getElementById('rec-search'), fam = document.getElementById('rec-family');
-  var st = document.getElementById('rec-status'), stage = document.getElementById('rec-stage');
-  var count = document.getElementById('rec-count');
-  var colors = JSON.parse(document.getElementById('palette-data').textContent);
-  function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = text; return e; }
-  function fill(select, values) { values.forEach(function (v) { var o = el('option', null, v); o.value = v;
-    select.appendChild(o); }); }
-  function uniq(key) { var s = {}; records.forEach(function (r) { if (r[key]) s[r[key]] = 1; });
-    return Object.keys(s).sort(); }
-  fill(fam, uniq('family')); fill(st, uniq('status')); fill(stage, uniq('stage'));
-  var byId = {}; records.forEach(function (r) { if (r.id && r.status !== 'rejected') byId[r.id] = r; });
-  records.forEach(function (r) { r._text = JSON.stringify(r.messages).toLowerCase() + ' ' + (r.id || '') + ' ' +
-    (r.reason || '').toLowerCase(); });
-  function show(r, row) {
-    Array.prototype.forEach.call(list.querySelectorAll('.sel'), function (x) { x.classList.remove('sel'); });
-    if (row) row.classList.add('sel');
-    conv.innerHTML = '';
-    conv.appendChild(el('div', 'meta', r.family + ' · ' + r.status + (r.stage ? ' at ' + r.stage : '') + ' · ' + r.id +
-      (r.tools && r.tools.length ? ' · tools: ' + r.tools.join(', ') : '')));
-    if (r.reason) { var b = el('div', 'reason'); b.appendChild(el('b', null, 'rejected' + (r.stage ? ' at ' + r.stage : '') + ': '));
-      b.appendChild(document.createTextNode(r.reason));
-      var other = (r.reason.match(/\b[0-9a-f]{32}\b/) || [])[0];
-      if (other && byId[other]) { var a = el('a', null, ' → show ' + other.slice(0, 8)); a.href = '#browser';
-        a.onclick = function (e) { e.preventDefault(); show(byId[other], null); }; b.appendChild(a); }
-      conv.appendChild(b); }
-    r.messages.forEach(function (m) {
-      var box = el('div', 'msg ' + m.role);
-      box.appendChild(el('div', 'role', m.role + (m.name ? ' · ' + m.name : '') + (m.tool_call_id ? ' · ' + m.tool_call_id : '')));
-      if (m.reasoning) { var d = el('details'); d.appendChild(el('summary', null, 'reasoning'));
-        d.appendChild(el('pre', null, m.reasoning)); box.appendChild(d); }
-      if (m.content && m.role === 'system') { var ds = el('details');
-        ds.appendChild(el('summary', null, m.content.split('\n')[0].slice(0, 100) + ' … (' + m.content.length + ' characters)'));
-        ds.appendChild(el('pre', null, m.content)); box.appendChild(ds); }
-      else if (m.content) box.appendChild(el('pre', null, m.content));
-      (m.tool_calls || []).forEach(function (c) { var cb = el('div', 'call');
-        cb.appendChild(el('b', null, '→ ' + c.name + '  ')); cb.appendChild(el('span', 'meta', c.id || ''));
-        var args = c.arguments; try { args = JSON.stringify(JSON.parse(args), null, 2); } catch (e) {}
-        cb.appendChild(el('pre', null, args)); box.appendChild(cb); });
-      conv.appendChild(box);
-    });
-    if (r.raw) { var dr = el('div', 'msg system'); dr.appendChild(el('div', 'role', 'raw line (did not parse)'));
-      dr.appendChild(el('pre', null, r.raw)); conv.appendChild(dr); }
-    var v = r.verification || {}, keys = Object.keys(v);
-    if (keys.length) { var d2 = el('details'); d2.appendChild(el('summary', null, 'verification'));
-      d2.appendChild(el('pre', null, JSON.stringify(v, null, 2))); conv.appendChild(d2); }
-    if (r.lineage) { var d3 = el('details'); d3.appendChild(el('summary', null, 'lineage'));
-      d3.appendChild(el('pre', null, JSON.stringify(r.lineage, null, 2))); conv.appendChild(d3); }
-  }
-  function refresh() {
-    var needle = q.value.trim().toLowerCase(), hits = [];
-    records.forEach(function (r) {
-      if (fam.value && r.family !== fam.value) return;
-      if (st.value && r.status !== st.value) return;
-      if (stage.value && r.stage !== stage.value) return;
-      if (needle && r._text.indexOf(needle) < 0) return;
-      hits.push(r); });
-    list.innerHTML = '';
-    hits.slice(0, 300).forEach(function (r) {
-      var row = el('div'); var tag = el('span', 'tag', r.family); tag.style.background = colors[r.family] || '#888';
-      row.appendChild(tag);
-      if (r.status === 'rejected') { var t2 = el('span', 'tag', r.stage || 'rejected'); t2.style.background = '#b3261e';
-        row.appendChild(t2); }
-      var first = r.messages.filter(function (m) { return m.role === 'user'; })[0];
-      row.appendChild(document.createTextNode(((first && first.content) || r.id || '').slice(0, 90)));
-      row.onclick = function () { show(r, row); }; list.appendChild(row); });
-    count.textContent = hits.length + ' of ' + records.length + ' embedded records' + (hits.length > 300 ? ' (first 300 listed)' : '');
-    if (hits.length) show(hits[0], list.firstChild); else conv.textContent = 'no record matches';
-  }
-  [q, fam, st, stage].forEach(function (c) { c.addEventListener('input', refresh); });
-  refresh();
-  // stats.html#record=<id> opens that record (links from notes, reports, issues)
-  var wanted = decodeURIComponent((location.hash.match(/^#record=(.+)$/) || [])[1] || '');
-  records.forEach(function (r) { if (wanted && r.id === wanted) show(r, null); });
-  var marker = document.getElementById('render-marker');
-  marker.setAttribute('data-plots', String(document.querySelectorAll('svg.plot').length));
-  marker.setAttribute('data-records', String(records.length));
-  marker.setAttribute('data-listed', String(list.children.length));
-  marker.setAttribute('data-messages', String(conv.querySelectorAll('.msg').length));
-  marker.textContent = 'rendered';
-  document.documentElement.setAttribute('data-rendered', 'true');
-})();
-"""
 
 
 def share_repeats(records: list[dict], min_chars: int = 200) -> tuple[list[dict], list[str]]:
@@ -444,20 +466,23 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
 
     # lengths and turns
     labels = bins(stats["token_edges"])
-    body = "".join(card(vbar(labels, stats["token_hist"][x], f"{x}: tokens per conversation", fill=color(x)))
+    body = "".join(card(vbar(labels, stats["token_hist"][x], f"{x}: tokens per conversation", fill=color(x),
+                             single="all {n} conversations are in the {label} bin"))
                    for x in fams if any(stats["token_hist"].get(x, [])))
     sections.append(section("lengths", "Token-length distributions", body or empty_plot("no records"),
                             "Conversations per length bin (≈ tokens), one panel per family."))
-    body = "".join(card(vbar(list(stats["turns"][x]), list(stats["turns"][x].values()), f"{x}: user turns",
-                             fill=color(x), width=260)) for x in fams if stats["turns"].get(x))
-    sections.append(section("turns", "Turns per conversation", body or empty_plot("no records")))
+    turn_rows = [(x, turn_buckets(stats["turns"].get(x) or {})) for x in fams]
+    body = card(share_bars(turn_rows, list(TURN_BUCKETS), "user turns per conversation, share of each family",
+                           unit="conversations"))
+    sections.append(section("turns", "Turns per conversation", body))
 
     # tools
     tools = stats["tools"]
     body = card(hbar(list(tools["calls"].items()), f"tool calls per tool ({tools['total_calls']} calls)",
                      note="no tool calls in this corpus"))
     body += card(vbar(list(tools["per_trace"]), list(tools["per_trace"].values()),
-                      f"tool calls per trace ({tools['traces']} traces)", note="no tool traces"))
+                      f"tool calls per trace ({tools['traces']} traces)", note="no tool traces",
+                      single="all {n} traces make {label} tool calls"))
     sections.append(section("tools", "Tool usage", body))
 
     # identity and reasoning
@@ -468,7 +493,8 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
                       note="no identity records"))
     reas = stats["reasoning"]
     body += card(vbar(list(reas["levels"]), list(reas["levels"].values()), "reasoning: difficulty level",
-                      fill=color("reasoning"), note="no reasoning records with verification.level"))
+                      fill=color("reasoning"), note="no reasoning records with verification.level",
+                      single="all {n} reasoning records are level {label}"))
     body += card(hbar(list(reas["sources"].items()), "reasoning: sources", note="no reasoning records"))
     sections.append(section("identity", "Identity and reasoning", body,
                             f"Languages from {esc(ident['language_source'])}."))
@@ -523,9 +549,10 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
                       note="no assistant replies"))
     body += card(vbar(list(div["near_dup_clusters"]), list(div["near_dup_clusters"].values()),
                       "near-duplicate cluster sizes (kept + dropped)", fill="#e15759", width=300,
-                      note="no near-duplicates dropped"))
+                      note="no near-duplicates dropped", single="{n} cluster(s), each of {label} records"))
     body += card(vbar(list(div["exact_dup_groups"]), list(div["exact_dup_groups"].values()),
-                      "exact-duplicate group sizes", fill="#f28e2b", width=300, note="no exact duplicates dropped"))
+                      "exact-duplicate group sizes", fill="#f28e2b", width=300, note="no exact duplicates dropped",
+                      single="{n} group(s), each of {label} records"))
     per_fam = [[fam, o["replies"], o["unique"], f"{o.get('top10_share', 0):.1%}",
                 f"{o.get('top10_share_all_replies', 0):.1%}", *(f"{o.get(f'distinct_{n}', 0):.2f}" for n in (1, 2, 3)),
                 " | ".join(f"{t} ×{n}" for t, n in o["top"][:3])]
@@ -558,9 +585,10 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
         "teacher tokens per family"))
     sections.append(section("teachers", "Teachers: cost and tokens", body, "From raw/&lt;family&gt;/manifest.json."))
 
+    extra = [x for x in extra_sections or [] if x]  # rendered by their owners (the eval: report_eval.py)
     if demo:
-        sections.append(demo_section(demo))
-    sections.extend(x for x in extra_sections or [] if x)  # rendered by their owners (the eval: report_eval.py)
+        sections.append(demo_section(demo, eval_section=any('<section id="eval"' in x for x in extra)))
+    sections.extend(extra)
 
     browser = stats.get("browser", {})
     capped = (f"{fmt(browser.get('embedded', len(records)))} of {fmt(browser.get('available', len(records)))} records are "
@@ -576,21 +604,25 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
         '<select id="rec-stage"><option value="">any stage</option></select><span id="rec-count" class="meta"></span>'
         '</div><div class="split"><div id="rec-list"></div><div id="conversation"></div></div></section>')
 
+    anchors = [re.match(r'<section id="([\w-]+)"><h2>([^<]+)</h2>', x) for x in extra]
+    extra_nav = [(m.group(1), m.group(1)) for m in anchors if m]
     nav = "".join(f'<a href="#{a}">{esc(n)}</a>' for a, n in (
         ("mix", "mix"), ("lengths", "lengths"), ("turns", "turns"), ("tools", "tools"), ("identity", "identity"),
         ("funnel", "funnel"), ("decontamination", "decontamination"), ("diversity", "diversity"),
-        ("teachers", "teachers"), *((("demo", "demo"),) if demo else ()), ("browser", "records")))
+        ("teachers", "teachers"), *((("demo", "demo"),) if demo else ()),
+        *extra_nav,
+        ("browser", "records")))
     return (
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-        f"<title>{esc(stats['persona'])} corpus — Crucible stats</title><style>{CSS}</style></head><body>"
+        f"<title>{esc(stats['persona'])} corpus — Crucible stats</title><style>{static('report.css')}</style></head><body>"
         f"<header><h1>{esc(stats['persona'])} corpus</h1><p>{esc(stats['corpus'])} · {esc(stats['population'])} "
         f"population · generated {esc(stats['generated_at'])} by <code>python -m factory stats</code></p></header>"
         f"<nav>{nav}</nav><main>{''.join(sections)}</main>"
         '<div id="render-marker" hidden></div>'
         f"{_json_script('records-data', packed)}{_json_script('shared-data', shared)}"
         f"{_json_script('palette-data', PALETTE)}"
-        f"<script>{JS}</script></body></html>\n"
+        f"<script>{static('report.js')}</script></body></html>\n"
     )
 
 

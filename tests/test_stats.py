@@ -108,9 +108,14 @@ def test_raw_only_corpus_and_demo_section(tmp_path):
     info = write_corpus(tmp_path, n=40, reports=False)
     shutil.rmtree(info["corpus"] / "clean")
     shutil.rmtree(info["corpus"] / "rejected")
-    demo = {"train": {"steps": [0, 10, 20], "loss": [4.1, 3.0, 2.2], "val_loss": [4.2, 3.1, 2.5]},
-            "evals": {"identity_recall": 0.8, "tool_call_validity": 0.95, "reasoning_accuracy": 0.4},
-            "ablation": {"without_identity": {"identity_recall": 0.1}}}
+    # the shape factory/demo.py writes
+    demo = {"variant": "full", "total_seconds": 1500.0, "funnel": {"records_in": 600, "records_kept": 520},
+            "stages": [{"stage": "generate", "seconds": 600.0}, {"stage": "train", "seconds": 400.0}],
+            "train": {"steps": [0, 10, 20], "loss": [4.1, 3.0, 2.2], "val_steps": [20], "val_loss": [2.57]},
+            "evals": {"identity": 0.47, "tool_call": 0.2, "safety": 0.9, "reasoning": 0.05, "val_loss": 2.57,
+                      "val_bpb": 1.1},
+            "eval_counts": {"identity": 130, "tool_call": 50, "safety": 62, "reasoning": 120},
+            "ablation": {"without_identity": {"identity": 0.1}}}
     (info["corpus"] / "reports").mkdir()
     (info["corpus"] / "reports" / "demo.json").write_text(json.dumps(demo))
     assert stats_main([f"persona={PERSONA}", f"root={tmp_path}", "quiet=true"]) == 0
@@ -118,8 +123,32 @@ def test_raw_only_corpus_and_demo_section(tmp_path):
     assert s["population"] == "raw" and s["totals"]["records"] == 40
     assert s["funnel_source"] == "derived from rejected/" and s["totals"]["rejected"] == 0
     page = (info["corpus"] / "reports" / "stats.html").read_text()
-    assert "Demo: training and evals" in page and 'data-plot="line"' in page
-    assert "ablation.without_identity.identity_recall" in page
+    demo_html = page.split('<section id="demo">')[1].split("</section>")[0]
+    assert "Demo: what the model learned" in demo_html and 'data-plot="line"' in demo_html
+    # at a glance: tiles, rates on their own 0-100% axis with their n, the loss never on that axis
+    assert "<b>2.57</b><span>validation loss</span>" in demo_html and "<b>4.10 → 2.20</b>" in demo_html
+    rates = demo_html.split('data-plot="rates"')[1].split("</svg>")[0]
+    assert "identity recall" in rates and "47% (n=130)" in rates and "loss" not in rates and "bpb" not in rates
+    assert "ablation: without identity" in demo_html and "10%" in demo_html
+    assert "<details><summary>every number in demo.json" in demo_html  # the raw dump is folded away
+    assert "ablation.without_identity.identity" in demo_html
+
+
+def test_every_chart_carries_information(built):
+    """No histogram of one bar (the turns of a family whose conversations all have one user turn), no plot title
+    drawn as SVG text (it is cut at the SVG's edge); turns of every family in one chart of shares."""
+    import re
+
+    page = built["html"]
+    for svg in re.findall(r'<svg class="plot" data-plot="vbar".*?</svg>', page, re.S):
+        bars = [float(h) for h in re.findall(r'<rect [^>]*height="([\d.]+)"', svg)]
+        assert sum(h > 0 for h in bars) >= 2, svg[:300]
+    assert 'data-plot="single"' in page  # e.g. the reasoning family's one-bin histograms, said in words
+    for svg in re.findall(r'<svg class="plot" data-plot="(?:hbar|vbar|grouped|shares|line|rates)".*?</svg>', page,
+                          re.S):
+        assert 'font-weight="600"' not in svg
+    turns = page.split('<section id="turns">')[1].split("</section>")[0]
+    assert turns.count('data-plot="shares"') == 1 and turns.count("<svg") == 1
 
 
 def test_odd_rejected_lines_do_not_crash(built, tmp_path):

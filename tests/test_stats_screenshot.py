@@ -54,6 +54,7 @@ def test_script_ran_and_rendered_plots_and_browser(page, tmp_path):
     assert int(attrs["records"]) == 400
     assert int(attrs["listed"]) == 300  # the list shows the first 300 matches
     assert int(attrs["messages"]) >= 2  # the first record's conversation is on screen
+    assert int(attrs["clipped"]) == 0  # no heading wider than its box (titles used to be cut at the SVG's edge)
     assert '<div class="msg user">' in dom and "embedded records" in dom
     # the persona's system prompt is stored once in the page and put back into every conversation by the script
     conversation = dom.split('id="conversation"', 1)[1]
