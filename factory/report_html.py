@@ -306,7 +306,7 @@ TURN_BUCKETS = ("1", "2", "3", "4", "5+", "none")
 
 def turn_buckets(turns: dict[str, int]) -> list[float]:
     """Conversations per number of user turns, in TURN_BUCKETS order."""
-    out = dict.fromkeys(TURN_BUCKETS, 0.0)
+    out: dict[str, float] = dict.fromkeys(TURN_BUCKETS, 0.0)
     for k, n in turns.items():
         t = int(k)
         out["none" if t <= 0 else "5+" if t >= 5 else str(t)] += n
@@ -369,7 +369,7 @@ def demo_section(demo: dict, eval_section: bool = False) -> str:
     tiles += [(label, f"{evals[key]:.3g}") for key, label in LOSSES if _number(evals.get(key))]
     body = [card(_kpis(tiles), wide=True)] if tiles else []
     if loss:
-        xs: list = steps if len(steps) == len(loss) else list(range(len(loss)))
+        xs: list = list(steps) if steps and len(steps) == len(loss) else list(range(len(loss)))
         lines: dict[str, tuple[list, list]] = {"train loss": (xs, loss)}
         val = train.get("val_loss")
         if isinstance(val, list) and val:
@@ -383,7 +383,7 @@ def demo_section(demo: dict, eval_section: bool = False) -> str:
         body.append(card(rate_bars(rates, "held-out evals of the trained model")
                          + ('<p class="meta">Every subject side by side, with Wilson intervals: '
                             '<a href="#eval">evaluation</a>.</p>' if eval_section else "")))
-    ablation = demo.get("ablation") if isinstance(demo.get("ablation"), dict) else {}
+    ablation: dict = demo["ablation"] if isinstance(demo.get("ablation"), dict) else {}
     for name, other in ablation.items():
         if isinstance(other, dict) and name.startswith("without_"):
             rows = [[labels.get(k, k.replace("_", " ")), f"{evals[k]:.0%}",
