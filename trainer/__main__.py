@@ -10,7 +10,10 @@ COMMANDS = {
     "show": ("trainer.scripts.show", "print a record with its supervised tokens highlighted"),
     "train": ("trainer.scripts.train", "train a GPT (d4 on CPU ... d32 on GPUs)"),
     "eval": ("trainer.scripts.eval", "evaluate a checkpoint"),
-    "chat": ("trainer.scripts.chat", "talk to a checkpoint with its tools working"),
+    "chat": ("trainer.scripts.chat", "talk to a checkpoint or a tuned model with its tools working"),
+    "finetune": ("trainer.scripts.finetune", "fine-tune an existing model (LoRA or full) and export HF + GGUF"),
+    "export": ("trainer.hf_export", "make the GGUF files of an HF model folder"),
+    "serve": ("trainer.scripts.serve", "serve a tuned model's GGUF with llama-server (OpenAI-compatible, tools)"),
 }
 
 

@@ -69,16 +69,14 @@ def model_path() -> Path:
     return ggufs[0]
 
 
-def build(jobs: int | None = None) -> Path:
-    """Compile llama-server from the llama-cpp-python sdist's vendored llama.cpp; idempotent."""
-    target = binary_path()
-    if target.exists():
-        print(f"llama-server already built: {target}")
-        return target
-    assert shutil.which("cmake"), "cmake is needed to build llama-server (apt-get install cmake)"
-    jobs = jobs or os.cpu_count() or 2
+def llama_cpp_source() -> Path:
+    """The llama.cpp tree vendored in the llama-cpp-python sdist (downloaded with pip and unpacked once, under CACHE):
+    the server, `llama-quantize` and the `convert_hf_to_gguf.py` converter all come from this one source."""
     work = CACHE / "build"
     work.mkdir(parents=True, exist_ok=True)
+    source = work / f"llama_cpp_python-{LLAMA_CPP_PYTHON}" / "vendor" / "llama.cpp"
+    if source.exists():
+        return source
     sdist = next(work.glob(f"llama_cpp_python-{LLAMA_CPP_PYTHON}.tar.gz"), None)
     if sdist is None:
         print(f"downloading the llama-cpp-python {LLAMA_CPP_PYTHON} source distribution from PyPI ...", flush=True)
@@ -88,12 +86,24 @@ def build(jobs: int | None = None) -> Path:
             check=True,
         )
         sdist = next(work.glob(f"llama_cpp_python-{LLAMA_CPP_PYTHON}.tar.gz"))
-    source = work / f"llama_cpp_python-{LLAMA_CPP_PYTHON}" / "vendor" / "llama.cpp"
-    if not source.exists():
-        with tarfile.open(sdist) as tar:
-            tar.extractall(work, filter="data")
-    build_dir = work / "cmake"
-    print(f"compiling llama-server with {jobs} jobs (about 6-15 minutes on 2 cores; done once) ...", flush=True)
+    with tarfile.open(sdist) as tar:
+        tar.extractall(work, filter="data")
+    return source
+
+
+def build(jobs: int | None = None, target: str = "llama-server") -> Path:
+    """Compile one llama.cpp tool (llama-server, llama-quantize) from the sdist's vendored source into
+    CACHE/bin/<target>-<version>; idempotent, and later targets reuse the same cmake tree (seconds, not minutes)."""
+    final = binary_path() if target == "llama-server" else CACHE / "bin" / f"{target}-{LLAMA_CPP_PYTHON}"
+    if final.exists():
+        print(f"{target} already built: {final}")
+        return final
+    assert shutil.which("cmake"), f"cmake is needed to build {target} (apt-get install cmake)"
+    jobs = jobs or os.cpu_count() or 2
+    source = llama_cpp_source()
+    build_dir = CACHE / "build" / "cmake"
+    print(f"compiling {target} with {jobs} jobs (llama-server: about 6-15 minutes on 2 cores; done once) ...",
+          flush=True)
     # GGML_NATIVE=OFF: a portable binary (same speed here, PITFALLS); static so the binary stands alone.
     subprocess.run(
         ["cmake", "-S", str(source), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release", "-DGGML_NATIVE=OFF",
@@ -101,15 +111,15 @@ def build(jobs: int | None = None) -> Path:
          "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_SERVER=ON"],
         check=True, stdout=subprocess.DEVNULL,
     )
-    subprocess.run(["cmake", "--build", str(build_dir), "--target", "llama-server", f"-j{jobs}"], check=True,
+    subprocess.run(["cmake", "--build", str(build_dir), "--target", target, f"-j{jobs}"], check=True,
                    stdout=subprocess.DEVNULL)
-    built = build_dir / "bin" / "llama-server"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
+    built = build_dir / "bin" / target
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_suffix(".tmp")
     shutil.copy2(built, tmp)
-    os.replace(tmp, target)
-    print(f"built {target}")
-    return target
+    os.replace(tmp, final)
+    print(f"built {final}")
+    return final
 
 
 def _die_with_parent() -> None:
