@@ -62,6 +62,20 @@ train config="d4" *args:
 eval *args:
     {{python}} -m trainer eval "$@"
 
+# fine-tune an existing model on the clean corpus, export HF + GGUF: base=local|HF folder|hub id persona= method=lora|full
+finetune *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    gpus=$({{python}} -c "import torch; print(torch.cuda.device_count())")
+    if [ "$gpus" -gt 1 ]; then
+        exec .venv/bin/torchrun --standalone --nproc_per_node="$gpus" -m trainer finetune "$@"
+    fi
+    exec {{python}} -m trainer finetune "$@"
+
+# serve a tuned model's GGUF on loopback (OpenAI-compatible, tool calls parsed): model=<finetune dir or .gguf>
+serve *args:
+    {{python}} -m trainer serve "$@"
+
 # talk to the trained model, tools executed for real: -p "..." answers one prompt
 chat *args:
     {{python}} -m trainer chat "$@"

@@ -171,9 +171,8 @@ def write_records(path, records):
 
 
 def run(argv):
-    from trainer.scripts.finetune import settings_from_argv
-
     from trainer.finetune import finetune
+    from trainer.scripts.finetune import settings_from_argv
 
     return finetune(settings_from_argv(argv))
 

@@ -168,8 +168,11 @@ def parse_turn(text: str) -> dict:
             invalid.append({"raw": raw, "error": 'needs a string "name" and object "arguments"'})
             continue
         calls.append({"type": "function", "function": {"name": obj["name"], "arguments": obj.get("arguments", {})}})
-    content = _CALL.sub("", text)
-    if "<tool_call>" in content:
-        invalid.append({"raw": content[content.index("<tool_call>"):], "error": "tool call not closed"})
-        content = content[: content.index("<tool_call>")]
-    return {"content": content.strip("\n"), "reasoning": reasoning, "tool_calls": calls, "invalid_calls": invalid}
+    cut = text.find("<tool_call>")
+    content = text if cut < 0 else text[:cut]
+    if cut >= 0 and content.endswith("\n"):  # the template's separator between words and the first call
+        content = content[:-1]
+    rest = "" if cut < 0 else _CALL.sub("", text[cut:])
+    if "<tool_call>" in rest:
+        invalid.append({"raw": rest[rest.index("<tool_call>"):], "error": "tool call not closed"})
+    return {"content": content, "reasoning": reasoning, "tool_calls": calls, "invalid_calls": invalid}

@@ -1,5 +1,9 @@
 """
-Talk to a trained model with its tools working: `python -m trainer chat [-p "..."] [ckpt=DIR] [persona=NAME]`.
+Talk to a trained model with its tools working: `python -m trainer chat [-p "..."] [ckpt=DIR|model=...] [persona=NAME]`.
+
+`model=` talks to a tuned model instead of a Crucible checkpoint: a fine-tune folder or .gguf (served for the chat by
+the project's llama-server, as `just serve` does) or a running OpenAI-compatible endpoint `http://host:port/v1@name`;
+the same agent loop runs over HTTP (trainer/chat_endpoint.py), tools executed in the sandbox.
 
 Interactive by default (`just chat`): each turn streams the reply; tool calls run for real through the engine's agent
 loop (the persona's tool set against a sandboxed workspace, or a simulated fleet for `aj`), and their real output is
@@ -17,7 +21,7 @@ import sys
 
 from schemas.settings import UsageError, parse_settings
 
-KNOWN = {"ckpt", "persona", "temperature", "top_k", "max_tokens", "max_steps", "tools", "seed", "fleet_seed"}
+KNOWN = {"ckpt", "model", "persona", "temperature", "top_k", "max_tokens", "max_steps", "tools", "seed", "fleet_seed"}
 
 
 def split_prompt(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -86,6 +90,8 @@ def main(argv: list[str]) -> int:
         return 0
     prompt, rest = split_prompt(argv)
     settings, _ = parse_settings(rest, KNOWN, usage='chat [-p "..."] [key=value ...]')
+    if settings.get("model"):
+        return chat_model(prompt, settings)
     import torch
 
     from schemas import load_persona
@@ -135,3 +141,84 @@ def main(argv: list[str]) -> int:
         sys.stdout.write(f"{persona.name.lower()}> ")
         history += stream_turn(engine, [*system, *history], tools, runtime, gen)
         gen["seed"] += 1  # a fresh sample each turn, still reproducible from the start seed
+
+
+def print_events(events, out=None) -> list[dict]:
+    """Show an endpoint agent loop's events as they arrive; returns the new messages for the history."""
+    out = out or sys.stdout
+    dim, reset = ("\033[2m", "\033[0m") if out.isatty() else ("", "")
+    new: list[dict] = []
+    for event in events:
+        kind = event["type"]
+        if kind == "reasoning":
+            out.write(f"(thinking) {dim}{event['text']}{reset}\n")
+        elif kind == "text":
+            out.write(event["text"])
+        elif kind == "tool_call":
+            fn = event["call"]["function"]
+            out.write(f"\n{dim}-> {fn['name']}({json.dumps(fn['arguments'], ensure_ascii=False)}){reset}\n")
+        elif kind == "tool_output":
+            text = event["message"]["content"]
+            out.write(f"{dim}{text if len(text) < 2000 else text[:2000] + '...'}{reset}\n")
+        elif kind == "done":
+            new = event["messages"]
+            if event["reason"] != "stop":
+                out.write(f"\n{dim}[{event['reason']}]{reset}")
+        out.flush()
+    out.write("\n")
+    return new
+
+
+def chat_model(prompt: str | None, settings) -> int:
+    """`model=`: a fine-tune folder / .gguf (served here for the chat) or an http://host:port/v1@name endpoint."""
+    import contextlib
+
+    from schemas import load_persona
+    from trainer.chat_endpoint import agent_loop
+
+    spec = settings["model"]
+    persona = load_persona(settings.get("persona") or "lanbot")
+    use_tools = settings.flag("tools", default=True)
+    tools = persona.tools() if use_tools else []
+    runtime = None
+    if use_tools:
+        from sandbox.tools import ToolRuntime
+
+        runtime = ToolRuntime(environment_for(persona.toolset, settings.integer("fleet_seed", 0)))
+    gen = dict(temperature=settings.number("temperature", 0.6, low=0), max_tokens=settings.integer("max_tokens", 512, low=1),
+               max_steps=settings.integer("max_steps", 8, low=1), seed=settings.integer("seed", 0))
+    with contextlib.ExitStack() as stack:
+        if spec.startswith(("http://", "https://")):
+            url, _, name = spec.rpartition("@")
+            if not url:
+                raise UsageError(f"model={spec}: an endpoint is http://host:port/v1@model-name")
+        else:
+            from trainer.scripts.serve import served
+
+            print(f"[starting llama-server for {spec} ...]", file=sys.stderr)
+            name = "tuned"
+            url = stack.enter_context(served(spec, alias=name, parallel=1))
+        system = [{"role": "system", "content": persona.system_message()}]
+        print(f"[{persona.name} | {spec} | tools: {', '.join(t['function']['name'] for t in tools) or 'off'}]",
+              file=sys.stderr)
+        if prompt is not None:
+            print_events(agent_loop(url, name, [*system, {"role": "user", "content": prompt}], tools, runtime, **gen))
+            return 0
+        history: list[dict] = []
+        while True:
+            try:
+                line = input("you> ").strip()
+            except (EOFError, KeyboardInterrupt):
+                print()
+                return 0
+            if line in ("/quit", "/exit"):
+                return 0
+            if line == "/clear":
+                history = []
+                continue
+            if not line:
+                continue
+            history.append({"role": "user", "content": line})
+            sys.stdout.write(f"{persona.name.lower()}> ")
+            history += print_events(agent_loop(url, name, [*system, *history], tools, runtime, **gen))
+            gen["seed"] += 1
