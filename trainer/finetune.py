@@ -119,12 +119,14 @@ def load_base(base: str, device: torch.device):
     info = resolve_base(base)
     kw = {"gguf_file": info["gguf_file"]} if info["gguf_file"] else {}
     tok = AutoTokenizer.from_pretrained(info["path"], **kw)
-    model = AutoModelForCausalLM.from_pretrained(info["path"], dtype=torch.float32, **kw).to(device)
+    model: Any = AutoModelForCausalLM.from_pretrained(info["path"], dtype=torch.float32, **kw)
+    model = model.to(device)
     # a de-quantised GGUF is plain fp32 now: saving must not claim a gguf quantisation
-    if getattr(model.config, "quantization_config", None) is not None:
-        del model.config.quantization_config
+    config: Any = model.config
+    if getattr(config, "quantization_config", None) is not None:
+        delattr(config, "quantization_config")
     if getattr(model, "hf_quantizer", None) is not None:
-        model.hf_quantizer = None
+        object.__setattr__(model, "hf_quantizer", None)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     return model, tok, info
@@ -414,7 +416,7 @@ def finetune(s: Settings) -> dict:
     }
     if master:
         save_checkpoint(out, total, module, optimizer, s, fingerprint, s.keep)
-        merged = model.merge_and_unload() if s.method == "lora" else model
+        merged = model.merge_and_unload() if s.method == "lora" else model  # type: ignore[operator]
         report["exports"] = export_all(merged, tok, out, s, info)
         write_json_atomic(out / "report.json", report)
         print_curve(report)
