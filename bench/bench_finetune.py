@@ -1,0 +1,120 @@
+"""
+Fine-tune throughput on CPU: tokens/s of a full fine-tune step (forward, backward, AdamW) of SmolLM2-135M's
+architecture with LoRA (r=16, every linear layer) and with full fine-tuning, each as a share of the fp32 matmul peak
+measured in the same run, next to the d4 trainer's step.
+
+Why a share of a peak measured in the same run: this box is shared, and its speed changes by 10x with the other
+helpers' load; a ratio measured in one run still says how much of the machine the loop turns into training.
+FLOPs counted: LoRA 4 x params (forward 2N, backward through activations 2N, no weight gradients) and full 6 x params
+per token, plus the attention matmuls (4 x layers x seq x width per token forward, twice that backward), with the
+49K-word head counted only at the supervised positions where the loop applies it (the share `sup` of the tokens).
+Weights are random (throughput does not depend on them) so the bench needs neither the GGUF nor a corpus. Nothing
+here asserts a time.
+
+    .venv/bin/python bench/bench_finetune.py [seq=1024] [steps=3] [threads=0] [sup=0.3] [out=bench/results/finetune.json]
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from schemas.settings import parse_kv
+
+
+def matmul_peak(n: int = 1024, reps: int = 20) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    t = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return 2 * n**3 * reps / (time.perf_counter() - t)
+
+
+def smollm2_like():
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
+                      num_attention_heads=9, num_key_value_heads=3, head_dim=64, tie_word_embeddings=True)
+    return LlamaForCausalLM(cfg), cfg
+
+
+def measure(method: str, seq: int, steps: int, sup: float) -> dict:
+    from trainer.finetune import LossModule, Settings, add_lora
+
+    model, cfg = smollm2_like()
+    n_params = sum(p.numel() for p in model.parameters())
+    head = cfg.vocab_size * cfg.hidden_size
+    if method == "lora":
+        model = add_lora(model, Settings())
+    module = LossModule(model).train()
+    opt = torch.optim.AdamW([p for p in module.parameters() if p.requires_grad], lr=1e-4)
+    ids = torch.randint(0, cfg.vocab_size, (1, seq))
+    labels = ids.clone()
+    labels[0, : int(seq * (1 - sup))] = -100
+    pos, seg, ctx = torch.arange(seq)[None], torch.zeros(1, seq, dtype=torch.long), -torch.ones(1, seq, dtype=torch.long)
+    times = []
+    for i in range(steps + 1):
+        t = time.perf_counter()
+        module(ids, pos, seg, ctx, labels).backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        if i:  # the first step warms caches up
+            times.append(time.perf_counter() - t)
+    body = n_params - head  # the embedding lookup is not a matmul; the tied head is counted separately
+    per_token = (4 if method == "lora" else 6) * body + (4 if method == "lora" else 6) * head * sup
+    attn = 3 * 4 * cfg.num_hidden_layers * seq * cfg.hidden_size / 2  # causal: half the score matrix is needed
+    tok_s = seq / (sum(times) / len(times))
+    return {"method": method, "tok_s": round(tok_s, 1), "flops_per_token": per_token + attn,
+            "achieved_flops": tok_s * (per_token + attn)}
+
+
+def d4_step(seq: int = 512, batch: int = 8) -> float:
+    from trainer.gpt import GPT, model_config
+    from trainer.optim import build_optimizers
+
+    torch.manual_seed(0)
+    model = GPT(model_config("d4", 4096, seq))
+    opts = build_optimizers(model)
+    x, y = torch.randint(0, 4096, (batch, seq)), torch.randint(0, 4096, (batch, seq))
+    times = []
+    for i in range(4):
+        t = time.perf_counter()
+        model(x, y).backward()
+        for o in opts:
+            o.step()
+        model.zero_grad(set_to_none=True)
+        if i:
+            times.append(time.perf_counter() - t)
+    return batch * seq / (sum(times) / len(times))
+
+
+def main(argv: list[str]) -> int:
+    s, _ = parse_kv(argv)
+    if int(s.get("threads", 0)):
+        torch.set_num_threads(int(s["threads"]))
+    seq, steps, sup = int(s.get("seq", 1024)), int(s.get("steps", 3)), float(s.get("sup", 0.3))
+    peak = matmul_peak()
+    rows = [measure(m, seq, steps, sup) for m in ("lora", "full")]
+    d4 = d4_step()
+    peak_after = matmul_peak()
+    peak = (peak + peak_after) / 2  # load drifts during the run: the mean of before and after
+    print(f"fp32 matmul peak {peak / 1e9:.1f} GFLOP/s ({torch.get_num_threads()} threads); seq {seq}, "
+          f"head at {sup:.0%} of positions")
+    for r in rows:
+        r["share_of_peak"] = round(r["achieved_flops"] / peak, 3)
+        print(f"  SmolLM2-135M {r['method']:>4}: {r['tok_s']:7.1f} tok/s = {r['share_of_peak']:.0%} of peak")
+    print(f"  d4 from scratch (7M): {d4:7.1f} tok/s")
+    out = Path(s.get("out", "bench/results/finetune.json"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"peak_flops": peak, "seq": seq, "rows": rows, "d4_tok_s": d4,
+                               "threads": torch.get_num_threads()}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
