@@ -13,6 +13,9 @@ Formats (JSONL, or a JSON array of rows):
 - hermes: OpenAI-style {"messages": [...], "tools": [...]} with assistant `tool_calls`; Hermes ShareGPT with
   <tools>/<tool_call>/<tool_response> tags; xLAM {"query", "tools", "answers"} (no tool outputs, so those rows are
   rejected by validation: a record may not end on an unanswered call, and outputs are never invented).
+- llamafactory (also accepted under hermes): OpenAI-style rows whose `content` is a list of typed parts
+  ({"type": "text"|"reasoning"|"tool_call", "value": ...}; a tool_call's value is the JSON of {"name", "arguments"})
+  and whose `tools` is a JSON string, as in LLaMA-Factory's demo sets; tool messages answer the open calls in order.
 - nanochat: CustomJSON — each line a bare array of {role, content} (identity-style conversations).
 
 Imported tool outputs were not produced by our sandbox: verification says `"grounded": false` and names the source,
@@ -30,7 +33,7 @@ from typing import Any
 from factory.runlog import FamilyLog
 from schemas.settings import UsageError, parse_kv, reject_unknown
 
-FORMATS = ("glaive", "hermes", "nanochat")
+FORMATS = ("glaive", "hermes", "llamafactory", "nanochat")
 VERSION = "1"
 BATCH = 500
 
@@ -220,7 +223,10 @@ def convert_hermes(row: dict) -> tuple[list[dict], list[dict]]:
         return messages, [as_tool(t) for t in tools_list]
     if "messages" not in row:
         raise ConvertError("hermes row needs 'messages', 'conversations' or xLAM 'query'/'answers'")
-    tools = [as_tool(t) for t in row.get("tools") or []]
+    raw_tools = loads_lenient(row["tools"]) if isinstance(row.get("tools"), str) and row["tools"].strip() else row.get("tools")
+    tools = [as_tool(t) for t in raw_tools or []]
+    if any(isinstance(m, dict) and isinstance(m.get("content"), list) for m in row["messages"]):
+        return convert_typed_parts(row["messages"]), tools
     messages = []
     for m in row["messages"]:
         role = m.get("role")
@@ -243,6 +249,72 @@ def convert_hermes(row: dict) -> tuple[list[dict], list[dict]]:
     return messages, tools
 
 
+PART_TYPES = ("text", "reasoning", "tool_call")
+
+
+def parts_of(m: dict, where: str) -> dict[str, list]:
+    """A message's typed parts grouped by type; text-only content may also be a plain string."""
+    content = m.get("content")
+    if content is None or isinstance(content, str):
+        return {"text": [content] if content else [], "reasoning": [], "tool_call": []}
+    if not isinstance(content, list):
+        raise ConvertError(f"{where}: content is {type(content).__name__}, not a string or a list of parts")
+    out: dict[str, list] = {t: [] for t in PART_TYPES}
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind not in PART_TYPES:
+            raise ConvertError(f"{where}: unknown content part {str(part)[:80]!r} (types: {', '.join(PART_TYPES)})")
+        out[kind].append(part.get("value", part.get(kind)))
+    return out
+
+
+def convert_typed_parts(rows: list) -> list[dict]:
+    """LLaMA-Factory-style messages: typed parts become content, `reasoning` and `tool_calls`; tool messages with
+    no tool_call_id answer the previous assistant turn's open calls in order."""
+    messages: list[dict] = []
+    n = 0
+    for i, m in enumerate(rows):
+        if not isinstance(m, dict):
+            raise ConvertError(f"message {i} is not an object")
+        role, where = m.get("role"), f"message {i} ({m.get('role')})"
+        parts = parts_of(m, where)
+        text = "".join(str(t) for t in parts["text"]).strip()
+        if role != "assistant" and (parts["reasoning"] or parts["tool_call"]):
+            raise ConvertError(f"{where}: only assistant messages may carry reasoning or tool_call parts")
+        if role in ("system", "user"):
+            messages.append({"role": role, "content": text})
+        elif role == "assistant":
+            msg: dict[str, Any] = {"role": "assistant", "content": text or None}
+            if parts["reasoning"]:
+                msg["reasoning"] = "\n".join(str(r).strip() for r in parts["reasoning"])
+            calls = []
+            for value in parts["tool_call"]:
+                payload = loads_lenient(value) if isinstance(value, str) else value
+                if not isinstance(payload, dict):
+                    raise ConvertError(f"{where}: tool_call part is not an object")
+                calls.append(call(payload.get("name"), payload.get("arguments", {}), n))
+                n += 1
+            calls += [call(c["function"]["name"], c["function"].get("arguments", {}), n + k)
+                      for k, c in enumerate(m.get("tool_calls") or [])]
+            n += len(m.get("tool_calls") or [])
+            if calls:
+                msg["tool_calls"] = calls
+            messages.append(msg)
+        elif role in ("tool", "observation", "function"):
+            if m.get("tool_call_id"):
+                messages.append({"role": "tool", "tool_call_id": m["tool_call_id"], "name": m.get("name") or "",
+                                 "content": text})
+            else:
+                answer_calls(messages, [text])
+        else:
+            raise ConvertError(f"{where}: unknown role {role!r}")
+    names = {c["id"]: c["function"]["name"] for m in messages for c in m.get("tool_calls") or []}
+    for m in messages:
+        if m["role"] == "tool" and not m.get("name"):
+            m["name"] = names.get(m["tool_call_id"], "")
+    return messages
+
+
 def convert_nanochat(row: Any) -> tuple[list[dict], list[dict]]:
     if not isinstance(row, list):
         raise ConvertError(f"nanochat CustomJSON rows are bare arrays of messages, got {type(row).__name__}")
@@ -254,7 +326,8 @@ def convert_nanochat(row: Any) -> tuple[list[dict], list[dict]]:
     return messages, []
 
 
-CONVERTERS = {"glaive": convert_glaive, "hermes": convert_hermes, "nanochat": convert_nanochat}
+CONVERTERS = {"glaive": convert_glaive, "hermes": convert_hermes, "llamafactory": convert_hermes,
+              "nanochat": convert_nanochat}
 
 
 # ---------------------------------------------------------------------------------------------------------------

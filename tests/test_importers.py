@@ -127,3 +127,63 @@ def test_cli_bad_input(tmp_path):
     src = write_jsonl(tmp_path / "g.jsonl", [GLAIVE_ROW])
     assert importers.main(["--format", "glaive", str(src), "persona=lanbot", f"out={tmp_path}"]) == 0
     assert (tmp_path / "raw" / "tool_use" / "manifest.json").exists() is False  # imports write records + ledger only
+
+
+# LLaMA-Factory-style rows (written for this test): content as typed parts, tools as a JSON string, tool messages
+# without ids answering the open calls in order.
+CONVERT_FN = {"name": "convert_currency", "description": "Convert an amount between currencies",
+              "parameters": {"type": "object", "properties": {"amount": {"type": "number"}, "to": {"type": "string"}},
+                             "required": ["amount", "to"]}}
+PARTS_ROW = {
+    "tools": json.dumps([WEATHER_FN, CONVERT_FN]),
+    "messages": [
+        {"role": "system", "content": [{"type": "text", "value": "You are a travel helper."}]},
+        {"role": "user", "content": [{"type": "text", "value": "Weather in Oslo and Lima, and 100 EUR in NOK?"}]},
+        {"role": "assistant", "content": [
+            {"type": "reasoning", "value": "Two weather lookups and one conversion, all independent."},
+            {"type": "text", "value": "Checking all three."},
+            {"type": "tool_call", "value": json.dumps({"name": "get_weather", "arguments": {"city": "Oslo"}})},
+            {"type": "tool_call", "value": json.dumps({"name": "get_weather", "arguments": {"city": "Lima"}})},
+            {"type": "tool_call", "value": "{\"name\": \"convert_currency\", \"arguments\": {\"amount\": 100, \"to\": \"NOK\"}}"}]},
+        {"role": "tool", "content": [{"type": "text", "value": "{\"temp_c\": -3}"}]},
+        {"role": "tool", "content": [{"type": "text", "value": "{\"temp_c\": 19}"}]},
+        {"role": "tool", "content": [{"type": "text", "value": "{\"amount\": 1172.5, \"currency\": \"NOK\"}"}]},
+        {"role": "assistant", "content": [{"type": "text", "value": "Oslo -3°C, Lima 19°C; 100 EUR is 1172.5 NOK."}]},
+        {"role": "user", "content": [{"type": "text", "value": "thanks!"}]},
+        {"role": "assistant", "content": [{"type": "text", "value": "Any time."}]},
+    ],
+}
+
+
+def test_typed_parts_rows_convert_to_valid_ungrounded_records(persona):
+    for fmt in ("llamafactory", "hermes"):
+        rec = importers.to_record(fmt, PARTS_ROW, persona, "lf.jsonl", 1, "run-test")
+        assert validate_record(rec) == [], validate_record(rec)
+        assert rec["verification"]["grounded"] is False and rec["family"] == "tool_use"
+        assert [t["function"]["name"] for t in rec["tools"]] == ["get_weather", "convert_currency"]
+        msgs = rec["messages"]
+        assert [m["role"] for m in msgs] == ["system", "user", "assistant", "tool", "tool", "tool", "assistant", "user",
+                                             "assistant"]
+        turn = msgs[2]
+        assert turn["reasoning"].startswith("Two weather lookups") and turn["content"] == "Checking all three."
+        calls = turn["tool_calls"]
+        assert [c["function"]["arguments"] for c in calls] == [{"city": "Oslo"}, {"city": "Lima"}, {"amount": 100, "to": "NOK"}]
+        assert [m["tool_call_id"] for m in msgs[3:6]] == [c["id"] for c in calls]
+        assert [m["name"] for m in msgs[3:6]] == ["get_weather", "get_weather", "convert_currency"]
+        assert msgs[5]["content"] == "{\"amount\": 1172.5, \"currency\": \"NOK\"}"
+
+
+def test_typed_parts_rejects_say_why(tmp_path, persona):
+    odd_part = json.loads(json.dumps(PARTS_ROW))
+    odd_part["messages"][2]["content"].append({"type": "image", "value": "cat.png"})
+    user_call = json.loads(json.dumps(PARTS_ROW))
+    user_call["messages"][1]["content"].append({"type": "tool_call", "value": "{}"})
+    extra_output = json.loads(json.dumps(PARTS_ROW))
+    extra_output["messages"].insert(6, {"role": "tool", "content": [{"type": "text", "value": "surplus"}]})
+    src = write_jsonl(tmp_path / "lf.jsonl", [PARTS_ROW, odd_part, user_call, extra_output])
+    counts = importers.import_file("llamafactory", src, persona, tmp_path / "raw")
+    assert counts == {"kept": 1, "rejected": 3, "skipped": 0}
+    reasons = [json.loads(x)["reason"] for x in (tmp_path / "raw" / "tool_use" / "rejected.jsonl").read_text().splitlines()]
+    assert any("unknown content part" in r for r in reasons), reasons
+    assert any("only assistant messages" in r for r in reasons), reasons
+    assert any("tool responses for" in r or "no tool call before" in r for r in reasons), reasons
