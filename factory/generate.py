@@ -5,7 +5,7 @@
     seed=<int>            deterministic plans                             budget=<usd>   hard cap on teacher spend
     dry_run=true          estimate tokens and cost, spend nothing         sandbox=local|e2b
     out=<dir>             corpus folder (default corpora/<persona>)       price=<in>,<out> USD/1M tokens override
-    batch=<n>             teacher tasks per batch (default 32)            parallel=<n>   local server slots (8)
+    batch=<n>             teacher tasks per commit (default: parallel)    parallel=<n>   local server slots (8)
     min_yield=<fraction>  retire a family's teacher lane when its yield is below this after yield_sample=<n>
                           teacher attempts (defaults 0.05 and 32; min_yield=0 never retires it)
 
@@ -17,7 +17,10 @@ Why it is shaped like this:
   teacher tasks run in the main thread (distilabel's Pipeline installs signal handlers, which only the main thread
   may do), one batch at a time so the server's parallel slots and the teacher's usage counters stay attributable.
 - Every batch is committed through factory.runlog (rejects, atomic part file, ledger line): a SIGKILL at any point
-  loses at most the batch in flight, and rerunning the same command resumes without duplicates.
+  loses at most the batch in flight, and rerunning the same command resumes without duplicates. A teacher batch is
+  as big as the server has slots (`parallel`), so one batch is one round of requests: the slots are used fully and a
+  crash costs one round, not four (32-task batches made no progress at all when a run was killed every 5-32 s).
+  distilabel hands results back only when its pipeline ends, so a batch is the smallest unit that can be committed.
 - Every record is validated with schemas.validate_record before it is written; a generator exception leaves its
   tasks undone (retried on the next run) instead of burning them as rejections.
 - A teacher that almost never passes a family's checks (the 135M local model writing lessons; a paid model behind a
@@ -484,7 +487,7 @@ def parse_settings(argv: list[str]) -> dict[str, Any]:
         "families": parse_mixture(settings["families"]) if "families" in settings else None,
         "seed": integer("seed", 0, 0), "budget": budget, "dry_run": settings.flag("dry_run"),
         "sandbox": settings.get("sandbox", "local"), "out": settings.get("out"), "price": price,
-        "batch": integer("batch", 32, 1), "parallel": integer("parallel", 8, 1), "chunks": integer("chunks", MAX_CHUNKS, 1),
+        "batch": integer("batch", integer("parallel", 8, 1), 1), "parallel": integer("parallel", 8, 1), "chunks": integer("chunks", MAX_CHUNKS, 1),
         "min_yield": settings.number("min_yield", MIN_TEACHER_YIELD, 0, 1),
         "yield_sample": integer("yield_sample", YIELD_SAMPLE, 1),
     }

@@ -24,14 +24,13 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from schemas import FAMILIES
 from schemas.chat import CALLS
 from schemas.settings import UsageError, parse_settings
-from schemas.storage import DIR_MODE, find_tokenizer, read_clean, replace_dir
+from schemas.storage import find_tokenizer, read_clean, replace_dir, staging_dir
 
 _REPO = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 
@@ -106,9 +105,7 @@ def build_folder(corpus: Path, repo: str, out: Path, *, license: str = "mit", co
     decon = (public_report(json.loads((reports / "decontamination.json").read_text()))
              if (reports / "decontamination.json").is_file() else None)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
-    os.chmod(tmp, DIR_MODE)  # mkdtemp makes 0700; the folder is meant to be shared
+    tmp = staging_dir(out)  # named after this process: a killed publish's leftovers are swept by the next one
     try:
         for fam in families:
             write_hf_parquet([to_hf(r, calls) for r in kept[fam]], tmp / "data" / fam / "train-00000.parquet")

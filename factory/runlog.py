@@ -15,8 +15,9 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from schemas import GENERATE, canonical_json, now_iso, rejection
+from schemas import GENERATE, canonical_json, faults, now_iso, rejection
 from schemas.secrets import scrub_text
+from schemas.settings import InputError
 from schemas.storage import append_lines, read_jsonl_tolerant, write_atomic
 
 LEDGER = "_ledger.jsonl"
@@ -55,6 +56,12 @@ class FamilyLog:
     def _recover(self) -> None:
         ledger_path = self.folder / LEDGER
         entries, torn = read_jsonl_tolerant(ledger_path)
+        damaged = ("; the folder was changed or damaged after it was written: restore it, or move it away and "
+                   "generate again")
+        for i, e in enumerate(entries):
+            if not (isinstance(e, dict) and isinstance(e.get("batch"), str) and isinstance(e.get("kept"), list)
+                    and isinstance(e.get("rejected"), list)):
+                raise InputError(f"{ledger_path}: line {i + 1} is not a ledger entry{damaged}")
         if torn:
             write_atomic(ledger_path, "".join(canonical_json(e) + "\n" for e in entries))
         committed = {e["batch"] for e in entries}
@@ -66,19 +73,27 @@ class FamilyLog:
                 path.unlink()
         rejected_path = self.folder / REJECTED
         rejects, torn = read_jsonl_tolerant(rejected_path)
-        kept_rejects = [r for r in rejects if r.get("batch") in committed]
+        kept_rejects = [r for r in rejects if isinstance(r, dict) and r.get("batch") in committed]
         if torn or len(kept_rejects) != len(rejects):
             write_atomic(rejected_path, "".join(canonical_json(r) + "\n" for r in kept_rejects))
-        for e in entries:
-            self._account(e)
+        try:
+            for e in entries:
+                self._account(e)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise InputError(f"{ledger_path}: a ledger line lacks {exc}{damaged}") from None
         for name in sorted(parts):
-            rows, torn = read_jsonl_tolerant(self.folder / name)
-            assert not torn, f"{self.folder / name}: committed part file is torn"
+            path = self.folder / name
+            if not path.is_file():
+                raise InputError(f"{path}: committed part file is missing{damaged}")
+            rows, torn = read_jsonl_tolerant(path)
+            if torn or not all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in rows):
+                raise InputError(f"{path}: committed part file is cut short or garbled{damaged}")
             self.record_ids.update(r["id"] for r in rows)
         for r in kept_rejects:
             self.reasons[short_reason(r.get("reason", ""))] += 1
-        assert len(self.record_ids) == self.kept, (
-            f"{self.folder}: ledger says {self.kept} records but part files hold {len(self.record_ids)} unique ids")
+        if len(self.record_ids) != self.kept:
+            raise InputError(f"{self.folder}: ledger says {self.kept} records but part files hold "
+                             f"{len(self.record_ids)} unique ids{damaged}")
 
     def _account(self, entry: dict) -> None:
         self.done_keys.update(entry["kept"])
@@ -115,14 +130,17 @@ class FamilyLog:
                 lines.append(scrub_text(canonical_json(rejection(GENERATE, line.get("reason", ""), None, **context,
                                                                  key=key, batch=batch, family=self.family))))
             append_lines(self.folder / REJECTED, lines)
+            faults.point("generate.commit.rejects")
             part = None
             if kept:
                 part = f"part-{batch}.jsonl"
                 write_atomic(self.folder / part, "".join(canonical_json(r) + "\n" for _, r in kept))
+            faults.point("generate.commit.part")
             entry = {"batch": batch, "part": part, "kept": [k for k, _ in kept], "rejected": [k for k, _ in rejected],
                      "usage": usage or {}, "cost_usd": cost_usd, "time": now_iso(),
                      **(extra or {})}
             append_lines(self.folder / LEDGER, [canonical_json(entry)])
+            faults.point("generate.commit.ledger")
             self._account(entry)
             self.record_ids.update(ids)
             for _, line in rejected:

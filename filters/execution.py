@@ -30,6 +30,7 @@ from datatrove.data import Document
 
 from filters.docs import EXECUTION, document_record, reject
 from filters.stage import StageFilter
+from sandbox.tools import steady
 
 # Plugins a record's tests cannot need (doctest/junit/pastebin/pdb/setup-plan output): skipping their registration
 # makes each pytest start ~20% cheaper, and start-up is most of the execution stage's cost.
@@ -96,6 +97,7 @@ def describe_test_failure(res: Any) -> str:
     out = (res.stdout or "") + "\n" + (res.stderr or "")
     summaries = _SUMMARY.findall(out)
     summary = summaries[-1][0] if summaries else f"exit code {res.exit_code}, signal {res.signal}"
+    summary, _ = steady(summary)  # "in <duration>": the same failure gives the same reason on every run
     failed = _FAILED.search(out)
     first = f"; first: {failed.group(2)}" + (f" - {_clip(failed.group(3), 100)}" if failed.group(3) else "") if failed else ""
     return f"tests failed: {_clip(summary, 80)}{first}"

@@ -519,6 +519,7 @@ def run_local(settings: Settings, phases: list[Phase], executors: list[Any], pro
             def poll(bar=bar, done=done, stop=stop) -> None:
                 while not stop.wait(0.3):
                     bars.update(bar, completed=len(list(done.glob("*"))) if done.is_dir() else 0)
+                    faults.point("filter.running")  # every 0.3 s while a phase's workers run
 
             watcher = threading.Thread(target=poll, daemon=True)
             watcher.start()

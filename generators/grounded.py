@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.environments import sample_fleet, sample_workspace
-from sandbox.tools import NONDETERMINISTIC, Runtime, ToolError, ToolRuntime, call_many
+from sandbox.tools import NONDETERMINISTIC, Runtime, ToolError, ToolRuntime, call_many, steady
 
 
 class Reject(Exception):
@@ -105,6 +105,7 @@ class Work:
     final: str | None = None
     error: str | None = None
     calls: int = 0
+    normalized: dict[str, int] = field(default_factory=dict)  # placeholders put into tool outputs (sandbox.tools.steady)
 
 
 def _settle(w: Work, step: Any) -> None:
@@ -188,7 +189,10 @@ def append_turn(w: Work, turn: Turn, outs: list[str]) -> None:
         w.calls += 1
         cid = f"call_{w.calls}"
         msg["tool_calls"].append({"id": cid, "type": "function", "function": {"name": name, "arguments": args}})
-        tool_msgs.append({"role": "tool", "tool_call_id": cid, "name": name, "content": out})
+        content, replaced = steady(out)  # the script parsed the real output; the record keeps the steady one
+        for placeholder, n in replaced.items():
+            w.normalized[placeholder] = w.normalized.get(placeholder, 0) + n
+        tool_msgs.append({"role": "tool", "tool_call_id": cid, "name": name, "content": content})
     w.messages += [msg, *tool_msgs]
 
 
@@ -204,7 +208,10 @@ def finish_record(w: Work, family: str, persona: Any, tools: list[dict], env: di
     messages = [*w.messages, {"role": "assistant", "content": w.final}]
     lineage = make_lineage(generator, version, task["seed"], task.get("facets", {}) | w.task.get("observed", {}), run_id,
                            teacher, thash)
-    verification = {"environment": env, "nondeterministic": list(NONDETERMINISTIC), "task": messages[1]["content"]}
+    # `normalized`: which volatile parts of the real outputs (timings, dates, pids, temp paths) the tool messages hold
+    # as placeholders, and how many: what a replay must replace too before it compares
+    verification = {"environment": env, "nondeterministic": list(NONDETERMINISTIC), "task": messages[1]["content"],
+                    "normalized": dict(sorted(w.normalized.items()))}
     rec = make_record(family, persona.slug, messages, tools, verification, lineage)
     errors = validate_record(rec)
     if errors:

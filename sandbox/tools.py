@@ -35,6 +35,21 @@ NONDETERMINISTIC = [
     rf"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) {MONTH} [ \d]\d \d\d:\d\d:\d\d [A-Z]+ \d{{4}}\b",
 ]
 
+# What a record keeps of those parts: a typed placeholder instead of the value (sandbox.tools.steady). Two runs of the
+# same plan then write identical tool messages, hence identical record ids, so exact dedup can match a regenerated
+# record; the record's verification says what was replaced (`normalized`), and a replay compares after the same
+# replacement. Each entry: (placeholder, regex); placeholders never match any regex here, so steady() is idempotent.
+VOLATILE = [
+    ("<duration>", r"(?<=\bin )\d+(?:\.\d+)?s\b"),  # pytest: "6 passed in 0.03s"
+    ("<duration>", r"\b\d+(?:\.\d+)?sec\b"),  # the typecheck tool: "Completed in 0.5sec"
+    ("<duration>", r"\b\d+m\d+\.\d+s\b"),  # time(1): "real 0m0.003s"
+    ("<timestamp>", rf"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) {MONTH} [ \d]\d \d\d:\d\d:\d\d [A-Z]+ \d{{4}}\b"),  # date(1)
+    ("<timestamp>", rf"\b{MONTH} [ \d]\d (?:\d\d:\d\d|  ?\d{{4}})(?= )"),  # ls -l mtimes of files just written
+    ("<pid>", r"(?i)(?<=\bpid[=: ])\d+"),  # "pid 4242", "PID=17"
+    ("<tmp>", r"/tmp/(?:tmp[A-Za-z0-9_]{6,}|tmp\.[A-Za-z0-9]{6,}|pytest-of-[^/\s]+/pytest-\d+)"),  # temp dirs
+]
+_VOLATILE = [(placeholder, re.compile(pattern)) for placeholder, pattern in VOLATILE]
+
 AJ_TOOLS = ("bash", "remote_bash", "remote_bash_all", "list_agents", "think", "complete")
 PYTHON_AGENT_TOOLS = ("execute_python", "read_file", "write_file", "run_tests", "lint", "typecheck",
                       "search_codebase", "shell")
@@ -403,8 +418,20 @@ def call_many(calls: Sequence[tuple[Runtime, str, dict]]) -> list[str]:
     return [o or "" for o in outputs]
 
 
+def steady(text: str) -> tuple[str, dict[str, int]]:
+    """A tool output with its volatile parts (VOLATILE) replaced by placeholders, and how many of each."""
+    counts: dict[str, int] = {}
+    for placeholder, pattern in _VOLATILE:
+        text, n = pattern.subn(placeholder, text)
+        if n:
+            counts[placeholder] = counts.get(placeholder, 0) + n
+    return text, counts
+
+
 def normalize(text: str, patterns: list[str]) -> str:
-    """Replace the declared nondeterministic pieces so two executions of the same call compare equal."""
+    """Replace the volatile parts and the declared nondeterministic pieces so two executions of the same call compare
+    equal (a recorded output already holds the placeholders; a fresh one gets them here)."""
+    text, _ = steady(text)
     for pattern in patterns:
         text = re.sub(pattern, "<nondeterministic>", text)
     return text

@@ -14,12 +14,14 @@ Layout (DESIGN.md, contract 2), under `corpora_root()` = $CRUCIBLE_CORPORA or th
 import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from schemas import faults
 from schemas.record import canonical_json
 from schemas.settings import InputError
 
@@ -90,11 +92,52 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(dst: Path) -> None:
+    """Remove what interrupted writes of `dst` left beside it, by processes that no longer run: staging folders and
+    temp files (`.<name>.tmp-<pid>-*`) and a previous version renamed aside (`.<name>.old-<pid>`), which is first put
+    back if `dst` itself is missing (a kill between the two renames of replace_dir). A live writer's files are kept."""
+    parent = dst.parent
+    if not parent.is_dir():
+        return
+    shape = re.compile(rf"\.{re.escape(dst.name)}\.(tmp|old)-(\d+)(?:-.*)?")
+    for path in parent.iterdir():
+        match = shape.fullmatch(path.name)
+        if match is None or _alive(int(match.group(2))):
+            continue
+        if match.group(1) == "old" and not dst.exists():
+            os.replace(path, dst)
+        elif path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def staging_dir(dst: Path) -> Path:
+    """A fresh folder beside `dst` to build its next version in (then `replace_dir(staging, dst)`); named after this
+    process, so a later writer can tell a killed writer's leftovers from a live one's."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(dst)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.tmp-{os.getpid()}-", dir=dst.parent))
+    os.chmod(tmp, DIR_MODE)  # mkdtemp makes 0700; corpus folders are read by people and the next stages
+    return tmp
+
+
 def write_atomic(path: str | Path, data: str | bytes) -> None:
     """Write a whole file so that readers see either the old or the new content, never a mix."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    sweep_stale(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-{os.getpid()}-", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600
         with os.fdopen(fd, "wb") as f:
@@ -161,11 +204,13 @@ def read_jsonl_tolerant(path: Path) -> tuple[list[dict], bool]:
 
 def replace_dir(src: Path, dst: Path) -> None:
     """Move the finished folder `src` into place as `dst`; the old `dst` (if any) is removed only after the swap."""
+    sweep_stale(dst)
     if not dst.exists():
         os.replace(src, dst)
         return
     old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
     os.replace(dst, old)
+    faults.point("storage.replace_dir.aside")
     os.replace(src, dst)
     shutil.rmtree(old, ignore_errors=True)
 

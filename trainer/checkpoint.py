@@ -11,6 +11,12 @@ Checkpoints: everything needed to resume a run bit-for-bit, or to load a model f
 
 Writes are atomic: everything goes to a hidden temporary directory that is renamed into place only when complete,
 then `latest` is replaced. A run killed mid-save leaves the previous checkpoint as the newest.
+
+What a disk can still do to a checkpoint afterwards (a file cut short by a full disk or a bad copy, a deleted file, a
+garbled meta.json or `latest`) is caught before anything is loaded: `complete.json`, written last, lists every file
+with its size, and `problem()` says why a folder is not a usable checkpoint. `resume=latest`, chat and eval then take
+the newest checkpoint that is whole and say which one they skipped and why; asked for one named checkpoint, they
+refuse it in one line instead of a traceback.
 """
 
 import json
@@ -18,14 +24,18 @@ import os
 import random
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from schemas import faults
+from schemas.settings import InputError
 from trainer.gpt import GPT, GPTConfig
 
 STEP_DIR = re.compile(r"^step_(\d+)$")
+COMPLETE = "complete.json"  # every file of the checkpoint with its size; written last
 
 
 def rng_state() -> dict:
@@ -56,7 +66,12 @@ def write_rank_state(run_dir: Path, step: int, rank: int, loader_state, extra: d
 def begin_save(run_dir: Path, step: int, model: GPT, optimizers, meta: dict, tokenizer=None) -> Path:
     """Rank 0: write model, optimizers, meta and tokenizer into the temporary directory."""
     tmp = tmp_dir(run_dir, step)
-    shutil.rmtree(tmp, ignore_errors=True)
+    # one save at a time per run: anything half-done beside it is a killed save's (any step), never a live one's
+    for stale in [*Path(run_dir).glob(".step_*.tmp"), *Path(run_dir).glob(".step_*.old"), Path(run_dir) / ".latest.tmp"]:
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
     tmp.mkdir(parents=True)
     torch.save(model.state_dict(), tmp / "model.pt")
     torch.save([opt.state_dict() for opt in optimizers], tmp / "optim.pt")
@@ -73,6 +88,9 @@ def finish_save(run_dir: Path, step: int, keep: int = 3) -> Path:
     run_dir = Path(run_dir)
     tmp, final = tmp_dir(run_dir, step), run_dir / f"step_{step:06d}"
     assert (tmp / "model.pt").is_file(), f"incomplete checkpoint in {tmp}"
+    sizes = {str(f.relative_to(tmp)): f.stat().st_size for f in sorted(tmp.rglob("*")) if f.is_file()}
+    (tmp / COMPLETE).write_text(json.dumps({"files": sizes}, indent=1) + "\n")
+    faults.point("train.checkpoint.staged")
     if final.exists():  # re-saving a step (a resumed run reaching it again): swap, then drop the old one
         old = run_dir / f".step_{step:06d}.old"
         shutil.rmtree(old, ignore_errors=True)
@@ -81,9 +99,11 @@ def finish_save(run_dir: Path, step: int, keep: int = 3) -> Path:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, final)
+    faults.point("train.checkpoint.renamed")
     pointer = run_dir / ".latest.tmp"
     pointer.write_text(final.name + "\n")
     os.replace(pointer, run_dir / "latest")
+    faults.point("train.checkpoint.latest")
     steps = sorted(p for p in run_dir.iterdir() if STEP_DIR.match(p.name))
     for stale in steps[:-keep] if keep > 0 else []:
         if stale != final:
@@ -99,41 +119,134 @@ def save_checkpoint(run_dir: Path, step: int, model: GPT, optimizers, meta: dict
     return finish_save(run_dir, step, keep)
 
 
+def problem(path: str | Path) -> str | None:
+    """Why `path` is not a whole checkpoint, or None when it is. Cheap: sizes and presence, no tensor is loaded."""
+    path = Path(path)
+    if not path.is_dir():
+        return "no such folder"
+    try:
+        meta = read_meta(path)
+    except (OSError, ValueError) as exc:
+        return f"meta.json unreadable ({type(exc).__name__})"
+    if not isinstance(meta, dict) or "step" not in meta or "config" not in meta:
+        return "meta.json lacks step/config"
+    listing = path / COMPLETE
+    if listing.is_file():
+        try:
+            sizes = json.loads(listing.read_text())["files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return f"{COMPLETE} unreadable"
+    else:  # written before complete.json existed: the files a resume needs must be there and not empty
+        sizes = {name: None for name in ("model.pt", "optim.pt", *(f"state_rank{r}.pt"
+                                                                     for r in range(meta.get("world_size", 1))))}
+    for name, size in sizes.items():
+        file = path / name
+        if not file.is_file():
+            return f"{name} is missing"
+        actual = file.stat().st_size
+        if (size is None and actual == 0) or (size is not None and actual != size):
+            return f"{name} has {actual} bytes, {'expected ' + str(size) if size is not None else 'empty'} (cut short?)"
+    return None
+
+
+def candidates(run_dir: str | Path) -> list[Path]:
+    """Checkpoints of a run, newest first: the one `latest` names, then every step_* by step, descending."""
+    run_dir = Path(run_dir)
+    found: list[Path] = []
+    pointer = run_dir / "latest"
+    try:
+        named = pointer.read_text().strip() if pointer.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        named = ""
+    if STEP_DIR.match(named):
+        found.append(run_dir / named)
+    steps = sorted((p for p in run_dir.glob("step_*") if STEP_DIR.match(p.name)),
+                   key=lambda p: int(STEP_DIR.match(p.name).group(1)), reverse=True)  # type: ignore[union-attr]
+    found += [p for p in steps if p not in found]
+    return found
+
+
+def newest_whole(run_dir: str | Path, say=print) -> Path | None:
+    """The newest whole checkpoint of a run (or run_dir itself if it is one); each one skipped is said, with why."""
+    run_dir = Path(run_dir)
+    if (run_dir / "meta.json").is_file() or (run_dir / "model.pt").is_file():
+        return run_dir if problem(run_dir) is None else None
+    for candidate in candidates(run_dir):
+        why = problem(candidate)
+        if why is None:
+            return candidate
+        say(f"note: skipping checkpoint {candidate}: {why}")
+    return None
+
+
 def latest_checkpoint(run_dir: str | Path) -> Path | None:
     """The newest complete checkpoint under run_dir (or run_dir itself if it is one)."""
-    run_dir = Path(run_dir)
-    if (run_dir / "model.pt").is_file():
-        return run_dir
-    pointer = run_dir / "latest"
-    if pointer.is_file():
-        candidate = run_dir / pointer.read_text().strip()
-        if (candidate / "model.pt").is_file():
-            return candidate
-    steps = sorted(p for p in run_dir.glob("step_*") if STEP_DIR.match(p.name) and (p / "model.pt").is_file())
-    return steps[-1] if steps else None
+    return newest_whole(run_dir, say=lambda _msg: None)
 
 
 def find_checkpoint(spec: str | None, root: str | Path = "checkpoints") -> Path:
-    """`ckpt=` from the command line: a step dir, a run dir, or nothing (the newest checkpoint of any run)."""
+    """`ckpt=` from the command line: a step dir, a run dir, or nothing (the newest whole checkpoint of any run)."""
     if spec:
-        found = latest_checkpoint(spec)
-        assert found is not None, f"no checkpoint at {spec}"
+        path = Path(spec)
+        if (path / "meta.json").is_file() or (path / "model.pt").is_file():  # one named checkpoint: it or nothing
+            if (why := problem(path)) is not None:
+                raise InputError(f"checkpoint {path} is unusable: {why}")
+            return path
+        found = newest_whole(path, say=lambda msg: print(msg, file=sys.stderr))
+        if found is None:
+            raise InputError(f"no complete checkpoint at {spec}")
         return found
-    candidates = [p.parent for p in Path(root).glob("**/model.pt") if STEP_DIR.match(p.parent.name)]
-    assert candidates, f"no checkpoints under {root}/: train one first (python -m trainer train d4 persona=...)"
-    return max(candidates, key=lambda p: (p / "model.pt").stat().st_mtime)
+    runs = {p.parent.parent for p in Path(root).glob("**/meta.json") if STEP_DIR.match(p.parent.name)}
+    whole = [c for run in runs for c in candidates(run) if problem(c) is None]
+    if not whole:
+        raise InputError(f"no checkpoints under {root}/: train one first (python -m trainer train d4 persona=...)")
+    return max(whole, key=lambda p: (p / "meta.json").stat().st_mtime)
 
 
 def read_meta(path: Path) -> dict:
     return json.loads((Path(path) / "meta.json").read_text())
 
 
+def load_resume(run_or_step: str | Path, rank: int, device, say=print) -> tuple[Path, dict, dict]:
+    """(checkpoint, meta, states) to resume from: states = {"model", "optim", "rank"} already loaded.
+
+    A run dir gives the newest checkpoint that is whole *and* loads, saying which newer ones were skipped and why;
+    a step dir gives that checkpoint or a one-line InputError."""
+    target = Path(run_or_step)
+    named = (target / "meta.json").is_file() or (target / "model.pt").is_file() or STEP_DIR.match(target.name)
+    skipped: list[str] = []
+    for candidate in [target] if named else candidates(target):
+        why = problem(candidate)
+        if why is None:
+            try:
+                states = {"model": torch.load(candidate / "model.pt", map_location=device, weights_only=True),
+                          "optim": torch.load(candidate / "optim.pt", map_location=device, weights_only=True),
+                          "rank": load_rank_state(candidate, rank)}
+                meta = read_meta(candidate)
+            except Exception as exc:  # torch raises many kinds for a garbled file: all mean "not usable"
+                why = f"cannot load ({type(exc).__name__}: {str(exc)[:120]})"
+            else:
+                if skipped:
+                    say(f"resume: {'; '.join(skipped)}; resuming from {candidate.name}, the newest whole checkpoint")
+                return candidate, meta, states
+        if named:
+            raise InputError(f"resume={run_or_step}: checkpoint unusable: {why}")
+        skipped.append(f"{candidate.name} is unusable ({why})")
+    detail = f" ({'; '.join(skipped)})" if skipped else ""
+    raise InputError(f"resume: no complete checkpoint in {target}{detail}")
+
+
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[GPT, dict]:
     """Model (eval mode) and meta of a checkpoint."""
     path = Path(path)
-    meta = read_meta(path)
-    model = GPT(GPTConfig(**meta["config"]))
-    model.load_state_dict(torch.load(path / "model.pt", map_location=device, weights_only=True))
+    if (why := problem(path)) is not None:
+        raise InputError(f"checkpoint {path} is unusable: {why}")
+    try:
+        meta = read_meta(path)
+        model = GPT(GPTConfig(**meta["config"]))
+        model.load_state_dict(torch.load(path / "model.pt", map_location=device, weights_only=True))
+    except Exception as exc:  # a garbled file passes the size check but not the unpickler or the shapes
+        raise InputError(f"checkpoint {path} is unusable: cannot load ({type(exc).__name__}: {str(exc)[:160]})") from None
     return model.to(device).eval(), meta
 
 
@@ -143,9 +256,12 @@ def load_tokenizer(path: str | Path):
     return Tokenizer.load(Path(path) / "tokenizer")
 
 
-def load_optimizers(path: Path, optimizers, device) -> None:
-    states = torch.load(Path(path) / "optim.pt", map_location=device, weights_only=True)
-    assert len(states) == len(optimizers), f"checkpoint has {len(states)} optimizer states, run has {len(optimizers)}"
+def load_optimizers(path: Path, optimizers, device, states: list | None = None) -> None:
+    """Optimizer states from a checkpoint (or `states` already loaded from it) into the run's optimizers."""
+    found: list = states if states is not None else torch.load(Path(path) / "optim.pt", map_location=device,
+                                                                   weights_only=True)
+    assert len(found) == len(optimizers), f"checkpoint has {len(found)} optimizer states, run has {len(optimizers)}"
+    states = found
     for opt, state in zip(optimizers, states, strict=True):
         opt.load_state_dict(state)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from schemas import record_id
 from schemas.settings import InputError
-from schemas.storage import corpus_paths, decode_row
+from schemas.storage import corpus_paths, decode_row, publish_pending
 
 
 def find_corpus(root: str | Path | None, persona: str | None,
@@ -39,6 +39,9 @@ def find_corpus(root: str | Path | None, persona: str | None,
         return files, None
     assert persona, "need a persona or an input path"
     base = corpus_paths(persona, root).root
+    if publish_pending(base):  # clean/ may be one filter run's and its reports another's until the publish finishes
+        raise InputError(f"the last filter run of {base} was killed while publishing; run `python -m factory filter "
+                         f"persona={persona} --resume` to finish it")
     clean = sorted((base / "clean").rglob("*.parquet"))
     if clean:
         return clean, None

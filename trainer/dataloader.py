@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from schemas.settings import InputError
+
 FORMAT = "crucible.shards/1"
 
 
@@ -36,9 +38,15 @@ class ShardLoader:
     ):
         self.dir = Path(shards_dir)
         manifest_path = self.dir / "manifest.json"
-        assert manifest_path.is_file(), f"no manifest.json in {self.dir}; run `python -m trainer pack` first"
-        self.manifest = json.loads(manifest_path.read_text())
-        assert self.manifest.get("format") == FORMAT, f"{manifest_path}: format {self.manifest.get('format')!r}"
+        if not manifest_path.is_file():
+            raise InputError(f"no manifest.json in {self.dir}; run `python -m trainer pack` first")
+        try:
+            self.manifest = json.loads(manifest_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{manifest_path} is unreadable ({type(exc).__name__}); run `python -m trainer pack` "
+                             "again") from None
+        if self.manifest.get("format") != FORMAT:
+            raise InputError(f"{manifest_path}: format {self.manifest.get('format')!r}, expected {FORMAT!r}")
         assert split in self.manifest["splits"], f"split {split!r} not in {list(self.manifest['splits'])}"
         assert batch_size >= 1 and world_size >= 1 and 0 <= rank < world_size, "bad batch_size / rank / world_size"
         info = self.manifest["splits"][split]
@@ -48,15 +56,31 @@ class ShardLoader:
         self.device = torch.device(device)
         self.seq_len = self.manifest["seq_len"]
         self.fingerprint = info["fingerprint"]
-        self.tokens = [np.load(self.dir / s["tokens"], mmap_mode="r") for s in info["shards"]]
-        self.masks = [np.load(self.dir / s["mask"], mmap_mode="r") for s in info["shards"]]
+        self.tokens = [self._open(s["tokens"], s["rows"]) for s in info["shards"]]
+        self.masks = [self._open(s["mask"], s["rows"]) for s in info["shards"]]
         self.starts = np.cumsum([0] + [len(t) for t in self.tokens])
         self.n_rows = int(self.starts[-1])
-        assert self.n_rows == info["rows"], f"{self.dir}: shards hold {self.n_rows} rows, manifest says {info['rows']}"
+        if self.n_rows != info["rows"]:
+            raise InputError(f"{self.dir}: shards hold {self.n_rows} rows, manifest says {info['rows']}; "
+                             "run `python -m trainer pack` again")
         # an empty split is fine for one pass (it yields nothing) but would loop forever
         assert self.n_rows > 0 or not loop, f"split {split!r} of {self.dir} is empty (pack more records or val_frac > 0)"
         self.position = 0  # rows consumed so far, across epochs: row stream = epoch 0's order, then epoch 1's, ...
         self._order_epoch, self._order = -1, np.arange(0)
+
+    def _open(self, name: str, rows: int) -> np.ndarray:
+        """Memory-map one shard file; a file cut short (a full disk, a bad copy) or garbled is a one-line error
+        naming it, not numpy's traceback from deep inside the first batch."""
+        path = self.dir / name
+        try:
+            array = np.load(path, mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise InputError(f"shard {path} is missing, cut short or corrupt ({str(exc)[:100]}); run "
+                             "`python -m trainer pack` again") from None
+        if array.ndim != 2 or array.shape[0] != rows or array.shape[1] != self.manifest["row_len"]:
+            raise InputError(f"shard {path} has shape {array.shape}, the manifest says {rows} rows of "
+                             f"{self.manifest['row_len']}; run `python -m trainer pack` again")
+        return array
 
     @property
     def tokenizer_dir(self) -> Path:

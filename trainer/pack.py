@@ -23,15 +23,15 @@ import bisect
 import hashlib
 import json
 import shutil
-import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from schemas import faults
 from schemas.settings import InputError
-from schemas.storage import replace_dir
+from schemas.storage import replace_dir, staging_dir
 from trainer.render import render
 from trainer.tokenizer import Tokenizer
 
@@ -150,7 +150,7 @@ def pack_documents(
         raise InputError("no records to pack")
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    tmp = staging_dir(out_dir)
     try:
         splits = {}
         for split, split_docs in rendered.items():
@@ -197,6 +197,7 @@ def pack_documents(
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        faults.point("pack.staged")
         replace_dir(tmp, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

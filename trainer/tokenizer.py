@@ -16,7 +16,6 @@ import base64
 import hashlib
 import json
 import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import rustbpe
 import tiktoken
 
 from schemas.settings import InputError
-from schemas.storage import replace_dir
+from schemas.storage import replace_dir, staging_dir
 
 SPECIAL_TOKENS = [
     "<|bos|>",  # starts every document / conversation; also the padding id in packed rows (always masked there)
@@ -144,7 +143,7 @@ class Tokenizer:
         """Write tokenizer.json (pattern, specials, id) and ranks.tiktoken (tiktoken's text format) atomically."""
         directory = Path(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+        tmp = staging_dir(directory)
         try:
             ranks = "".join(
                 f"{base64.b64encode(token).decode()} {rank}\n"
@@ -170,14 +169,19 @@ class Tokenizer:
         meta_path, ranks_path = directory / "tokenizer.json", directory / "ranks.tiktoken"
         if not meta_path.is_file() or not ranks_path.is_file():
             raise InputError(f"no tokenizer in {directory} (expected tokenizer.json and ranks.tiktoken)")
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format") != FORMAT:
-            raise InputError(f"{meta_path}: format {meta.get('format')!r}, expected {FORMAT!r}")
-        ranks: dict[bytes, int] = {}
-        for line in ranks_path.read_text().splitlines():
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-        tok = cls(ranks, meta["pattern"])
+        try:
+            meta = json.loads(meta_path.read_text())
+            if meta.get("format") != FORMAT:
+                raise InputError(f"{meta_path}: format {meta.get('format')!r}, expected {FORMAT!r}")
+            ranks: dict[bytes, int] = {}
+            for line in ranks_path.read_text().splitlines():
+                token, rank = line.split()
+                ranks[base64.b64decode(token, validate=True)] = int(rank)
+            tok = cls(ranks, meta["pattern"])
+        except InputError:
+            raise
+        except Exception as exc:  # garbled or cut-short files: json, base64, int and tiktoken each fail their own way
+            raise InputError(f"tokenizer in {directory} is corrupt ({type(exc).__name__}: {str(exc)[:100]})") from None
         if meta["specials"] != tok.specials or meta["id"] != tok.id:
             raise InputError(f"{directory}: tokenizer files disagree (id {meta['id']} vs content {tok.id})")
         return tok

@@ -33,7 +33,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from schemas.settings import InputError
-from schemas.storage import corpus_paths
+from schemas.storage import corpus_paths, write_atomic
 from trainer import checkpoint as ckpt
 from trainer.dataloader import ShardLoader
 from trainer.gpt import GPT, GPTConfig, model_config
@@ -89,6 +89,8 @@ def inherit_settings(s: Settings, meta: dict) -> None:
 
 
 def fill_defaults(s: Settings, device_type: str) -> Settings:
+    if s.steps < 0:
+        raise InputError(f"steps must be >= 0 (0: the model's default), got {s.steps}")
     small = s.model == "edge" or int(s.model[1:]) <= 8
     base = DEFAULTS["cpu" if (device_type == "cpu" or small) else "gpu"]
     for key, value in base.items():
@@ -123,6 +125,22 @@ def gpu_peak_flops(device: torch.device) -> float | None:
     return next((peak for key, peak in GPU_BF16_PEAK.items() if key in name), None)
 
 
+def trim_log(path: Path, step: int) -> None:
+    """Drop the log rows of steps after `step` (done after the checkpoint a run resumes from, then lost with the
+    crash), so the resumed run's rows are the only ones for those steps. A torn last line goes too."""
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("step"), int) and row["step"] <= step:
+            kept.append(line + "\n")
+    write_atomic(path, "".join(kept))
+
+
 @torch.no_grad()
 def val_loss(model: GPT, shards: str, batch: int, batches: int, rank: int, world: int, autocast) -> float | None:
     """Mean loss per supervised token over the first `batches` validation batches (the same ones every time)."""
@@ -144,16 +162,15 @@ def train(s: Settings) -> dict:
     """The whole run; returns {"losses": {step: loss}, "checkpoint": path, ...} for tests and the bench."""
     rank, _, world, device = dist_init()
     s = fill_defaults(s, device.type)
-    resume_from, meta = None, {}
-    if s.resume:
-        resume_from = ckpt.latest_checkpoint(s.out if s.resume in ("latest", "true", "1") else s.resume)
-        if resume_from is None:
-            raise InputError(f"resume={s.resume}: no checkpoint found")
-        meta = ckpt.read_meta(resume_from)
-        if s.given:  # from the command line: only what it says overrides the checkpoint's run settings
-            inherit_settings(s, meta)
     master = rank == 0
     log = print if master else (lambda *a, **k: None)
+    resume_from, meta, loaded = None, {}, {}
+    if s.resume:
+        # the newest checkpoint that is whole and loads; a newer broken one is skipped, and the log says so
+        resume_from, meta, loaded = ckpt.load_resume(s.out if s.resume in ("latest", "true", "1") else s.resume,
+                                                     rank, device, say=log)
+        if s.given:  # from the command line: only what it says overrides the checkpoint's run settings
+            inherit_settings(s, meta)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -205,9 +222,9 @@ def train(s: Settings) -> dict:
 
     start_step = 0
     if resume_from is not None:
-        model.load_state_dict(torch.load(resume_from / "model.pt", map_location=device, weights_only=True))
-        ckpt.load_optimizers(resume_from, optimizers, device)
-        state = ckpt.load_rank_state(resume_from, rank)
+        model.load_state_dict(loaded.pop("model"))
+        ckpt.load_optimizers(resume_from, optimizers, device, loaded.pop("optim"))
+        state = loaded.pop("rank")
         train_loader.load_state_dict(state["loader"])
         ckpt.set_rng_state(state["rng"])
         start_step = meta["step"]
@@ -222,6 +239,8 @@ def train(s: Settings) -> dict:
     flops_per_token = model.flops_per_token()
     run_dir = Path(s.out)
     run_dir.mkdir(parents=True, exist_ok=True)
+    if master:  # the steps after the checkpoint (or all, for a fresh run) are about to run again: one row each
+        trim_log(run_dir / "train_log.jsonl", start_step)
     log_file = (run_dir / "train_log.jsonl").open("a") if master else None
     log(f"model {s.model}: {model.num_params() / 1e6:.2f}M params, {config.n_layer} layers x {config.n_embd}, "
         f"vocab {config.vocab_size}, seq {s.seq} | batch {s.batch_tokens} tokens = {s.device_batch} x {s.seq} x "

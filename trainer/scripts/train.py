@@ -26,6 +26,14 @@ def settings_from_argv(argv: list[str]) -> Settings:
             setattr(s, key, as_bool(value) if kind is bool else kind(value))
         except ValueError:
             raise UsageError(f"{key}={value!r}: expected {kind.__name__}") from None
+    for key in kv:  # 0 means "the model's default" for most of these; below 0 means nothing
+        value = getattr(s, key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and (value < 0 or value != value):
+            raise UsageError(f"{key} must be >= 0, got {kv[key]!r}")
+    if s.log_every < 1:
+        raise UsageError(f"log_every must be >= 1, got {s.log_every}")
+    if not 0 <= s.warmdown <= 1:
+        raise UsageError(f"warmdown is a fraction of the steps (0 ... 1), got {s.warmdown}")
     if not (s.model == "edge" or (s.model.startswith("d") and s.model[1:].isdigit())):
         raise UsageError(f"model must be dN (d4 ... d32) or edge, got {s.model!r}")
     s.given = tuple(sorted(kv))
