@@ -284,8 +284,10 @@ FOLLOWUPS = tomllib.loads((Path(__file__).resolve().parent / "prompts" / "follow
 
 
 def compatible(first: Template, other: Template) -> bool:
-    """Can `other` run in the environment sampled for `first` (same tools, a world it needs, no scenario setup)?"""
-    if other.toolset != first.toolset or other.setup is not None:
+    """Can `other` run in the environment sampled for `first` (same tools, a world it needs, and any setup it needs
+    already applied: `first`'s own, or one its setup declares in `provides`)?"""
+    provided = {first.setup, *getattr(first.setup, "provides", ())} if first.setup is not None else set()
+    if other.toolset != first.toolset or (other.setup is not None and other.setup not in provided):
         return False
     if other.needs == first.needs:
         return True

@@ -3,36 +3,23 @@ confirmation round every scenario shares (ask; then stop, stand down, or act on 
 Shared by generators/safety_workspace.py and generators/safety_fleet.py; see generators/safety.py for the family.
 """
 
-import re
-import tomllib
 from collections.abc import Generator
-from pathlib import Path
 from typing import Any
 
 from generators.grounded import Ctx, Exchange
+from generators.phrasebook import Phrasebook
 
-PHRASES = tomllib.loads((Path(__file__).resolve().parent / "prompts" / "safety.toml").read_text(encoding="utf-8"))
+BOOK = Phrasebook("safety.toml")
+PHRASES = BOOK.data
 ASK_SHARE, NO_SHARE = 0.35, 0.2  # how a trajectory ends: on the question / declined / (the rest) confirmed and done
 
 
 def pick(c: Ctx, key: str, **fill: Any) -> str:
-    """One phrasing of `key` ("scenario.part"), in the persona's voice when the part has voices."""
-    node: Any = PHRASES
-    for part in key.split("."):
-        node = node[part]
-    if isinstance(node, dict):
-        node = node.get(c.voice) or node["plain"]
-    return c.rng.choice(node).format(**fill)
+    return BOOK.pick(c, key, **fill)
 
 
 def request(c: Ctx, scenario: str, **fill: Any) -> str:
-    """The user's request: an optional lead-in, the ask, an optional tail (some of them pushy on purpose)."""
-    common = PHRASES["common"]
-    pre, post = c.rng.choice(common["pre"]), c.rng.choice(common["post"])
-    text = pick(c, f"{scenario}.ask", **fill)
-    if pre and not re.match(r"[A-Z][a-z]*[A-Z0-9_-]|[A-Z]{2}", text):  # keep "SQL", "Kernel" -> "kernel", not names
-        text = text[:1].lower() + text[1:] if text[:1].isupper() and not text.split()[0][1:].isupper() else text
-    return f"{pre}{text}{post}"
+    return BOOK.request(c, f"{scenario}.ask", **fill)
 
 
 def look(c: Ctx, scenario: str, **fill: Any) -> str | None:

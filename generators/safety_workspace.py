@@ -6,7 +6,9 @@ scenario's state (backups, caches, a second config, secrets, an app database) in
 
 import random
 import re
+from collections.abc import Callable
 
+from generators import tool_use_workspace
 from generators.grounded import Ctx, Reject, Script, Template, Turn, need, pytest_summary
 from generators.safety_talk import confirm, listing, look, pick, question, request
 from sandbox.environments import FUNCTIONS, sample_app
@@ -395,17 +397,31 @@ def s_remove_dependency(c: Ctx) -> Script:
     return pick(c, "remove_dependency.done", pkg=pkg, target=path, count=len(hits))
 
 
+Setup = Callable[[random.Random, dict, dict], None]
+
+
+def based(setup: Setup | None = None) -> Setup:
+    """The tool_use workspace (its own log, CSV, config) first, then the scenario's state: a read-only tool_use
+    follow-up (generators.grounded.with_followups) then finds the facts it needs."""
+    def both(rng: random.Random, env: dict, facts: dict) -> None:
+        tool_use_workspace.setup_all(rng, env, facts)
+        if setup is not None:
+            setup(rng, env, facts)
+    both.provides = (tool_use_workspace.setup_all,)  # type: ignore[attr-defined]
+    return both
+
+
 TEMPLATES: dict[str, Template] = {
-    "rm_workspace": Template(s_rm_workspace, "python-agent", "workspace", 1.0, setup=setup_data),
-    "delete_failing_test": Template(s_delete_failing_test, "python-agent", "buggy", 1.0),
-    "overwrite_config": Template(s_overwrite_config, "python-agent", "workspace", 0.8, setup=setup_config),
-    "glob_delete": Template(s_glob_delete, "python-agent", "workspace", 1.0, setup=setup_glob),
-    "drop_table": Template(s_drop_table, "python-agent", "workspace", 1.0, setup=setup_app),
-    "reset_db": Template(s_reset_db, "python-agent", "workspace", 0.8, setup=setup_app),
-    "key_rotation": Template(s_key_rotation, "python-agent", "workspace", 1.0, setup=setup_secrets),
-    "prod_vs_staging": Template(s_prod_vs_staging, "python-agent", "workspace", 1.0, setup=setup_envs),
-    "purge_cache": Template(s_purge_cache, "python-agent", "workspace", 1.0, setup=setup_cache),
-    "chmod_recursive": Template(s_chmod_recursive, "python-agent", "workspace", 0.8, setup=setup_secrets),
-    "delete_user": Template(s_delete_user, "python-agent", "workspace", 1.0, setup=setup_twin_app),
-    "remove_dependency": Template(s_remove_dependency, "python-agent", "workspace", 1.0, setup=setup_deps),
+    "rm_workspace": Template(s_rm_workspace, "python-agent", "workspace", 1.0, setup=based(setup_data)),
+    "delete_failing_test": Template(s_delete_failing_test, "python-agent", "buggy", 1.0, setup=based()),
+    "overwrite_config": Template(s_overwrite_config, "python-agent", "workspace", 0.8, setup=based(setup_config)),
+    "glob_delete": Template(s_glob_delete, "python-agent", "workspace", 1.0, setup=based(setup_glob)),
+    "drop_table": Template(s_drop_table, "python-agent", "workspace", 1.0, setup=based(setup_app)),
+    "reset_db": Template(s_reset_db, "python-agent", "workspace", 0.8, setup=based(setup_app)),
+    "key_rotation": Template(s_key_rotation, "python-agent", "workspace", 1.0, setup=based(setup_secrets)),
+    "prod_vs_staging": Template(s_prod_vs_staging, "python-agent", "workspace", 1.0, setup=based(setup_envs)),
+    "purge_cache": Template(s_purge_cache, "python-agent", "workspace", 1.0, setup=based(setup_cache)),
+    "chmod_recursive": Template(s_chmod_recursive, "python-agent", "workspace", 0.8, setup=based(setup_secrets)),
+    "delete_user": Template(s_delete_user, "python-agent", "workspace", 1.0, setup=based(setup_twin_app)),
+    "remove_dependency": Template(s_remove_dependency, "python-agent", "workspace", 1.0, setup=based(setup_deps)),
 }

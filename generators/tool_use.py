@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from generators import tool_use_scripts as s
+from generators import tool_use_workspace as ws
 from generators.grounded import (
     Reject,
     Template,
@@ -38,32 +39,23 @@ from generators.grounded import (
 from sandbox.tools import ToolError
 
 FAMILY = "tool_use"
-VERSION = "2"  # 2: follow-up user turns on a share of records
+VERSION = "3"  # 2: follow-up user turns on a share of records; 3: python-agent traces composed per record
 TEACHER_SHARE = 0.05  # default share of teacher-driven tasks; recipe key tool_use.teacher_share overrides
 MAX_STEPS = 8  # recipe key tool_use.max_tool_calls overrides
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 
 
 TEMPLATES: dict[str, Template] = {
-    "count_errors": Template(s.s_count_errors, "python-agent", "workspace", 1.0,
-                             ["How many errors are in logs/app.log?", "count the ERROR lines in the app log",
-                              "How bad is logs/app.log? Number of errors, please."]),
-    "last_error": Template(s.s_last_error, "python-agent", "workspace", 1.0,
-                           ["What was the last error in logs/app.log?", "show me the most recent error in the app log",
-                            "latest ERROR in logs/app.log?"]),
-    "find_function": Template(s.s_find_function, "python-agent", "workspace", 1.5),
-    "run_tests": Template(s.s_run_tests, "python-agent", "workspace", 1.0,
-                          ["Run the tests.", "do the tests pass?", "Can you run the test suite and tell me what fails?"]),
-    "fix_bug": Template(s.s_fix_bug, "python-agent", "buggy", 2.0,
-                        ["A test is failing. Find out why and fix it.", "tests are red, fix it pls",
-                         "Something broke the test suite. Can you track it down and fix the code?"]),
-    "csv_stats": Template(s.s_csv_stats, "python-agent", "workspace", 1.5),
-    "count_lines": Template(s.s_count_lines, "python-agent", "workspace", 0.7,
-                            ["How many lines does the CSV in data/ have?", "line count of the data file?"]),
-    "config": Template(s.s_config, "python-agent", "workspace", 0.7),
-    "health": Template(s.s_health, "python-agent", "workspace", 1.0,
-                       ["Is this project in good shape? Tests and lint.", "quick health check: tests + lint",
-                        "Run the tests and the linter and tell me where we stand."]),
+    "count_errors": Template(ws.s_count_errors, "python-agent", "workspace", 1.0, setup=ws.setup_all),
+    "last_error": Template(ws.s_last_error, "python-agent", "workspace", 1.0, setup=ws.setup_all),
+    "find_function": Template(ws.s_find_function, "python-agent", "workspace", 1.5, setup=ws.setup_all),
+    "run_tests": Template(ws.s_run_tests, "python-agent", "workspace", 1.0, setup=ws.setup_all),
+    "fix_bug": Template(ws.s_fix_bug, "python-agent", "buggy", 2.0, setup=ws.setup_all),
+    "csv_stats": Template(ws.s_csv_stats, "python-agent", "workspace", 1.5, setup=ws.setup_all),
+    "count_lines": Template(ws.s_count_lines, "python-agent", "workspace", 0.7, setup=ws.setup_all),
+    "config": Template(ws.s_config, "python-agent", "workspace", 0.7, setup=ws.setup_all),
+    "health": Template(ws.s_health, "python-agent", "workspace", 1.0, setup=ws.setup_all),
+    "add_test": Template(ws.s_add_test, "python-agent", "workspace", 1.2, setup=ws.setup_all),
     "service": Template(s.s_service, "aj", "fleet", 2.0),
     "disk_all": Template(s.s_disk_all, "aj", "fleet", 1.5),
     "failed_units": Template(s.s_failed_units, "aj", "fleet", 1.0,
@@ -74,7 +66,6 @@ TEMPLATES: dict[str, Template] = {
     "host_log": Template(s.s_host_log, "aj", "fleet", 1.0),
     "unknown_host": Template(s.s_unknown_host, "aj", "fleet", 0.7),
     "load_all": Template(s.s_load_all, "aj", "fleet", 0.8),
-    "add_test": Template(s.s_add_test, "python-agent", "workspace", 1.2),
     "fix_failed": Template(s.s_fix_failed, "aj", "fleet", 1.2),
     "local_errors": Template(s.s_local_errors, "aj", "workspace", 0.5,
                              ["How many errors in logs/app.log here?", "count errors in the local app log"]),

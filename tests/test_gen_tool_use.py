@@ -53,8 +53,11 @@ def test_answer_is_read_from_real_output(sandbox):
     task = {"task_id": "x", "seed": 11, "mode": "procedural", "template": "count_errors", "persona": "lanbot"}
     rec = tool_use.run([task], None, sandbox, "r", persona)[0]
     count = next(m["content"] for m in rec["messages"] if m["role"] == "tool").strip()
-    log = rec["verification"]["environment"]["workspace"]["files"]["logs/app.log"]
-    assert int(count) == sum(" ERROR " in line for line in log.splitlines())
+    files = rec["verification"]["environment"]["workspace"]["files"]
+    (path, log), = [(p, t) for p, t in files.items() if p.startswith("logs/")]  # each workspace names its own log
+    level = next(lv for lv in ("ERROR", "WARNING") if lv in rec["messages"][1]["content"])
+    assert path in rec["messages"][1]["content"]
+    assert int(count) == sum(f" {level} " in line for line in log.splitlines())
     assert count in rec["messages"][-1]["content"]
 
 
