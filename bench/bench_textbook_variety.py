@@ -18,6 +18,10 @@ Measured 2026-11-22 on the 2-core box, n=300 seed=0:
 - VERSION 2 (59 kinds, generators/textbook_lessons.py): 300 generated, 300 verified, ruff/pyright clean 300/300;
   near dedup kept 290 of 300 (96.7%), every kind 3-6 of 5-6. Lessons are longer (mean 318 words vs 183).
   n=1000 seed=1: 1000 verified, ruff/pyright clean 1000/1000, near dedup kept 886 (88.6%).
+Measured 2026-12-05, n=300 seed=0 (nice'd, box shared):
+- VERSION 2 (main 5f536b2): 300 verified in 43.9s, ruff/pyright clean 300/300, near dedup kept 290 (96.7%).
+- VERSION 3 (document or tutoring form): 300 verified in 49.4s (95 documents, 205 tutoring conversations with 615
+  real tool calls), ruff/pyright clean 300/300, near dedup kept 298 (99.3%), mean 330 words.
 """
 
 import sys
@@ -71,6 +75,10 @@ def main(argv: list[str]) -> int:
           f"({len(records) / max(1, len(results)):.1%}) in {seconds:.1f}s")
     for r in rejected[:5]:
         print("  rejected:", r["reason"][:300])
+
+    forms = Counter(r["lineage"]["facets"].get("form", "document") for r in records)
+    calls = sum(1 for r in records for m in r["messages"] for _ in m.get("tool_calls") or [])
+    print(f"forms: {dict(sorted(forms.items()))}; real tool calls in the transcripts: {calls}")
 
     if checks and records:
         lint_ok, types_ok, findings = lint_and_typecheck(records)

@@ -5,6 +5,8 @@
   `_pytest_driver.py`: groups of records share a pytest session (isolated modules/cwd/files), and anything that
   does not pass there is re-run alone in a forked child, whose verdict stands. A chunk whose sandbox dies is retried
   one record per sandbox, so a hostile record only fails itself.
+- textbook tutoring conversations (the assistant wrote the files and ran the tests with tools) are also replayed
+  like tool_use below: the tool messages, pytest's output included, must come out the same again.
 - tool_use / safety: every assistant tool call is re-executed in order through `ToolRuntime(environment)`; each
   recorded tool message must equal the re-execution after the record's declared `nondeterministic` regexes (plus
   the runtime's own timing patterns) are masked.
@@ -162,14 +164,17 @@ class ExecutionFilter(StageFilter):
 
         replays = []
         for i, record in enumerate(records):
-            if record.get("family") in ("tool_use", "safety", "reasoning", "function_calling") and _tool_calls(record):
+            if record.get("family") in ("tool_use", "safety", "reasoning", "function_calling", "textbook") \
+                    and _tool_calls(record):
                 replays.append(self._prepare_replay(i, record))
         self._replay(replays)
         for rep in replays:
             if rep.failure:
                 verdicts[rep.index] = rep.failure
-            else:
+            elif not notes[rep.index]:
                 notes[rep.index] = f"{len(rep.calls)} tool calls reproduced"
+            else:
+                notes[rep.index] += f"; {len(rep.calls)} tool calls reproduced"
 
         results: list[bool | tuple[bool, str]] = []
         for doc, reason, note in zip(batch, verdicts, notes, strict=True):

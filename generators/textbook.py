@@ -4,6 +4,10 @@ Phi-1 showed that for small code models data quality beats quantity. A lesson is
 tests actually pass together in the sandbox (`python3 -m pytest` inside bubblewrap), and the outcome is recorded in
 `verification` so the filter stage can re-run it.
 
+Two forms (generators/textbook_tutor.py): a plain document that claims no execution, or a tutoring conversation in
+which the assistant writes the files and runs the tests with the persona's tools, the real output follows as a tool
+message, and the closing reply states what that output shows.
+
 Two sources, each saying what it is in lineage:
 - procedural (`generators.textbook.procedural`): the lesson library in `generators/textbook_lessons.py`, dozens of
   lesson kinds (typed functions with docstrings, dataclasses, generators, parsing, algorithms, data structures);
@@ -27,18 +31,19 @@ from typing import Any
 
 from distilabel.steps.tasks import Task
 
+from generators.grounded import as_persona, task_persona
 from generators.teachers.cost import Estimate, estimate_tokens
 from generators.teachers.pipelines import record_usage, run_pipeline
 from generators.textbook_lessons import TEMPLATES, Lesson
+from generators.textbook_tutor import MODULE_PATH, TESTS_PATH, render_document, run_tutoring
 from schemas import make_lineage, make_record
 
 FAMILY = "textbook"
-VERSION = "2"
+VERSION = "3"  # 3: lessons are plain documents or tutoring conversations that run their tests with tools
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 LESSON_TEMPLATE = (PROMPTS / "textbook_lesson.txt").read_text(encoding="utf-8")
 SYSTEM_TEMPLATE = (PROMPTS / "textbook_system.txt").read_text(encoding="utf-8")
 TEACHER_TEMPLATE_HASH = hashlib.sha256((SYSTEM_TEMPLATE + LESSON_TEMPLATE).encode()).hexdigest()[:16]
-MODULE_PATH, TESTS_PATH = "lesson.py", "test_lesson.py"
 MAX_NEW_TOKENS = 700
 AUDIENCES = ("beginners", "intermediate Python programmers", "a student who knows loops but not classes",
              "someone coming from JavaScript")
@@ -62,23 +67,28 @@ TEACHER_TOPICS = [
     ("enumerate and zip", "`pair_up(a: list[str], b: list[int]) -> list[tuple[str, int]]`"),
     ("while loops", "`count_digits(n: int) -> int`"),
 ]
-TEMPLATE_HASH = hashlib.sha256("".join(sorted(TEMPLATES)).encode() + VERSION.encode()).hexdigest()[:16]
+TEMPLATE_HASH = hashlib.sha256("".join(sorted(TEMPLATES)).encode() + VERSION.encode()
+                               + (PROMPTS / "textbook_tutor.toml").read_bytes()).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Plan and estimate.
 
 def plan(persona: Any, count: int, seed: int) -> list[dict]:
-    """Mostly procedural lessons; `teacher_share` (recipe.textbook, default 0.15) of them asked of the teacher."""
-    frac = float(persona.family_settings.get(FAMILY, {}).get("teacher_share", 0.15))
+    """Mostly procedural lessons; `teacher_share` (recipe.textbook, default 0.15) of them asked of the teacher.
+    `document_share` (default 0.3) of them are plain documents, the rest tutoring conversations that run the tests."""
+    settings = persona.family_settings.get(FAMILY, {})
+    frac = float(settings.get("teacher_share", 0.15))
+    documents = float(settings.get("document_share", 0.3))
     names = sorted(TEMPLATES)
     deals: dict[int, list[str]] = {}  # block -> the kinds in the order that block deals them
     tasks = []
     for i in range(count):
         task_seed = int.from_bytes(hashlib.sha256(f"{FAMILY}:{seed}:{i}".encode()).digest()[:4], "big")
         rng = random.Random(task_seed)
+        form = "document" if random.Random(f"form:{task_seed}").random() < documents else "tutoring"
         common = {"family": FAMILY, "persona": persona.slug, "seed": task_seed, "ask": rng.choice(ASKS),
-                  "teacher_name": persona.name}
+                  "teacher_name": persona.name, "form": form}
         if rng.random() < frac:
             topic, hint = rng.choice(TEACHER_TOPICS)
             tasks.append({**common, "task_id": f"{FAMILY}-{seed}-{i:06d}-t", "procedural": False, "topic": topic,
@@ -187,17 +197,7 @@ def verify(lessons: list[tuple[str, str]], sandbox: Any) -> list[tuple[dict[str,
     return out
 
 
-def _render(lesson_text: str, module: str, tests: str, exercises: list[str], outcome: dict[str, int]) -> str:
-    ex = "\n".join(f"{i}. {e}" for i, e in enumerate(exercises, 1))
-    parts = [lesson_text.strip(), f"```python\n# {MODULE_PATH}\n{module.rstrip()}\n```"]
-    if ex:
-        parts.append(f"Exercises:\n{ex}")
-    parts.append(f"Tests:\n\n```python\n# {TESTS_PATH}\n{tests.rstrip()}\n```")
-    parts.append(f"Running `python -m pytest {TESTS_PATH}` on these: {outcome['passed']} passed.")
-    return "\n\n".join(parts)
-
-
-def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str) -> list[dict]:
+def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any = None) -> list[dict]:
     """One result per task, in order: a verified lesson record or a rejection with the reason."""
     drafts: dict[int, dict] = {}
     results: list[dict | None] = [None] * len(tasks)
@@ -236,26 +236,39 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str) -> list[dict
                 drafts[i] = {"topic": tasks[i]["topic"], "explanation": row["explanation"], "module": row["module"],
                              "tests": row["tests"], "exercises": row.get("exercises") or [],
                              "facets": {"topic": tasks[i]["topic"], "audience": tasks[i]["audience"]}}
-    order = sorted(drafts)
-    outcomes = verify([(drafts[i]["module"], drafts[i]["tests"]) for i in order], sandbox) if order else []
-    for i, (outcome, tail) in zip(order, outcomes, strict=True):
-        d, t = drafts[i], tasks[i]
+    documents = sorted(i for i in drafts if tasks[i].get("form", "document") == "document")
+    tutoring = sorted(i for i in drafts if i not in documents)
+    built: dict[int, dict] = {}
+    outcomes = verify([(drafts[i]["module"], drafts[i]["tests"]) for i in documents], sandbox) if documents else []
+    for i, (outcome, tail) in zip(documents, outcomes, strict=True):
+        d = drafts[i]
         if outcome["exit_code"] != 0 or outcome["failed"] or not outcome["passed"]:
             reject(i, f"tests failed in the sandbox: {outcome['passed']} passed, {outcome['failed']} failed, "
                       f"exit {outcome['exit_code']}: {tail.strip().splitlines()[-1][:200] if tail.strip() else ''}",
                    {"module": d["module"], "tests": d["tests"], "output": tail})
             continue
+        text = render_document(d["explanation"], d["module"], d["tests"], d["exercises"])
+        built[i] = {"messages": [{"role": "user", "content": tasks[i]["ask"].format(topic=d["topic"])},
+                                 {"role": "assistant", "content": text}], "tools": [],
+                    "verification": {"module_path": MODULE_PATH, "module": d["module"], "tests_path": TESTS_PATH,
+                                     "tests": d["tests"], "outcome": outcome}}
+    if tutoring:
+        who = as_persona(persona) if persona is not None else task_persona(tasks[tutoring[0]])
+        for i, res in zip(tutoring, run_tutoring([(tasks[i], drafts[i]) for i in tutoring], who, sandbox),
+                          strict=True):
+            if "rejected" in res:
+                reject(i, res["rejected"], res["raw"])
+            else:
+                built[i] = res
+    for i, b in built.items():
+        d, t = drafts[i], tasks[i]
         procedural = bool(t.get("procedural"))
-        messages = [{"role": "user", "content": t["ask"].format(topic=d["topic"])},
-                    {"role": "assistant", "content": _render(d["explanation"], d["module"], d["tests"],
-                                                             d["exercises"], outcome)}]
-        verification = {"module_path": MODULE_PATH, "module": d["module"], "tests_path": TESTS_PATH,
-                        "tests": d["tests"], "outcome": outcome}
         lineage_teacher = None if procedural or teacher is None else {**teacher.lineage(), "params": {
             **teacher.lineage().get("params", {}), "max_new_tokens": MAX_NEW_TOKENS, "temperature": 0.4}}
+        facets = {**d["facets"], "form": t.get("form", "document"), "task_id": t["task_id"]}
         lineage = make_lineage("generators.textbook.procedural" if procedural else "generators.textbook", VERSION,
-                               t["seed"], {**d["facets"], "task_id": t["task_id"]}, run_id, lineage_teacher,
+                               t["seed"], facets, run_id, lineage_teacher,
                                TEMPLATE_HASH if procedural else TEACHER_TEMPLATE_HASH)
-        results[i] = make_record(FAMILY, t["persona"], messages, [], verification, lineage)
+        results[i] = make_record(FAMILY, t["persona"], b["messages"], b["tools"], b["verification"], lineage)
     assert all(r is not None for r in results), "textbook.run left a task without a result"
     return [r for r in results if r is not None]

@@ -1,5 +1,6 @@
 """Textbook family: every procedural lesson template passes its own tests in the sandbox; broken ones are rejected."""
 
+import json
 import random
 from collections import Counter
 from types import SimpleNamespace
@@ -63,7 +64,36 @@ def test_every_lesson_kind_verifies_in_the_sandbox(procedural_run):
         assert out["exit_code"] == 0 and out["failed"] == 0 and out["passed"] >= 3
         assert rec["lineage"]["generator"] == "generators.textbook.procedural" and rec["lineage"]["teacher"] is None
         assert rec["lineage"]["generator_version"] == textbook.VERSION
-        assert rec["verification"]["module"] in rec["messages"][1]["content"]
+        if rec["lineage"]["facets"]["form"] == "document":  # the lesson as one text, claiming no execution
+            assert len(rec["messages"]) == 2 and rec["verification"]["module"] in rec["messages"][1]["content"]
+            assert " passed" not in rec["messages"][1]["content"].split("# test_lesson.py")[-1]
+        else:  # tutoring: the module is written with a tool, the tests run with a tool, the reply follows the run
+            calls = [c for m in rec["messages"] for c in m.get("tool_calls") or []]
+            assert rec["verification"]["module"] == calls[0]["function"]["arguments"]["content"]
+            assert calls[-1]["function"]["name"] == "run_tests" and rec["messages"][-2]["role"] == "tool"
+            assert f"{out['passed']} passed" in rec["messages"][-2]["content"]
+    forms = Counter(rec["lineage"]["facets"]["form"] for rec in results)
+    assert forms["tutoring"] > forms["document"] > 0, forms
+
+
+@pytest.mark.parametrize("persona_name", ["lanbot", "marigold"])
+def test_tutoring_lessons_replay_identically_in_the_execution_filter(persona_name, sandbox):
+    """The tool messages of a tutoring lesson are real: the execution filter re-runs every call (both tool sets) and
+    gets the same output back; a tampered pytest output is rejected."""
+    from filters.docs import record_to_document
+    from filters.execution import ExecutionFilter
+
+    persona = SimpleNamespace(slug=persona_name, name="X", family_settings={"textbook": {"document_share": 0.0}})
+    tasks = [t for t in textbook.plan(persona, 8, 3) if t["procedural"]][:4]
+    records = [r for r in textbook.run(tasks, None, sandbox, "test-run") if not r.get("rejected")]
+    assert len(records) == len(tasks) and all(r["lineage"]["facets"]["form"] == "tutoring" for r in records)
+    assert all(r["verification"]["normalized"] == {"<duration>": 1} for r in records)
+    tampered = json.loads(json.dumps(records[0]))
+    tampered["messages"][-2]["content"] = tampered["messages"][-2]["content"].replace(" passed", " passed, 1 skipped")
+    verdicts = ExecutionFilter(workers=1).filter_batch([record_to_document(r) for r in [*records, tampered]])
+    assert all(v is True or (isinstance(v, tuple) and v[0]) for v in verdicts[:-1]), verdicts
+    last = verdicts[-1]
+    assert isinstance(last, tuple) and not last[0] and "tool output mismatch" in last[1], last
 
 
 def test_every_lesson_is_ruff_and_pyright_clean(procedural_run):
