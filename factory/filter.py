@@ -83,7 +83,7 @@ def judge_settings(kv: Any, values: dict[str, Any], flags: dict[str, Any]) -> No
         raise UsageError("judge_threshold/judge_budget/judge_max need judge=<teacher spec>")
 
 
-def connect_teacher(spec: str, prices: tuple[float, float] | None) -> Any:
+def connect_teacher(spec: str, prices: Any) -> Any:
     """The judge's teacher, made where it is used (each filter worker makes its own): picklable as a partial."""
     from generators.teachers.teacher import resolve_teacher
 
@@ -105,7 +105,7 @@ def judge_connection(settings: Settings, price: Any) -> Iterator[Any]:
     from generators.teachers.teacher import resolve_teacher
 
     teacher = resolve_teacher(settings.judge)
-    prices = (price.input_per_mtok, price.output_per_mtok) if price is not None else teacher.prices
+    prices = price if price is not None else teacher.prices  # a generators.teachers.cost.Price
     if settings.judge_budget is not None and not prices:
         raise UsageError(f"no price known for {teacher.spec}; pass judge_price=<in>,<out> (USD per 1M tokens) "
                          "to cap the judge by judge_budget")

@@ -5,6 +5,9 @@
     seed=<int>            deterministic plans                             budget=<usd>   hard cap on teacher spend
     dry_run=true          estimate tokens and cost, spend nothing         sandbox=local|e2b
     out=<dir>             corpus folder (default corpora/<persona>)       price=<in>,<out> USD/1M tokens override
+    prices=FILE           price table merged over generators/teachers/prices.toml (same shape; dated, sourced)
+    models=FILE           request rules merged before generators/teachers/models.toml (model patterns -> classes)
+    reasoning_effort=<e>  none|minimal|low|medium|high|xhigh for reasoning models (default: the class's)
     batch=<n>             teacher tasks per commit (default: parallel)    parallel=<n>   local server slots (8)
     min_yield=<fraction>  retire a family's teacher lane when its yield is below this after yield_sample=<n>
                           teacher attempts (defaults 0.05 and 32; min_yield=0 never retires it)
@@ -23,6 +26,10 @@ Why it is shaped like this:
   distilabel hands results back only when its pipeline ends, so a batch is the smallest unit that can be committed.
 - Every record is validated with schemas.validate_record before it is written; a generator exception leaves its
   tasks undone (retried on the next run) instead of burning them as rejections.
+- A teacher failure that is not the task's own is never a rejection: a configuration error (HTTP 400/401/403/404: a
+  parameter the model refuses, the key, the model name) stops the run after the first with one line naming provider,
+  model and what the provider said, and a teacher still unavailable after its retries (429/5xx/timeouts) stops the
+  teacher lane; either way those tasks stay undone, so a rerun with the setting fixed continues the same tasks.
 - A teacher that almost never passes a family's checks (the 135M local model writing lessons; a paid model behind a
   broken prompt) costs time or money for nothing: once a family's teacher yield, counted over every run in its
   ledger, is below `min_yield` after `yield_sample` attempts, its teacher lane is retired for this run and the share
@@ -46,8 +53,10 @@ from types import ModuleType
 from typing import Any
 
 from factory.runlog import FamilyLog
+from factory.teacher_load import estimate_family, is_procedural, worst_case_cost
 from generators.teachers import cost
 from generators.teachers.pipelines import PipelineStopped
+from generators.teachers.wire import UNSETTLED, TeacherUnsettled
 from schemas import now_iso
 from schemas.secrets import scrub_spec, scrub_text
 from schemas.settings import DISK_FULL, UsageError
@@ -55,7 +64,8 @@ from schemas.settings import parse_settings as parse_settings_kv
 from schemas.storage import write_json_atomic
 
 SETTINGS = ("persona", "count", "teacher", "families", "seed", "budget", "dry_run", "sandbox", "out", "price",
-            "batch", "parallel", "chunks", "min_yield", "yield_sample")
+            "batch", "parallel", "chunks", "min_yield", "yield_sample", "prices", "models", "reasoning_effort")
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 MAX_CHUNKS = 4  # a family may attempt up to 4x its share before it reports a shortfall
 PROCEDURAL_BATCH = 16
 MAX_BATCH_ERRORS = 3  # consecutive generator exceptions before a family lane gives up for this run
@@ -116,14 +126,6 @@ def versions() -> dict[str, str]:
 
             out[dist] = version(dist)
     return out
-
-
-def is_procedural(module: ModuleType, task: dict) -> bool:
-    """Does this task run without a teacher? Tasks that need one say so (`mode="teacher"` or `procedural=False`);
-    families whose every task is procedural need not mark anything (CONTRACTS.md: teacher may be None)."""
-    if task.get("mode") == "teacher" or task.get("procedural") is False:
-        return False
-    return not getattr(module, "NEEDS_TEACHER", False)
 
 
 def chunk_seed(seed: int, family: str, chunk: int) -> int:
@@ -263,7 +265,9 @@ class Runner:
         self.run_id = run_id
         self.raw_dir = raw_dir
         self.stop = threading.Event()
-        self.teacher_stopped: str | None = None
+        self.teacher_stopped: str | None = None  # the budget stopped the teacher lane
+        self.teacher_unavailable: str | None = None  # the teacher failed after its retries: its lane stopped
+        self.config_error: str | None = None  # the provider refused the configuration: the run stopped
         self.seq = 0
         self.seq_lock = threading.Lock()
         self.progress: Any = None
@@ -281,7 +285,19 @@ class Runner:
 
     def worst_case_usd(self, fam: FamilyRun, tasks: list[dict]) -> tuple[float, cost.Estimate]:
         est = estimate_family(fam.module, tasks)
-        return self.teacher.cost(est.prompt_tokens, est.completion_tokens), est
+        return worst_case_cost(self.teacher, est), est
+
+    def teacher_failed(self, error: TeacherUnsettled) -> None:
+        """A configuration error stops the run; an unavailable teacher stops its lane. Tasks stay undone."""
+        if error.kind == "config":
+            if self.config_error is None:
+                self.config_error = error.line
+            self.stop.set()
+            self.end_lane("teacher")
+            self.end_lane("procedural")
+        elif self.teacher_unavailable is None:
+            self.teacher_unavailable = error.line
+            self.end_lane("teacher")
 
     def run_batch(self, fam: FamilyRun, lane: str, batch: list[tuple[str, dict]]) -> None:
         from schemas import validate_record
@@ -298,6 +314,10 @@ class Runner:
             # distilabel swallows Ctrl-C and returns early: stop the whole run (resumable) instead of carrying on.
             fam.release(batch)
             raise KeyboardInterrupt(str(exc)) from None
+        except TeacherUnsettled as exc:  # the teacher failed for a reason that is not the tasks': leave them undone
+            fam.release(batch)
+            self.teacher_failed(exc)
+            return
         except Exception as exc:
             fam.release(batch)
             fam.errors[lane] += 1
@@ -309,15 +329,16 @@ class Runner:
                 self.lane_errors.append(msg)
             return
         fam.errors[lane] = 0
-        delta = {"prompt_tokens": 0, "completion_tokens": 0, "requests": 0}
+        delta = {"prompt_tokens": 0, "completion_tokens": 0, "requests": 0, "cached_tokens": 0, "reasoning_tokens": 0}
         spent = 0.0
         if teacher is not None and usage0 is not None:
             usage1 = usage_snapshot(self.teacher)
             delta = {k: usage1[k] - usage0[k] for k in delta}
-            spent = self.teacher.cost(delta["prompt_tokens"], delta["completion_tokens"])
+            spent = usage1["cost_usd"] - usage0["cost_usd"]
             self.budget.add(spent)
         kept: list[tuple[str, dict]] = []
         rejected: list[tuple[str, dict]] = []
+        unsettled = 0
         if not isinstance(results, list) or len(results) != len(tasks):
             got = len(results) if isinstance(results, list) else type(results).__name__
             reason = f"generator contract: run() returned {got} results for {len(tasks)} tasks"
@@ -329,15 +350,21 @@ class Runner:
                 if reason is None:
                     ids.add(res["id"])
                     kept.append((key, res))
+                elif UNSETTLED in reason:  # the teacher's configuration or availability, not this task: undone
+                    unsettled += 1
                 else:
                     raw = res.get("raw") if isinstance(res, dict) and res.get("rejected") else res
                     rejected.append((key, {"task_id": task["task_id"], "reason": reason, "raw": raw,
                                            "run_id": self.run_id}))
-        fam.log.commit(self.next_batch_id(), kept, rejected, usage=delta, cost_usd=spent,
-                       extra={"lane": lane, "seed": fam.seed, "run_id": self.run_id})
+        if kept or rejected or delta["requests"]:
+            fam.log.commit(self.next_batch_id(), kept, rejected, usage=delta, cost_usd=spent,
+                           extra={"lane": lane, "seed": fam.seed, "run_id": self.run_id})
         fam.kept_this_run += len(kept)
         fam.rejected_this_run += len(rejected)
         fam.release(batch)
+        stopped = getattr(teacher, "stopped", None) if teacher is not None else None
+        if unsettled or stopped is not None:
+            self.teacher_failed(stopped or TeacherUnsettled(f"{unsettled} teacher task(s) failed unsettled"))
         if lane == "teacher" and (msg := fam.retire_teacher_if_unproductive()):
             print(f"note: {msg} (min_yield=0 keeps it)", file=sys.stderr)
         self.write_family_manifest(fam)
@@ -447,24 +474,12 @@ def check_result(res: Any, task: dict, fam: FamilyRun, validate_record: Any, ids
     return None
 
 
-def usage_snapshot(teacher: Any) -> dict[str, int]:
+def usage_snapshot(teacher: Any) -> dict[str, Any]:
     u = teacher.usage
-    return {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens, "requests": u.requests}
+    return {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens, "requests": u.requests,
+            "cached_tokens": u.cached_tokens, "reasoning_tokens": u.reasoning_tokens, "cost_usd": u.cost_usd}
 
 
-def estimate_family(module: ModuleType, tasks: list[dict]) -> cost.Estimate:
-    """Teacher load of tasks: the family's own estimate when it has one, else the per-task typical figures."""
-    teacher_tasks = [t for t in tasks if not is_procedural(module, t)]
-    if not teacher_tasks:
-        return cost.Estimate()
-    own = getattr(module, "estimate", None)
-    if callable(own):
-        est = own(teacher_tasks)
-        assert isinstance(est, cost.Estimate), f"generators.{module.FAMILY}.estimate must return a cost.Estimate"
-        return est
-    per = cost.TYPICAL_PER_TASK.get(module.FAMILY, cost.Estimate(2, 2000, 800))
-    n = len(teacher_tasks)
-    return cost.Estimate(per.requests * n, per.prompt_tokens * n, per.completion_tokens * n)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -490,7 +505,31 @@ def parse_settings(argv: list[str]) -> dict[str, Any]:
         "batch": integer("batch", integer("parallel", 8, 1), 1), "parallel": integer("parallel", 8, 1), "chunks": integer("chunks", MAX_CHUNKS, 1),
         "min_yield": settings.number("min_yield", MIN_TEACHER_YIELD, 0, 1),
         "yield_sample": integer("yield_sample", YIELD_SAMPLE, 1),
+        "prices": settings.get("prices"), "models": settings.get("models"),
+        "reasoning_effort": reasoning_effort(settings.get("reasoning_effort")),
     }
+
+
+def reasoning_effort(value: str | None) -> str | None:
+    if value is None or value in EFFORTS:
+        return value
+    raise UsageError(f"reasoning_effort must be one of {', '.join(EFFORTS)}, got {value!r}")
+
+
+def configure_teacher(teacher: Any, opts: dict) -> None:
+    """models=, prices=/price= and reasoning_effort= applied to a resolved teacher; bad files are one line."""
+    from generators.teachers.wire import load_rules
+
+    try:
+        if opts.get("models"):
+            teacher.use_rules(load_rules(Path(opts["models"])))
+        table = cost.load_prices(Path(opts["prices"])) if opts.get("prices") else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if table is not None or opts.get("price") is not None:
+        teacher.prices = cost.price_for(teacher.provider, teacher.model, opts.get("price"), table)
+    if opts.get("reasoning_effort") is not None:
+        teacher.reasoning_effort = "" if opts["reasoning_effort"] == "none" else opts["reasoning_effort"]
 
 
 def main(argv: list[str]) -> int:
@@ -515,11 +554,13 @@ def main(argv: list[str]) -> int:
             raise
         except Exception as exc:
             raise UsageError(f"teacher {opts['teacher']!r}: {exc}") from None
-        if opts["price"] is not None:
-            teacher.prices = (opts["price"].input_per_mtok, opts["price"].output_per_mtok)
+        configure_teacher(teacher, opts)
         if opts["budget"] is not None and teacher.prices is None:
-            raise UsageError(f"no price known for {teacher.spec}; pass price=<in>,<out> (USD per 1M tokens) "
-                             "so budget= can be enforced")
+            raise UsageError(f"no price known for {teacher.spec}: budget= cannot be enforced; pass prices=FILE (the "
+                             "shape of generators/teachers/prices.toml) or price=<in>,<out> (USD per 1M tokens)")
+        if teacher.prices is None:
+            print(f"note: no price known for {teacher.spec}: its cost is not counted (pass prices=FILE or "
+                  "price=<in>,<out> to count it)", file=sys.stderr)
 
     out = Path(opts["out"]) if opts["out"] else (persona.path.parent if persona.path else Path("corpora") / persona.slug)
     raw_dir = out / "raw"
@@ -528,6 +569,8 @@ def main(argv: list[str]) -> int:
             "sandbox": opts["sandbox"], "batch": opts["batch"]}
 
     if opts["dry_run"]:
+        from factory.generate_dry import dry_run
+
         return dry_run(persona, modules, shares, opts, teacher)
 
     fams = []
@@ -609,6 +652,10 @@ def run(runner: Runner, opts: dict) -> str:
             rate_stop.set()
     if runner.fatal is not None:
         raise runner.fatal
+    if runner.config_error:
+        return "config"
+    if status == "complete" and runner.teacher_unavailable:
+        status = "unavailable"
     if status == "complete" and runner.teacher_stopped:
         status = "budget"
     if status == "complete" and runner.lane_errors:
@@ -650,10 +697,15 @@ def report(runner: Runner, status: str) -> int:
         "spec": runner.spec, "run_id": runner.run_id, "status": status, "finished_at": now_iso(),
         "wall_s": round(elapsed, 2), "families": rows, "teacher": runner.teacher.lineage() if runner.teacher else None,
         "teacher_usage_this_run": usage, "teacher_stopped": runner.teacher_stopped, "errors": runner.lane_errors,
+        "teacher_unavailable": runner.teacher_unavailable, "config_error": runner.config_error,
         "teacher_retired": [f.retired for f in runner.families if f.retired],
         "budget_usd": runner.budget.limit_usd, "spent_usd_total": round(runner.budget.spent_usd, 6),
         "versions": versions(),
     })
+    if status == "config":  # one line, nothing else: the run did not start in earnest
+        print(f"error: teacher configuration: {runner.config_error}; nothing was rejected: fix the setting and rerun "
+              "the same command to continue the same tasks", file=sys.stderr)
+        return 2
     print(f"{'family':<10} {'kept':>6} {'target':>6} {'attempted':>9} {'yield':>6} {'teacher':>9}  this run")
     for r in rows:
         y = f"{r['kept'] / r['attempted']:.0%}" if r["attempted"] else "-"
@@ -665,6 +717,9 @@ def report(runner: Runner, status: str) -> int:
           f"{tps}; spent ${runner.budget.spent_usd:.4f}; manifest {manifest_path}")
     if runner.teacher_stopped:
         print(f"stopped the teacher lane: {runner.teacher_stopped}. Rerun with a higher budget= to resume.")
+    if runner.teacher_unavailable:
+        print(f"stopped the teacher lane: {runner.teacher_unavailable}; its tasks are left undone: rerun the same "
+              "command to continue them", file=sys.stderr)
     for fam in runner.families:
         if fam.retired:
             print(f"retired: {fam.retired}")
@@ -680,28 +735,6 @@ def report(runner: Runner, status: str) -> int:
         print("interrupted: rerun the same command to resume.")
         return 130
     return 0 if status == "complete" else 1
-
-
-def dry_run(persona: Any, modules: dict[str, ModuleType], shares: dict[str, int], opts: dict, teacher: Any) -> int:
-    """Estimate the teacher load and cost of the whole run from the rendered prompts of every planned task."""
-    total = cost.Estimate()
-    print(f"dry run: persona={persona.slug} count={opts['count']} seed={opts['seed']} "
-          f"teacher={teacher.spec if teacher else 'none'}")
-    print(f"{'family':<10} {'records':>7} {'teacher':>7} {'requests':>8} {'prompt tok':>11} {'compl tok':>10}")
-    for f, share in shares.items():
-        tasks = modules[f].plan(persona, share, opts["seed"])
-        est = estimate_family(modules[f], tasks) if teacher is not None else cost.Estimate()
-        n_teacher = sum(not is_procedural(modules[f], t) for t in tasks)
-        print(f"{f:<10} {share:>7} {n_teacher:>7} {est.requests:>8} {est.prompt_tokens:>11} {est.completion_tokens:>10}")
-        total = total + est
-    usd = teacher.cost(total.prompt_tokens, total.completion_tokens) if teacher is not None else 0.0
-    price = "unknown price" if teacher is not None and teacher.prices is None else f"${usd:.4f}"
-    print(f"total: {total.requests} requests, {total.prompt_tokens} prompt + {total.completion_tokens} completion "
-          f"tokens (completion at max_tokens: an upper bound), {price} for one attempt per task; rejected tasks are "
-          f"replaced, so divide by the expected yield.")
-    if opts["budget"] is not None and teacher is not None and teacher.prices is not None and usd > opts["budget"]:
-        print(f"note: the estimate exceeds budget=${opts['budget']}; the run would stop there (resumable).")
-    return 0
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ def test_openai_request_and_response():
 def test_anthropic_request_and_response():
     schema = {"type": "json_schema", "json_schema": {"name": "verdict", "schema": {"type": "object"}}}
     body = build_anthropic_request("claude-haiku-4-5", CONVERSATION, 256, 0.5, response_format=schema, tools=TOOLS)
-    assert body["system"] == "You are LanBot."
+    assert body["system"] == [{"type": "text", "text": "You are LanBot.", "cache_control": {"type": "ephemeral"}}]
     assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user"]
     assert body["messages"][1]["content"][0] == {"type": "tool_use", "id": "call_1", "name": "bash",
                                                  "input": {"command": "ls -la"}}

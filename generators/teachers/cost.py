@@ -2,73 +2,114 @@
 
 Generation with a paid teacher can burn money fast, so `budget=<usd>` is a hard cap: before each teacher batch the
 orchestrator asks the budget whether the batch's *worst case* (prompt estimate + max_tokens per request) still fits,
-and after it adds what was really spent. Prices are public list prices in USD per million tokens; a local or
-self-hosted endpoint costs $0 unless the user passes `price=<in>,<out>` (a rented GPU is not free).
+and after it adds what was really spent. Prices are public list prices in USD per million tokens, kept with their date
+and source in prices.toml (input, cached input, cache writes, output and reasoning each at its own price); a user's
+`prices=FILE` merges over it. A local or self-hosted endpoint costs $0 unless the user passes `price=<in>,<out>` or a
+prices file entry (a rented GPU is not free).
 """
 
+import re
 import threading
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-# USD per 1M tokens (input, output). Longest matching prefix wins, so dated snapshots
-# ("claude-3-5-haiku-20241022", "gpt-4o-mini-2024-07-18") resolve to their family's price.
-PRICES: dict[str, tuple[float, float]] = {
-    "openai:gpt-4o-mini": (0.15, 0.60),
-    "openai:gpt-4o": (2.50, 10.00),
-    "openai:gpt-4.1-nano": (0.10, 0.40),
-    "openai:gpt-4.1-mini": (0.40, 1.60),
-    "openai:gpt-4.1": (2.00, 8.00),
-    "openai:gpt-5-nano": (0.05, 0.40),
-    "openai:gpt-5-mini": (0.25, 2.00),
-    "openai:gpt-5": (1.25, 10.00),
-    "openai:o4-mini": (1.10, 4.40),
-    "openai:o3-mini": (1.10, 4.40),
-    "openai:o3": (2.00, 8.00),
-    "anthropic:claude-3-5-haiku": (0.80, 4.00),
-    "anthropic:claude-haiku-4-5": (1.00, 5.00),
-    "anthropic:claude-3-5-sonnet": (3.00, 15.00),
-    "anthropic:claude-3-7-sonnet": (3.00, 15.00),
-    "anthropic:claude-sonnet-4": (3.00, 15.00),
-    "anthropic:claude-opus-4": (15.00, 75.00),
-}
+PRICES_FILE = Path(__file__).resolve().parent / "prices.toml"
 FREE_PROVIDERS = ("local", "compatible")
+SNAPSHOT = re.compile(r"-(?:\d{4}-?\d{2}-?\d{2}|latest)$")  # "-2024-07-18", "-20251001", "-latest"
 
 
 @dataclass(frozen=True)
 class Price:
+    """USD per 1M tokens. Cached input, cache writes and reasoning default to the input / input / output price."""
+
     input_per_mtok: float
     output_per_mtok: float
+    cached_input_per_mtok: float | None = None
+    cache_write_per_mtok: float | None = None
+    reasoning_per_mtok: float | None = None
+    as_of: str = ""
+    source: str = ""
 
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return (prompt_tokens * self.input_per_mtok + completion_tokens * self.output_per_mtok) / 1e6
+    def cost(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0, cache_write_tokens: int = 0,
+             reasoning_tokens: int = 0) -> float:
+        """prompt_tokens counts every input token (cached and cache writes included), completion_tokens every output
+        token (reasoning included), as OpenAI reports them; each part is billed at its own price."""
+        cached = min(cached_tokens, prompt_tokens)
+        written = min(cache_write_tokens, prompt_tokens - cached)
+        reasoning = min(reasoning_tokens, completion_tokens)
+        cached_price = self.input_per_mtok if self.cached_input_per_mtok is None else self.cached_input_per_mtok
+        write_price = self.input_per_mtok if self.cache_write_per_mtok is None else self.cache_write_per_mtok
+        reasoning_price = self.output_per_mtok if self.reasoning_per_mtok is None else self.reasoning_per_mtok
+        return ((prompt_tokens - cached - written) * self.input_per_mtok + cached * cached_price
+                + written * write_price + (completion_tokens - reasoning) * self.output_per_mtok
+                + reasoning * reasoning_price) / 1e6
+
+
+FREE = Price(0.0, 0.0, source="local or self-hosted endpoint")
 
 
 def parse_price(text: str) -> Price:
     """`price=0.15,0.60` -> Price (USD per 1M input, output tokens)."""
     parts = [p.strip() for p in text.split(",")]
     assert len(parts) == 2, f"price must be '<in>,<out>' USD per 1M tokens, got {text!r}"
-    return Price(float(parts[0]), float(parts[1]))
+    return Price(float(parts[0]), float(parts[1]), source="price= setting")
 
 
-def price_for(provider: str, model: str, override: Price | None = None) -> Price | None:
+def load_prices(path: Path | None = None) -> dict[str, Price]:
+    """The price table (prices.toml), with a user's file of the same shape merged over it. Bad files: ValueError."""
+    table: dict[str, Price] = {}
+    for file in [PRICES_FILE] + ([Path(path)] if path else []):
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ValueError(f"prices file {file}: no such file") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"prices file {file}: not valid TOML: {exc}") from None
+        entries = data.get("prices")
+        if not isinstance(entries, dict) or not entries:
+            raise ValueError(f'prices file {file}: no [prices."provider:model"] tables')
+        for key, entry in entries.items():
+            if ":" not in key or not isinstance(entry, dict) or "input" not in entry or "output" not in entry:
+                raise ValueError(f'prices file {file}: [prices."{key}"] needs a provider:model key, input and output')
+            try:
+                table[key] = Price(float(entry["input"]), float(entry["output"]),
+                                   _opt(entry.get("cached_input")), _opt(entry.get("cache_write")),
+                                   _opt(entry.get("reasoning")), str(entry.get("as_of", "")),
+                                   str(entry.get("source", "") or (f"user file {file}" if file != PRICES_FILE else "")))
+            except (TypeError, ValueError):
+                raise ValueError(f'prices file {file}: [prices."{key}"] has a price that is not a number') from None
+    return table
+
+
+def _opt(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def price_for(provider: str, model: str, override: Price | None = None,
+              table: dict[str, Price] | None = None) -> Price | None:
     """The price of a teacher, or None when unknown (a paid provider with a model missing from the table)."""
     if override is not None:
         return override
-    if provider in FREE_PROVIDERS or provider.startswith("http"):
-        return Price(0.0, 0.0)
+    table = load_prices() if table is None else table
+    keys = [f"{provider}:{model}"]
     if provider == "openrouter" and "/" in model:
-        # OpenRouter passes through the upstream list price: "openai/gpt-4o-mini" -> openai:gpt-4o-mini.
+        # OpenRouter passes the upstream list price through: "openai/gpt-5-nano" -> openai:gpt-5-nano,
+        # "anthropic/claude-haiku-4.5" -> anthropic:claude-haiku-4-5.
         upstream, _, name = model.partition("/")
-        provider, model = upstream, name
-    key = f"{provider}:{model}"
-    matches = [k for k in PRICES if key.startswith(k)]
-    if not matches:
-        return None
-    return Price(*PRICES[max(matches, key=len)])
+        keys.append(f"{upstream}:{name.replace('.', '-') if upstream == 'anthropic' else name}")
+    for key in keys:
+        if key in table:
+            return table[key]
+        base = SNAPSHOT.sub("", key)
+        if base != key and base in table:
+            return table[base]
+    return FREE if provider in FREE_PROVIDERS else None
 
 
 def price_per_mtok(provider: str, model: str) -> tuple[float, float] | None:
-    """(input, output) USD per 1M tokens, the shape generators.teachers.teacher asks for; None when unknown."""
+    """(input, output) USD per 1M tokens; None when unknown."""
     price = price_for(provider, model)
     return None if price is None else (price.input_per_mtok, price.output_per_mtok)
 

@@ -14,15 +14,34 @@ Keys are read from the environment at request time and never stored in lineage, 
 """
 
 import contextlib
-import json
 import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from generators.teachers.cost import Price, price_for
+from generators.teachers.wire import (
+    UNSETTLED,
+    ModelClass,
+    Reply,
+    TeacherConfigError,
+    TeacherError,
+    TeacherUnsettled,
+    build_anthropic_request,
+    build_openai_request,
+    error_kind,
+    error_line,
+    model_class,
+    parse_anthropic_response,
+    parse_openai_response,
+)
 from schemas.secrets import scrub_text, scrub_url
 from schemas.settings import UsageError
+
+__all__ = ["UNSETTLED", "ModelClass", "Reply", "Teacher", "TeacherConfigError", "TeacherError", "TeacherUnsettled",
+           "build_anthropic_request", "build_openai_request", "parse_anthropic_response", "parse_openai_response",
+           "resolve_teacher"]
 
 DEFAULT_MODELS = {
     "openai": "gpt-4o-mini",
@@ -33,173 +52,44 @@ KEY_VARS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "openr
 BASE_URLS = {"openai": "https://api.openai.com/v1", "openrouter": "https://openrouter.ai/api/v1"}
 
 
-class TeacherError(RuntimeError):
-    """A request failed after its retries: the caller rejects that task with this reason."""
-
-
 @dataclass
 class Usage:
     """Tokens and dollars spent, shared by every thread of a run."""
 
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    prompt_tokens: int = 0  # every input token, cached ones included
+    completion_tokens: int = 0  # every output token, reasoning included
     requests: int = 0
     failures: int = 0
     cost_usd: float = 0.0
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, prompt_tokens: int, completion_tokens: int, cost_usd: float = 0.0, failed: bool = False) -> None:
+    def add(self, prompt_tokens: int, completion_tokens: int, cost_usd: float = 0.0, failed: bool = False,
+            cached_tokens: int = 0, cache_write_tokens: int = 0, reasoning_tokens: int = 0) -> None:
         with self._lock:
             self.prompt_tokens += prompt_tokens
             self.completion_tokens += completion_tokens
             self.requests += 1
             self.failures += int(failed)
             self.cost_usd += cost_usd
+            self.cached_tokens += cached_tokens
+            self.cache_write_tokens += cache_write_tokens
+            self.reasoning_tokens += reasoning_tokens
 
     def as_dict(self) -> dict[str, Any]:
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "requests": self.requests, "failures": self.failures, "cost_usd": round(self.cost_usd, 6)}
-
-
-@dataclass
-class Reply:
-    """One parsed completion: text, tool calls (arguments decoded to objects), token usage, finish reason."""
-
-    text: str
-    tool_calls: list[dict[str, Any]]
-    prompt_tokens: int
-    completion_tokens: int
-    finish_reason: str | None
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# wire formats: pure functions, tested offline
-
-
-def build_openai_request(model: str, messages: list[dict[str, Any]], max_tokens: int, temperature: float,
-                         response_format: dict[str, Any] | None = None,
-                         tools: list[dict[str, Any]] | None = None, seed: int | None = None) -> dict[str, Any]:
-    """Chat-completions body. Tool-call arguments in our records are objects; the wire wants JSON strings."""
-    wire_messages = []
-    for message in messages:
-        wire = {k: v for k, v in message.items() if k in ("role", "content", "tool_call_id", "name")}
-        if message.get("tool_calls"):
-            wire["tool_calls"] = [
-                {"id": call["id"], "type": "function",
-                 "function": {"name": call["function"]["name"],
-                              "arguments": json.dumps(call["function"]["arguments"], ensure_ascii=False)}}
-                for call in message["tool_calls"]
-            ]
-        wire_messages.append(wire)
-    body: dict[str, Any] = {"model": model, "messages": wire_messages, "max_tokens": max_tokens,
-                            "temperature": temperature}
-    if response_format is not None:
-        body["response_format"] = response_format
-    if tools:
-        body["tools"] = tools
-    if seed is not None:
-        body["seed"] = seed
-    return body
-
-
-def parse_openai_response(data: dict[str, Any]) -> Reply:
-    choices = data.get("choices") or []
-    if not choices:
-        raise TeacherError(f"response has no choices: {json.dumps(data)[:200]}")
-    message = choices[0].get("message") or {}
-    calls = []
-    for call in message.get("tool_calls") or []:
-        raw = call.get("function", {}).get("arguments") or "{}"
-        try:
-            arguments = json.loads(raw) if isinstance(raw, str) else raw
-        except json.JSONDecodeError as exc:
-            raise TeacherError(f"tool call arguments are not JSON: {raw[:120]!r} ({exc.msg})") from None
-        calls.append({"id": call.get("id", ""), "name": call.get("function", {}).get("name", ""),
-                      "arguments": arguments})
-    usage = data.get("usage") or {}
-    return Reply(text=message.get("content") or "", tool_calls=calls,
-                 prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                 completion_tokens=int(usage.get("completion_tokens") or 0),
-                 finish_reason=choices[0].get("finish_reason"))
-
-
-def build_anthropic_request(model: str, messages: list[dict[str, Any]], max_tokens: int, temperature: float,
-                            response_format: dict[str, Any] | None = None,
-                            tools: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Messages API body: system goes top-level, tool calls become tool_use blocks, tool results tool_result blocks,
-    a JSON schema response format becomes a forced tool whose input is the structured answer."""
-    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system" and m.get("content"))
-    wire: list[dict[str, Any]] = []
-    for message in messages:
-        role = message["role"]
-        if role == "system":
-            continue
-        if role == "tool":
-            block = {"type": "tool_result", "tool_use_id": message["tool_call_id"], "content": message["content"]}
-            if wire and wire[-1]["role"] == "user" and isinstance(wire[-1]["content"], list):
-                wire[-1]["content"].append(block)
-            else:
-                wire.append({"role": "user", "content": [block]})
-            continue
-        if role == "assistant" and message.get("tool_calls"):
-            blocks: list[dict[str, Any]] = []
-            if message.get("content"):
-                blocks.append({"type": "text", "text": message["content"]})
-            for call in message["tool_calls"]:
-                blocks.append({"type": "tool_use", "id": call["id"], "name": call["function"]["name"],
-                               "input": call["function"]["arguments"]})
-            wire.append({"role": "assistant", "content": blocks})
-            continue
-        wire.append({"role": role, "content": message.get("content") or ""})
-    body: dict[str, Any] = {"model": model, "messages": wire, "max_tokens": max_tokens, "temperature": temperature}
-    if system:
-        body["system"] = system
-    anthropic_tools = [{"name": t["function"]["name"], "description": t["function"].get("description", ""),
-                        "input_schema": t["function"].get("parameters", {"type": "object"})} for t in tools or []]
-    if response_format and response_format.get("type") == "json_schema":
-        schema = response_format["json_schema"]
-        anthropic_tools.append({"name": schema.get("name", "answer"), "description": "Return the answer.",
-                                "input_schema": schema["schema"]})
-        body["tool_choice"] = {"type": "tool", "name": schema.get("name", "answer")}
-    if anthropic_tools:
-        body["tools"] = anthropic_tools
-    return body
-
-
-def parse_anthropic_response(data: dict[str, Any], structured_tool: str | None = None) -> Reply:
-    texts, calls = [], []
-    for block in data.get("content") or []:
-        if block.get("type") == "text":
-            texts.append(block.get("text", ""))
-        elif block.get("type") == "tool_use":
-            if structured_tool and block.get("name") == structured_tool:
-                texts.append(json.dumps(block.get("input", {}), ensure_ascii=False))
-            else:
-                calls.append({"id": block.get("id", ""), "name": block.get("name", ""),
-                              "arguments": block.get("input", {})})
-    usage = data.get("usage") or {}
-    return Reply(text="".join(texts), tool_calls=calls, prompt_tokens=int(usage.get("input_tokens") or 0),
-                 completion_tokens=int(usage.get("output_tokens") or 0), finish_reason=data.get("stop_reason"))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def price_per_mtok(provider: str, model: str) -> tuple[float, float] | None:
-    """(input, output) USD per million tokens from generators.teachers.cost's table; None when the model is unknown."""
-    try:
-        from generators.teachers import cost
-    except ImportError:
-        return None
-    lookup = getattr(cost, "price_per_mtok", None)
-    return lookup(provider, model) if lookup else None
+                "cached_tokens": self.cached_tokens, "cache_write_tokens": self.cache_write_tokens,
+                "reasoning_tokens": self.reasoning_tokens, "requests": self.requests, "failures": self.failures,
+                "cost_usd": round(self.cost_usd, 6)}
 
 
 class Teacher:
     """One LLM endpoint plus its usage counters. Thread-safe: generators call `complete` from many threads."""
 
     def __init__(self, provider: str, model: str, base_url: str | None = None, key_var: str | None = None,
-                 timeout_s: float = 120.0, max_retries: int = 4):
+                 timeout_s: float = 120.0, max_retries: int = 4, rules: list[ModelClass] | None = None):
         self.provider = provider  # local | openai | anthropic | openrouter | compatible
         self.model = model
         self.base_url = base_url
@@ -207,7 +97,10 @@ class Teacher:
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.usage = Usage()
-        self.prices = price_per_mtok(provider, model) if provider != "local" else (0.0, 0.0)
+        self.model_class: ModelClass = model_class(provider, model, rules)
+        self.reasoning_effort: str | None = None  # None: the class's default
+        self._prices: Price | None = price_for(provider, model)
+        self.stopped: TeacherUnsettled | None = None  # set by the first config / availability failure
         self._server: Any = None
         self._sessions = 0
         self._lock = threading.Lock()
@@ -215,6 +108,19 @@ class Teacher:
 
     def __repr__(self) -> str:
         return f"Teacher({self.spec})"
+
+    @property
+    def prices(self) -> Price | None:
+        """This teacher's Price (None: unknown). Settable from a Price or an (input, output) pair."""
+        return self._prices
+
+    @prices.setter
+    def prices(self, value: "Price | tuple[float, float] | None") -> None:
+        self._prices = Price(float(value[0]), float(value[1])) if isinstance(value, tuple) else value
+
+    def use_rules(self, rules: list[ModelClass]) -> None:
+        """Re-pick this teacher's model class from `rules` (a user's models=FILE first)."""
+        self.model_class = model_class(self.provider, self.model, rules)
 
     @property
     def spec(self) -> str:
@@ -301,34 +207,90 @@ class Teacher:
                                                max_retries=self.max_retries)
         return self._client
 
+    def request(self, messages: list[dict[str, Any]], max_tokens: int = 512, temperature: float = 0.7,
+                response_format: dict[str, Any] | None = None, tools: list[dict[str, Any]] | None = None,
+                seed: int | None = None) -> tuple[dict[str, Any], list[str]]:
+        """(the body `complete` would send, notes on what the model class changed): sends nothing."""
+        notes: list[str] = []
+        if self.provider == "anthropic":
+            body = build_anthropic_request(self.model, messages, max_tokens, temperature, response_format, tools,
+                                           cls=self.model_class, notes=notes)
+        else:
+            body = build_openai_request(self.model, messages, max_tokens, temperature, response_format, tools, seed,
+                                        cls=self.model_class, reasoning_effort=self.reasoning_effort, notes=notes)
+        return body, notes
+
     def complete(self, messages: list[dict[str, Any]], max_tokens: int = 512, temperature: float = 0.7,
                  response_format: dict[str, Any] | None = None, tools: list[dict[str, Any]] | None = None,
                  seed: int | None = None) -> Reply:
-        """One request. The SDKs retry 429/5xx/timeouts with exponential backoff (max_retries); what still fails
-        raises TeacherError with the reason, which the caller records as a rejection."""
+        """One request. The SDKs retry 408/409/429/5xx and timeouts with exponential backoff, honouring Retry-After
+        (max_retries). What still fails raises:
+        - TeacherConfigError (400/401/403/404: a parameter, the key, the model): the teacher stops, every later call
+          fails at once, and the runner ends the run with that one line, leaving the tasks undone;
+        - TeacherUnsettled (still unavailable after the retries): the same, but only the teacher lane stops;
+        - TeacherError (the task's own content: too long a prompt, a refusal, unparseable output): a rejection."""
+        if self.stopped is not None:
+            raise type(self.stopped)(self.stopped.line)
         try:
+            body, _ = self.request(messages, max_tokens, temperature, response_format, tools, seed)
             if self.provider == "anthropic":
-                body = build_anthropic_request(self.model, messages, max_tokens, temperature, response_format, tools)
                 raw = self._anthropic_client().messages.create(**body)
                 structured = response_format["json_schema"].get("name", "answer") if response_format else None
-                reply = parse_anthropic_response(raw.model_dump(), structured)
+                reply = parse_anthropic_response(raw.model_dump(), structured if "tool_choice" in body else None)
             else:
-                body = build_openai_request(self.model, messages, max_tokens, temperature, response_format, tools,
-                                            seed)
                 raw = self._openai_client().chat.completions.create(**body)
                 reply = parse_openai_response(raw.model_dump())
+        except TeacherUnsettled as exc:
+            self.usage.add(0, 0, failed=True)
+            self._stop(exc)
+            raise
         except TeacherError:
             self.usage.add(0, 0, failed=True)
             raise
+        except UsageError:
+            raise
         except Exception as exc:  # SDK errors after retries: status errors, timeouts, connection errors
             self.usage.add(0, 0, failed=True)
-            status = getattr(exc, "status_code", None)
-            what = f"HTTP {status}" if status else type(exc).__name__
-            raise TeacherError(f"{self.spec} request failed after {self.max_retries} retries: {what}: "
-                               f"{scrub_text(str(exc))[:200]}") from None
-        self.usage.add(reply.prompt_tokens, reply.completion_tokens, self.cost(reply.prompt_tokens,
-                                                                                 reply.completion_tokens))
+            raise self._sdk_error(exc) from None
+        reply.cost_usd = self.reply_cost(reply)
+        self.usage.add(reply.prompt_tokens, reply.completion_tokens, reply.cost_usd, cached_tokens=reply.cached_tokens,
+                       cache_write_tokens=reply.cache_write_tokens, reasoning_tokens=reply.reasoning_tokens)
+        if reply.refusal:
+            raise TeacherError(f"{self.spec} refused: {str(reply.refusal)[:160]}")
+        if not reply.text and not reply.tool_calls and reply.finish_reason in ("length", "max_tokens"):
+            raise TeacherError(f"{self.spec} spent its whole token cap ({reply.completion_tokens} tokens, "
+                               f"{reply.reasoning_tokens} of them reasoning) before answering")
         return reply
+
+    def _sdk_error(self, exc: Exception) -> TeacherError:
+        """Sort an SDK exception by kind (config / unavailable / content); stop the teacher on the first two."""
+        status = getattr(exc, "status_code", None)
+        body = getattr(exc, "body", None)
+        message = scrub_text(str(getattr(exc, "message", "") or exc))
+        kind = error_kind(status, body, message)
+        if kind == "content":
+            return TeacherError(f"{self.spec}: HTTP {status}: {message[:200]}")
+        if kind == "config":
+            error: TeacherUnsettled = TeacherConfigError(scrub_text(error_line(self.provider, self.model, status, body,
+                                                                               message)))
+        else:
+            what = f"HTTP {status}" if status else type(exc).__name__
+            error = TeacherUnsettled(f"{self.spec} unavailable after {self.max_retries} retries: {what}: "
+                                     f"{message[:200]}")
+        self._stop(error)
+        return error
+
+    def _stop(self, error: TeacherUnsettled) -> None:
+        with self._lock:
+            if self.stopped is None or (error.kind == "config" and self.stopped.kind != "config"):
+                self.stopped = error
+
+    def reply_cost(self, reply: Reply) -> float:
+        """The provider's own figure when it gives one (OpenRouter), else our price table's."""
+        if reply.provider_cost_usd is not None and self.model_class.usage_cost:
+            return reply.provider_cost_usd
+        return self.cost(reply.prompt_tokens, reply.completion_tokens, reply.cached_tokens, reply.cache_write_tokens,
+                         reply.reasoning_tokens)
 
     def chat(self, messages: list[dict[str, Any]], max_tokens: int = 512, temperature: float = 0.7,
              response_format: dict[str, Any] | None = None) -> tuple[str, Reply]:
@@ -337,10 +299,17 @@ class Teacher:
                               response_format=response_format)
         return reply.text, reply
 
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        if not self.prices:
+    def cost(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0, cache_write_tokens: int = 0,
+             reasoning_tokens: int = 0) -> float:
+        """USD at this teacher's price; 0 when the price is unknown (generate refuses budget= then, and says so)."""
+        if self._prices is None:
             return 0.0
-        return (prompt_tokens * self.prices[0] + completion_tokens * self.prices[1]) / 1e6
+        return self._prices.cost(prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens,
+                                 reasoning_tokens)
+
+    def worst_case_completion(self, max_tokens: int) -> int:
+        """The most output tokens one request of max_tokens may bill (hidden reasoning headroom included)."""
+        return self.model_class.cap(max_tokens, self.reasoning_effort)
 
     def distilabel_llm(self, generation_kwargs: dict[str, Any] | None = None) -> Any:
         """A distilabel LLM bound to this teacher, for distilabel Tasks. Must be called inside `session()` for local."""

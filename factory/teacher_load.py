@@ -1,0 +1,37 @@
+"""How much teacher work tasks are: which run without a teacher, their estimated load and its worst-case cost.
+
+Shared by the run (factory/generate.py: lanes, the budget check) and the dry run (factory/generate_dry.py)."""
+
+from types import ModuleType
+from typing import Any
+
+from generators.teachers import cost
+
+
+def is_procedural(module: ModuleType, task: dict) -> bool:
+    """Does this task run without a teacher? Tasks that need one say so (`mode="teacher"` or `procedural=False`);
+    families whose every task is procedural need not mark anything (CONTRACTS.md: teacher may be None)."""
+    if task.get("mode") == "teacher" or task.get("procedural") is False:
+        return False
+    return not getattr(module, "NEEDS_TEACHER", False)
+
+
+def worst_case_cost(teacher: Any, est: cost.Estimate) -> float:
+    """USD if every request of `est` bills its whole cap, hidden-reasoning headroom included, nothing cached."""
+    headroom = teacher.worst_case_completion(0) * est.requests
+    return teacher.cost(est.prompt_tokens, est.completion_tokens + headroom)
+
+
+def estimate_family(module: ModuleType, tasks: list[dict]) -> cost.Estimate:
+    """Teacher load of tasks: the family's own estimate when it has one, else the per-task typical figures."""
+    teacher_tasks = [t for t in tasks if not is_procedural(module, t)]
+    if not teacher_tasks:
+        return cost.Estimate()
+    own = getattr(module, "estimate", None)
+    if callable(own):
+        est = own(teacher_tasks)
+        assert isinstance(est, cost.Estimate), f"generators.{module.FAMILY}.estimate must return a cost.Estimate"
+        return est
+    per = cost.TYPICAL_PER_TASK.get(module.FAMILY, cost.Estimate(2, 2000, 800))
+    n = len(teacher_tasks)
+    return cost.Estimate(per.requests * n, per.prompt_tokens * n, per.completion_tokens * n)
