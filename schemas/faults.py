@@ -23,14 +23,15 @@ def point(name: str) -> None:
     spec = os.environ.get(ENV)
     if not spec:
         return
-    target, _, rest = spec.partition(":")
+    target, *rest = spec.split(":")
     if target != name:
         return
-    nth, _, scope = rest.partition(":")
+    group = rest[-1:] == ["group"]  # `name`, `name:n`, `name:group` and `name:n:group` all mean what they say
+    nth = int(rest[0]) if rest and rest[0] != "group" else 1
     with _lock:
         _seen[name] = _seen.get(name, 0) + 1
-        hit = _seen[name] == int(nth or 1)
+        hit = _seen[name] == nth
     if hit:
-        if scope == "group":
+        if group:
             os.killpg(os.getpgrp(), signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)

@@ -16,6 +16,11 @@ import tempfile
 from pathlib import Path
 
 PREFIX = "crucible-run-"
+# A Unix socket's path holds at most 107 bytes, and multiprocessing puts its Manager's listener at
+# `<TMPDIR>/pymp-XXXXXXXX/listener-XXXXXXXX` (32 more): under a deep TMPDIR (a pytest tmp_path, a CI work folder) the
+# filter's datatrove Manager then dies with a bare EOFError. Such a TMPDIR gets its private folder in /tmp instead.
+SOCKET_PATH_MAX = 107
+SOCKET_ROOM = 40
 
 
 def _start_time(pid: int) -> str | None:
@@ -51,8 +56,11 @@ def use_private_tmp() -> Path:
     if Path(current).name.startswith(own):
         return Path(current)
     base = Path(tempfile.gettempdir())
+    name = f"{own}{_start_time(os.getpid()) or 0}"
+    if len(str(base / name)) + SOCKET_ROOM > SOCKET_PATH_MAX:
+        base = Path("/tmp")
     sweep(base)
-    folder = base / f"{own}{_start_time(os.getpid()) or 0}"
+    folder = base / name
     folder.mkdir(mode=0o700, exist_ok=True)
     os.environ["TMPDIR"] = str(folder)
     tempfile.tempdir = str(folder)

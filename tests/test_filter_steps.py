@@ -113,7 +113,7 @@ def test_stage_counts_and_conservation(tmp_path: Path):
     assert [d.id for d in kept] == [docs[0].id, docs[1].id]
     assert all(d.metadata["record"]["verdicts"]["schema"]["passed"] for d in kept)
     counts = json.loads((tmp_path / "counts" / "schema" / "00003.json").read_text())
-    assert counts["families"]["textbook"] == {"in": 2, "kept": 1, "rejected": 1, "reasons": {"$.schema_version": 1}}
+    assert counts["families"]["textbook"] == {"in": 2, "kept": 1, "rejected": 1, "reasons": {"$.schema_version: unsupported schema_version '…'": 1}}
     line = json.loads((tmp_path / "rejected" / "00003.jsonl").read_text())
     assert line["stage"] == "schema" and line["record"]["id"] == "x"
     with pytest.raises(ConservationError, match="in=3 kept=1 rejected=1"):

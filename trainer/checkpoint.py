@@ -13,10 +13,11 @@ Writes are atomic: everything goes to a hidden temporary directory that is renam
 then `latest` is replaced. A run killed mid-save leaves the previous checkpoint as the newest.
 
 What a disk can still do to a checkpoint afterwards (a file cut short by a full disk or a bad copy, a deleted file, a
-garbled meta.json or `latest`) is caught before anything is loaded: `complete.json`, written last, lists every file
-with its size, and `problem()` says why a folder is not a usable checkpoint. `resume=latest`, chat and eval then take
-the newest checkpoint that is whole and say which one they skipped and why; asked for one named checkpoint, they
-refuse it in one line instead of a traceback.
+garbled meta.json or `latest`, bytes changed at the same size) is caught before anything is loaded: `complete.json`,
+written last, lists every file with its size and CRC32; `problem()` (sizes, cheap) and `damage()` (checksums, read
+right before a load) say why a folder is not a usable checkpoint. `resume=latest`, chat and eval then take the newest
+checkpoint that is whole and say which one they skipped and why; asked for one named checkpoint, they refuse it in
+one line instead of a traceback.
 """
 
 import json
@@ -25,6 +26,7 @@ import random
 import re
 import shutil
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +37,7 @@ from schemas.settings import InputError
 from trainer.gpt import GPT, GPTConfig
 
 STEP_DIR = re.compile(r"^step_(\d+)$")
-COMPLETE = "complete.json"  # every file of the checkpoint with its size; written last
+COMPLETE = "complete.json"  # every file of the checkpoint with its size and CRC32; written last
 
 
 def rng_state() -> dict:
@@ -88,8 +90,10 @@ def finish_save(run_dir: Path, step: int, keep: int = 3) -> Path:
     run_dir = Path(run_dir)
     tmp, final = tmp_dir(run_dir, step), run_dir / f"step_{step:06d}"
     assert (tmp / "model.pt").is_file(), f"incomplete checkpoint in {tmp}"
-    sizes = {str(f.relative_to(tmp)): f.stat().st_size for f in sorted(tmp.rglob("*")) if f.is_file()}
-    (tmp / COMPLETE).write_text(json.dumps({"files": sizes}, indent=1) + "\n")
+    files = [f for f in sorted(tmp.rglob("*")) if f.is_file()]
+    listing = {"files": {str(f.relative_to(tmp)): f.stat().st_size for f in files},
+               "crc32": {str(f.relative_to(tmp)): crc32(f) for f in files}}
+    (tmp / COMPLETE).write_text(json.dumps(listing, indent=1) + "\n")
     faults.point("train.checkpoint.staged")
     if final.exists():  # re-saving a step (a resumed run reaching it again): swap, then drop the old one
         old = run_dir / f".step_{step:06d}.old"
@@ -146,6 +150,28 @@ def problem(path: str | Path) -> str | None:
         actual = file.stat().st_size
         if (size is None and actual == 0) or (size is not None and actual != size):
             return f"{name} has {actual} bytes, {'expected ' + str(size) if size is not None else 'empty'} (cut short?)"
+    return None
+
+
+def crc32(file: Path) -> str:
+    crc = 0
+    with open(file, "rb") as f:
+        while chunk := f.read(1 << 22):
+            crc = zlib.crc32(chunk, crc)
+    return f"{crc:08x}"
+
+
+def damage(path: Path) -> str | None:
+    """Why a checkpoint that `problem()` passed is still not what was written (a file whose bytes changed at the same
+    size: torch's unpickler does not check its zip CRCs, and garbled weights load as NaNs), or None. Reads every file,
+    so it runs right before a load, not while listing runs."""
+    try:
+        sums = json.loads((Path(path) / COMPLETE).read_text()).get("crc32", {})
+    except (OSError, ValueError, AttributeError):
+        return None  # no listing (an older checkpoint) or one problem() already reported
+    for name, expected in sums.items():
+        if crc32(Path(path) / name) != expected:
+            return f"{name} does not match its checksum (changed after it was written)"
     return None
 
 
@@ -216,7 +242,7 @@ def load_resume(run_or_step: str | Path, rank: int, device, say=print) -> tuple[
     named = (target / "meta.json").is_file() or (target / "model.pt").is_file() or STEP_DIR.match(target.name)
     skipped: list[str] = []
     for candidate in [target] if named else candidates(target):
-        why = problem(candidate)
+        why = problem(candidate) or damage(candidate)
         if why is None:
             try:
                 states = {"model": torch.load(candidate / "model.pt", map_location=device, weights_only=True),
@@ -239,7 +265,7 @@ def load_resume(run_or_step: str | Path, rank: int, device, say=print) -> tuple[
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[GPT, dict]:
     """Model (eval mode) and meta of a checkpoint."""
     path = Path(path)
-    if (why := problem(path)) is not None:
+    if (why := problem(path) or damage(path)) is not None:
         raise InputError(f"checkpoint {path} is unusable: {why}")
     try:
         meta = read_meta(path)

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -170,6 +171,20 @@ def generate_args(count: int = COUNT, **more: str) -> list[str]:
             *(f"{k}={v}" for k, v in more.items())]
 
 
+def short_tmp() -> Path:
+    """A TMPDIR for commands: short, because multiprocessing's Manager listens on a Unix socket under it and such a
+    path holds at most 107 bytes (a pytest tmp_path is too deep: schemas/scratch.py would move to /tmp, out of sight
+    of the leftover checks)."""
+    return Path(tempfile.mkdtemp(prefix="crucible-fault-", dir="/tmp"))
+
+
+@pytest.fixture
+def case_tmp():
+    folder = short_tmp()
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     """One corpus through every stage: raw (generate), clean (filter), tokenizer, shards (pack), checkpoints (train).
@@ -177,7 +192,7 @@ def built(tmp_path_factory) -> Path:
     Also keeps a snapshot of the filter's work dir just before its publish (killed at `filter.publish.staged`), so the
     publish cases start there instead of filtering again."""
     root = tmp_path_factory.mktemp("faults-corpus")
-    env = Env(root, tmp_path_factory.mktemp("faults-tmp"))
+    env = Env(root, short_tmp())
     (root / PERSONA).mkdir()
     shutil.copy(REPO / "corpora" / PERSONA / "persona.toml", root / PERSONA / "persona.toml")
     env.run("factory", *generate_args(), check=True)
@@ -189,11 +204,12 @@ def built(tmp_path_factory) -> Path:
     env.run("trainer", "tokenizer", f"persona={PERSONA}", "vocab=600", check=True)
     env.run("trainer", "pack", f"persona={PERSONA}", "seq_len=128", "rows_per_shard=8", check=True)
     env.run("trainer", "train", *TRAIN, f"persona={PERSONA}", f"out={root / 'ckpt'}", check=True)
+    shutil.rmtree(env.tmp, ignore_errors=True)
     return root
 
 
 @pytest.fixture
-def case(built, tmp_path) -> Env:
+def case(built, tmp_path, case_tmp) -> Env:
     """This case's own copy of the built corpus (same absolute layout under its own root)."""
     root = tmp_path / "root"
     shutil.copytree(built, root, symlinks=True)
@@ -204,13 +220,11 @@ def case(built, tmp_path) -> Env:
         data["corpora"] = str(root)
         config.write_text(json.dumps(data))
     # checkpoints name the shards they were trained on by absolute path: cases pass shards= to train explicitly
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    return Env(root, tmp)
+    return Env(root, case_tmp)
 
 
 @pytest.fixture
-def staged_case(built, tmp_path) -> Env:
+def staged_case(built, tmp_path, case_tmp) -> Env:
     """A corpus whose filter ran everything but its publish (as if killed right before it), under this case's root."""
     root = tmp_path / "root"
     root.mkdir()
@@ -219,6 +233,4 @@ def staged_case(built, tmp_path) -> Env:
     data = json.loads(config.read_text())
     data["corpora"] = str(root)
     config.write_text(json.dumps(data))
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    return Env(root, tmp)
+    return Env(root, case_tmp)

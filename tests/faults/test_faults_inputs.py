@@ -145,10 +145,24 @@ def clean_file(corpus: Path) -> Path:
     return sorted((corpus / "clean").glob("*/*.parquet"))[0]
 
 
+def garble_records(path: Path) -> None:
+    """Bytes changed inside the records' own pages (the messages column), not in the footer's page index, which a
+    reader never looks at: the file then still parses, and only the content shows the damage."""
+    import pyarrow.parquet as pq
+
+    chunk = next(rg.column(i) for rg in [pq.ParquetFile(path).metadata.row_group(0)]
+                 for i in range(rg.num_columns) if rg.column(i).path_in_schema == "messages")
+    data = bytearray(path.read_bytes())
+    start = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
+    middle = start + chunk.total_compressed_size // 2
+    data[middle:middle + 16] = b"\xff\x00garbage\xfe\xff\xff\xff\xff\xff"
+    path.write_bytes(bytes(data))
+
+
 @pytest.mark.parametrize("damage", ["truncated", "garbled"])
 @pytest.mark.parametrize("command", ["pack", "tokenizer", "publish"])
 def test_damaged_clean_parquet_is_one_line(case, capsys, monkeypatch, command, damage):
-    (cut if damage == "truncated" else garble)(clean_file(case.corpus))
+    (cut if damage == "truncated" else garble_records)(clean_file(case.corpus))
     if command == "publish":
         run = case.run("factory", "publish", f"persona={PERSONA}", "repo=me/lanbot", "dry_run=true")
         assert_clean_exit(run)
