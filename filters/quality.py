@@ -8,6 +8,8 @@
   too, except in the safety family, where declining is the point (in the persona's own words, ideally).
 - whole: no empty user/assistant turns, the conversation ends with an assistant answer, that answer is not cut off
   (unclosed code fence, trailing comma/colon/open bracket).
+- grounded: no assistant turn states a test or execution result ("6 passed", "I ran it", "the output is ...")
+  without an earlier tool message that shows it (filters/claims.py), in any family.
 - length: the assistant's words per family must sit inside `LENGTH_BOUNDS` (characters) — a one-word textbook or
   a novel-length identity answer is a generator failure.
 """
@@ -19,6 +21,7 @@ from typing import Any
 
 from datatrove.data import Document
 
+from filters.claims import unshown_claim
 from filters.docs import QUALITY, document_record, reject
 from filters.stage import StageFilter
 from schemas import OTHER_ASSISTANTS, OTHER_LABS
@@ -115,6 +118,8 @@ class QualityFilter(StageFilter):
         if _TRUNCATED_END.search(final):
             return f"truncated final answer: ends with {_tail(final)!r}"
 
+        if claim := unshown_claim(record):
+            return claim
         texts = _assistant_texts(record)
         for text in texts:
             found = self._identity_problem(text)

@@ -83,6 +83,41 @@ def test_quality_rules(answer, reason):
     assert (found is None) if reason is None else (reason in (found or "")), found
 
 
+def _with_tool_run(record: dict, output: str) -> dict:
+    call = {"id": "c1", "type": "function", "function": {"name": "run_tests", "arguments": {}}}
+    final = record["messages"][-1]
+    record["messages"][-1:] = [{"role": "assistant", "content": "Running the tests.", "tool_calls": [call]},
+                               {"role": "tool", "tool_call_id": "c1", "name": "run_tests", "content": output}, final]
+    return record
+
+
+@pytest.mark.parametrize(("claim", "output", "reason"), [
+    ("Running `python -m pytest test_lesson.py` on these: 4 passed.", None, "'4 passed'"),
+    ("I ran it and everything works.", None, "'I ran it'"),
+    ("The output is exactly what we wanted.", None, "'The output is'"),
+    ("All 4 tests pass.", None, "'All 4 tests pass'"),
+    ("pytest reports 4 passed.", "....  [100%]\n4 passed in <duration>", None),  # shown by the tool message
+    ("pytest reports 5 passed.", "....  [100%]\n4 passed in <duration>", "'5 passed'"),  # not what it shows
+    ("I ran it; the output is above.", "....  [100%]\n4 passed in <duration>", None),
+    ("Write a test that passes for 3 inputs; if it failed, read the message.", None, None),  # teaching, no claim
+    ("4 passed, 0 failed.", "....  [100%]\n4 passed in <duration>", None),  # pytest leaves out zero counts
+    ("4 passed, 0 failed.", "..F.  [100%]\n1 failed, 3 passed in <duration>", "'4 passed'"),
+    ("The log has 33 ERROR lines and 3 failed logins.", None, None),  # counts of other things
+    ("One moment while I run that.", None, None),  # an announced call claims nothing
+    ("I've just run the tests: all green.", None, "I've just run the tests"),
+])
+def test_quality_rejects_execution_claims_no_tool_message_shows(claim, output, reason):
+    from filters.claims import unshown_claim
+
+    record = textbook(1, *TEXTBOOKS[0][1:])
+    record["messages"][-1]["content"] += "\n\n" + claim
+    if output is not None:
+        record = _with_tool_run(record, output)
+    found = QualityFilter("LanBot", "Lance").problem(record)
+    assert found == unshown_claim(record)
+    assert (found is None) if reason is None else (reason in (found or "")), found
+
+
 def test_quality_length_bounds_and_empty_turns():
     q = QualityFilter("LanBot", "Lance")
     tb = textbook(1, *TEXTBOOKS[0][1:])
