@@ -518,11 +518,9 @@ def reasoning_effort(value: str | None) -> str | None:
 
 def configure_teacher(teacher: Any, opts: dict) -> None:
     """models=, prices=/price= and reasoning_effort= applied to a resolved teacher; bad files are one line."""
-    from generators.teachers.wire import load_rules
-
     try:
         if opts.get("models"):
-            teacher.use_rules(load_rules(Path(opts["models"])))
+            teacher.use_rules(Path(opts["models"]))
         table = cost.load_prices(Path(opts["prices"])) if opts.get("prices") else None
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -402,7 +402,9 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str) -> list[dict
              "must_mention": t["must_mention"]} for t in tasks]
     # A pipeline that cannot run (server down, interrupted) raises: those tasks stay undone and are retried later,
     # rather than being burnt as rejections that say nothing about the data.
-    out_rows = run_pipeline(rows, teacher.distilabel_llm(generation_kwargs()), "crucible-identity", IdentityTurns)
+    from generators.teachers.distilabel_llm import distilabel_llm
+
+    out_rows = run_pipeline(rows, distilabel_llm(teacher, generation_kwargs()), "crucible-identity", IdentityTurns)
     by_key = {r["key"]: r for r in out_rows}
     tokens = [sum(r.get(k) or 0 for r in out_rows) for k in ("prompt_tokens", "completion_tokens", "requests")]
     record_usage(teacher, *tokens)

@@ -217,7 +217,9 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any
     elif teacher_idx:
         rows = [{"key": tasks[i]["task_id"], "prompt": _lesson_prompt(tasks[i])} for i in teacher_idx]
         kwargs = {"max_new_tokens": MAX_NEW_TOKENS, "temperature": 0.4, "top_p": 0.95}
-        out_rows = run_pipeline(rows, teacher.distilabel_llm(kwargs), "crucible-textbook", TextbookLesson)
+        from generators.teachers.distilabel_llm import distilabel_llm
+
+        out_rows = run_pipeline(rows, distilabel_llm(teacher, kwargs), "crucible-textbook", TextbookLesson)
         by_key = {r["key"]: r for r in out_rows}
         usage = [0, 0]
         for r in out_rows:

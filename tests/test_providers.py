@@ -405,3 +405,33 @@ def test_generate_stops_on_a_config_error_and_a_fixed_rerun_continues_the_same_t
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_distilabel_families_follow_the_rules_and_stop_the_same_way(tmp_path, monkeypatch):
+    """identity's turns go through distilabel's worker process: the same rules reach it (models=FILE included),
+    and a configuration error there comes back as TeacherConfigError (tasks undone), not as rejections."""
+    from generators import identity
+    from schemas import load_persona
+
+    monkeypatch.delenv("OPENAI_COMPATIBLE_API_KEY", raising=False)
+    Reasoner.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Reasoner)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        tasks = [t for t in identity.plan(load_persona("lanbot"), 8, 3) if not t.get("procedural")][:2]
+        teacher = resolve_teacher(f"http://127.0.0.1:{server.server_port}/v1@reasoner")
+        with pytest.raises(TeacherConfigError, match="parameter 'temperature'"):
+            identity.run(tasks, teacher, None, "r1")
+        rules = tmp_path / "models.toml"
+        rules.write_text('[[class]]\nname = "r"\nprovider = "compatible"\npatterns = ["reasoner"]\nsampling = false\n',
+                         encoding="utf-8")
+        teacher = resolve_teacher(f"http://127.0.0.1:{server.server_port}/v1@reasoner")
+        teacher.use_rules(rules)
+        asked = len(Reasoner.seen)
+        results = identity.run(tasks, teacher, None, "r1")
+        assert len(results) == 2 and all(r.get("rejected") for r in results)  # prose without the card's facts
+        assert all("temperature" not in b and "top_p" not in b for b in Reasoner.seen[asked:])
+        assert teacher.usage.requests == len(Reasoner.seen) - asked and teacher.usage.prompt_tokens > 0
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -157,7 +157,9 @@ def test_local_server_openai_compatible_path(no_keys):
         compat = resolve_teacher(f"{teacher.base_url}@smollm2-135m-instruct")
         assert compat.chat([{"role": "user", "content": "Hi"}], max_tokens=8)[0]
 
-        llm = teacher.distilabel_llm({"max_new_tokens": 16, "temperature": 0.0})
+        from generators.teachers.distilabel_llm import distilabel_llm
+
+        llm = distilabel_llm(teacher, {"max_new_tokens": 16, "temperature": 0.0})
         llm.load()
         outputs = llm.generate_outputs(inputs=[[{"role": "user", "content": "Name a color."}]], num_generations=1)
         assert outputs[0]["generations"][0]

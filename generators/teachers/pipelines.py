@@ -45,6 +45,9 @@ def run_pipeline(rows: list[dict], llm: Any, name_prefix: str, task_cls: Any,
             task = task_cls(llm=llm, input_batch_size=size, add_raw_input=False, add_raw_output=False)
             load >> task  # type: ignore[operator]
         distiset = pipeline.run(use_cache=False)
+        check = getattr(llm, "raise_if_stopped", None)
+        if callable(check):  # the teacher failed in the worker for a reason that is not the tasks'
+            check()
         if getattr(pipeline, "_stop_called", False):
             raise PipelineStopped("distilabel pipeline stopped before finishing (interrupted, or a step crashed)")
         return list(distiset["default"]["train"].to_list())

@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from generators.teachers.cost import Price, price_for
@@ -32,6 +33,7 @@ from generators.teachers.wire import (
     build_openai_request,
     error_kind,
     error_line,
+    load_rules,
     model_class,
     parse_anthropic_response,
     parse_openai_response,
@@ -99,6 +101,7 @@ class Teacher:
         self.usage = Usage()
         self.model_class: ModelClass = model_class(provider, model, rules)
         self.reasoning_effort: str | None = None  # None: the class's default
+        self.rules_file: str | None = None
         self._prices: Price | None = price_for(provider, model)
         self.stopped: TeacherUnsettled | None = None  # set by the first config / availability failure
         self._server: Any = None
@@ -118,9 +121,10 @@ class Teacher:
     def prices(self, value: "Price | tuple[float, float] | None") -> None:
         self._prices = Price(float(value[0]), float(value[1])) if isinstance(value, tuple) else value
 
-    def use_rules(self, rules: list[ModelClass]) -> None:
-        """Re-pick this teacher's model class from `rules` (a user's models=FILE first)."""
-        self.model_class = model_class(self.provider, self.model, rules)
+    def use_rules(self, path: Path | None) -> None:
+        """Re-pick this teacher's model class with a user's rules file (models=FILE) tried first. Bad file: ValueError."""
+        self.model_class = model_class(self.provider, self.model, load_rules(path))
+        self.rules_file = str(path) if path else None
 
     @property
     def spec(self) -> str:
@@ -209,7 +213,7 @@ class Teacher:
 
     def request(self, messages: list[dict[str, Any]], max_tokens: int = 512, temperature: float = 0.7,
                 response_format: dict[str, Any] | None = None, tools: list[dict[str, Any]] | None = None,
-                seed: int | None = None) -> tuple[dict[str, Any], list[str]]:
+                seed: int | None = None, top_p: float | None = None) -> tuple[dict[str, Any], list[str]]:
         """(the body `complete` would send, notes on what the model class changed): sends nothing."""
         notes: list[str] = []
         if self.provider == "anthropic":
@@ -217,12 +221,13 @@ class Teacher:
                                            cls=self.model_class, notes=notes)
         else:
             body = build_openai_request(self.model, messages, max_tokens, temperature, response_format, tools, seed,
-                                        cls=self.model_class, reasoning_effort=self.reasoning_effort, notes=notes)
+                                        cls=self.model_class, reasoning_effort=self.reasoning_effort, notes=notes,
+                                        top_p=top_p)
         return body, notes
 
     def complete(self, messages: list[dict[str, Any]], max_tokens: int = 512, temperature: float = 0.7,
                  response_format: dict[str, Any] | None = None, tools: list[dict[str, Any]] | None = None,
-                 seed: int | None = None) -> Reply:
+                 seed: int | None = None, top_p: float | None = None) -> Reply:
         """One request. The SDKs retry 408/409/429/5xx and timeouts with exponential backoff, honouring Retry-After
         (max_retries). What still fails raises:
         - TeacherConfigError (400/401/403/404: a parameter, the key, the model): the teacher stops, every later call
@@ -232,7 +237,7 @@ class Teacher:
         if self.stopped is not None:
             raise type(self.stopped)(self.stopped.line)
         try:
-            body, _ = self.request(messages, max_tokens, temperature, response_format, tools, seed)
+            body, _ = self.request(messages, max_tokens, temperature, response_format, tools, seed, top_p)
             if self.provider == "anthropic":
                 raw = self._anthropic_client().messages.create(**body)
                 structured = response_format["json_schema"].get("name", "answer") if response_format else None
@@ -310,22 +315,6 @@ class Teacher:
     def worst_case_completion(self, max_tokens: int) -> int:
         """The most output tokens one request of max_tokens may bill (hidden reasoning headroom included)."""
         return self.model_class.cap(max_tokens, self.reasoning_effort)
-
-    def distilabel_llm(self, generation_kwargs: dict[str, Any] | None = None) -> Any:
-        """A distilabel LLM bound to this teacher, for distilabel Tasks. Must be called inside `session()` for local."""
-        from pydantic import SecretStr
-
-        kwargs = dict(generation_kwargs or {})
-        if self.provider == "anthropic":
-            from distilabel.models.llms import AnthropicLLM
-
-            return AnthropicLLM(model=self.model, api_key=SecretStr(self._api_key()), generation_kwargs=kwargs,
-                                timeout=int(self.timeout_s), max_retries=self.max_retries)
-        from distilabel.models.llms import OpenAILLM
-
-        assert self.base_url, "no base_url: use `with teacher.session():` for the local teacher"
-        return OpenAILLM(model=self.model, base_url=self.base_url, api_key=SecretStr(self._api_key()),
-                         generation_kwargs=kwargs, timeout=int(self.timeout_s), max_retries=self.max_retries)
 
 
 def resolve_teacher(spec: str | None = None) -> Teacher:

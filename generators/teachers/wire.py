@@ -193,7 +193,7 @@ def _structured(response_format: dict[str, Any], cls: ModelClass, notes: list[st
 def build_openai_request(model: str, messages: list[dict[str, Any]], max_tokens: int, temperature: float,
                          response_format: dict[str, Any] | None = None, tools: list[dict[str, Any]] | None = None,
                          seed: int | None = None, cls: ModelClass | None = None, reasoning_effort: str | None = None,
-                         notes: list[str] | None = None) -> dict[str, Any]:
+                         notes: list[str] | None = None, top_p: float | None = None) -> dict[str, Any]:
     """Chat-completions body under `cls` (default: a generic OpenAI-compatible server). Tool-call arguments in our
     records are objects; the wire wants JSON strings."""
     cls = cls or model_class("compatible", model)
@@ -215,6 +215,8 @@ def build_openai_request(model: str, messages: list[dict[str, Any]], max_tokens:
                             cls.max_tokens_param: cls.cap(max_tokens, effort)}
     if cls.sampling:
         body["temperature"] = temperature
+        if top_p is not None:
+            body["top_p"] = top_p
     elif temperature not in (None, 1, 1.0):
         notes.append(f"{cls.name}: temperature {temperature} not sent (the model accepts only its default)")
     if effort:

@@ -1,0 +1,100 @@
+"""A distilabel LLM that sends its requests through our Teacher, so distilabel Tasks follow the same model-class
+rules, usage parsing and error kinds as every other teacher call.
+
+distilabel's own OpenAILLM/AnthropicLLM build their bodies themselves (`max_tokens` and `temperature` for every
+model: a 400 on OpenAI's reasoning models) and turn every failure into an empty generation. This LLM is a small
+picklable description of the teacher (its spec, the user's rules file, the reasoning effort); in distilabel's worker
+process it resolves the Teacher again (keys come from the environment, never from the object) and calls
+`Teacher.complete`. A failure that is not the task's (configuration, availability) is written to `stop_file`, the
+first one wins, and `raise_if_stopped()` in the parent turns it back into the same exception after the pipeline, so
+the runner leaves those tasks undone instead of rejecting them.
+"""
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from distilabel.models.llms.base import AsyncLLM
+from distilabel.models.llms.utils import prepare_output
+from pydantic import PrivateAttr
+
+from generators.teachers.wire import TeacherConfigError, TeacherUnsettled
+
+
+class TeacherLLM(AsyncLLM):
+    spec: str
+    rules_file: str | None = None
+    reasoning_effort: str | None = None
+    stop_file: str | None = None
+
+    _teacher: Any = PrivateAttr(default=None)
+
+    def load(self) -> None:
+        super().load()
+        from generators.teachers.teacher import resolve_teacher
+
+        teacher = resolve_teacher(self.spec)
+        if self.rules_file:
+            teacher.use_rules(Path(self.rules_file))
+        teacher.reasoning_effort = self.reasoning_effort
+        self._teacher = teacher
+
+    @property
+    def model_name(self) -> str:
+        return self.spec
+
+    async def agenerate(self, input: Any, num_generations: int = 1, max_new_tokens: int = 512,  # type: ignore[override]
+                        temperature: float = 0.7, top_p: float | None = None) -> Any:
+        if self._teacher is None:
+            self.load()
+        teacher = self._teacher
+        assert teacher is not None
+        messages = [{"role": "user", "content": input}] if isinstance(input, str) else list(input)
+        texts, prompt_tokens, completion_tokens = [], [], []
+        for _ in range(max(1, num_generations)):
+            try:
+                reply = await asyncio.to_thread(teacher.complete, messages, max_new_tokens, temperature,
+                                                None, None, None, top_p)
+            except TeacherUnsettled as exc:
+                self._record_stop(exc)
+                raise
+            texts.append(reply.text)
+            prompt_tokens.append(reply.prompt_tokens)
+            completion_tokens.append(reply.completion_tokens)
+        return prepare_output(texts, input_tokens=prompt_tokens, output_tokens=completion_tokens)
+
+    def _record_stop(self, exc: TeacherUnsettled) -> None:
+        if not self.stop_file:
+            return
+        try:  # "x": the first failure wins, atomically, across the worker's threads
+            with open(self.stop_file, "x", encoding="utf-8") as f:
+                f.write(f"{exc.kind}\t{exc.line}")
+        except FileExistsError:
+            pass
+
+    def raise_if_stopped(self) -> None:
+        """In the parent, after the pipeline: raise what stopped the teacher in the worker, if anything did."""
+        if not self.stop_file:
+            return
+        path = Path(self.stop_file)
+        try:
+            kind, _, line = path.read_text(encoding="utf-8").partition("\t")
+        except FileNotFoundError:
+            return
+        path.unlink(missing_ok=True)
+        raise (TeacherConfigError if kind == "config" else TeacherUnsettled)(line)
+
+
+def distilabel_llm(teacher: Any, generation_kwargs: dict[str, Any] | None = None) -> TeacherLLM:
+    """A distilabel LLM bound to `teacher` (its rules file and reasoning effort too). Call it inside
+    `teacher.session()` for the local teacher; `raise_if_stopped()` after the pipeline (run_pipeline does)."""
+    if teacher.provider in ("local", "compatible"):
+        assert teacher.base_url, "no base_url: use `with teacher.session():` for the local teacher"
+        spec = f"{teacher.base_url}@{teacher.model}"
+    else:
+        spec = teacher.spec
+    stop = Path(tempfile.gettempdir()) / f"crucible-teacher-stop-{os.getpid()}-{os.urandom(6).hex()}"
+    return TeacherLLM(spec=spec, rules_file=teacher.rules_file, reasoning_effort=teacher.reasoning_effort,
+                      stop_file=str(stop), generation_kwargs=dict(generation_kwargs or {}))
