@@ -435,3 +435,66 @@ def test_distilabel_families_follow_the_rules_and_stop_the_same_way(tmp_path, mo
     finally:
         server.shutdown()
         server.server_close()
+
+
+class Documented(Provider):
+    """Answers every request with one of the providers' documented response bodies (set per test)."""
+
+    status = 200
+
+
+@pytest.mark.parametrize("spec, answer", [("openai:gpt-5-nano", OPENAI_REASONING_RESPONSE),
+                                          ("anthropic:claude-haiku-4-5", ANTHROPIC_CACHED_RESPONSE),
+                                          ("openrouter:openai/gpt-5-nano", OPENROUTER_RESPONSE)])
+def test_the_sdks_send_our_bodies_and_usage_is_costed(spec, answer, monkeypatch):
+    """Through the real OpenAI / Anthropic SDKs, against a local endpoint: the body the SDK sends is the one the
+    model class built (the SDKs accept every parameter), and the documented usage is parsed and costed."""
+    monkeypatch.setattr(Documented, "body", answer)
+    Documented.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Documented)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY"):
+        monkeypatch.setenv(var, "sk-test-not-a-real-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+    try:
+        teacher = resolve_teacher(spec)
+        teacher.base_url = f"{url}/v1"
+        reply = teacher.complete([SYSTEM, USER], max_tokens=300, temperature=0.4, response_format=VERDICT)
+        expected, _ = teacher.request([SYSTEM, USER], 300, 0.4, VERDICT)
+        assert Documented.seen == [json.loads(json.dumps(expected))]
+        assert reply.text == "OK" or json.loads(reply.text)["score"] in (4, 5)
+        assert reply.cost_usd == pytest.approx(teacher.usage.cost_usd) and reply.cost_usd > 0
+        assert teacher.usage.cached_tokens == reply.cached_tokens
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("spec, status, error, said", [
+    ("openai:gpt-5-nano", 400, UNSUPPORTED_MAX_TOKENS, "parameter 'max_tokens': unsupported_parameter"),
+    ("openai:gpt-9", 404, MODEL_NOT_FOUND, "model_not_found: The model `gpt-9` does not exist"),
+    ("anthropic:claude-haiku-4-5", 400, ANTHROPIC_400, "invalid_request_error: output_config.format: Extra inputs"),
+    ("anthropic:claude-haiku-4-5", 401, {"type": "error", "error": {"type": "authentication_error",
+                                                                    "message": "invalid x-api-key"}},
+     "(HTTP 401): authentication_error: invalid x-api-key")])
+def test_documented_errors_through_the_sdks_are_one_config_line(spec, status, error, said, monkeypatch):
+    monkeypatch.setattr(Provider, "status", status)
+    monkeypatch.setattr(Provider, "body", error)
+    Provider.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+        monkeypatch.setenv(var, "sk-test-not-a-real-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+    try:
+        teacher = resolve_teacher(spec)
+        teacher.base_url = f"{url}/v1"
+        with pytest.raises(TeacherConfigError) as info:
+            teacher.complete([USER], max_tokens=8)
+        assert said in info.value.line and "\n" not in info.value.line and "sk-test" not in info.value.line
+        assert len(Provider.seen) == 1  # a configuration error is not retried
+    finally:
+        server.shutdown()
+        server.server_close()

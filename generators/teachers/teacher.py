@@ -239,11 +239,11 @@ class Teacher:
         try:
             body, _ = self.request(messages, max_tokens, temperature, response_format, tools, seed, top_p)
             if self.provider == "anthropic":
-                raw = self._anthropic_client().messages.create(**body)
+                raw = sdk_call(self._anthropic_client().messages.create, body)
                 structured = response_format["json_schema"].get("name", "answer") if response_format else None
                 reply = parse_anthropic_response(raw.model_dump(), structured if "tool_choice" in body else None)
             else:
-                raw = self._openai_client().chat.completions.create(**body)
+                raw = sdk_call(self._openai_client().chat.completions.create, body)
                 reply = parse_openai_response(raw.model_dump())
         except TeacherUnsettled as exc:
             self.usage.add(0, 0, failed=True)
@@ -315,6 +315,19 @@ class Teacher:
     def worst_case_completion(self, max_tokens: int) -> int:
         """The most output tokens one request of max_tokens may bill (hidden reasoning headroom included)."""
         return self.model_class.cap(max_tokens, self.reasoning_effort)
+
+
+def sdk_call(create: Any, body: dict[str, Any]) -> Any:
+    """Call an SDK's create() with our body: parameters its signature does not name (a newer API field, or one an
+    SDK release dropped, like anthropic 2.x's temperature) travel in extra_body, exactly as built."""
+    import inspect
+
+    try:
+        known = set(inspect.signature(create).parameters)
+    except (TypeError, ValueError):
+        return create(**body)
+    extra = {k: v for k, v in body.items() if k not in known}
+    return create(**{k: v for k, v in body.items() if k in known}, **({"extra_body": extra} if extra else {}))
 
 
 def resolve_teacher(spec: str | None = None) -> Teacher:
