@@ -9,9 +9,9 @@ which the assistant writes the files and runs the tests with the persona's tools
 message, and the closing reply states what that output shows.
 
 Two sources, each saying what it is in lineage:
-- procedural (`generators.textbook.procedural`): the lesson library in `generators/textbook_lessons.py`, dozens of
-  lesson kinds (typed functions with docstrings, dataclasses, generators, parsing, algorithms, data structures);
-  each draws a scenario that names its code, data and prose, an implementation variant, one of several
+- procedural (`generators.textbook.procedural`): the lesson library in `generators/textbook_lessons/` (its text
+  and tables in prompts/lessons/), dozens of lesson kinds (typed functions with docstrings, dataclasses,
+  generators, parsing, algorithms, data structures); each draws a scenario that names its code, data and prose, an implementation variant, one of several
   explanations and exercises from a pool, so lessons of one kind are not near duplicates of each other (the
   filter's MinHash dedup would drop them). Expected test values come from a reference computation in the library,
   so the sandbox checks the lesson code against it. Kinds are dealt out evenly: each block of len(TEMPLATES)

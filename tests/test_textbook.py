@@ -170,3 +170,21 @@ def test_teacher_lessons_are_verified_or_rejected(persona, sandbox):
         else:
             assert validate_record(res) == [] and res["verification"]["outcome"]["exit_code"] == 0
             assert res["lineage"]["generator"] == "generators.textbook"
+
+
+def test_lesson_data_files_hold_exactly_what_the_kinds_use():
+    """Each kind's [text] keys in generators/prompts/lessons/<kind>.toml are the ones its code reads: no dead text."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(textbook.__file__).parent
+    used: dict[str, set[str]] = {}
+    for path in sorted((root / "textbook_lessons").glob("kinds_*.py")):
+        for block in re.split(r"\n(?=def )", path.read_text(encoding="utf-8")):
+            if m := re.search(r'_txt = lesson_text\("([^"]+)"\)', block):
+                used.setdefault(m.group(1), set()).update(re.findall(r'_txt\["([^"]+)"\]', block))
+    assert len(used) == len(textbook.TEMPLATES)
+    for kind, keys in used.items():
+        data = tomllib.loads((root / "prompts" / "lessons" / f"{kind}.toml").read_text(encoding="utf-8"))
+        assert set(data.get("text", {})) == keys, kind
