@@ -15,6 +15,9 @@ command -v bwrap >/dev/null || need_apt+=(bubblewrap)
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v g++ >/dev/null || need_apt+=(g++)
 command -v chromium >/dev/null || need_apt+=(chromium)
+# single-node Slurm for the filter's executor=slurm test (daemons started and stopped by tests/clusters.py)
+command -v slurmctld >/dev/null && command -v slurmd >/dev/null || need_apt+=(slurm-wlm)
+command -v munged >/dev/null || need_apt+=(munge)
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "system packages: ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

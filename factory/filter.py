@@ -1,4 +1,5 @@
 """`python -m factory filter persona=lanbot [executor=local|slurm|ray] [workers=N] [sandbox=local|e2b] [--resume] [-v]`
+`[address=auto|<host>:<port>]` (ray) `[partition=<name> time_limit=<HH:MM:SS>] [--submit-only]` (slurm)
 `[judge=<teacher spec> judge_threshold=3 judge_budget=<usd> judge_max=<n> judge_price=<in>,<out>]`.
 
 The command line of the filter: parses settings into `filters.pipeline.Settings`, runs the datatrove phases with
@@ -25,7 +26,7 @@ from filters.pipeline import EXECUTORS, Settings, run
 from schemas.settings import UsageError, as_bool, parse_settings
 
 FLAGS = {"--resume": "resume", "--dry-run": "dry_run", "--no-progress": "no_progress", "-v": "verbose",
-         "--verbose": "verbose"}
+         "--verbose": "verbose", "--submit-only": "submit_only"}
 LOG_NAME = "filter.log"
 JUDGE_SLOTS = 4  # parallel slots of a local judge server (one per filter worker is plenty)
 LOG_TAIL = 15
@@ -35,7 +36,8 @@ INTEGERS = ("workers", "tasks", "batch_size", "ngram", "near_ngrams", "near_buck
 def settings_from_argv(argv: list[str]) -> tuple[Settings, dict[str, Any]]:
     known = [*Settings.__dataclass_fields__, "resume", "dry_run", "judge_price"]
     kv, rest = parse_settings(argv, known, positional=len(argv))
-    flags: dict[str, Any] = {"resume": False, "dry_run": False, "progress": True, "verbose": False, "judge_price": None}
+    flags: dict[str, Any] = {"resume": False, "dry_run": False, "progress": True, "verbose": False, "judge_price": None,
+                             "submit_only": False}
     for arg in rest:
         if arg not in FLAGS:
             raise UsageError(f"unknown argument {arg!r}; flags: {', '.join(FLAGS)}")
@@ -189,14 +191,16 @@ def render_summary(funnel: dict[str, Any], seconds: float, log: Path | None, con
 def main(argv: list[str]) -> int:
     settings, flags = settings_from_argv(argv)
     if settings.executor == "ray" and not flags["dry_run"] and importlib.util.find_spec("ray") is None:
-        raise UsageError("executor=ray needs ray installed (pip install 'ray[default]')")
+        raise UsageError("executor=ray needs ray installed (pip install ray==2.60.0)")
+    if flags["submit_only"] and settings.executor != "slurm":
+        raise UsageError("--submit-only is for executor=slurm (ray and local runs need this process until they end)")
     log = None if flags["verbose"] else settings.corpus / "reports" / LOG_NAME
     if log is not None and log.exists() and not flags["resume"]:
         log.unlink()
     started = time.perf_counter()
     with stderr_to(log), judge_connection(settings, flags["judge_price"]) as connect:
         funnel = run(settings, resume=flags["resume"], progress=flags["progress"], dry_run=flags["dry_run"],
-                     judge_connect=connect)
+                     judge_connect=connect, wait=not flags["submit_only"])
     if flags["dry_run"]:
         print(f"built {settings.executor} jobs without submitting: {settings.work / 'jobs'}")
     elif funnel is not None:

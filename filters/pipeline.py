@@ -98,6 +98,7 @@ class Settings:
     near_hashes_per_bucket: int = 8
     partition: str = "cpu"  # slurm
     time_limit: str = "12:00:00"  # slurm
+    address: str = "auto"  # ray: "auto" (the cluster running on this machine) or <host>:<port> of its head
     # the LLM judge (filters/judge.py): a teacher spec turns it on; off by default (the local teacher is slow and weak)
     judge: str | None = None
     judge_threshold: int = 3  # scores 1-5; below this the record is rejected
@@ -120,7 +121,7 @@ class Settings:
         # Where and how fast it runs may change between attempts (e.g. sandbox=e2b failed, resume with local);
         # anything that changes what a task decides, or which task handles which record, may not.
         fingerprint = {k: v for k, v in asdict(self).items()
-                       if k not in ("workers", "executor", "partition", "time_limit", "sandbox")}
+                       if k not in ("workers", "executor", "partition", "time_limit", "sandbox", "address")}
         return {**fingerprint, "tasks": self.n_tasks}
 
 
@@ -322,7 +323,7 @@ def build_executors(settings: Settings, phases: list[Phase]) -> list[Any]:
                                        job_name=f"crucible-filter-{settings.persona}-{phase.name}", logging_dir=logs,
                                        slurm_logs_folder=str(settings.work / "slurm_logs" / phase.name),
                                        venv_path=str(Path(sys.prefix) / "bin" / "activate"), depends=previous,
-                                       skip_completed=True)
+                                       skip_completed=True, qos="")  # the partition's default QOS, if any
         elif settings.executor == "ray":
             from datatrove.executor.ray import RayPipelineExecutor
 
@@ -500,16 +501,42 @@ def prepare_work(settings: Settings, resume: bool) -> None:
 
 
 def run_local(settings: Settings, phases: list[Phase], executors: list[Any], progress: bool = True) -> None:
-    """Run the phases in order with a progress bar per phase (tasks finished, from datatrove's completion marks)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    """Run the phases in order on this machine (see run_phases)."""
     from filters.workers import install
 
     install()  # datatrove's helper processes die with this one, even when it is SIGKILLed alone
+    run_phases(settings, phases, executors, progress)
+
+
+def run_ray(settings: Settings, phases: list[Phase], executors: list[Any], progress: bool = True) -> None:
+    """Run the phases in order on the Ray cluster at settings.address, after checking its nodes (filters/cluster.py)."""
+    import ray
+
+    from filters.cluster import ray_connect, ray_preflight, ray_run_phase
+
+    ray_connect(settings.address)
+    try:
+        ray_preflight(settings.sandbox)
+        run_phases(settings, phases, executors, progress,
+                   lambda phase, ex: ray_run_phase(ex, phase.name, settings.work / "logs" / phase.name))
+    finally:
+        ray.shutdown()
+
+
+def _bars(progress: bool) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     # redirect_stderr=False: what libraries write to stderr stays on stderr (factory/filter.py sends it to a log)
     # instead of being printed between the bars
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  disable=not progress, transient=False, redirect_stderr=False) as bars:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    disable=not progress, transient=False, redirect_stderr=False)
+
+
+def run_phases(settings: Settings, phases: list[Phase], executors: list[Any], progress: bool = True,
+               run_phase: Any = None) -> None:
+    """Run the phases in order with a progress bar per phase (tasks finished, from datatrove's completion marks);
+    `run_phase(phase, executor)` runs one (default: executor.run())."""
+    with _bars(progress) as bars:
         overall = bars.add_task("filter phases", total=len(phases))
         for phase, ex in zip(phases, executors, strict=True):
             bar = bars.add_task(f"  {phase.name}", total=phase.tasks)
@@ -525,7 +552,7 @@ def run_local(settings: Settings, phases: list[Phase], executors: list[Any], pro
             watcher.start()
             started, pending = time.perf_counter(), bool(ex.get_incomplete_ranks())
             try:
-                ex.run()
+                run_phase(phase, ex) if run_phase is not None else ex.run()
             finally:
                 stop.set()
                 watcher.join()
@@ -536,9 +563,27 @@ def run_local(settings: Settings, phases: list[Phase], executors: list[Any], pro
             bars.advance(overall)
 
 
+def run_slurm(settings: Settings, phases: list[Phase], executors: list[Any], progress: bool = True,
+              wait: bool = True) -> bool:
+    """Submit the chain of job arrays; with `wait`, follow it with a bar per phase until the last one has finished
+    (True) or a task failed (raises). Returns False when only submitted."""
+    from filters.cluster import slurm_submit, slurm_wait
+
+    job_ids = slurm_submit(executors)
+    if not wait:
+        return False
+    with _bars(progress) as bars:
+        ids = [bars.add_task(f"  {p.name}" + (f" (job {j})" if j else ""), total=p.tasks)
+               for p, j in zip(phases, job_ids, strict=True)]
+        slurm_wait(phases, executors, job_ids, settings.work / "logs",
+                   lambda i, n: bars.update(ids[i], completed=n))
+    return True
+
+
 def run(settings: Settings, resume: bool = False, progress: bool = True, dry_run: bool = False,
-        judge_connect: Any = None) -> dict | None:
-    """Build and run (or, with dry_run, only build and save) the filter; returns the funnel for local runs."""
+        judge_connect: Any = None, wait: bool = True) -> dict | None:
+    """Build and run (or, with dry_run, only build and save) the filter; returns the funnel once the run has finished
+    (None for dry runs and Slurm runs submitted with wait=False)."""
     if not (settings.corpus / "persona.toml").is_file():
         raise InputError(f"no persona card at {settings.corpus / 'persona.toml'}")
     prepare_work(settings, resume)
@@ -549,9 +594,11 @@ def run(settings: Settings, resume: bool = False, progress: bool = True, dry_run
         return None
     if settings.executor == "local":
         run_local(settings, phases, executors, progress)
-        return json.loads((settings.corpus / "reports" / "funnel.json").read_text())
-    executors[-1].run()  # slurm: submits the whole dependency chain; ray: runs it on the cluster
-    return None
+    elif settings.executor == "ray":
+        run_ray(settings, phases, executors, progress)
+    elif not run_slurm(settings, phases, executors, progress, wait):
+        return None
+    return json.loads((settings.corpus / "reports" / "funnel.json").read_text())
 
 
 def describe_jobs(settings: Settings, executors: list[Any]) -> dict[str, str]:

@@ -1,0 +1,210 @@
+"""The filter's phases on a cluster: Ray (a running cluster at `address=`) and Slurm (sbatch job arrays).
+
+The phases and their datatrove executors are the ones the local run uses (filters/pipeline.py `build_phases`,
+`build_executors`); this module only connects, checks that every worker can run the sandboxed checks, waits, and
+turns a failed task into one line that says which phase, which task, what it raised and where its log is.
+
+Ray: the driver (`python -m factory filter executor=ray address=...`) connects to the cluster and runs the phases in
+order, each as datatrove's RayPipelineExecutor (one Ray actor per task). Crucible's own packages travel with the job
+(`py_modules`), so workers run the driver's code; datatrove and the venv must be installed on every node, and the
+corpus folder must be on a file system every node sees (as for any datatrove cluster run).
+
+Slurm: the whole chain is submitted at once (one job array per phase, each `afterok` the previous); the command then
+waits for it with the same progress bars (`--submit-only` returns after submitting). A task that fails leaves the
+later arrays pending forever ("DependencyNeverSatisfied"): the wait cancels them and reports the failed task.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from schemas.settings import InputError
+
+PACKAGES = ("filters", "schemas", "sandbox", "generators")  # what a filter task imports from Crucible
+POLL_S = 2.0
+CONNECT_TIMEOUT_S = 10.0
+SLURM_GONE_GRACE_S = 10.0  # a finished array can leave the queue a moment before its last completion mark is seen
+
+
+class ClusterTaskFailed(InputError):
+    """A task of a cluster run failed: one line (phase, task, the exception, its log)."""
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# failures
+
+
+def _exception_line(log: Path) -> str | None:
+    """The last `SomeError: message` line of a task log (loguru writes the traceback there), or None."""
+    if not log.is_file():
+        return None
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    pattern = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Unavailable|Failed|Exit|Interrupt)\b.*)$")
+    for line in reversed(lines):
+        if match := pattern.match(line.strip()):
+            return match.group(1).removeprefix("builtins.")[:400]
+    return None
+
+
+def task_failure(executor: str, phase: str, logs: Path, ranks: list[int], extra: str = "") -> ClusterTaskFailed:
+    """The error for a phase whose `ranks` never finished: the first one whose log names an exception."""
+    for rank in ranks:
+        log = logs / "logs" / f"task_{rank:05d}.log"
+        if (line := _exception_line(log)) is not None:
+            return ClusterTaskFailed(f"executor={executor}: phase {phase}, task {rank} failed: {line} (log: {log})")
+    where = f"{logs / 'logs'}{extra}"
+    return ClusterTaskFailed(f"executor={executor}: phase {phase}: task(s) {', '.join(map(str, ranks[:8]))} did not "
+                             f"finish and left no error in their logs (see {where})")
+
+
+def incomplete(executor: Any) -> list[int]:
+    """The ranks of a datatrove executor without a completion mark (whatever skip_completed says)."""
+    return list(executor.get_incomplete_ranks(skip_completed=True))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Ray
+
+
+def ray_connect(address: str) -> None:
+    """Connect this process to the Ray cluster at `address` ("auto": the one running on this machine), shipping
+    Crucible's packages with the job so every worker runs this code."""
+    import ray
+
+    import filters
+
+    root = Path(filters.__file__).resolve().parent.parent
+    modules = [str(root / name) for name in PACKAGES]
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if host and port.isdigit():  # ray.init retries an unreachable head for minutes: fail fast on a dead address
+        try:
+            socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+        except OSError as e:
+            raise InputError(f"executor=ray: no Ray cluster at address={address} ({e.strerror or e}); start one "
+                             "with `ray start --head` or pass address=<host>:<port>") from None
+    try:
+        ray.init(address=address, runtime_env={"py_modules": modules, "excludes": ["__pycache__"]},
+                 log_to_driver=True, logging_level=logging.WARNING)
+    except ConnectionError as e:
+        raise InputError(f"executor=ray: no Ray cluster at address={address} ({str(e).splitlines()[0][:200]}); start "
+                         "one with `ray start --head` or pass address=<host>:<port>") from None
+
+
+def worker_check(sandbox: str) -> str | None:
+    """Runs on a Ray node: None when the sandboxed checks can run there, else why not."""
+    from sandbox import SandboxUnavailable, get_sandbox
+
+    try:
+        get_sandbox(sandbox)
+    except SandboxUnavailable as e:
+        return str(e)
+    return None
+
+
+def ray_preflight(sandbox: str) -> int:
+    """Every alive node with CPUs must be able to start the sandbox (bubblewrap for sandbox=local) before any phase
+    runs: a node without it would fail the execution stage only after the earlier phases had run. Returns the number
+    of nodes checked."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0]
+    if not nodes:
+        raise InputError("executor=ray: the cluster has no alive node with CPUs")
+    check = ray.remote(num_cpus=0)(worker_check)
+    refs = [check.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(sandbox)
+            for n in nodes]
+    problems = [f"{n['NodeManagerAddress']}: {err}" for n, err in zip(nodes, ray.get(refs), strict=True) if err]
+    if problems:
+        raise InputError(f"executor=ray: sandbox={sandbox} cannot run the checks on {len(problems)} of {len(nodes)} "
+                         f"node(s) - {'; '.join(problems)}")
+    return len(nodes)
+
+
+def ray_run_phase(executor: Any, phase: str, logs: Path) -> None:
+    """One phase on the cluster; datatrove only warns when tasks fail, so the completion marks decide here."""
+    executor.run()
+    if missing := incomplete(executor):
+        raise task_failure("ray", phase, logs, missing)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Slurm
+
+
+def _slurm_command(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise InputError(f"executor=slurm needs Slurm's `{name}` on PATH (run the filter from a Slurm login node)")
+    return path
+
+
+def slurm_queue(job_ids: list[str]) -> dict[str, str]:
+    """Job id (array tasks folded into their array) -> the reason squeue gives, for those still queued or running."""
+    if not job_ids:
+        return {}
+    out = subprocess.run([_slurm_command("squeue"), "-h", "-j", ",".join(job_ids), "-o", "%i|%T|%r"],
+                         capture_output=True, text=True, check=False)
+    queued: dict[str, str] = {}
+    for line in out.stdout.splitlines():
+        parts = line.strip().split("|")
+        if len(parts) == 3:
+            queued[parts[0].split("_")[0]] = f"{parts[1]} {parts[2]}".strip()
+    return queued
+
+
+def slurm_cancel(job_names: list[str]) -> list[str]:
+    """Cancel this run's remaining jobs: its arrays and datatrove's stats-merging jobs, which share the phase's job
+    name (scancel takes one name, squeue a list). Returns the job ids cancelled."""
+    out = subprocess.run([_slurm_command("squeue"), "-h", "--me", f"--name={','.join(job_names)}", "-o", "%F"],
+                         capture_output=True, text=True, check=False)
+    ids = sorted(set(out.stdout.split()))
+    if ids:
+        subprocess.run([_slurm_command("scancel"), *ids], capture_output=True, check=False)
+    return ids
+
+
+def slurm_submit(executors: list[Any]) -> list[str]:
+    """Submit the whole chain (datatrove submits each dependency first); job ids per phase, "" where nothing was left
+    to run (a resumed run whose phase had finished)."""
+    _slurm_command("sbatch")
+    executors[-1].run()
+    return ["" if ex.job_id in (None, -1) else str(ex.job_id) for ex in executors]
+
+
+def slurm_wait(phases: list[Any], executors: list[Any], job_ids: list[str], logs: Path,
+               update: Any = None, poll_s: float = POLL_S) -> None:
+    """Wait until the last phase has finished, calling `update(phase_index, tasks_done)` as marks appear; on a failed
+    task cancel the rest of the run and raise. Ctrl-C stops waiting, not the jobs (they are said to go on)."""
+    gone_since: dict[int, float] = {}
+    try:
+        while True:
+            queued = slurm_queue([j for j in job_ids if j])
+            for i, (phase, ex) in enumerate(zip(phases, executors, strict=True)):
+                missing = incomplete(ex)
+                if update is not None:
+                    update(i, phase.tasks - len(missing))
+                if not missing:
+                    continue
+                if job_ids[i] and job_ids[i] in queued and "DependencyNeverSatisfied" not in queued[job_ids[i]]:
+                    break  # this phase is pending or running: later phases are waiting for it
+                first = gone_since.setdefault(i, time.monotonic())
+                if time.monotonic() - first < SLURM_GONE_GRACE_S:
+                    break
+                slurm_cancel(sorted({ex.job_name for ex in executors}))
+                raise task_failure("slurm", phase.name, logs / phase.name, missing,
+                                   f" and the Slurm logs in {ex.slurm_logs_folder}")
+            else:
+                return
+            time.sleep(poll_s)
+    except KeyboardInterrupt:
+        ids = " ".join(j for j in job_ids if j)
+        raise InputError(f"stopped waiting; the Slurm jobs go on and their last phase publishes clean/ "
+                         f"(`scancel {ids}` stops them)") from None

@@ -1,0 +1,154 @@
+"""The filter on real clusters on this machine: a Ray head (2 CPUs) and a single-node Slurm (munged, slurmctld,
+slurmd), each started and stopped here (tests/clusters.py). The same corpus as tests/test_filter_pipeline.py (every
+family, a planted problem per stage) must come out exactly as the local executor leaves it: the same clean ids, the
+same rejected records with the same reasons, the same funnel counts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from filters.pipeline import Settings, run
+from tests.clusters import ClusterUnavailable, ray_head, slurm_cluster
+from tests.conftest import BENCHMARKS
+from tests.test_filter_pipeline import build_corpus
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def outcome(corpus: Path) -> dict:
+    """What a filter run decided, without where or how fast it ran."""
+    clean = sorted(pl.concat([pl.read_parquet(p, columns=["id"]) for p in (corpus / "clean").glob("*/*.parquet")])
+                   ["id"].to_list())
+    rejected = []
+    for path in sorted((corpus / "rejected").glob("*/*.jsonl")):
+        for line in path.read_text().splitlines():
+            item = json.loads(line)
+            key = item["record"]["id"] if item.get("record") else f"raw:{item.get('raw')}"
+            rejected.append((item["stage"], key, item["reason"]))
+    funnel = json.loads((corpus / "reports" / "funnel.json").read_text())
+
+    def counts(rows: list[dict]) -> list[dict]:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+
+    return {"clean": clean, "rejected": sorted(rejected), "total": counts(funnel["total"]),
+            "families": {family: counts(rows) for family, rows in funnel["families"].items()},
+            "records_in": funnel["records_in"], "records_kept": funnel["records_kept"]}
+
+
+def copy_input(source: Path, corpora: Path) -> Path:
+    """The raw corpus and persona card only, into a new corpora root."""
+    corpus = corpora / "lanbot"
+    shutil.copytree(source / "raw", corpus / "raw")
+    shutil.copy(source / "persona.toml", corpus / "persona.toml")
+    return corpus
+
+
+def filter_cli(corpora: Path, *args: str, env: dict[str, str] | None = None, timeout: int = 600):
+    """`just filter ...` as a person types it (the Justfile calls `python -m factory filter`)."""
+    argv = [str(REPO / ".venv" / "bin" / "just"), "filter", "persona=lanbot", f"corpora={corpora}",
+            f"benchmarks={BENCHMARKS}", "--no-progress", *args]
+    proc = subprocess.Popen(argv, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:  # timed out: the recipe's python too, not only `just`
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory) -> tuple[Path, dict]:
+    corpora = tmp_path_factory.mktemp("local")
+    built = build_corpus(corpora)
+    run(Settings(persona="lanbot", corpora=str(corpora), workers=2, benchmarks=str(BENCHMARKS)), progress=False)
+    result = outcome(corpora / "lanbot")
+    assert result["clean"] == sorted(built["clean"])  # type: ignore[call-overload]
+    return corpora / "lanbot", result
+
+
+def test_ray_cluster_gives_the_local_result(local_run, tmp_path: Path):
+    source, expected = local_run
+    corpus = copy_input(source, tmp_path)
+    try:
+        with ray_head(cpus=2) as address:
+            done = filter_cli(tmp_path, "executor=ray", f"address={address}", "workers=2")
+    except ClusterUnavailable as e:
+        pytest.skip(f"no local Ray cluster: {e}")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert outcome(corpus) == expected
+    funnel = json.loads((corpus / "reports" / "funnel.json").read_text())
+    assert funnel["executor"] == "ray"
+    # every task ran as a Ray task and left datatrove's completion mark and log
+    assert len(list((corpus / ".filter" / "logs" / "checks" / "completions").iterdir())) == 2
+    assert (corpus / ".filter" / "logs" / "checks" / "logs" / "task_00001.log").is_file()
+
+
+def test_ray_node_without_bubblewrap_fails_before_any_phase_with_one_line(local_run, tmp_path: Path):
+    source, _ = local_run
+    corpus = copy_input(source, tmp_path)
+    try:
+        with ray_head(cpus=1, hide_bwrap=True) as address:
+            done = filter_cli(tmp_path, "executor=ray", f"address={address}")
+    except ClusterUnavailable as e:
+        pytest.skip(f"no local Ray cluster without bwrap: {e}")
+    assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
+    [line] = [line for line in done.stderr.splitlines() if "executor=ray" in line]
+    assert "executor=ray: sandbox=local cannot run the checks on 1 of 1 node(s)" in line, done.stderr[-2000:]
+    assert "bubblewrap not found: install it with `apt-get install bubblewrap`" in line, line
+    assert not (corpus / ".filter" / "logs" / "ingest").exists()  # nothing ran
+
+
+def test_ray_without_a_cluster_is_one_line(tmp_path: Path):
+    shutil.copytree(REPO / "corpora" / "lanbot", tmp_path / "lanbot", ignore=lambda *_: ["raw", "clean", "rejected"])
+    done = filter_cli(tmp_path, "executor=ray", "address=127.0.0.1:1", timeout=120)
+    assert done.returncode == 2
+    [line] = [line for line in done.stderr.splitlines() if "executor=ray" in line]
+    assert "executor=ray: no Ray cluster at address=127.0.0.1:1" in line, done.stderr[-2000:]
+
+
+def test_slurm_cluster_fails_in_one_line_resumes_only_what_is_missing_and_gives_the_local_result(
+        local_run, tmp_path: Path):
+    """A real failure first: sandbox=e2b without a key fails the execution stage inside the `checks` array, after
+    five phases have finished. The run cancels the rest of its chain and says so in one line; `--resume` with the
+    local sandbox submits only the unfinished phases and ends with exactly the local result."""
+    source, expected = local_run
+    corpus = copy_input(source, tmp_path)
+    work = corpus / ".filter"
+    try:
+        with slurm_cluster(cpus=2) as slurm:
+            env = {"SLURM_CONF": slurm["SLURM_CONF"], "E2B_API_KEY": ""}
+            args = ("executor=slurm", f"partition={slurm['partition']}", "workers=2")
+            failed = filter_cli(tmp_path, *args, "sandbox=e2b", env=env)
+            queue_after_failure = subprocess.run(["squeue", "-h"], env={**os.environ, **env}, capture_output=True,
+                                                 text=True, check=False).stdout
+            marks = {p: p.stat().st_mtime_ns for p in (work / "logs").glob("*/completions/*")}
+            done = filter_cli(tmp_path, *args, "--resume", env=env)
+    except ClusterUnavailable as e:
+        pytest.skip(f"single-node Slurm could not start: {e}")
+    assert failed.returncode == 2, failed.stdout[-3000:] + failed.stderr[-3000:]
+    [line] = [line for line in failed.stderr.splitlines() if "executor=slurm" in line]
+    assert "executor=slurm: phase checks, task " in line and "E2B_API_KEY is not set" in line, line
+    assert queue_after_failure.strip() == ""  # finalize's array (pending forever otherwise) was cancelled
+    assert {p.parent.parent.name for p in marks} == {"ingest", "exact_index", "exact_dedup", "near_signatures",
+                                                     "near_buckets", "near_cluster"}
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert outcome(corpus) == expected
+    for path, mtime in marks.items():
+        assert path.stat().st_mtime_ns == mtime, f"{path} was redone"
+    assert json.loads((corpus / "reports" / "funnel.json").read_text())["executor"] == "slurm"
+    assert len(list((work / "logs" / "checks" / "completions").iterdir())) == 2
+    assert list((work / "slurm_logs" / "checks").glob("*_1.out"))  # sbatch's own log, where datatrove puts it
+    assert (work / "logs" / "checks" / "launch_script.slurm").read_text().count("#SBATCH --partition=") == 1
