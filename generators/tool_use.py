@@ -112,6 +112,13 @@ def run(tasks: list[dict], teacher: Any, sandbox: Any, run_id: str, persona: Any
 # teacher-driven traces
 
 AGENT_PROMPT = (PROMPTS / "tool_use_agent.txt").read_text(encoding="utf-8").rstrip("\n")
+# The instructions and the tool schemas (the same for every step of every task with these tools) go first, as the
+# system turn, so providers can cache them: Anthropic's cache_control breakpoint sits on the system prompt and
+# OpenAI caches a request's longest repeated prefix. The task and the growing transcript follow as the user turn.
+AGENT_SYSTEM, _, _rest = AGENT_PROMPT.partition("Task: $task")
+AGENT_TURN = "Task: $task" + _rest
+AGENT_SYSTEM = AGENT_SYSTEM.rstrip("\n")
+assert _rest and "$tools" in AGENT_SYSTEM, "prompts/tool_use_agent.txt: the tools must come before 'Task: $task'"
 
 
 def action_format(tools: list[dict], allow_final: bool) -> dict:
@@ -186,10 +193,11 @@ def _teach_one(task: dict, teacher: Any, sandbox: Any, persona: Any, voice: str,
                              "parameters": t["function"]["parameters"]} for t in tools], indent=None)
     try:
         for step in range(max_steps + 1):
-            prompt = StrTemplate(AGENT_PROMPT).safe_substitute(tools=tool_text, task=question,
-                                                                transcript=_render_transcript(w.messages))
+            system = StrTemplate(AGENT_SYSTEM).safe_substitute(tools=tool_text)
+            prompt = StrTemplate(AGENT_TURN).safe_substitute(task=question, transcript=_render_transcript(w.messages))
             try:
-                text, _ = teacher.chat([{"role": "user", "content": prompt}], max_tokens=300, temperature=0.4,
+                text, _ = teacher.chat([{"role": "system", "content": system}, {"role": "user", "content": prompt}],
+                                       max_tokens=300, temperature=0.4,
                                        response_format=action_format(tools, allow_final=w.calls > 0))
             except TeacherError as exc:
                 raise Reject(f"teacher request failed: {exc}") from None

@@ -397,6 +397,8 @@ def test_generate_stops_on_a_config_error_and_a_fixed_rerun_continues_the_same_t
         second = cli(*args, f"models={rules}")
         assert second.returncode == 0, second.stdout + second.stderr
         assert all("temperature" not in b for b in Reasoner.seen[asked:]) and len(Reasoner.seen) > asked
+        systems = {b["messages"][0]["content"] for b in Reasoner.seen if b["messages"][0]["role"] == "system"}
+        assert len(systems) == 1 and '"name"' in systems.pop()  # the static part first, the same each time: cacheable
         log = FamilyLog(out / "raw" / "tool_use", "tool_use")
         planned = {f"c0:{t['task_id']}" for t in tool_use.plan(load_persona(str(card)), 2, 7)}
         assert log.done_keys == planned  # the very tasks the first run left undone
