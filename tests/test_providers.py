@@ -500,3 +500,51 @@ def test_documented_errors_through_the_sdks_are_one_config_line(spec, status, er
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_budget_prices_and_dry_run_from_the_command_line(tmp_path):
+    from factory.teacher_load import worst_case_cost
+    from tests.test_generate import cli
+
+    teacher = Teacher("openai", "gpt-5-nano")
+    est = cost.Estimate(requests=10, prompt_tokens=10_000, completion_tokens=3_000)
+    assert worst_case_cost(teacher, est) == pytest.approx((10_000 * 0.05 + (3_000 + 10 * 4096) * 0.40) / 1e6)
+
+    env = {"OPENAI_API_KEY": "sk-test-0123456789abcdef"}
+    base = ["persona=lanbot", "count=2", "families=identity", "dry_run=true"]
+    refused = cli(*base, "teacher=openai:gpt-5.1", "budget=1", env=env)
+    assert refused.returncode == 2 and "no price known for openai:gpt-5.1" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    prices = tmp_path / "prices.toml"
+    prices.write_text('[prices."openai:gpt-5.1"]\ninput = 1.25\ncached_input = 0.125\noutput = 10.0\n'
+                      'as_of = "2025-11-13"\nsource = "my invoice"\n', encoding="utf-8")
+    shown = cli(*base, "teacher=openai:gpt-5.1", "budget=1", f"prices={prices}", "reasoning_effort=minimal", env=env)
+    assert shown.returncode == 0, shown.stderr
+    out = shown.stdout
+    assert "model class: openai-reasoning" in out and "(2025-11-13, my invoice)" in out
+    body = json.loads(out[out.index("{", out.index("first request")):out.index("\n}", out.index("first request")) + 2])
+    assert body["reasoning_effort"] == "minimal" and body["max_completion_tokens"] == 512 + 1024
+    assert "temperature" not in body and "request shape: ok for openai-reasoning" in out
+    assert "sk-test-0123456789abcdef" not in out + shown.stderr
+
+
+def test_generate_stops_the_teacher_lane_when_the_provider_stays_unavailable(tmp_path, provider, monkeypatch):
+    """503 on every request: the SDK retries (honouring Retry-After), then the lane stops with one line; the teacher
+    tasks stay undone (no rejection), the exit is not 0 and the manifest says why."""
+    from factory.runlog import FamilyLog
+    from tests.test_generate import cli, lanbot_card_with
+
+    monkeypatch.setattr(Provider, "status", 503)
+    monkeypatch.setattr(Provider, "body", {"error": {"message": "The server is overloaded", "type": "server_error"}})
+    monkeypatch.setattr(Provider, "headers_out", {"retry-after-ms": "5", "Retry-After": "0"})
+    card = lanbot_card_with(tmp_path, "teacher_share = 0.05", "teacher_share = 1.0")
+    out = tmp_path / "out"
+    run = cli(f"persona={card}", "count=2", "families=tool_use", "seed=7", "chunks=1", f"out={out}",
+              f"teacher=http://127.0.0.1:{provider.server_port}/v1@m")
+    assert run.returncode == 1, run.stdout + run.stderr
+    lines = [x for x in run.stderr.splitlines() if "stopped the teacher lane" in x]
+    assert len(lines) == 1 and "unavailable after 4 retries: HTTP 503" in lines[0]
+    assert FamilyLog(out / "raw" / "tool_use", "tool_use").done_keys == set()
+    manifest = json.loads((out / "raw" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "unavailable" and "HTTP 503" in manifest["teacher_unavailable"]
+    assert len(Provider.seen) % 5 == 0  # each request: the first try and 4 retries, nothing after the stop
