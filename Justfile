@@ -48,15 +48,9 @@ tokenizer *args:
 pack *args:
     {{python}} -m trainer pack "$@"
 
-# train a GPT: `just train d4` on a CPU, `just train d20` on GPUs (torchrun when there are several)
+# train a GPT: `just train d4` on a CPU, `just train d20` on GPUs (torchrun; several nodes: NNODES= RDZV_ENDPOINT=)
 train config="d4" *args:
-    #!/usr/bin/env bash
-    set -euo pipefail
-    gpus=$({{python}} -c "import torch; print(torch.cuda.device_count())")
-    if [ "$gpus" -gt 1 ]; then
-        exec .venv/bin/torchrun --standalone --nproc_per_node="$gpus" -m trainer train "$@"
-    fi
-    exec {{python}} -m trainer train "$@"
+    @{{just_executable()}} --justfile {{justfile()}} _torch train "$@"
 
 # held-out eval, side by side: model=A model=B ... (checkpoint dir, HF folder, .gguf, local, http://h:p/v1@m, openai:m)
 eval *args:
@@ -64,13 +58,24 @@ eval *args:
 
 # fine-tune an existing model on the clean corpus, export HF + GGUF: base=local|HF folder|hub id persona= method=lora|full
 finetune *args:
+    @{{just_executable()}} --justfile {{justfile()}} _torch finetune "$@"
+
+# `python -m trainer <command> ...` under torchrun when there are several GPUs (--standalone) or, with
+# RDZV_ENDPOINT=<host>:<port> and NNODES=<n> set, several nodes (c10d rendezvous; NPROC_PER_NODE defaults to the
+# node's GPUs, 1 on a CPU node; RDZV_ID names the job, default crucible)
+_torch *args:
     #!/usr/bin/env bash
     set -euo pipefail
     gpus=$({{python}} -c "import torch; print(torch.cuda.device_count())")
-    if [ "$gpus" -gt 1 ]; then
-        exec .venv/bin/torchrun --standalone --nproc_per_node="$gpus" -m trainer finetune "$@"
+    if [ -n "${RDZV_ENDPOINT:-}" ]; then
+        exec .venv/bin/torchrun --nnodes="${NNODES:?NNODES=<number of nodes> goes with RDZV_ENDPOINT}" \
+            --nproc_per_node="${NPROC_PER_NODE:-$(( gpus > 0 ? gpus : 1 ))}" --rdzv_backend=c10d \
+            --rdzv_endpoint="$RDZV_ENDPOINT" --rdzv_id="${RDZV_ID:-crucible}" -m trainer "$@"
     fi
-    exec {{python}} -m trainer finetune "$@"
+    if [ "$gpus" -gt 1 ]; then
+        exec .venv/bin/torchrun --standalone --nproc_per_node="$gpus" -m trainer "$@"
+    fi
+    exec {{python}} -m trainer "$@"
 
 # serve a tuned model's GGUF on loopback (OpenAI-compatible, tool calls parsed): model=<finetune dir or .gguf>
 serve *args:
