@@ -560,6 +560,16 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
     body += card("<h3>variety per family</h3>" + table(
         ["family", "replies", "distinct openings", "top-10 share", "top-10 share (all replies)", "distinct-1",
          "distinct-2", "distinct-3", "top openings"], per_fam), wide=True)
+    shapes = [[fam, f["records_with_code"], f["pieces"], f["piece_shapes"], f"{f['piece_shape_share']:.1%}",
+               f["functions"], f["function_shapes"], f"{f['function_shape_share']:.1%}",
+               f"{f['top10_function_shape_share']:.1%}", f["unparsed"]]
+              for fam, f in (div.get("code_shapes") or {}).items()]
+    if shapes:
+        body += card("<h3>code structure per family</h3><p>Python pieces (textbook modules and tests, executed code, "
+                     "written .py files) parsed, identifiers renamed in order of appearance, constants reduced to "
+                     "their type: distinct shapes count structures that renaming cannot fake.</p>" + table(
+                         ["family", "records with code", "pieces", "piece shapes", "share", "functions",
+                          "function shapes", "share", "top-10 function shapes", "unparsed"], shapes), wide=True)
     warn = (f'<span class="warn">The 10 most common openings start {samey:.0%} of all replies</span> — the "samey '
             'responses" problem: vary the prompts, user personas and first-message styles.' if samey >= 0.3 else
             f"The 10 most common openings start {samey:.0%} of replies.")

@@ -29,6 +29,7 @@ from typing import Any
 
 import polars as pl
 
+from factory import code_shapes
 from schemas import FAMILIES
 from schemas.reasons import reason_group
 from schemas.settings import UsageError, parse_settings
@@ -48,11 +49,8 @@ MESSAGES = pl.List(pl.Struct({
     "role": pl.String, "content": pl.String, "reasoning": pl.String, "name": pl.String,
     "tool_calls": pl.List(pl.Struct({"id": pl.String, "function": pl.Struct({"name": pl.String})})),
 }))
-LINEAGE = pl.Struct({
-    "generator": pl.String,
-    "teacher": pl.Struct({"provider": pl.String, "model": pl.String}),
-    "facets": pl.Struct({"language": pl.String, "style": pl.String}),
-})
+LINEAGE = pl.Struct({"generator": pl.String, "teacher": pl.Struct({"provider": pl.String, "model": pl.String}),
+                     "facets": pl.Struct({"language": pl.String, "style": pl.String})})
 VERIFICATION = pl.Struct({"level": pl.Int64, "source": pl.String})
 # schemas.rejection's shape; a parse-stage reject has no record, only {"raw", "file", "line", "family"}
 REJECTED = pl.Struct({"stage": pl.String, "reason": pl.String, "family": pl.String,
@@ -413,10 +411,8 @@ def _stage_rows(corpus: Corpus) -> list[dict[str, Any]]:
 def compute(corpus: Corpus) -> dict[str, Any]:
     """Every number the dashboard, the page and the dataset card show."""
     p = corpus.primary.with_row_index("rid")
-    p = p.with_columns(
-        (pl.col("messages").str.len_chars() // CHARS_PER_TOKEN).alias("tokens"),
-        decode(p["messages"], MESSAGES).alias("m"),
-    )
+    p = p.with_columns((pl.col("messages").str.len_chars() // CHARS_PER_TOKEN).alias("tokens"),
+                       decode(p["messages"], MESSAGES).alias("m"))
     msgs = p.select("rid", "family", "m").explode("m").unnest("m").with_row_index("mid")
     per_rec = msgs.group_by("rid").agg(
         (pl.col("role") == "user").sum().alias("turns"),
@@ -514,6 +510,7 @@ def compute(corpus: Corpus) -> dict[str, Any]:
         # a kept record plus its dropped near/exact copies: size = copies + 1
         "near_dup_clusters": {str(k + 1): v for k, v in sorted(Counter(Counter(near.to_list()).values()).items())},
         "exact_dup_groups": {str(k + 1): v for k, v in sorted(Counter(Counter(exact.to_list()).values()).items())},
+        "code_shapes": code_shapes.by_family(p["family"].to_list(), p["messages"].to_list(), p["verification"].to_list()),
     }
 
     gen_reasons = Counter(reason_group(r) for r in corpus.generation_rejects["reason"].to_list())
@@ -744,6 +741,7 @@ def render_terminal(stats: dict[str, Any], console: Any = None) -> None:
         pf.add_row(fam, str(o["replies"]), str(o["unique"]), f"{o.get('top10_share', 0):.1%}",
                    f"{o.get('top10_share_all_replies', 0):.1%}", *(f"{o.get(f'distinct_{n}', 0):.2f}" for n in (1, 2, 3)))
     console.print(pf)
+    code_shapes.render(div.get("code_shapes") or {}, console)
     cost = stats["teachers"]["total"]
     if any(cost.values()):
         console.print(f"teacher: {int(cost['requests'])} requests · {int(cost['prompt_tokens']):,} prompt + "

@@ -74,6 +74,17 @@ def test_funnel_diversity_decontamination_and_cost(built):
     assert s["teachers"]["records_by_teacher"]["local:smollm2-135m-instruct"] == built["clean"]["identity"]
 
 
+def test_code_shapes_see_through_renamed_copies(built):
+    """Every textbook module of the test corpus is one function skeleton renamed, and every test one test skeleton:
+    two function shapes, however many functions; the figure reaches stats.json and the page."""
+    shapes = built["stats"]["diversity"]["code_shapes"]
+    tb = shapes["textbook"]
+    assert tb["records"] == tb["records_with_code"] == built["clean"]["textbook"] and tb["unparsed"] == 0
+    assert tb["functions"] > 10 and tb["function_shapes"] == 2 and tb["top10_function_shape_share"] == 1.0
+    assert "identity" not in shapes
+    assert "code structure per family" in built["html"]
+
+
 def test_page_is_self_contained_and_embeds_the_browser_sample(built):
     page = built["html"]
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "the page must not load anything remote"
