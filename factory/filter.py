@@ -207,4 +207,9 @@ def main(argv: list[str]) -> int:
         render_summary(funnel, time.perf_counter() - started, log)
     else:
         print(f"submitted to {settings.executor}; the last phase writes {settings.corpus / 'reports' / 'funnel.json'}")
+    config_error = ((funnel or {}).get("judge") or {}).get("config_error")
+    if config_error:  # every record passed unjudged: not a judged corpus
+        print(f"error: judge configuration: {config_error}; the records were not judged: fix judge= and rerun",
+              file=sys.stderr)
+        return 2
     return 0

@@ -156,6 +156,8 @@ class JudgeFilter(StageFilter):
         except Exception as exc:  # after the client's own retries: the judge failed, not the record
             self.usage["failed"] += 1
             self.usage["seconds"] += time.perf_counter() - t0
+            if getattr(exc, "kind", None) == "config":  # the provider refused the judge's settings: say so once
+                self.usage["config_error"] = self.usage.get("config_error") or str(getattr(exc, "line", exc))[:400]
             return self.passed(doc, f"not judged: {self.spec} failed: {type(exc).__name__}: {str(exc)[:120]}")
         self.usage["seconds"] += time.perf_counter() - t0
         self.usage["requests"] += 1
@@ -197,6 +199,7 @@ def merge_usage(folder: Path) -> dict[str, Any] | None:
         total[key] = round(sum(p.get(key, 0) or 0 for p in parts), 6)
     budgets = [p["budget_usd"] for p in parts if p.get("budget_usd") is not None]
     total["budget_usd"] = round(sum(budgets), 6) if budgets else None
+    total["config_error"] = next((p["config_error"] for p in parts if p.get("config_error")), None)
     for p in parts:
         for score, n in (p.get("scores") or {}).items():
             total["scores"][score] = total["scores"].get(score, 0) + n

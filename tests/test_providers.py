@@ -548,3 +548,21 @@ def test_generate_stops_the_teacher_lane_when_the_provider_stays_unavailable(tmp
     manifest = json.loads((out / "raw" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "unavailable" and "HTTP 503" in manifest["teacher_unavailable"]
     assert len(Provider.seen) % 5 == 0  # each request: the first try and 4 retries, nothing after the stop
+
+
+def test_judge_config_error_is_said_once_and_asks_nothing_more(tmp_path, provider, monkeypatch):
+    import functools
+
+    from factory.filter import connect_teacher
+    from filters.judge import JudgeFilter, merge_usage
+    from tests.filter_corpus import identity
+    from tests.test_filter_judge import card, run_judge
+
+    monkeypatch.setattr(Provider, "status", 404)
+    monkeypatch.setattr(Provider, "body", MODEL_NOT_FOUND)
+    connect = functools.partial(connect_teacher, f"http://127.0.0.1:{provider.server_port}/v1@gpt-9", None)
+    step = JudgeFilter(connect, "judge", card(), str(tmp_path / "j"), threshold=3)
+    kept = run_judge(step, [identity(11), identity(12), identity(13)])
+    assert len(kept) == 3 and len(Provider.seen) == 1  # passed unjudged; one request, not one per record
+    usage = merge_usage(tmp_path / "j")
+    assert usage is not None and "model_not_found" in usage["config_error"] and "gpt-9" in usage["config_error"]

@@ -135,7 +135,11 @@ class Teacher:
     def lineage(self) -> dict[str, Any]:
         """What a record says about its teacher: never the key, never a URL with credentials."""
         base = scrub_url(self.base_url) if self.provider == "compatible" and self.base_url else None
-        return {"provider": self.provider, "model": self.model, "params": {"base_url": base} if base else {}}
+        params: dict[str, Any] = {"base_url": base} if base else {}
+        effort = self.model_class.reasoning_effort if self.reasoning_effort is None else self.reasoning_effort
+        if effort:  # a reasoning model's effort shapes its answers like a temperature does
+            params["reasoning_effort"] = effort
+        return {"provider": self.provider, "model": self.model, "params": params}
 
     def _api_key(self) -> str:
         if self.provider == "local":
