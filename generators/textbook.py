@@ -88,7 +88,8 @@ def plan(persona: Any, count: int, seed: int) -> list[dict]:
         rng = random.Random(task_seed)
         form = "document" if random.Random(f"form:{task_seed}").random() < documents else "tutoring"
         common = {"family": FAMILY, "persona": persona.slug, "seed": task_seed, "ask": rng.choice(ASKS),
-                  "teacher_name": persona.name, "form": form}
+                  "teacher_name": persona.name, "form": form,
+                  "persona_path": str(persona.path) if getattr(persona, "path", None) else None}
         if rng.random() < frac:
             topic, hint = rng.choice(TEACHER_TOPICS)
             tasks.append({**common, "task_id": f"{FAMILY}-{seed}-{i:06d}-t", "procedural": False, "topic": topic,

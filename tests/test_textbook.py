@@ -188,3 +188,17 @@ def test_lesson_data_files_hold_exactly_what_the_kinds_use():
     for kind, keys in used.items():
         data = tomllib.loads((root / "prompts" / "lessons" / f"{kind}.toml").read_text(encoding="utf-8"))
         assert set(data.get("text", {})) == keys, kind
+
+
+def test_tutoring_uses_the_card_it_was_planned_with(tmp_path, sandbox):
+    """A card outside corpora/ (the generate runner passes no persona to run): its tool set still drives the lesson."""
+    card = tmp_path / "quillbot" / "persona.toml"
+    card.parent.mkdir()
+    source = load_persona("marigold").path
+    assert source is not None
+    card.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    persona = load_persona(str(card))
+    tasks = [t for t in textbook.plan(persona, 12, 2) if t["procedural"] and t["form"] == "tutoring"][:2]
+    records = textbook.run(tasks, None, sandbox, "test-run")
+    assert [r["persona"] for r in records] == ["quillbot", "quillbot"]
+    assert all(c["function"]["name"] == "bash" for r in records for m in r["messages"] for c in m.get("tool_calls") or [])
