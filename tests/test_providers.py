@@ -356,7 +356,8 @@ class Reasoner(Provider):
         else:
             status, out = 200, {"id": "c1", "object": "chat.completion", "model": body.get("model"), "choices": [
                 {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "I'd rather chat."}}],
-                "usage": {"prompt_tokens": 50, "completion_tokens": 5}}
+                "usage": {"prompt_tokens": 50, "completion_tokens": 5, "prompt_tokens_details": {"cached_tokens": 40},
+                          "completion_tokens_details": {"reasoning_tokens": 2}}}
         payload = json.dumps(out).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -429,11 +430,17 @@ def test_distilabel_families_follow_the_rules_and_stop_the_same_way(tmp_path, mo
                          encoding="utf-8")
         teacher = resolve_teacher(f"http://127.0.0.1:{server.server_port}/v1@reasoner")
         teacher.use_rules(rules)
+        teacher.prices = cost.Price(1.0, 2.0, cached_input_per_mtok=0.1, reasoning_per_mtok=3.0)  # a rented GPU
         asked = len(Reasoner.seen)
         results = identity.run(tasks, teacher, None, "r1")
         assert len(results) == 2 and all(r.get("rejected") for r in results)  # prose without the card's facts
         assert all("temperature" not in b and "top_p" not in b for b in Reasoner.seen[asked:])
-        assert teacher.usage.requests == len(Reasoner.seen) - asked and teacher.usage.prompt_tokens > 0
+        n = len(Reasoner.seen) - asked
+        assert teacher.usage.requests == n and teacher.usage.prompt_tokens == 50 * n
+        # the worker's usage details reach the account: cached input and reasoning at their own prices
+        assert teacher.usage.cached_tokens == 40 * n and teacher.usage.reasoning_tokens == 2 * n
+        assert teacher.usage.cost_usd == pytest.approx(n * (10 * 1.0 + 40 * 0.1 + 3 * 2.0 + 2 * 3.0) / 1e6)
+        assert teacher.worker_usage == []
     finally:
         server.shutdown()
         server.server_close()

@@ -7,10 +7,13 @@ picklable description of the teacher (its spec, the user's rules file, the reaso
 process it resolves the Teacher again (keys come from the environment, never from the object) and calls
 `Teacher.complete`. A failure that is not the task's (configuration, availability) is written to `stop_file`, the
 first one wins, and `raise_if_stopped()` in the parent turns it back into the same exception after the pipeline, so
-the runner leaves those tasks undone instead of rejecting them.
+the runner leaves those tasks undone instead of rejecting them. Each answered request's usage (cached, cache-write
+and reasoning tokens, OpenRouter's reported cost) goes to `usage_file`, which pipelines.record_usage prices in the
+parent at the teacher's prices (prices=FILE and price= included) instead of the bare token counts.
 """
 
 import asyncio
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -28,6 +31,7 @@ class TeacherLLM(AsyncLLM):
     rules_file: str | None = None
     reasoning_effort: str | None = None
     stop_file: str | None = None
+    usage_file: str | None = None
 
     _teacher: Any = PrivateAttr(default=None)
 
@@ -60,10 +64,21 @@ class TeacherLLM(AsyncLLM):
             except TeacherUnsettled as exc:
                 self._record_stop(exc)
                 raise
+            self._record_usage(reply)
             texts.append(reply.text)
             prompt_tokens.append(reply.prompt_tokens)
             completion_tokens.append(reply.completion_tokens)
         return prepare_output(texts, input_tokens=prompt_tokens, output_tokens=completion_tokens)
+
+    def _record_usage(self, reply: Any) -> None:
+        """One line per answered request, with every usage detail: the parent prices them (record_usage)."""
+        if not self.usage_file:
+            return
+        line = json.dumps({"prompt": reply.prompt_tokens, "completion": reply.completion_tokens,
+                           "cached": reply.cached_tokens, "cache_write": reply.cache_write_tokens,
+                           "reasoning": reply.reasoning_tokens, "provider_cost": reply.provider_cost_usd})
+        with open(self.usage_file, "a", encoding="utf-8") as f:  # one short write per line: whole lines
+            f.write(line + "\n")
 
     def _record_stop(self, exc: TeacherUnsettled) -> None:
         if not self.stop_file:
@@ -95,6 +110,8 @@ def distilabel_llm(teacher: Any, generation_kwargs: dict[str, Any] | None = None
         spec = f"{teacher.base_url}@{teacher.model}"
     else:
         spec = teacher.spec
-    stop = Path(tempfile.gettempdir()) / f"crucible-teacher-stop-{os.getpid()}-{os.urandom(6).hex()}"
+    stem = Path(tempfile.gettempdir()) / f"crucible-teacher-{os.getpid()}-{os.urandom(6).hex()}"
+    usage = f"{stem}.usage.jsonl"
+    teacher.worker_usage.append(usage)  # record_usage reads it: cached/reasoning tokens, OpenRouter's own cost
     return TeacherLLM(spec=spec, rules_file=teacher.rules_file, reasoning_effort=teacher.reasoning_effort,
-                      stop_file=str(stop), generation_kwargs=dict(generation_kwargs or {}))
+                      stop_file=f"{stem}.stop", usage_file=usage, generation_kwargs=dict(generation_kwargs or {}))

@@ -8,9 +8,11 @@ the teacher's Usage here.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from generators.teachers.cost import add_usage
@@ -56,5 +58,28 @@ def run_pipeline(rows: list[dict], llm: Any, name_prefix: str, task_cls: Any,
 
 
 def record_usage(teacher: Any, prompt_tokens: int, completion_tokens: int, requests: int) -> None:
-    """Add tokens counted inside a pipeline to the teacher's Usage (and dollars at the teacher's price)."""
-    add_usage(teacher.usage, prompt_tokens, completion_tokens, requests, teacher.cost(prompt_tokens, completion_tokens))
+    """Add tokens counted inside a pipeline to the teacher's Usage (and dollars at the teacher's price).
+
+    When the pipeline's LLM wrote its per-request usage file (generators/teachers/distilabel_llm.py), that file is
+    the account instead of the caller's counts: it has the cached and reasoning tokens and OpenRouter's own cost."""
+    files = list(getattr(teacher, "worker_usage", None) or [])
+    if not files:
+        add_usage(teacher.usage, prompt_tokens, completion_tokens, requests,
+                  teacher.cost(prompt_tokens, completion_tokens))
+        return
+    del teacher.worker_usage[:len(files)]
+    from generators.teachers.wire import Reply
+
+    for path in files:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            continue
+        Path(path).unlink(missing_ok=True)
+        for line in lines:
+            u = json.loads(line)
+            reply = Reply("", [], u["prompt"], u["completion"], None, u["cached"], u["cache_write"], u["reasoning"],
+                          u["provider_cost"])
+            teacher.usage.add(reply.prompt_tokens, reply.completion_tokens, teacher.reply_cost(reply),
+                              cached_tokens=reply.cached_tokens, cache_write_tokens=reply.cache_write_tokens,
+                              reasoning_tokens=reply.reasoning_tokens)

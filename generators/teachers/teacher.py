@@ -102,6 +102,7 @@ class Teacher:
         self.model_class: ModelClass = model_class(provider, model, rules)
         self.reasoning_effort: str | None = None  # None: the class's default
         self.rules_file: str | None = None
+        self.worker_usage: list[str] = []  # usage files of distilabel workers not yet accounted (record_usage)
         self._prices: Price | None = price_for(provider, model)
         self.stopped: TeacherUnsettled | None = None  # set by the first config / availability failure
         self._server: Any = None
