@@ -556,7 +556,10 @@ def main(argv: list[str]) -> int:
         if opts["budget"] is not None and teacher.prices is None:
             raise UsageError(f"no price known for {teacher.spec}: budget= cannot be enforced; pass prices=FILE (the "
                              "shape of generators/teachers/prices.toml) or price=<in>,<out> (USD per 1M tokens)")
-        if teacher.prices is None:
+        if teacher.prices is None and teacher.model_class.usage_cost:
+            print(f"note: no list price known for {teacher.spec}: its cost is the one the provider reports in each "
+                  "response's usage (prices=FILE gives a price, which budget= needs)", file=sys.stderr)
+        elif teacher.prices is None:
             print(f"note: no price known for {teacher.spec}: its cost is not counted (pass prices=FILE or "
                   "price=<in>,<out> to count it)", file=sys.stderr)
 
