@@ -163,8 +163,9 @@ class JudgeFilter(StageFilter):
         self.usage["requests"] += 1
         self.usage["prompt_tokens"] += int(reply.prompt_tokens or 0)
         self.usage["completion_tokens"] += int(reply.completion_tokens or 0)
-        self.usage["cost_usd"] += float(self._client.cost(int(reply.prompt_tokens or 0),
-                                                          int(reply.completion_tokens or 0)) or 0.0)
+        counted = getattr(reply, "cost_usd", None)  # the teacher's own figure: cached tokens, provider-reported cost
+        self.usage["cost_usd"] += float(counted if counted is not None else self._client.cost(
+            int(reply.prompt_tokens or 0), int(reply.completion_tokens or 0)) or 0.0)
         try:
             score, reason = parse_verdict(reply.text)
         except ValueError as exc:
