@@ -108,6 +108,8 @@ class Teacher:
         self._server: Any = None
         self._sessions = 0
         self._lock = threading.Lock()
+        self._first_claimed = False  # the run's first request goes alone: a refused setting costs one request
+        self._first_answered = threading.Event()
         self._client: Any = None
 
     def __repr__(self) -> str:
@@ -239,8 +241,30 @@ class Teacher:
           fails at once, and the runner ends the run with that one line, leaving the tasks undone;
         - TeacherUnsettled (still unavailable after the retries): the same, but only the teacher lane stops;
         - TeacherError (the task's own content: too long a prompt, a refusal, unparseable output): a rejection."""
-        if self.stopped is not None:
-            raise type(self.stopped)(self.stopped.line)
+        first = self._claim_first()
+        try:
+            if self.stopped is not None:
+                raise type(self.stopped)(self.stopped.line)
+            return self._complete(messages, max_tokens, temperature, response_format, tools, seed, top_p)
+        finally:
+            if first:
+                self._first_answered.set()
+
+    def _claim_first(self) -> bool:
+        """True for the caller that sends this teacher's first request; every other caller waits for its answer,
+        so a setting the provider refuses stops the run after one request, not after a round of parallel ones."""
+        if self._first_answered.is_set():
+            return False
+        with self._lock:
+            if not self._first_claimed:
+                self._first_claimed = True
+                return True
+        self._first_answered.wait()
+        return False
+
+    def _complete(self, messages: list[dict[str, Any]], max_tokens: int, temperature: float,
+                  response_format: dict[str, Any] | None, tools: list[dict[str, Any]] | None, seed: int | None,
+                  top_p: float | None) -> Reply:
         try:
             body, _ = self.request(messages, max_tokens, temperature, response_format, tools, seed, top_p)
             if self.provider == "anthropic":
