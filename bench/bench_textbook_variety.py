@@ -23,6 +23,8 @@ Measured 2026-12-05, n=300 seed=0 (nice'd, box shared):
 - VERSION 2 (main 5f536b2): 300 verified in 43.9s, ruff/pyright clean 300/300, near dedup kept 290 (96.7%).
 - VERSION 3 (document or tutoring form): 300 verified in 49.4s (95 documents, 205 tutoring conversations with 615
   real tool calls), ruff/pyright clean 300/300, near dedup kept 298 (99.3%), mean 330 words.
+- n=2000 seed=1 checks=0: VERSION 2 (93f72f3) near dedup kept 1622 (81.1%); VERSION 3 kept 1720 (86.0%); code
+  shapes 4000 pieces / 972 (24.3%), 12435 functions / 932 (7.5%): the skeletons saturate.
 - Code shapes (factory/code_shapes.py), n=300 seed=0 tool_use=300: textbook 600 pieces, 364 distinct shapes
   (60.7%), 1850 functions, 590 function shapes (31.9%), top-10 cover 7.6%: identical for VERSION 2 and 3 (the
   same modules; the lift changed no text). tool_use (lanbot): 284 records, 166 with Python, 228 pieces / 97 shapes
