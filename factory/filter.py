@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from filters.pipeline import EXECUTORS, Settings, run
+from schemas.secrets import scrub_spec
 from schemas.settings import UsageError, as_bool, parse_settings
 
 FLAGS = {"--resume": "resume", "--dry-run": "dry_run", "--no-progress": "no_progress", "-v": "verbose",
          "--verbose": "verbose", "--submit-only": "submit_only"}
 LOG_NAME = "filter.log"
+JUDGE_SPEC_ENV = "CRUCIBLE_JUDGE_SPEC"  # the judge's full spec (credentials and all) for the filter's workers
 JUDGE_SLOTS = 4  # parallel slots of a local judge server (one per filter worker is plenty)
 LOG_TAIL = 15
 INTEGERS = ("workers", "tasks", "batch_size", "ngram", "near_ngrams", "near_buckets", "near_hashes_per_bucket")
@@ -86,10 +88,14 @@ def judge_settings(kv: Any, values: dict[str, Any], flags: dict[str, Any]) -> No
 
 
 def connect_teacher(spec: str, prices: Any) -> Any:
-    """The judge's teacher, made where it is used (each filter worker makes its own): picklable as a partial."""
+    """The judge's teacher, made where it is used (each filter worker makes its own): picklable as a partial.
+
+    `spec` is the scrubbed spec: datatrove writes every step's attributes to executor.json (and Slurm pickles them to
+    disk), so credentials in a judge URL travel to the workers in the environment (JUDGE_SPEC_ENV) instead."""
     from generators.teachers.teacher import resolve_teacher
 
-    teacher = resolve_teacher(spec)
+    full = os.environ.get(JUDGE_SPEC_ENV, "")
+    teacher = resolve_teacher(full if full and scrub_spec(full) == spec else spec)
     if prices is not None:
         teacher.prices = prices
     return teacher
@@ -113,7 +119,9 @@ def judge_connection(settings: Settings, price: Any) -> Iterator[Any]:
                          "to cap the judge by judge_budget")
     with teacher.session(parallel=JUDGE_SLOTS):
         spec = f"{teacher.base_url}@{teacher.model}" if teacher.provider == "local" else settings.judge
-        yield functools.partial(connect_teacher, spec, prices)
+        os.environ[JUDGE_SPEC_ENV] = spec
+        settings.judge = scrub_spec(settings.judge)  # what config.json, verdicts, the funnel and executor.json name
+        yield functools.partial(connect_teacher, scrub_spec(spec), prices)
 
 
 @contextmanager

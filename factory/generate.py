@@ -67,7 +67,10 @@ SETTINGS = ("persona", "count", "teacher", "families", "seed", "budget", "dry_ru
             "batch", "parallel", "chunks", "min_yield", "yield_sample", "prices", "models", "reasoning_effort")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 MAX_CHUNKS = 4  # a family may attempt up to 4x its share before it reports a shortfall
-PROCEDURAL_BATCH = 16
+PROCEDURAL_BATCH = 16  # the most procedural tasks per commit ...
+COMMIT_EVERY_S = 2.0  # ... and the time a procedural batch aims to take: a kill costs seconds, never a batch of
+# sandboxed records (16 lessons or safety traces took longer than the 10 s between kills of a crash loop, which then
+# settled nothing at all)
 MAX_BATCH_ERRORS = 3  # consecutive generator exceptions before a family lane gives up for this run
 MIN_TEACHER_YIELD = 0.05  # below this share of kept teacher tasks ...
 YIELD_SAMPLE = 32  # ... after this many teacher attempts, a family's teacher lane is retired
@@ -137,6 +140,15 @@ def chunk_seed(seed: int, family: str, chunk: int) -> int:
 # ---------------------------------------------------------------------------------------------------------------
 # One family's scheduling state, shared by both lanes.
 
+def next_procedural_batch(size: int, seconds: float) -> int:
+    """Slow start for a procedural lane's commits: double while a batch takes under half of COMMIT_EVERY_S, halve
+    when it took longer (pure-Python families settle 16 tasks in milliseconds, sandboxed ones ~1 s a task on a busy
+    box). Records depend on their task alone, so batch sizes never change what a run makes."""
+    if seconds < COMMIT_EVERY_S / 2:
+        return min(size * 2, PROCEDURAL_BATCH)
+    return max(1, size // 2) if seconds > COMMIT_EVERY_S else size
+
+
 class FamilyRun:
     def __init__(self, module: ModuleType, persona: Any, target: int, seed: int, log: FamilyLog, chunks: int,
                  min_yield: float = 0.0, yield_sample: int = 0):
@@ -160,6 +172,7 @@ class FamilyRun:
         self.min_yield = min_yield
         self.yield_sample = yield_sample
         self.retired: str | None = None  # why the teacher lane was retired for low yield
+        self.procedural_batch = 1  # slow start: grows while batches commit quickly (next_procedural_batch)
         self.retire_teacher_if_unproductive()
 
     def chunk(self, c: int) -> list[tuple[str, dict]]:
@@ -384,7 +397,6 @@ class Runner:
             self.end_lane(lane)
 
     def _lane(self, lane: str) -> None:
-        size = self.batch if lane == "teacher" else PROCEDURAL_BATCH
         while not self.stop.is_set():
             progressed, waiting = False, []
             for fam in self.families:
@@ -394,7 +406,7 @@ class Runner:
                     return
                 if lane == "teacher":
                     self.fit_teacher_threads()
-                batch = fam.take(lane, size)
+                batch = fam.take(lane, self.batch if lane == "teacher" else fam.procedural_batch)
                 if not batch:
                     if fam.may_need(lane):
                         waiting.append(fam)
@@ -409,10 +421,13 @@ class Runner:
                         return
                 if lane == "procedural":
                     self.procedural_working.set()
+                started = time.monotonic()
                 try:
                     self.run_batch(fam, lane, batch)
                 finally:
                     self.procedural_working.clear()
+                if lane == "procedural":
+                    fam.procedural_batch = next_procedural_batch(len(batch), time.monotonic() - started)
                 progressed = True
             if not progressed:
                 if not waiting:

@@ -42,7 +42,7 @@ from sandbox.functions import RUNTIME, FunctionRuntime, by_domain, library, tool
 from sandbox.functions import VERSION as LIBRARY_VERSION
 
 FAMILY = "function_calling"
-VERSION = "1"
+VERSION = "2"  # 2: functions see their arguments in the canonical (sorted) order the record stores
 SHAPES = {"single": 0.20, "choose": 0.15, "parallel": 0.15, "sequential": 0.15, "no_call": 0.10,
           "error_correct": 0.10, "multi_turn": 0.15}
 TEACHER_SHARE = 0.0  # recipe key function_calling.teacher_share: share of records a teacher rephrases

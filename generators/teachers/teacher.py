@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from generators.teachers.cost import Price, price_for
 from generators.teachers.wire import (
@@ -206,8 +207,11 @@ class Teacher:
             import openai
 
             assert self.base_url, "no base_url: use `with teacher.session():` for the local teacher"
-            self._client = openai.OpenAI(base_url=self.base_url, api_key=self._api_key(), timeout=self.timeout_s,
-                                         max_retries=self.max_retries)
+            # a query string (`?api-version=...`, `?key=...`) goes with every request, not into the path the SDK
+            # appends `/chat/completions` to
+            url, _, query = self.base_url.partition("?")
+            self._client = openai.OpenAI(base_url=url, api_key=self._api_key(), timeout=self.timeout_s,
+                                         max_retries=self.max_retries, default_query=dict(parse_qsl(query)) or None)
         return self._client
 
     def _anthropic_client(self) -> Any:

@@ -61,7 +61,10 @@ class FunctionRuntime:
         if errors:
             where = "/".join(str(p) for p in errors[0].path) or "arguments"
             raise ToolError(f"{name}: invalid arguments: {where}: {errors[0].message[:160]}")
-        call = json.dumps({"domain": fn.domain, "name": name, "arguments": arguments}, ensure_ascii=False)
+        # keys sorted: a record stores its arguments as canonical JSON, so the function must see them in that order
+        # (scale_recipe answered in the planner's order and its replay, from the record, in sorted order)
+        call = json.dumps({"domain": fn.domain, "name": name, "arguments": arguments}, ensure_ascii=False,
+                          sort_keys=True)
         files = {**self.state, **sandbox_files(fn.domain), ".fncall.json": call.encode("utf-8")}
         job = Job(files=files, command=COMMAND, limits=Limits(wall_s=self.wall_s), collect=True)
         return Step(jobs=[job], targets=[WORKSPACE], finish=lambda outs: outs[0])
