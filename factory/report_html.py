@@ -18,6 +18,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from factory import tool_shapes
+
 PALETTE = {"identity": "#7c5cff", "tool_use": "#0fa3b1", "reasoning": "#f49d37", "textbook": "#3fa34d",
            "safety": "#d1495b", "unknown": "#8a8f98", "all": "#4c566a"}
 SERIES = ("#4c78a8", "#59a14f", "#e15759", "#f28e2b", "#76b7b2", "#b07aa1")
@@ -570,6 +572,11 @@ def render_page(stats: dict[str, Any], records: list[dict], funnel: dict | None 
                      "their type: distinct shapes count structures that renaming cannot fake.</p>" + table(
                          ["family", "records with code", "pieces", "piece shapes", "share", "functions",
                           "function shapes", "share", "top-10 function shapes", "unparsed"], shapes), wide=True)
+    if div.get("tool_shapes"):
+        body += card("<h3>tool use per family</h3><p>Records that offer tools: how many tools they offer, which "
+                     "functions are offered and called, how often no call is the right answer, parallel calls per "
+                     "turn, user turns, and the planned shapes.</p>" + table(
+                         list(tool_shapes.COLUMNS), tool_shapes.rows(div["tool_shapes"])), wide=True)
     warn = (f'<span class="warn">The 10 most common openings start {samey:.0%} of all replies</span> — the "samey '
             'responses" problem: vary the prompts, user personas and first-message styles.' if samey >= 0.3 else
             f"The 10 most common openings start {samey:.0%} of replies.")

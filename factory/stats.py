@@ -29,7 +29,7 @@ from typing import Any
 
 import polars as pl
 
-from factory import code_shapes
+from factory import code_shapes, tool_shapes
 from schemas import FAMILIES
 from schemas.reasons import reason_group
 from schemas.settings import UsageError, parse_settings
@@ -511,6 +511,7 @@ def compute(corpus: Corpus) -> dict[str, Any]:
         "near_dup_clusters": {str(k + 1): v for k, v in sorted(Counter(Counter(near.to_list()).values()).items())},
         "exact_dup_groups": {str(k + 1): v for k, v in sorted(Counter(Counter(exact.to_list()).values()).items())},
         "code_shapes": code_shapes.by_family(p["family"].to_list(), p["messages"].to_list(), p["verification"].to_list()),
+        "tool_shapes": tool_shapes.of_frame(p),
     }
 
     gen_reasons = Counter(reason_group(r) for r in corpus.generation_rejects["reason"].to_list())
@@ -742,6 +743,7 @@ def render_terminal(stats: dict[str, Any], console: Any = None) -> None:
                    f"{o.get('top10_share_all_replies', 0):.1%}", *(f"{o.get(f'distinct_{n}', 0):.2f}" for n in (1, 2, 3)))
     console.print(pf)
     code_shapes.render(div.get("code_shapes") or {}, console)
+    tool_shapes.render(div.get("tool_shapes") or {}, console)
     cost = stats["teachers"]["total"]
     if any(cost.values()):
         console.print(f"teacher: {int(cost['requests'])} requests · {int(cost['prompt_tokens']):,} prompt + "

@@ -247,3 +247,28 @@ def test_token_estimate_is_calibrated_with_the_trainer_tokenizer(built, tmp_path
     assert cal["rendered_tokens"] == sum(len(render(r, tok)[0]) for r in kept)
     assert "conversations are" in (root / PERSONA / "reports" / "stats.html").read_text()
     assert built["stats"]["token_calibration"] is None  # no tokenizer, no claim
+
+
+def test_tool_shapes_count_parallel_turns_no_calls_and_user_turns():
+    from factory.tool_shapes import by_family, rows
+
+    def call(name):
+        return {"id": name, "type": "function", "function": {"name": name, "arguments": {}}}
+
+    tools = [{"type": "function", "function": {"name": n, "parameters": {}}} for n in ("a", "b", "c")]
+    parallel = [{"role": "user", "content": "x"}, {"role": "assistant", "content": None, "tool_calls": [call("a"), call("b")]},
+                {"role": "tool", "tool_call_id": "a", "content": "1"}, {"role": "tool", "tool_call_id": "b", "content": "2"},
+                {"role": "assistant", "content": "done"}, {"role": "user", "content": "and c?"},
+                {"role": "assistant", "content": None, "tool_calls": [call("c")]},
+                {"role": "tool", "tool_call_id": "c", "content": "3"}, {"role": "assistant", "content": "3"}]
+    declined = [{"role": "user", "content": "y"}, {"role": "assistant", "content": "none of these tools fits"}]
+    figure = by_family(["function_calling", "function_calling", "identity"],
+                       [json.dumps(parallel), declined, [{"role": "user", "content": "hi"}]],
+                       [json.dumps(tools), tools[:2], []],
+                       [json.dumps({"facets": {"shape": "parallel"}}), {"facets": {"shape": "no_call"}}, {}])
+    assert list(figure) == ["function_calling"], "a family offering no tools has no row"
+    f = figure["function_calling"]
+    assert (f["records"], f["functions_offered"], f["functions_called"]) == (2, 3, 3)
+    assert f["no_call_share"] == 0.5 and f["parallel_turn_share"] == 0.5 and f["calls_per_record"] == 1.5
+    assert f["user_turns_mean"] == 1.5 and f["multi_turn_share"] == 0.5
+    assert f["shapes"] == {"parallel": 0.5, "no_call": 0.5} and rows(figure)[0][5] == "50.0%"

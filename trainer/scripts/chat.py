@@ -38,6 +38,15 @@ def split_prompt(argv: list[str]) -> tuple[str | None, list[str]]:
     return prompt, rest
 
 
+def tools_for(persona, settings) -> tuple[list[dict], object | None]:
+    """The persona's tools and the sandboxed runtime that executes them, or none with tools=false."""
+    if not settings.flag("tools", default=True):
+        return [], None
+    from sandbox.tools import ToolRuntime
+
+    return persona.tools(), ToolRuntime(environment_for(persona.toolset, settings.integer("fleet_seed", 0)))
+
+
 def environment_for(toolset: str, fleet_seed: int) -> dict:
     """A workspace for python-agent; for aj also a simulated fleet to run remote commands against."""
     if toolset == "aj":
@@ -106,13 +115,7 @@ def main(argv: list[str]) -> int:
     model, meta = ckpt.load_model(path, device)
     tok = ckpt.load_tokenizer(path)
     persona = load_persona(settings.get("persona") or meta.get("persona") or "lanbot")
-    use_tools = settings.flag("tools", default=True)
-    tools = persona.tools() if use_tools else []
-    runtime = None
-    if use_tools:
-        from sandbox.tools import ToolRuntime
-
-        runtime = ToolRuntime(environment_for(persona.toolset, settings.integer("fleet_seed", 0)))
+    tools, runtime = tools_for(persona, settings)
     gen = dict(temperature=settings.number("temperature", 0.6, low=0), top_k=settings.integer("top_k", 50, low=1),
                max_tokens=settings.integer("max_tokens", 512, low=1), max_steps=settings.integer("max_steps", 8, low=1),
                seed=settings.integer("seed", 0))
@@ -178,13 +181,7 @@ def chat_model(prompt: str | None, settings) -> int:
 
     spec = settings["model"]
     persona = load_persona(settings.get("persona") or "lanbot")
-    use_tools = settings.flag("tools", default=True)
-    tools = persona.tools() if use_tools else []
-    runtime = None
-    if use_tools:
-        from sandbox.tools import ToolRuntime
-
-        runtime = ToolRuntime(environment_for(persona.toolset, settings.integer("fleet_seed", 0)))
+    tools, runtime = tools_for(persona, settings)
     gen = dict(temperature=settings.number("temperature", 0.6, low=0), max_tokens=settings.integer("max_tokens", 512, low=1),
                max_steps=settings.integer("max_steps", 8, low=1), seed=settings.integer("seed", 0))
     with contextlib.ExitStack() as stack:
