@@ -68,9 +68,14 @@ def _data(kind: str) -> dict[str, Any]:
     return tomllib.loads((LESSONS / f"{kind}.toml").read_text(encoding="utf-8"))
 
 
-def lesson_text(kind: str) -> dict[str, str]:
-    """The kind's texts: str.format templates whose fields its code fills."""
+def lesson_text(kind: str) -> dict[str, Any]:
+    """The kind's texts: str.format templates whose fields its code fills, or arrays of them (alternatives)."""
     return _data(kind).get("text", {})
+
+
+def fill(templates: list[str], **fields: Any) -> list[str]:
+    """A set of alternatives, every one formatted with the same fields (the caller picks among them)."""
+    return [template.format(**fields) for template in templates]
 
 
 def lesson_table(kind: str, name: str) -> Any:

@@ -15,6 +15,7 @@ from generators.textbook_lessons.base import (
     _raises,
     _some,
     _tests,
+    fill,
     lesson_rows,
     lesson_table,
     lesson_text,
@@ -46,21 +47,12 @@ def _lesson_clamp(rng: random.Random) -> Lesson:
            _txt["how_2"])
     explanation = _explain(
         rng,
-        [_txt["explain"].format(where=where, low=low, high=high, name=name),
-         _txt["explain_2"].format(where=where, name=name, value=value, low_name=low_name, high_name=high_name),
-         _txt["explain_3"].format(where=where, name=name)],
+        fill(_txt["explain_1"], where=where, low=low, high=high, name=name, value=value, low_name=low_name,
+             high_name=high_name),
         [how,
          _txt["explain_4"].format(low_name=low_name, high_name=high_name, how=how)],
-        [_txt["explain_5"],
-         _txt["explain_6"],
-         _txt["explain_7"]])
-    exercises = _some(rng, [
-        _txt["exercise"].format(name=name),
-        _txt["exercise_2"],
-        _txt["exercise_3"].format(noun=noun),
-        _txt["exercise_4"].format(name=name),
-        _txt["exercise_5"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], name=name, noun=noun))
     return Lesson(f"clamping {where} with `{name}`", explanation, module, tests, exercises,
                   {"template": "clamp", "scene": noun, "style": style})
 
@@ -103,22 +95,14 @@ def _lesson_inventory(rng: random.Random) -> Lesson:
         _txt["test_3"].format(e1=shop.split()[-1].replace('-', '_'), total_fn=total_fn))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(shop=shop, e1=thing.lower(), e2=label.replace('_', ' '), e3=price.replace('_', ' '),
-                                unit=unit),
-         _txt["explain_2"].format(shop=shop, thing=thing),
-         _txt["explain_3"].format(thing=thing, shop=shop)],
-        [_txt["explain_4"].format(price=price, qty=qty, total_fn=total_fn),
-         _txt["explain_5"].format(add=add, total_fn=total_fn, thing=thing)],
+        fill(_txt["explain_1"], shop=shop, e1=thing.lower(), e2=label.replace('_', ' '), e3=price.replace('_', ' '),
+             unit=unit, thing=thing),
+        fill(_txt["explain_2"], price=price, qty=qty, total_fn=total_fn, add=add, thing=thing),
         [(_txt["explain_6"].format(add=add, thing=thing)) if frozen else
          (_txt["explain_7"].format(add=add)),
          _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"].format(thing=thing, unit=unit),
-        _txt["exercise_2"].format(e1=label.replace('_', ' ')),
-        _txt["exercise_3"].format(e1=label.replace('_', ' ')),
-        _txt["exercise_4"].format(thing=thing, e1=price.replace('_', ' ')),
-        _txt["exercise_5"],
-    ])
+    exercises = _some(rng, fill(_txt["exercise_1"], thing=thing, unit=unit, e1=label.replace('_', ' '),
+                                e2=price.replace('_', ' ')))
     return Lesson(_txt["topic"].format(shop=shop), explanation, module, tests, exercises,
                   {"template": "inventory", "thing": thing, "frozen": frozen})
 
@@ -170,28 +154,18 @@ def _lesson_windows(rng: random.Random) -> Lesson:
     guard = _txt["guard"] if "size" in sig else ""
     module = _txt["module"].format(e1=data_name.replace('_', ' '), source=source, fn=fn, sig=sig, ret=ret, doc=doc,
                                    guard=guard, body=body)
-    blocks = [_txt["blocks"].format(fn=fn, call=call, expected=expected),
-              _txt["blocks_2"].format(fn=fn, call=call),
-              _txt["blocks_3"].format(fn=fn, empty=empty)]
+    blocks = fill(_txt["blocks_1"], fn=fn, call=call, expected=expected, empty=empty)
     if guard:
         blocks.append(_raises(f"{fn}_rejects_size_zero", f"list({fn}([1, 2], 0))"))
     tests = _tests([fn], *blocks, imports=("import types",))
     explanation = _explain(
         rng,
         [idea],
-        [_txt["explain"],
-         _txt["explain_2"],
-         _txt["explain_3"]],
+        fill(_txt["explain_1"]),
         ["" if not guard else _txt["explain_4"],
          _txt["explain_5"],
          _txt["explain_6"]])
-    exercises = _some(rng, [
-        _txt["exercise"].format(fn=fn),
-        _txt["exercise_2"].format(fn=fn),
-        _txt["exercise_3"].format(fn=fn),
-        _txt["exercise_4"],
-        _txt["exercise_5"],
-    ])
+    exercises = _some(rng, fill(_txt["exercise_1"], fn=fn))
     return Lesson(f"generators: `{fn}` over {data_name.replace('_', ' ')}", explanation, module, tests, exercises,
                   {"template": "windows", "kind": kind, "scene": data_name})
 
@@ -231,20 +205,11 @@ def _lesson_parse_kv(rng: random.Random) -> Lesson:
            _txt["how_2"].format(kv_sep=kv_sep))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(e1=what[0].upper() + what[1:], e2=text.strip(), fn=fn),
-         _txt["explain_2"].format(what=what, pair_sep=pair_sep, kv_sep=kv_sep),
-         _txt["explain_3"].format(what=what, kv_sep=kv_sep)],
+        fill(_txt["explain_1"], e1=what[0].upper() + what[1:], e2=text.strip(), fn=fn, what=what, pair_sep=pair_sep,
+             kv_sep=kv_sep),
         [how, _txt["explain_4"].format(pair_sep=pair_sep, how=how)],
-        [_txt["explain_5"],
-         _txt["explain_6"],
-         ""])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"].format(result=result),
-        _txt["exercise_5"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], result=result))
     return Lesson(f"parsing {what} into a dict", explanation, module, tests, exercises,
                   {"template": "parse_kv", "fn": fn, "partition": partition})
 
@@ -271,23 +236,14 @@ def _lesson_duration(rng: random.Random) -> Lesson:
         _txt["test_2"].format(e1=order[0], e2=order[-1], fn=fn))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what, text=text, base=base, fn=fn),
-         _txt["explain_2"].format(e1=what[0].upper() + what[1:], text=text),
-         _txt["explain_3"].format(what=what, e1=', '.join(order), base=base)],
+        fill(_txt["explain_1"], what=what, text=text, base=base, fn=fn, e1=what[0].upper() + what[1:],
+             e2=', '.join(order)),
         [_txt["explain_4"].format(alternation=alternation)
          + (_txt["explain_5"]
             if any(len(u) > 1 for u in units) else ""),
          _txt["explain_6"]],
-        [_txt["explain_7"],
-         _txt["explain_8"],
-         ""])
-    exercises = _some(rng, [
-        _txt["exercise"].format(base=base),
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-        _txt["exercise_5"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], base=base))
     return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
                   {"template": "duration", "fn": fn})
 
@@ -338,24 +294,14 @@ def _lesson_binary_search(rng: random.Random) -> Lesson:
         imports=("import bisect",) if variant == "lower_bound" else ())
     explanation = _explain(
         rng,
-        [_txt["explain"].format(where=where, e1=seq.replace('_', ' ')),
-         _txt["explain_2"].format(where=where, e1=seq.replace('_', ' ')),
-         _txt["explain_3"].format(fn=fn, where=where)],
+        fill(_txt["explain_1"], where=where, e1=seq.replace('_', ' '), fn=fn),
         [_txt["explain_4"].format(lo=lo, hi=hi),
          _txt["explain_5"].format(hi=hi)
          + (_txt["explain_6"]
             if variant == "index" else _txt["explain_7"] + hi +
             _txt["explain_8"])],
-        [_txt["explain_9"],
-         _txt["explain_10"],
-         _txt["explain_11"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-        _txt["exercise_5"].format(e1=target.replace('_', ' ')),
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], e1=target.replace('_', ' ')))
     return Lesson(f"binary search in {where} (`{fn}`)", explanation, module, tests, exercises,
                   {"template": "binary_search", "variant": variant, "scene": seq})
 
@@ -389,21 +335,12 @@ def _lesson_word_counts(rng: random.Random) -> Lesson:
         _txt["test_5"].format(fn=fn))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(source=source, fn=fn),
-         _txt["explain_2"].format(source=source),
-         _txt["explain_3"].format(source=source)],
+        fill(_txt["explain_1"], source=source, fn=fn),
         [(_txt["explain_4"]) if manual else
          (_txt["explain_5"]),
          _txt["explain_6"]],
-        [_txt["explain_7"],
-         _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"].format(source=source),
-        _txt["exercise_4"],
-        _txt["exercise_5"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], source=source))
     return Lesson(f"counting words in {source}", explanation, module, tests, exercises,
                   {"template": "word_counts", "source": source, "manual": manual})
 
@@ -444,20 +381,12 @@ def _lesson_brackets(rng: random.Random) -> Lesson:
                    _txt["test_2"].format(fn=fn, e1=filler[0] + o + filler[1] + c, e2=filler[0] + c + o))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(where=where, o=o, c=c),
-         _txt["explain_2"].format(fn=fn),
-         _txt["explain_3"].format(where=where)],
+        fill(_txt["explain_1"], where=where, o=o, c=c, fn=fn),
         [(_txt["explain_4"]) if pushes_closer else
          (_txt["explain_5"]),
          _txt["explain_6"].format(stack_name=stack_name)],
-        [_txt["explain_7"],
-         _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(_txt["topic"].format(where=where), explanation, module, tests, exercises,
                   {"template": "brackets", "pairs": "".join(pairs), "closer_stack": pushes_closer})
 
@@ -505,19 +434,10 @@ def _lesson_caesar(rng: random.Random) -> Lesson:
         _txt["test_5"].format(enc_name=enc_name))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(shift=shift, plain=plain, e1=enc(plain, shift)),
-         _txt["explain_2"].format(enc_name=enc_name, dec_name=dec_name),
-         _txt["explain_3"]],
+        fill(_txt["explain_1"], shift=shift, plain=plain, e1=enc(plain, shift), enc_name=enc_name, dec_name=dec_name),
         [how],
-        [_txt["explain_4"].format(dec_name=dec_name, enc_name=enc_name),
-         _txt["explain_5"],
-         _txt["explain_6"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"], dec_name=dec_name, enc_name=enc_name))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(_txt["topic"].format(enc_name=enc_name, dec_name=dec_name), explanation, module, tests, exercises,
                   {"template": "caesar", "shift": shift, "variant": variant})
 
@@ -558,20 +478,11 @@ def _lesson_rle(rng: random.Random) -> Lesson:
         extra)
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what, text=text, encoded=encoded),
-         _txt["explain_2"].format(what=what),
-         _txt["explain_3"].format(enc=enc, dec=dec, what=what)],
-        [_txt["explain_4"],
-         _txt["explain_5"]],
+        fill(_txt["explain_1"], what=what, text=text, encoded=encoded, enc=enc, dec=dec),
+        fill(_txt["explain_2"]),
         [how],
-        [_txt["explain_6"],
-         _txt["explain_7"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"].format(enc=enc),
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_3"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], enc=enc))
     return Lesson(f"run-length encoding of {what}", explanation, module, tests, exercises,
                   {"template": "rle", "compact": compact, "scene": data_name})
 
@@ -604,22 +515,14 @@ def _lesson_fizzbuzz(rng: random.Random) -> Lesson:
     rule_text = ", ".join(f"{w} for multiples of {d}" for d, w in rules)
     explanation = _explain(
         rng,
-        [_txt["explain"].format(rule_text=rule_text),
-         _txt["explain_2"].format(rule_text=rule_text),
-         _txt["explain_3"]],
+        fill(_txt["explain_1"], rule_text=rule_text),
         [_txt["explain_4"].format(fn=fn)
          + (_txt["explain_5"]
             if layout == "join" else _txt["explain_6"])
          + _txt["explain_7"],
          _txt["explain_8"].format(fn=fn)],
-        [_txt["explain_9"].format(game=game, fn=fn),
-         _txt["explain_10"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"].format(game=game),
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"], game=game, fn=fn))
+    exercises = _some(rng, fill(_txt["exercise_1"], game=game))
     return Lesson(f"data-driven FizzBuzz ({', '.join(w for _, w in rules)})", explanation, module, tests, exercises,
                   {"template": "fizzbuzz", "rules": ",".join(f"{d}:{w}" for d, w in rules), "layout": layout})
 
@@ -660,19 +563,10 @@ def _lesson_recurrence(rng: random.Random) -> Lesson:
         _raises(f"{name}_negative", f"{name}(-1)"))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(story=story, order=order, e1=tuple(seeds)),
-         _txt["explain_2"].format(story=story),
-         _txt["explain_3"].format(name=name, story=story)],
+        fill(_txt["explain_1"], story=story, order=order, e1=tuple(seeds), name=name),
         [how],
-        [_txt["explain_4"],
-         _txt["explain_5"],
-         _txt["explain_6"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"].format(scene=scene),
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], scene=scene))
     return Lesson(_txt["topic"].format(scene=scene), explanation, module, tests, exercises,
                   {"template": "recurrence", "order": order, "style": style, "scene": scene})
 
@@ -709,18 +603,11 @@ def _lesson_palindrome(rng: random.Random) -> Lesson:
         _txt["test_2"].format(fn=fn))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(e1=yes[0], clean=clean, fn=fn),
-         _txt["explain_2"],
-         _txt["explain_3"].format(fn=fn, e1=yes[1])],
+        fill(_txt["explain_1"], e1=yes[0], clean=clean, fn=fn, e2=yes[1]),
         [_txt["explain_4"].format(clean=clean), how],
         ["" if variant == "two_pointers" else how,
          _txt["explain_5"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"].format(fn=fn),
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+    exercises = _some(rng, fill(_txt["exercise_1"], fn=fn))
     return Lesson(_txt["topic"].format(fn=fn), explanation, module, tests, exercises,
                   {"template": "palindrome", "variant": variant})
 
@@ -760,18 +647,10 @@ def _lesson_anagrams(rng: random.Random) -> Lesson:
         _txt["test_5"].format(fn=fn))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(e1=', '.join(words[:4])),
-         _txt["explain_2"],
-         _txt["explain_3"].format(fn=fn)],
+        fill(_txt["explain_1"], e1=', '.join(words[:4]), fn=fn),
         [key_note,
          _txt["explain_4"]],
-        [_txt["explain_5"],
-         _txt["explain_6"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"].format(key_fn=key_fn),
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], key_fn=key_fn))
     return Lesson(_txt["topic"], explanation, module, tests, exercises,
                   {"template": "anagrams", "counter": use_counter})

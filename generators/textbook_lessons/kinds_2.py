@@ -16,6 +16,7 @@ from generators.textbook_lessons.base import (
     _raises,
     _some,
     _tests,
+    fill,
     lesson_rows,
     lesson_table,
     lesson_text,
@@ -69,20 +70,12 @@ def _lesson_intervals(rng: random.Random) -> Lesson:
         _txt["test_4"].format(plural=plural, fn=fn, busy_fn=busy_fn))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what, unit=unit),
-         _txt["explain_2"].format(what=what),
-         _txt["explain_3"].format(fn=fn, what=what, busy_fn=busy_fn)],
-        [_txt["explain_4"],
-         _txt["explain_5"]],
+        fill(_txt["explain_1"], what=what, unit=unit, fn=fn, busy_fn=busy_fn),
+        fill(_txt["explain_2"]),
         [(_txt["explain_6"].format(s_name=s_name, e_name=e_name)) if use_class else
          _txt["explain_7"],
          _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"].format(what=what),
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"].format(what=what),
-    ])
+    exercises = _some(rng, fill(_txt["exercise_1"], what=what))
     return Lesson(f"merging overlapping {what}", explanation, module, tests, exercises,
                   {"template": "intervals", "named_tuple": use_class, "scene": plural})
 
@@ -136,21 +129,12 @@ def _lesson_matrix(rng: random.Random) -> Lesson:
                    _txt["test_3"].format(fn=fn, call=call))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what, fn=fn),
-         _txt["explain_2"].format(what=what, fn=fn),
-         _txt["explain_3"].format(alias=alias)],
+        fill(_txt["explain_1"], what=what, fn=fn, alias=alias),
         [idea],
-        [_txt["explain_4"],
-         _txt["explain_5"]],
+        fill(_txt["explain_2"]),
         ["" if op == "multiply" else _txt["explain_6"],
          _txt["explain_7"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-        _txt["exercise_5"],
-    ])
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(_txt["topic"].format(what=what, fn=fn), explanation, module, tests, exercises,
                   {"template": "matrix", "op": op, "scene": var})
 
@@ -198,21 +182,13 @@ def _lesson_rpn(rng: random.Random) -> Lesson:
         _txt["test_2"].format(fn=fn))
     explanation = _explain(
         rng,
-        [_txt["explain"],
-         _txt["explain_2"].format(fn=fn),
-         _txt["explain_3"].format(fn=fn)],
+        fill(_txt["explain_1"], fn=fn),
         [_txt["explain_4"],
          {"operator_module": _txt["explain_5"],
           "lambdas": _txt["explain_6"],
           "branches": _txt["explain_7"]}[dispatch]],
-        [_txt["explain_8"],
-         _txt["explain_9"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(_txt["topic"].format(fn=fn), explanation, module, tests, exercises,
                   {"template": "rpn", "dispatch": dispatch})
 
@@ -233,31 +209,19 @@ def _lesson_queue(rng: random.Random) -> Lesson:
                  if capacity else "")
     module = _txt["module"].format(where=where, cls=cls, e1=item.capitalize(), cap_line=cap_line, add=add, item=item,
                                    cap_check=cap_check, take=take)
-    blocks = [
-        _txt["blocks"].format(cls=cls, items=items, add=add),
-        _txt["blocks_2"].format(take=take, served=served, e1=items[:served], e2=4 - served),
-        _txt["blocks_3"].format(e1=items[0]),
-        _txt["blocks_4"].format(item=item, cls=cls, take=take),
-    ]
+    blocks = fill(_txt["blocks_1"], cls=cls, items=items, add=add, take=take, served=served, e1=items[:served],
+                  e2=4 - served, e3=items[0], item=item)
     if capacity:
         blocks.append(_txt["text"].format(cls=cls, add=add))
     tests = _tests([cls], *blocks)
     explanation = _explain(
         rng,
-        [_txt["explain"].format(e1=where[0].upper() + where[1:], item=item, cls=cls, add=add, take=take),
-         _txt["explain_2"].format(where=where, cls=cls),
-         _txt["explain_3"].format(where=where)],
-        [_txt["explain_4"].format(add=add, take=take),
-         _txt["explain_5"].format(item=item)],
+        fill(_txt["explain_1"], e1=where[0].upper() + where[1:], item=item, cls=cls, add=add, take=take, where=where),
+        fill(_txt["explain_2"], add=add, take=take, item=item),
         [(_txt["explain_6"].format(capacity=capacity)) if capacity else
          _txt["explain_7"],
          _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"].format(item=item),
-        _txt["exercise_2"].format(cls=cls, item=item),
-        _txt["exercise_3"].format(where=where),
-        _txt["exercise_4"],
-    ])
+    exercises = _some(rng, fill(_txt["exercise_1"], item=item, cls=cls, where=where))
     return Lesson(_txt["topic"].format(where=where), explanation, module, tests, exercises,
                   {"template": "queue", "cls": cls, "capacity": capacity})
 
@@ -299,35 +263,22 @@ def _lesson_bfs(rng: random.Random) -> Lesson:
     if variant == "distances":
         fn = rng.choice(["hops_from", "distances_from", "steps_from"])
         module = _txt["module"].format(what=what, fn=fn, graph=graph)
-        blocks = [_txt["blocks"].format(fn=fn, start=start, dist=dist),
-                  _txt["blocks_2"].format(isolated=isolated, fn=fn, start=start),
-                  _txt["blocks_3"].format(fn=fn)]
+        blocks = fill(_txt["blocks_1"], fn=fn, start=start, dist=dist, isolated=isolated)
     else:
         fn = rng.choice(["shortest_route", "fewest_hops", "find_path"])
         target = max(dist, key=lambda n: (dist[n], n))
         module = _txt["module_2"].format(what=what, fn=fn, graph=graph)
-        blocks = [_txt["blocks_4"].format(fn=fn, start=start, target=target, e1=dist[target] + 1),
-                  _txt["blocks_5"].format(fn=fn, start=start, target=target),
-                  _txt["blocks_6"].format(fn=fn, start=start, isolated=isolated),
-                  _txt["blocks_7"].format(fn=fn, start=start)]
+        blocks = fill(_txt["blocks_2"], fn=fn, start=start, target=target, e1=dist[target] + 1, isolated=isolated)
     tests = _tests([fn], _txt["test"].format(adj=adj), *blocks)
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what, e1=kind[:-1]),
-         _txt["explain_2"].format(kind=kind, what=what),
-         _txt["explain_3"].format(what=what, fn=fn)],
-        [_txt["explain_4"],
-         _txt["explain_5"]],
+        fill(_txt["explain_1"], what=what, e1=kind[:-1], kind=kind, fn=fn),
+        fill(_txt["explain_2"]),
         [_txt["explain_6"].format(isolated=isolated)
          + (_txt["explain_7"] if variant == "distances" else "by returning None."),
          (_txt["explain_8"]
           if variant == "path" else _txt["explain_9"])])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
                   {"template": "bfs", "variant": variant, "scene": kind})
 
@@ -371,19 +322,10 @@ def _lesson_toposort(rng: random.Random) -> Lesson:
         _txt["test_4"].format(fn=fn))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(unit=unit, what=what),
-         _txt["explain_2"].format(what=what),
-         _txt["explain_3"].format(fn=fn, unit=unit)],
-        [_txt["explain_4"],
-         _txt["explain_5"]],
-        [_txt["explain_6"],
-         _txt["explain_7"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"].format(unit=unit),
-    ])
+        fill(_txt["explain_1"], unit=unit, what=what, fn=fn),
+        fill(_txt["explain_2"]),
+        fill(_txt["explain_3"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], unit=unit))
     return Lesson(f"topological sorting of {what}", explanation, module, tests, exercises,
                   {"template": "toposort", "scene": what})
 
@@ -423,20 +365,10 @@ def _lesson_dates(rng: random.Random) -> Lesson:
         imports=(_txt["test_5"],))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what),
-         _txt["explain_2"].format(fn=fn, fmt_name=fmt_name),
-         _txt["explain_3"].format(e1=show(first), what=what)],
-        [_txt["explain_4"].format(fmt=fmt),
-         _txt["explain_5"]],
-        [_txt["explain_6"],
-         _txt["explain_7"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-        _txt["exercise_5"],
-    ])
+        fill(_txt["explain_1"], what=what, fn=fn, fmt_name=fmt_name, e1=show(first)),
+        fill(_txt["explain_2"], fmt=fmt),
+        fill(_txt["explain_3"]))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(f"dates and `datetime`: {what}", explanation, module, tests, exercises,
                   {"template": "dates", "format": fmt, "fn": fn})
 
@@ -514,21 +446,13 @@ def _lesson_validation(rng: random.Random) -> Lesson:
          _txt["test_3"].format(fn=fn, e1='!' * (high + 1), low=low, high=high)))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(where=where, e1=field.replace('_', ' '), fn=fn, low=low, high=high,
-                                allowed_text=allowed_text),
-         _txt["explain_2"].format(e1=field.replace('_', ' ')),
-         _txt["explain_3"].format(e1=field.replace('_', ' '))],
+        fill(_txt["explain_1"], where=where, e1=field.replace('_', ' '), fn=fn, low=low, high=high,
+             allowed_text=allowed_text),
         [(_txt["explain_4"]) if collect else
          (_txt["explain_5"]),
          _txt["explain_6"]],
-        [_txt["explain_7"],
-         _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"].format(e1=field.replace('_', ' ')),
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], e1=field.replace('_', ' ')))
     return Lesson(_txt["topic"].format(e1=field.replace('_', ' ')), explanation, module, tests,
                   exercises, {"template": "validation", "field": field, "collect": collect})
 
@@ -580,8 +504,7 @@ def _lesson_state_machine(rng: random.Random) -> Lesson:
     else:
         module = _txt["module_2"].format(e1=what[0].upper() + what[1:], table_src=table_src, cls=cls, start=start,
                                          fire=fire, run_fn=run_fn)
-    blocks = [_txt["blocks"].format(run_fn=run_fn, seq=seq, valid=valid),
-              _txt["blocks_2"].format(start=start, cls=cls)]
+    blocks = fill(_txt["blocks_1"], run_fn=run_fn, seq=seq, valid=valid, start=start, cls=cls)
     if bad_event is not None:
         if use_enum:
             setup = _txt["setup"].format(cls=cls, e1=bad_state.upper())
@@ -592,21 +515,12 @@ def _lesson_state_machine(rng: random.Random) -> Lesson:
     tests = _tests([cls, run_fn, *(["State"] if use_enum and bad_event is not None else [])], *blocks)
     explanation = _explain(
         rng,
-        [_txt["explain"].format(e1=what[0].upper() + what[1:], e2=', '.join(states)),
-         _txt["explain_2"].format(what=what),
-         _txt["explain_3"].format(what=what, cls=cls)],
+        fill(_txt["explain_1"], e1=what[0].upper() + what[1:], e2=', '.join(states), what=what, cls=cls),
         [(_txt["explain_4"]) if use_enum else
          (_txt["explain_5"]),
          _txt["explain_6"].format(fire=fire)],
-        [_txt["explain_7"].format(run_fn=run_fn),
-         _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"].format(cls=cls),
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-        _txt["exercise_5"],
-    ])
+        fill(_txt["explain_2"], run_fn=run_fn))
+    exercises = _some(rng, fill(_txt["exercise_1"], cls=cls))
     return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
                   {"template": "state_machine", "machine": cls, "enum": use_enum})
 
@@ -662,20 +576,12 @@ def _lesson_text_table(rng: random.Random) -> Lesson:
         _raises("ragged_rows", f"{fn}(['a', 'b'], [[1]])"))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(name=name),
-         _txt["explain_2"],
-         _txt["explain_3"].format(fn=fn, name=name)],
+        fill(_txt["explain_1"], name=name, fn=fn),
         [(_txt["explain_4"]) if use_fstring else
          (_txt["explain_5"]),
          _txt["explain_6"]],
-        [_txt["explain_7"],
-         _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(_txt["topic"].format(name=name), explanation, module, tests, exercises,
                   {"template": "text_table", "scene": name, "fstring": use_fstring})
 
@@ -722,28 +628,17 @@ def _lesson_sorting(rng: random.Random) -> Lesson:
     module = _txt["module"].format(what=what, algo=algo, helper=helper, fn=fn, data_name=data_name, item_t=item_t,
                                    e1='descending' if descending else 'ascending', body=body)
     expected = sorted(data, reverse=descending)
-    blocks = [_txt["blocks"].format(e1=data_name.upper(), data=data),
-              _txt["blocks_2"].format(fn=fn, data_name=data_name, e1=data_name.upper(), expected=expected),
-              _txt["blocks_3"].format(e1=data_name.upper(), fn=fn),
-              _txt["blocks_4"].format(fn=fn, one=one),
-              _txt["blocks_5"].format(e1='str((i * 7) % 5)' if use_words else '(i * 7) % 5', fn=fn,
-                                      e2=', reverse=True' if descending else '')]
+    blocks = fill(_txt["blocks_1"], e1=data_name.upper(), data=data, fn=fn, data_name=data_name, expected=expected,
+                  one=one, e2='str((i * 7) % 5)' if use_words else '(i * 7) % 5',
+                  e3=', reverse=True' if descending else '')
     if algo == "counting":
         blocks.append(_raises("negative_values", f"{fn}([3, -1])"))
     tests = _tests([fn], *blocks)
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what, algo=algo),
-         _txt["explain_2"].format(e1=algo.capitalize(), what=what),
-         _txt["explain_3"].format(e1=algo.capitalize())],
+        fill(_txt["explain_1"], what=what, algo=algo, e1=algo.capitalize()),
         [idea],
-        [_txt["explain_4"],
-         _txt["explain_5"]])
-    exercises = _some(rng, [
-        _txt["exercise"].format(fn=fn),
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], fn=fn))
     return Lesson(f"{algo} sort on {what}", explanation, module, tests, exercises,
                   {"template": "sorting", "algo": algo, "descending": descending})

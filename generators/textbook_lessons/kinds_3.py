@@ -17,6 +17,7 @@ from generators.textbook_lessons.base import (
     _raises,
     _some,
     _tests,
+    fill,
     lesson_rows,
     lesson_table,
     lesson_text,
@@ -77,21 +78,13 @@ def _lesson_sort_keys(rng: random.Random) -> Lesson:
         _txt["test_4"].format(fn=fn))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what),
-         _txt["explain_2"].format(rule=rule),
-         _txt["explain_3"].format(what=what, cls=cls)],
+        fill(_txt["explain_1"], what=what, rule=rule, cls=cls),
         [(_txt["explain_4"].format(f2=f2, f3=f3, f1=f1)) if keyer == "attrgetter" else
          (_txt["explain_5"].format(f3=f3)) if desc else
          _txt["explain_6"],
          _txt["explain_7"].format(best_fn=best_fn)],
-        [_txt["explain_8"],
-         _txt["explain_9"]])
-    exercises = _some(rng, [
-        _txt["exercise"].format(f1=f1),
-        _txt["exercise_2"].format(f2=f2),
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], f1=f1, f2=f2))
     return Lesson(f"sorting {what} by several keys", explanation, module, tests, exercises,
                   {"template": "sort_keys", "record": cls, "keyer": keyer, "desc": desc})
 
@@ -156,19 +149,10 @@ def _lesson_flatten(rng: random.Random) -> Lesson:
         _txt["test_4"].format(as_list=as_list, fn=fn, close=close))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what),
-         _txt["explain_2"],
-         _txt["explain_3"].format(fn=fn, depth_fn=depth_fn, total_fn=total_fn, what=what)],
+        fill(_txt["explain_1"], what=what, fn=fn, depth_fn=depth_fn, total_fn=total_fn),
         [how],
-        [_txt["explain_4"].format(depth_fn=depth_fn),
-         _txt["explain_5"].format(Nested=Nested),
-         _txt["explain_6"]])
-    exercises = _some(rng, [
-        _txt["exercise"].format(fn=fn),
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"], depth_fn=depth_fn, Nested=Nested))
+    exercises = _some(rng, fill(_txt["exercise_1"], fn=fn))
     return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
                   {"template": "flatten", "style": style})
 
@@ -205,19 +189,10 @@ def _lesson_two_sum(rng: random.Random) -> Lesson:
         _txt["test_5"].format(all_fn=all_fn, e1=data_name.upper(), target=target, pairs=pairs))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(story=story, data_name=data_name, e1=target_name.replace('_', ' ')),
-         _txt["explain_2"],
-         _txt["explain_3"].format(fn=fn, story=story)],
-        [_txt["explain_4"].format(target_name=target_name),
-         _txt["explain_5"]],
-        [_txt["explain_6"].format(all_fn=all_fn),
-         _txt["explain_7"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_1"], story=story, data_name=data_name, e1=target_name.replace('_', ' '), fn=fn),
+        fill(_txt["explain_2"], target_name=target_name),
+        fill(_txt["explain_3"], all_fn=all_fn))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(f"the two-sum problem: {story}", explanation, module, tests, exercises,
                   {"template": "two_sum", "scene": data_name})
 
@@ -250,21 +225,13 @@ def _lesson_set_ops(rng: random.Random) -> Lesson:
         _txt["test_5"].format(fn=fn, a_name=a_name, b_name=b_name))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what, noun=noun),
-         _txt["explain_2"].format(what=what),
-         _txt["explain_3"].format(fn=fn, jac=jac, what=what)],
+        fill(_txt["explain_1"], what=what, noun=noun, fn=fn, jac=jac),
         [(_txt["explain_4"]
           if operators else
           _txt["explain_5"]),
          _txt["explain_6"]],
-        [_txt["explain_7"].format(jac=jac),
-         _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"], jac=jac))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
                   {"template": "set_ops", "scene": noun, "operators": operators})
 
@@ -283,8 +250,7 @@ def _to_roman(n: int) -> str:
 
 def _lesson_roman(rng: random.Random) -> Lesson:
     _txt = lesson_text("roman")
-    context = rng.choice([_txt["context"], _txt["context_2"], "clock faces",
-                          _txt["context_3"], "Super Bowl editions", _txt["context_4"]])
+    context = rng.choice(fill(_txt["context_1"]))
     to_fn, from_fn = rng.choice([("to_roman", "from_roman"), ("roman", "arabic"), ("encode_roman", "decode_roman")])
     style = rng.choice(["greedy_table", "divmod"])
     numbers = rng.sample(range(1, 4000), 5) + [rng.choice([4, 9, 14, 40, 90, 400, 900, 1994, 3999])]
@@ -323,18 +289,11 @@ def _lesson_roman(rng: random.Random) -> Lesson:
         _raises(f"{to_fn}_out_of_range", f"{to_fn}(0)"))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(context=context),
-         _txt["explain_2"].format(context=context),
-         _txt["explain_3"]],
+        fill(_txt["explain_1"], context=context),
         [how],
         [parse_note + _txt["explain_4"],
          _txt["explain_5"].format(from_fn=from_fn, to_fn=to_fn)])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(f"Roman numerals for {context}", explanation, module, tests, exercises,
                   {"template": "roman", "style": style, "parse": parse, "table": table})
 
@@ -376,18 +335,11 @@ def _lesson_bases(rng: random.Random) -> Lesson:
         _raises("bad_base", f"{to_fn}(5, 1)"))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(e1=base_name[0].upper() + base_name[1:], use=use),
-         _txt["explain_2"].format(to_fn=to_fn, base=base, base_name=base_name, use=use),
-         _txt["explain_3"].format(base_name=base_name, base=base)],
+        fill(_txt["explain_1"], e1=base_name[0].upper() + base_name[1:], use=use, to_fn=to_fn, base=base,
+             base_name=base_name),
         [how],
-        [_txt["explain_4"].format(to_fn=to_fn),
-         _txt["explain_5"]])
-    exercises = _some(rng, [
-        _txt["exercise"].format(from_fn=from_fn),
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"], to_fn=to_fn))
+    exercises = _some(rng, fill(_txt["exercise_1"], from_fn=from_fn))
     return Lesson(f"number bases: {base_name} for {use}", explanation, module, tests, exercises,
                   {"template": "bases", "base": base, "recursive": recursive})
 
@@ -424,19 +376,11 @@ def _lesson_csv_totals(rng: random.Random) -> Lesson:
         _txt["test_5"].format(fn=fn, group=group, delim=delim, value=value))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(e1=what[0].upper() + what[1:], value=value, group=group, delim=delim),
-         _txt["explain_2"].format(what=what),
-         _txt["explain_3"].format(fn=fn)],
+        fill(_txt["explain_1"], e1=what[0].upper() + what[1:], value=value, group=group, delim=delim, what=what, fn=fn),
         [how,
          _txt["explain_4"]],
-        [_txt["explain_5"],
-         _txt["explain_6"]])
-    exercises = _some(rng, [
-        _txt["exercise"].format(value=value, group=group),
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], value=value, group=group))
     return Lesson(f"CSV group totals: {what}", explanation, module, tests, exercises,
                   {"template": "csv_totals", "scene": name, "dictreader": use_dictreader})
 
@@ -465,19 +409,10 @@ def _lesson_heap(rng: random.Random) -> Lesson:
         _txt["test_5"].format(top_fn=top_fn, k=k, top=top))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what, e1=noun[:-1]),
-         _txt["explain_2"].format(cls=cls),
-         _txt["explain_3"].format(what=what)],
-        [_txt["explain_4"],
-         _txt["explain_5"]],
-        [_txt["explain_6"].format(top_fn=top_fn),
-         _txt["explain_7"]])
-    exercises = _some(rng, [
-        _txt["exercise"].format(e1=noun[:-1]),
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_1"], what=what, e1=noun[:-1], cls=cls),
+        fill(_txt["explain_2"]),
+        fill(_txt["explain_3"], top_fn=top_fn))
+    exercises = _some(rng, fill(_txt["exercise_1"], e1=noun[:-1]))
     return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
                   {"template": "heap", "cls": cls})
 
@@ -520,28 +455,17 @@ def _lesson_lru(rng: random.Random) -> Lesson:
         _raises("zero_capacity", f"{cls}(0)"))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what),
-         _txt["explain_2"].format(what=what, cls=cls),
-         _txt["explain_3"].format(what=what)],
-        [_txt["explain_4"],
-         _txt["explain_5"]],
-        [_txt["explain_6"],
-         _txt["explain_7"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_1"], what=what, cls=cls),
+        fill(_txt["explain_2"]),
+        fill(_txt["explain_3"]))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(f"an LRU cache for {what}", explanation, module, tests, exercises,
                   {"template": "lru", "capacity": cap})
 
 
 def _lesson_primes(rng: random.Random) -> Lesson:
     _txt = lesson_text("primes")
-    context = rng.choice([_txt["context"], "a maths puzzle app", _txt["context_2"],
-                          _txt["context_3"], "a cryptography warm-up", "a gear-ratio designer",
-                          "a coding-club challenge", _txt["context_4"]])
+    context = rng.choice(fill(_txt["context_1"]))
     limit = rng.randint(30, 120)
     sieve_fn = rng.choice(["primes_up_to", "sieve", "prime_list", "primes_below_or_at"])
     test_fn = rng.choice(["is_prime", "prime", "check_prime", "has_no_divisors"])
@@ -588,9 +512,7 @@ def _lesson_primes(rng: random.Random) -> Lesson:
         imports=("import math",))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(context=context),
-         _txt["explain_2"],
-         _txt["explain_3"].format(context=context)],
+        fill(_txt["explain_1"], context=context),
         [_txt["explain_4"],
          trial_note],
         [(_txt["explain_5"])
@@ -642,20 +564,11 @@ def _lesson_stats(rng: random.Random) -> Lesson:
         imports=("import statistics",))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what),
-         _txt["explain_2"].format(what=what),
-         _txt["explain_3"].format(mean_fn=mean_fn, median_fn=median_fn, mode_fn=mode_fn, summary_fn=summary_fn,
-                                  what=what)],
-        [_txt["explain_4"],
-         _txt["explain_5"].format(mode_fn=mode_fn)],
-        [_txt["explain_6"],
-         _txt["explain_7"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"].format(e1=data_name.replace('_', ' ')),
-    ])
+        fill(_txt["explain_1"], what=what, mean_fn=mean_fn, median_fn=median_fn, mode_fn=mode_fn,
+             summary_fn=summary_fn),
+        fill(_txt["explain_2"], mode_fn=mode_fn),
+        fill(_txt["explain_3"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], e1=data_name.replace('_', ' ')))
     return Lesson(f"summary statistics of {what}", explanation, module, tests, exercises,
                   {"template": "stats", "scene": data_name})
 
@@ -666,8 +579,7 @@ SLUG_TITLES = lesson_table("slugify", "SLUG_TITLES")
 def _lesson_slugify(rng: random.Random) -> Lesson:
     _txt = lesson_text("slugify")
     fn = rng.choice(["slugify", "make_slug", "url_slug"])
-    where = rng.choice(["a blog's post URLs", "a wiki's page names", _txt["where"],
-                        "a shop's product URLs", "anchor ids for headings"])
+    where = rng.choice(fill(_txt["where_1"]))
     sep = rng.choice(["-", "_"])
     max_len = rng.choice([None, 30, 40])
     titles = rng.sample(SLUG_TITLES, 4)
@@ -692,20 +604,12 @@ def _lesson_slugify(rng: random.Random) -> Lesson:
         (_txt["test_3"].format(fn=fn, max_len=max_len, sep=sep)) if max_len else "")
     explanation = _explain(
         rng,
-        [_txt["explain"].format(sep=sep, where=where),
-         _txt["explain_2"],
-         _txt["explain_3"].format(fn=fn, where=where)],
-        [_txt["explain_4"],
-         _txt["explain_5"]],
+        fill(_txt["explain_1"], sep=sep, where=where, fn=fn),
+        fill(_txt["explain_2"]),
         [(_txt["explain_6"].format(max_len=max_len) if
           max_len else _txt["explain_7"]),
          _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(f"slugs for {where}", explanation, module, tests, exercises,
                   {"template": "slugify", "sep": sep, "max_len": max_len})
 
@@ -746,11 +650,8 @@ def _lesson_account(rng: random.Random) -> Lesson:
     money = cls in ("BankAccount", "Wallet", "GiftCard", "Budget", "Allowance")
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what, exc=exc),
-         _txt["explain_2"].format(what=what, fld=fld),
-         _txt["explain_3"].format(cls=cls, fld=fld, what=what)],
-        [_txt["explain_4"].format(exc=exc, fld=fld),
-         _txt["explain_5"].format(fld=fld, exc=exc)],
+        fill(_txt["explain_1"], what=what, exc=exc, fld=fld, cls=cls),
+        fill(_txt["explain_2"], exc=exc, fld=fld),
         [(_txt["explain_6"].format(fld=fld))
          if ledger else
          (_txt["explain_7"].format(take=take, fld=fld)),

@@ -14,6 +14,7 @@ from generators.textbook_lessons.base import (
     _raises,
     _some,
     _tests,
+    fill,
     lesson_rows,
     lesson_table,
     lesson_text,
@@ -42,20 +43,13 @@ def _lesson_linked_list(rng: random.Random) -> Lesson:
         _txt["test_5"].format(cls=cls))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what, node=node, item=item, cls=cls),
-         _txt["explain_2"].format(what=what),
-         _txt["explain_3"].format(cls=cls, item=item)],
+        fill(_txt["explain_1"], what=what, node=node, item=item, cls=cls),
         [_txt["explain_4"] + nxt + _txt["explain_5"],
          _txt["explain_6"]],
         [(_txt["explain_7"]) if recursive_len else
          _txt["explain_8"],
          _txt["explain_9"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"].format(item=item),
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+    exercises = _some(rng, fill(_txt["exercise_1"], item=item))
     return Lesson(f"linked lists: {what}", explanation, module, tests, exercises,
                   {"template": "linked_list", "cls": cls, "recursive_len": recursive_len})
 
@@ -84,8 +78,7 @@ def _lesson_text_wrap(rng: random.Random) -> Lesson:
     text = rng.choice(WRAP_TEXTS)
     width = rng.randint(16, 34)
     fn = rng.choice(["wrap", "fill_lines", "word_wrap", "break_lines"])
-    where = rng.choice(["a terminal help screen", "an e-mail client", _txt["where"], "a chat bubble",
-                        "a subtitle track", "a code comment formatter"])
+    where = rng.choice(fill(_txt["where_1"]))
     align = rng.choice(["left", "centre", "right"])
     lines = _wrap(text, width)
     if align == "left":
@@ -110,9 +103,7 @@ def _lesson_text_wrap(rng: random.Random) -> Lesson:
         _txt["test_6"].format(fn=fn))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(where=where),
-         _txt["explain_2"].format(where=where),
-         _txt["explain_3"].format(fn=fn)],
+        fill(_txt["explain_1"], where=where, fn=fn),
         [_txt["explain_4"],
          (_txt["explain_5"]) if by_words else
          (_txt["explain_6"])],
@@ -120,12 +111,7 @@ def _lesson_text_wrap(rng: random.Random) -> Lesson:
           "centre": _txt["explain_8"],
           "right": _txt["explain_9"]}[align],
          _txt["explain_10"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(f"word wrapping for {where}", explanation, module, tests, exercises,
                   {"template": "text_wrap", "align": align, "width": width, "by_words": by_words})
 
@@ -168,21 +154,13 @@ def _lesson_deep_merge(rng: random.Random) -> Lesson:
         imports=("import copy",))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what),
-         _txt["explain_2"].format(what=what, fn=fn),
-         _txt["explain_3"].format(fn=fn, get_fn=get_fn, what=what)],
-        [_txt["explain_4"],
-         _txt["explain_5"].format(get_fn=get_fn, dotted=dotted)],
+        fill(_txt["explain_1"], what=what, fn=fn, get_fn=get_fn),
+        fill(_txt["explain_2"], get_fn=get_fn, dotted=dotted),
         [(_txt["explain_6"] + (" with `dict(base)`" if copy_style == "dict_copy" else
                                              " with a comprehension")
           + _txt["explain_7"]),
          _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
                   {"template": "deep_merge", "scene": name})
 
@@ -224,21 +202,14 @@ def _lesson_histogram(rng: random.Random) -> Lesson:
         _txt["test_4"].format(fn=fn))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what),
-         _txt["explain_2"].format(what=what),
-         _txt["explain_3"].format(fn=fn, what=what)],
+        fill(_txt["explain_1"], what=what, fn=fn),
         [(_txt["explain_4"]) if scale is None else
          (_txt["explain_5"].format(scale=scale)),
          _txt["explain_6"]],
         [(_txt["explain_7"]) if order == "count" else
          _txt["explain_8"],
          _txt["explain_9"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(f"a text histogram of {what}", explanation, module, tests, exercises,
                   {"template": "histogram", "scene": data_name, "scaled": scale is not None})
 
@@ -274,21 +245,13 @@ def _lesson_gcd(rng: random.Random) -> Lesson:
         imports=("import math",))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(story=story),
-         _txt["explain_2"].format(story=story),
-         _txt["explain_3"].format(gcd_fn=gcd_fn, lcm_fn=lcm_fn, simplify_fn=simplify_fn)],
+        fill(_txt["explain_1"], story=story, gcd_fn=gcd_fn, lcm_fn=lcm_fn, simplify_fn=simplify_fn),
         [(_txt["explain_4"])
          if recursive else
          (_txt["explain_5"]),
          _txt["explain_6"]],
-        [_txt["explain_7"],
-         _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(f"Euclid's algorithm: {story}", explanation, module, tests, exercises,
                   {"template": "gcd", "recursive": recursive})
 
@@ -308,8 +271,7 @@ def _life_step(cells: set[tuple[int, int]], wrap: tuple[int, int] | None) -> set
 
 def _lesson_life(rng: random.Random) -> Lesson:
     _txt = lesson_text("life")
-    story = rng.choice(["bacteria on a petri dish", _txt["story"], _txt["story_2"],
-                        "a colony of pixels", "moss on a garden wall", _txt["story_3"]])
+    story = rng.choice(fill(_txt["story_1"]))
     step_fn = rng.choice(["step", "next_generation", "tick", "evolve"])
     count_fn = rng.choice(["live_neighbours", "neighbour_count", "count_around"])
     rows, cols = rng.randint(5, 7), rng.randint(5, 7)
@@ -344,21 +306,13 @@ def _lesson_life(rng: random.Random) -> Lesson:
         _txt["test_5"].format(count_fn=count_fn, blinker=blinker))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(story=story),
-         _txt["explain_2"].format(story=story),
-         _txt["explain_3"].format(story=story)],
+        fill(_txt["explain_1"], story=story),
         [_txt["explain_4"].format(alive=alive, dead=dead),
          _txt["explain_5"].format(count_fn=count_fn)
          + (_txt["explain_6"] if torus else
             _txt["explain_7"])],
-        [_txt["explain_8"],
-         _txt["explain_9"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(f"Conway's Game of Life: {story}", explanation, module, tests, exercises,
                   {"template": "life", "torus": torus})
 
@@ -415,14 +369,8 @@ def _lesson_decorators(rng: random.Random) -> Lesson:
          + _txt["explain_3"],
          _txt["explain_4"].format(what=what)],
         [idea],
-        [_txt["explain_5"],
-         _txt["explain_6"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"].format(kind=kind),
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_1"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], kind=kind))
     return Lesson(f"decorators: {what}", explanation, module, tests, exercises,
                   {"template": "decorators", "kind": kind, "target": fname})
 
@@ -435,8 +383,7 @@ def _lesson_case_conversion(rng: random.Random) -> Lesson:
     words = rng.sample(CASE_WORDS, 4)
     to_snake = rng.choice(["to_snake", "snake_case", "camel_to_snake"])
     to_camel = rng.choice(["to_camel", "camel_case", "snake_to_camel"])
-    why = rng.choice([_txt["why"], _txt["why_2"], "fields of a REST payload",
-                      _txt["why_3"], _txt["why_4"]])
+    why = rng.choice(fill(_txt["why_1"]))
     regex = rng.random() < 0.5
 
     def camel(ws: list[str]) -> str:
@@ -461,18 +408,10 @@ def _lesson_case_conversion(rng: random.Random) -> Lesson:
         _txt["test"].format(e1=[camel(w) for w in words], to_camel=to_camel, to_snake=to_snake))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(why=why),
-         _txt["explain_2"],
-         _txt["explain_3"].format(to_snake=to_snake, to_camel=to_camel, why=why)],
+        fill(_txt["explain_1"], why=why, to_snake=to_snake, to_camel=to_camel),
         [how],
-        [_txt["explain_4"],
-         _txt["explain_5"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(_txt["topic"].format(why=why), explanation, module, tests, exercises,
                   {"template": "case_conversion", "regex": regex})
 
@@ -492,8 +431,7 @@ def _edit(a: str, b: str) -> int:
 
 def _lesson_edit_distance(rng: random.Random) -> Lesson:
     _txt = lesson_text("edit_distance")
-    use = rng.choice(["a spelling suggester", _txt["use"], "grading typed answers",
-                      _txt["use_2"], _txt["use_3"]])
+    use = rng.choice(fill(_txt["use_1"]))
     fn = rng.choice(["edit_distance", "levenshtein", "distance"])
     suggest_fn = rng.choice(["closest", "suggest", "best_match"])
     pairs = rng.sample(EDIT_PAIRS, 4)
@@ -515,19 +453,11 @@ def _lesson_edit_distance(rng: random.Random) -> Lesson:
         _txt["test_2"].format(suggest_fn=suggest_fn, probe=probe, words=words, best=best))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(use=use),
-         _txt["explain_2"],
-         _txt["explain_3"].format(fn=fn, suggest_fn=suggest_fn, use=use)],
+        fill(_txt["explain_1"], use=use, fn=fn, suggest_fn=suggest_fn),
         [how,
          _txt["explain_4"]],
-        [_txt["explain_5"],
-         _txt["explain_6"].format(suggest_fn=suggest_fn)])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"], suggest_fn=suggest_fn))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(f"edit distance for {use}", explanation, module, tests, exercises,
                   {"template": "edit_distance", "rows_only": rows_only})
 
@@ -570,19 +500,10 @@ def _lesson_coin_change(rng: random.Random) -> Lesson:
         greedy_trap)
     explanation = _explain(
         rng,
-        [_txt["explain"].format(story=story, e1=', '.join(map(str, denoms))),
-         _txt["explain_2"].format(story=story),
-         _txt["explain_3"].format(fn=fn, ways_fn=ways_fn, story=story)],
-        [_txt["explain_4"],
-         _txt["explain_5"].format(ways_fn=ways_fn)],
-        [_txt["explain_6"],
-         _txt["explain_7"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"].format(fn=fn),
-    ])
+        fill(_txt["explain_1"], story=story, e1=', '.join(map(str, denoms)), fn=fn, ways_fn=ways_fn),
+        fill(_txt["explain_2"], ways_fn=ways_fn),
+        fill(_txt["explain_3"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], fn=fn))
     return Lesson(_txt["topic"].format(story=story), explanation, module, tests, exercises,
                   {"template": "coin_change", "scene": unit})
 
@@ -633,19 +554,11 @@ def _lesson_bst(rng: random.Random) -> Lesson:
         _txt["test_5"].format(e1=height(keys), cls=cls))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what),
-         _txt["explain_2"].format(key=key, what=what),
-         _txt["explain_3"].format(cls=cls, key=key, what=what)],
+        fill(_txt["explain_1"], what=what, key=key, cls=cls),
         [how,
          _txt["explain_4"]],
-        [_txt["explain_5"],
-         _txt["explain_6"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"].format(key=key),
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], key=key))
     return Lesson(f"binary search trees: {what}", explanation, module, tests, exercises,
                   {"template": "bst", "recursive_insert": recursive_insert})
 
@@ -697,18 +610,10 @@ def _lesson_semver(rng: random.Random) -> Lesson:
         _txt["test_5"].format(parse_fn=parse_fn))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(where=where),
-         _txt["explain_2"].format(where=where),
-         _txt["explain_3"].format(parse_fn=parse_fn, cls=cls, latest_fn=latest_fn)],
+        fill(_txt["explain_1"], where=where, parse_fn=parse_fn, cls=cls, latest_fn=latest_fn),
         [how, parse_note],
-        [_txt["explain_4"],
-         _txt["explain_5"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(f"semantic versions for {where}", explanation, module, tests, exercises,
                   {"template": "semver", "order": order_via, "regex": by_regex})
 
@@ -758,19 +663,12 @@ def _lesson_log_parsing(rng: random.Random) -> Lesson:
         _txt["test_5"].format(summary_fn=summary_fn, e1=sum(1 for e in entries if e[1] == 'ERROR')))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(system=system, verb_name=verb_name, target_name=target_name),
-         _txt["explain_2"].format(system=system),
-         _txt["explain_3"].format(fn=fn, system=system, summary_fn=summary_fn, verb_name=verb_name)],
+        fill(_txt["explain_1"], system=system, verb_name=verb_name, target_name=target_name, fn=fn,
+             summary_fn=summary_fn),
         [_txt["explain_4"],
          (_txt["explain_5"] if as_dataclass else
           _txt["explain_6"])],
-        [_txt["explain_7"],
-         _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"].format(target_name=target_name),
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], target_name=target_name))
     return Lesson(f"parsing a {system}'s log", explanation, module, tests, exercises,
                   {"template": "log_parsing", "dataclass": as_dataclass})

@@ -14,6 +14,7 @@ from generators.textbook_lessons.base import (
     _raises,
     _some,
     _tests,
+    fill,
     lesson_rows,
     lesson_text,
 )
@@ -79,19 +80,10 @@ def _lesson_iterator_class(rng: random.Random) -> Lesson:
         (_txt["test_5"].format(call=call, e1=sum(expected), e2=max(expected))))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what),
-         _txt["explain_2"].format(what=what),
-         _txt["explain_3"].format(cls=cls, what=what)],
-        [_txt["explain_4"],
-         _txt["explain_5"]],
-        [_txt["explain_6"],
-         _txt["explain_7"]])
-    exercises = _some(rng, [
-        _txt["exercise"].format(cls=cls),
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_1"], what=what, cls=cls),
+        fill(_txt["explain_2"]),
+        fill(_txt["explain_3"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], cls=cls))
     return Lesson(f"iterator classes: {what}", explanation, module, tests, exercises,
                   {"template": "iterator_class", "cls": cls})
 
@@ -131,19 +123,10 @@ def _lesson_match_commands(rng: random.Random) -> Lesson:
         _txt["test_2"].format(fn=fn, v0=v0))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what),
-         _txt["explain_2"].format(what=what),
-         _txt["explain_3"].format(fn=fn, what=what)],
-        [_txt["explain_4"].format(v0=v0),
-         _txt["explain_5"]],
-        [_txt["explain_6"],
-         _txt["explain_7"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_1"], what=what, fn=fn),
+        fill(_txt["explain_2"], v0=v0),
+        fill(_txt["explain_3"]))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
                   {"template": "match_commands", "scene": what})
 
@@ -196,22 +179,14 @@ def _lesson_luhn(rng: random.Random) -> Lesson:
         _raises(f"{digit_fn}_rejects_letters", f"{digit_fn}('12x')"))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what),
-         _txt["explain_2"].format(what=what),
-         _txt["explain_3"].format(check_fn=check_fn, digit_fn=digit_fn, what=what)],
+        fill(_txt["explain_1"], what=what, check_fn=check_fn, digit_fn=digit_fn),
         [_txt["explain_4"]
          + (_txt["explain_5"] if doubling == "subtract_nine" else
             _txt["explain_6"])
          + _txt["explain_7"],
          _txt["explain_8"]],
-        [_txt["explain_9"],
-         _txt["explain_10"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(f"the Luhn checksum for {what}", explanation, module, tests, exercises,
                   {"template": "luhn", "doubling": doubling})
 
@@ -244,28 +219,18 @@ def _lesson_context_manager(rng: random.Random) -> Lesson:
         _txt["test_4"].format(fn=fn, key=key, store_name=store_name))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(what=what),
-         _txt["explain_2"].format(what=what),
-         _txt["explain_3"].format(fn=fn, what=what)],
+        fill(_txt["explain_1"], what=what, fn=fn),
         [how],
-        [_txt["explain_4"],
-         _txt["explain_5"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"].format(e1='a class with __enter__/__exit__' if style == 'generator' else '@contextmanager'),
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"],
+                                e1='a class with __enter__/__exit__' if style == 'generator' else '@contextmanager'))
     return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
                   {"template": "context_manager", "style": style})
 
 
 def _lesson_pascal(rng: random.Random) -> Lesson:
     _txt = lesson_text("pascal")
-    story = rng.choice([_txt["story"], _txt["story_2"], "choosing pizza toppings",
-                        _txt["story_3"], _txt["story_4"],
-                        "lottery odds", _txt["story_5"], _txt["story_6"],
-                        _txt["story_7"], "dealing poker hands"])
+    story = rng.choice(fill(_txt["story_1"]))
     row_fn = rng.choice(["pascal_row", "binomial_row", "triangle_row"])
     tri_fn = rng.choice(["pascal_triangle", "triangle", "first_rows"])
     choose_fn = rng.choice(["choose", "n_choose_k", "combinations_count"])
@@ -289,18 +254,10 @@ def _lesson_pascal(rng: random.Random) -> Lesson:
         imports=("import math",))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(story=story),
-         _txt["explain_2"].format(story=story),
-         _txt["explain_3"].format(row_fn=row_fn, tri_fn=tri_fn, choose_fn=choose_fn, story=story)],
+        fill(_txt["explain_1"], story=story, row_fn=row_fn, tri_fn=tri_fn, choose_fn=choose_fn),
         [how],
-        [_txt["explain_4"],
-         _txt["explain_5"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"].format(choose_fn=choose_fn),
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"], choose_fn=choose_fn))
     return Lesson(f"Pascal's triangle: {story}", explanation, module, tests, exercises,
                   {"template": "pascal", "style": style})
 
@@ -341,20 +298,12 @@ def _lesson_receipt(rng: random.Random) -> Lesson:
         _checks(rng, "money", [("5", money(5)), ("123456", money(123456)), ("100", money(100))], "money_formats"))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(shop=shop),
-         _txt["explain_2"].format(shop=shop),
-         _txt["explain_3"].format(fn=fn, shop=shop)],
-        [_txt["explain_4"].format(line_fn=line_fn),
-         _txt["explain_5"]],
+        fill(_txt["explain_1"], shop=shop, fn=fn),
+        fill(_txt["explain_2"], line_fn=line_fn),
         [(_txt["explain_6"]) if tax else
          _txt["explain_7"],
          _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(_txt["topic"].format(shop=shop), explanation, module, tests, exercises,
                   {"template": "receipt", "tax": tax})
 
@@ -396,21 +345,13 @@ def _lesson_inverted_index(rng: random.Random) -> Lesson:
         _txt["test_3"].format(search_fn=search_fn, e1=q2.upper(), q2=q2))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(kind=kind),
-         _txt["explain_2"].format(kind=kind),
-         _txt["explain_3"].format(build_fn=build_fn, kind=kind, search_fn=search_fn)],
+        fill(_txt["explain_1"], kind=kind, build_fn=build_fn, search_fn=search_fn),
         [_txt["explain_4"].format(e1='all the words are the intersection' if mode == 'all' else 'any of the words are the union',
                                   combine=combine)
          + (_txt["explain_5"] if mode == "all" else " and changes nothing."),
          _txt["explain_6"]],
-        [_txt["explain_7"],
-         _txt["explain_8"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(_txt["topic"].format(kind=kind), explanation, module, tests, exercises,
                   {"template": "inverted_index", "mode": mode})
 
@@ -426,9 +367,7 @@ def _spiral(m: list[list[int]]) -> list[int]:
 
 def _lesson_spiral(rng: random.Random) -> Lesson:
     _txt = lesson_text("spiral")
-    story = rng.choice([_txt["story"], _txt["story_2"],
-                        _txt["story_3"], _txt["story_4"],
-                        _txt["story_5"]])
+    story = rng.choice(fill(_txt["story_1"]))
     fn = rng.choice(["spiral_order", "spiral", "walk_spiral", "clockwise_spiral"])
     style = rng.choice(["rotate", "bounds"])
     rows, cols = rng.randint(2, 5), rng.randint(2, 5)
@@ -449,17 +388,9 @@ def _lesson_spiral(rng: random.Random) -> Lesson:
                           ("[[1, 2], [4, 3]]", [1, 2, 3, 4])], f"{fn}_shapes"))
     explanation = _explain(
         rng,
-        [_txt["explain"].format(story=story),
-         _txt["explain_2"],
-         _txt["explain_3"].format(fn=fn, story=story)],
+        fill(_txt["explain_1"], story=story, fn=fn),
         [how],
-        [_txt["explain_4"],
-         _txt["explain_5"]])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        _txt["exercise_3"],
-        _txt["exercise_4"],
-    ])
+        fill(_txt["explain_2"]))
+    exercises = _some(rng, fill(_txt["exercise_1"]))
     return Lesson(f"spiral order of a grid: {story}", explanation, module, tests, exercises,
                   {"template": "spiral", "style": style})
