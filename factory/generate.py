@@ -489,6 +489,14 @@ def check_result(res: Any, task: dict, fam: FamilyRun, validate_record: Any, ids
     return None
 
 
+def teacher_manifest(teacher: Any) -> dict[str, Any] | None:
+    """The run manifest's teacher: its lineage, plus each endpoint's usage this run when there are several."""
+    if teacher is None:
+        return None
+    endpoints = getattr(teacher, "endpoints", None)
+    return {**teacher.lineage(), **({"endpoints": endpoints()} if callable(endpoints) else {})}
+
+
 def usage_snapshot(teacher: Any) -> dict[str, Any]:
     u = teacher.usage
     return {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens, "requests": u.requests,
@@ -711,7 +719,7 @@ def report(runner: Runner, status: str) -> int:
     manifest_path = runner.raw_dir / "manifest.json"
     write_json_atomic(manifest_path, {
         "spec": runner.spec, "run_id": runner.run_id, "status": status, "finished_at": now_iso(),
-        "wall_s": round(elapsed, 2), "families": rows, "teacher": runner.teacher.lineage() if runner.teacher else None,
+        "wall_s": round(elapsed, 2), "families": rows, "teacher": teacher_manifest(runner.teacher),
         "teacher_usage_this_run": usage, "teacher_stopped": runner.teacher_stopped, "errors": runner.lane_errors,
         "teacher_unavailable": runner.teacher_unavailable, "config_error": runner.config_error,
         "teacher_retired": [f.retired for f in runner.families if f.retired],

@@ -26,6 +26,7 @@ SECRET_PARAM = re.compile(
 SECRET_ENV = re.compile(r"(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)$", re.IGNORECASE)
 MIN_SECRET_LEN = 8  # shorter env values ("1", "none") would scrub ordinary words
 URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>`]+")
+ENDPOINT_SEP = re.compile(r",\s*(?=[a-zA-Z][a-zA-Z0-9+.-]*://)")  # between the endpoints of a teacher list
 
 
 def scrub_url(url: str) -> str:
@@ -59,20 +60,28 @@ def secret_values(environ: dict[str, str] | None = None) -> list[str]:
     return sorted(values, key=len, reverse=True)
 
 
+def split_endpoints(text: str) -> list[str]:
+    """`http://h1/v1@m,http://h2/v1@m` -> its parts (a comma starts a new part only before another scheme://)."""
+    return [part for part in ENDPOINT_SEP.split(text) if part]
+
+
 def scrub_text(text: str, environ: dict[str, str] | None = None) -> str:
     """Free text with every URL scrubbed and every secret environment value replaced."""
     if not text:
         return text
-    text = URL.sub(lambda m: scrub_url(m.group(0)), text)
+    text = URL.sub(lambda m: ",".join(scrub_url(u) for u in split_endpoints(m.group(0))), text)
     for value in secret_values(environ):
         text = text.replace(value, REDACTED)
     return text
 
 
 def scrub_spec(spec: str) -> str:
-    """A teacher spec (`http://user:pw@host/v1?api_key=k@model`, `openai:gpt-4o`) safe to write anywhere."""
+    """A teacher spec (`http://user:pw@host/v1?api_key=k@model`, `openai:gpt-4o`, several comma-separated endpoints)
+    safe to write anywhere."""
     if "://" not in spec:
         return spec
+    if len(parts := split_endpoints(spec)) > 1:
+        return ",".join(scrub_spec(part) for part in parts)
     url, sep, model = spec.rpartition("@")
     if not sep or "/" in model or not url or "://" not in url:
         return scrub_url(spec)

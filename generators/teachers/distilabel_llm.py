@@ -34,6 +34,7 @@ class TeacherLLM(AsyncLLM):
     usage_file: str | None = None
 
     _teacher: Any = PrivateAttr(default=None)
+    _reported: set[str] = PrivateAttr(default_factory=set)
 
     def load(self) -> None:
         super().load()
@@ -43,6 +44,10 @@ class TeacherLLM(AsyncLLM):
         if self.rules_file:
             teacher.use_rules(Path(self.rules_file))
         teacher.reasoning_effort = self.reasoning_effort
+        from generators.teachers.teacher import TeacherPool
+
+        if isinstance(teacher, TeacherPool):  # several endpoints: the parent announces what this worker takes out
+            teacher.quiet = True
         self._teacher = teacher
 
     @property
@@ -62,8 +67,10 @@ class TeacherLLM(AsyncLLM):
                 reply = await asyncio.to_thread(teacher.complete, messages, max_new_tokens, temperature,
                                                 None, None, None, top_p)
             except TeacherUnsettled as exc:
+                self._record_out()
                 self._record_stop(exc)
                 raise
+            self._record_out()
             self._record_usage(reply)
             texts.append(reply.text)
             prompt_tokens.append(reply.prompt_tokens)
@@ -76,7 +83,23 @@ class TeacherLLM(AsyncLLM):
             return
         line = json.dumps({"prompt": reply.prompt_tokens, "completion": reply.completion_tokens,
                            "cached": reply.cached_tokens, "cache_write": reply.cache_write_tokens,
-                           "reasoning": reply.reasoning_tokens, "provider_cost": reply.provider_cost_usd})
+                           "reasoning": reply.reasoning_tokens, "provider_cost": reply.provider_cost_usd,
+                           "endpoint": reply.endpoint})
+        self._append(line)
+
+    def _record_out(self) -> None:
+        """Endpoints this worker's teacher took out since the last call (several endpoints): the parent's teacher
+        takes them out too (record_usage), so the next batch does not try them again."""
+        out = getattr(self._teacher, "out", None)
+        if not self.usage_file or not out:
+            return
+        for name, why in list(out.items()):
+            if name not in self._reported:
+                self._reported.add(name)
+                self._append(json.dumps({"out": name, "why": why}))
+
+    def _append(self, line: str) -> None:
+        assert self.usage_file
         with open(self.usage_file, "a", encoding="utf-8") as f:  # one short write per line: whole lines
             f.write(line + "\n")
 
@@ -105,11 +128,7 @@ class TeacherLLM(AsyncLLM):
 def distilabel_llm(teacher: Any, generation_kwargs: dict[str, Any] | None = None) -> TeacherLLM:
     """A distilabel LLM bound to `teacher` (its rules file and reasoning effort too). Call it inside
     `teacher.session()` for the local teacher; `raise_if_stopped()` after the pipeline (run_pipeline does)."""
-    if teacher.provider in ("local", "compatible"):
-        assert teacher.base_url, "no base_url: use `with teacher.session():` for the local teacher"
-        spec = f"{teacher.base_url}@{teacher.model}"
-    else:
-        spec = teacher.spec
+    spec = teacher.worker_spec()  # several endpoints: only those still in
     stem = Path(tempfile.gettempdir()) / f"crucible-teacher-{os.getpid()}-{os.urandom(6).hex()}"
     usage = f"{stem}.usage.jsonl"
     teacher.worker_usage.append(usage)  # record_usage reads it: cached/reasoning tokens, OpenRouter's own cost

@@ -78,8 +78,10 @@ def record_usage(teacher: Any, prompt_tokens: int, completion_tokens: int, reque
         Path(path).unlink(missing_ok=True)
         for line in lines:
             u = json.loads(line)
+            if "out" in u:  # the worker took an endpoint out (several endpoints): so does the parent's teacher
+                teacher.take_out(u["out"], u["why"])
+                continue
             reply = Reply("", [], u["prompt"], u["completion"], None, u["cached"], u["cache_write"], u["reasoning"],
-                          u["provider_cost"])
-            teacher.usage.add(reply.prompt_tokens, reply.completion_tokens, teacher.reply_cost(reply),
-                              cached_tokens=reply.cached_tokens, cache_write_tokens=reply.cache_write_tokens,
-                              reasoning_tokens=reply.reasoning_tokens)
+                          u["provider_cost"], endpoint=u.get("endpoint"))
+            reply.cost_usd = teacher.reply_cost(reply)
+            teacher.count_reply(reply)

@@ -6,6 +6,8 @@
     openrouter:<model>            OpenRouter, OPENROUTER_API_KEY
     http://host:port/v1@<model>   any OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama);
                                   key from OPENAI_COMPATIBLE_API_KEY if the server wants one
+    http://h1/v1@<m>,http://h2/v1@<m>   several such servers of one model as one teacher (TeacherPool: spread by
+                                  free capacity, failover, per-endpoint usage)
 
 With no spec, a key in the environment picks its provider, else `local`. Every path goes through one request
 builder and one response parser per wire format, so request building, structured output, tool calls and usage
@@ -15,6 +17,7 @@ Keys are read from the environment at request time and never stored in lineage, 
 
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,10 +42,11 @@ from generators.teachers.wire import (
     parse_anthropic_response,
     parse_openai_response,
 )
-from schemas.secrets import scrub_text, scrub_url
+from schemas.secrets import scrub_text, scrub_url, split_endpoints
 from schemas.settings import UsageError
 
-__all__ = ["UNSETTLED", "ModelClass", "Reply", "Teacher", "TeacherConfigError", "TeacherError", "TeacherUnsettled",
+__all__ = ["UNSETTLED", "ModelClass", "Reply", "Teacher", "TeacherConfigError", "TeacherError", "TeacherPool",
+           "TeacherUnsettled",
            "build_anthropic_request", "build_openai_request", "parse_anthropic_response", "parse_openai_response",
            "resolve_teacher"]
 
@@ -271,13 +275,7 @@ class Teacher:
                   top_p: float | None) -> Reply:
         try:
             body, _ = self.request(messages, max_tokens, temperature, response_format, tools, seed, top_p)
-            if self.provider == "anthropic":
-                raw = sdk_call(self._anthropic_client().messages.create, body)
-                structured = response_format["json_schema"].get("name", "answer") if response_format else None
-                reply = parse_anthropic_response(raw.model_dump(), structured if "tool_choice" in body else None)
-            else:
-                raw = sdk_call(self._openai_client().chat.completions.create, body)
-                reply = parse_openai_response(raw.model_dump())
+            reply = self._send(body, response_format)
         except TeacherUnsettled as exc:
             self.usage.add(0, 0, failed=True)
             self._stop(exc)
@@ -291,14 +289,34 @@ class Teacher:
             self.usage.add(0, 0, failed=True)
             raise self._sdk_error(exc) from None
         reply.cost_usd = self.reply_cost(reply)
-        self.usage.add(reply.prompt_tokens, reply.completion_tokens, reply.cost_usd, cached_tokens=reply.cached_tokens,
-                       cache_write_tokens=reply.cache_write_tokens, reasoning_tokens=reply.reasoning_tokens)
+        self.count_reply(reply)
         if reply.refusal:
             raise TeacherError(f"{self.spec} refused: {str(reply.refusal)[:160]}")
         if not reply.text and not reply.tool_calls and reply.finish_reason in ("length", "max_tokens"):
             raise TeacherError(f"{self.spec} spent its whole token cap ({reply.completion_tokens} tokens, "
                                f"{reply.reasoning_tokens} of them reasoning) before answering")
         return reply
+
+    def _send(self, body: dict[str, Any], response_format: dict[str, Any] | None) -> Reply:
+        """Send one built body and parse the answer; SDK exceptions pass through (the caller sorts them)."""
+        if self.provider == "anthropic":
+            raw = sdk_call(self._anthropic_client().messages.create, body)
+            structured = response_format["json_schema"].get("name", "answer") if response_format else None
+            return parse_anthropic_response(raw.model_dump(), structured if "tool_choice" in body else None)
+        raw = sdk_call(self._openai_client().chat.completions.create, body)
+        return parse_openai_response(raw.model_dump())
+
+    def count_reply(self, reply: Reply) -> None:
+        """Add one answered request (its cost_usd already counted) to this teacher's Usage."""
+        self.usage.add(reply.prompt_tokens, reply.completion_tokens, reply.cost_usd, cached_tokens=reply.cached_tokens,
+                       cache_write_tokens=reply.cache_write_tokens, reasoning_tokens=reply.reasoning_tokens)
+
+    def worker_spec(self) -> str:
+        """The full spec (credentials included: never write it) another process resolves to this same teacher."""
+        if self.provider in ("local", "compatible"):
+            assert self.base_url, "no base_url: use `with teacher.session():` for the local teacher"
+            return f"{self.base_url}@{self.model}"
+        return self.spec
 
     def _sdk_error(self, exc: Exception) -> TeacherError:
         """Sort an SDK exception by kind (config / unavailable / content); stop the teacher on the first two."""
@@ -350,6 +368,124 @@ class Teacher:
         return self.model_class.cap(max_tokens, self.reasoning_effort)
 
 
+class TeacherPool(Teacher):
+    """Several OpenAI-compatible endpoints serving one model, used as one teacher (one vLLM/SGLang/llama.cpp
+    server per GPU or machine): `teacher=http://h1:8000/v1@m,http://h2:8000/v1@m`.
+
+    - **Spread by free capacity.** Each request goes to the endpoint with the fewest requests in flight (ties: the one
+      sent the fewest so far), so a slow or busy server gets less work and equal servers share it evenly.
+    - **An endpoint that fails is taken out.** A request that still fails on one endpoint for a reason that is not the
+      request's (connection refused or reset, 5xx, 429, a timeout: after that endpoint's own SDK retries) is sent again
+      to another endpoint at once, and the failing one is out for the rest of the run, with one stderr line saying so.
+      When every endpoint is out the teacher is unavailable, exactly as one unavailable teacher: its lane stops, the
+      tasks stay undone, a rerun continues them.
+    - **Configuration errors are not failovers.** A 400/401/403/404 means the request or the model name is wrong; every
+      endpoint serves the same model, so the run stops with that one line, as for one teacher.
+    - **Accounting.** The pool's Usage is the total; each endpoint keeps its own (requests, failures, tokens, cost),
+      written to the manifest as `teacher.endpoints` with why an endpoint went out.
+
+    Every endpoint must name the same model (records' lineage names one model). The spec written anywhere is the
+    scrubbed one (schemas/secrets.py scrub_spec scrubs each endpoint); the full spec, credentials included, goes only to
+    another process that resolves the same teacher (distilabel's worker: `worker_spec`, the endpoints still in). In such
+    a worker `quiet` is set and what it takes out travels back in the usage file (distilabel_llm.py), so the parent's
+    pool takes it out too and the next batch does not try it again.
+    """
+
+    def __init__(self, members: list[Teacher]):
+        first = members[0]
+        models = {m.model for m in members}
+        if any(m.provider != "compatible" for m in members) or len(models) > 1:
+            raise UsageError("teacher: several endpoints must all be http(s)://host/v1@<model> with the same model "
+                             f"(got {', '.join(m.spec for m in members)})")
+        names = [m.spec for m in members]
+        if len(set(names)) < len(names):
+            raise UsageError(f"teacher: an endpoint is listed twice ({', '.join(names)})")
+        super().__init__("compatible", first.model, base_url=",".join(m.base_url or "" for m in members),
+                         key_var=first.key_var, timeout_s=first.timeout_s, max_retries=first.max_retries)
+        self.members = members
+        self.out: dict[str, str] = {}  # endpoint (scrubbed spec) -> why it was taken out
+        self.quiet = False  # in a worker process: the parent says what was taken out
+        self._inflight = [0] * len(members)
+        self._sent = [0] * len(members)
+        self._by_name = {m.spec: m for m in members}
+
+    @property
+    def spec(self) -> str:
+        return ",".join(m.spec for m in self.members)
+
+    def lineage(self) -> dict[str, Any]:
+        line = super().lineage()
+        line["params"] = {"base_url": ",".join(scrub_url(m.base_url or "") for m in self.members),
+                          **{k: v for k, v in line["params"].items() if k != "base_url"}}
+        return line
+
+    def worker_spec(self) -> str:
+        live = [m for m in self.members if m.spec not in self.out] or self.members
+        return ",".join(f"{m.base_url}@{m.model}" for m in live)
+
+    def _pick(self, tried: set[int]) -> int | None:
+        """The live endpoint with the most free capacity (fewest in flight, then fewest sent), now marked busy."""
+        with self._lock:
+            live = [i for i, m in enumerate(self.members) if m.spec not in self.out and i not in tried]
+            if not live:
+                return None
+            i = min(live, key=lambda j: (self._inflight[j], self._sent[j]))
+            self._inflight[i] += 1
+            self._sent[i] += 1
+            return i
+
+    def take_out(self, name: str, why: str) -> bool:
+        """Take endpoint `name` out for the rest of the run; True when it was still in."""
+        with self._lock:
+            if name in self.out or name not in self._by_name:
+                return False
+            self.out[name] = why
+            left = len(self.members) - len(self.out)
+        if not self.quiet:
+            print(f"teacher endpoint {name} taken out: {why} ({left} of {len(self.members)} left)", file=sys.stderr,
+                  flush=True)
+        return True
+
+    def _send(self, body: dict[str, Any], response_format: dict[str, Any] | None) -> Reply:
+        tried: set[int] = set()
+        while True:
+            i = self._pick(tried)
+            if i is None:
+                why = "; ".join(f"{k}: {v}" for k, v in self.out.items())
+                raise TeacherUnsettled(f"{self.spec}: every endpoint is out ({why})")
+            member = self.members[i]
+            try:
+                raw = sdk_call(member._openai_client().chat.completions.create, body)
+                reply = parse_openai_response(raw.model_dump())
+            except (TeacherError, UsageError) as exc:
+                if isinstance(exc, TeacherError):  # unparseable answer: the task's own failure
+                    member.usage.add(0, 0, failed=True)
+                raise
+            except Exception as exc:  # after this endpoint's SDK retries
+                member.usage.add(0, 0, failed=True)
+                error = member._sdk_error(exc)
+                if isinstance(error, TeacherUnsettled) and error.kind != "config":
+                    self.take_out(member.spec, error.line)
+                    tried.add(i)
+                    continue  # the same request, on another endpoint
+                raise error from None
+            finally:
+                with self._lock:
+                    self._inflight[i] -= 1
+            reply.endpoint = member.spec
+            return reply
+
+    def count_reply(self, reply: Reply) -> None:
+        super().count_reply(reply)
+        member = self._by_name.get(reply.endpoint or "")
+        if member is not None:
+            member.count_reply(reply)
+
+    def endpoints(self) -> list[dict[str, Any]]:
+        """Per endpoint: its usage this run and why it was taken out (None: still in). For the manifest."""
+        return [{"endpoint": m.spec, **m.usage.as_dict(), "out": self.out.get(m.spec)} for m in self.members]
+
+
 def sdk_call(create: Any, body: dict[str, Any]) -> Any:
     """Call an SDK's create() with our body: parameters its signature does not name (a newer API field, or one an
     SDK release dropped, like anthropic 2.x's temperature) travel in extra_body, exactly as built."""
@@ -374,6 +510,8 @@ def resolve_teacher(spec: str | None = None) -> Teacher:
         from generators.teachers.localserver import MODEL_ALIAS
 
         return Teacher("local", MODEL_ALIAS)
+    if spec.startswith(("http://", "https://")) and len(parts := split_endpoints(spec)) > 1:
+        return TeacherPool([resolve_teacher(part) for part in parts])
     if spec.startswith(("http://", "https://")):
         if "@" not in spec.split("//", 1)[1]:
             raise UsageError(f"teacher {spec!r}: give the model after the URL, e.g. http://localhost:8000/v1@my-model")

@@ -379,6 +379,7 @@ class Reply:
     provider_cost_usd: float | None = None  # what the provider says it charged (OpenRouter usage accounting)
     cost_usd: float = 0.0  # what this request cost, as counted (provider's figure, else our price table)
     refusal: str | None = None
+    endpoint: str | None = None  # which endpoint of a several-endpoint teacher answered (its scrubbed spec)
 
 
 def error_kind(status: int | None, body: Any, message: str = "") -> str:
