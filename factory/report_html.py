@@ -136,15 +136,16 @@ def _legend(names: list[str], colors: list[str], x0: float, y: float) -> list[st
 
 
 def grouped_hbar(categories: list[str], series: dict[str, list[float]], title: str = "", width: int = 560,
-                 value_fmt: Any = fmt) -> str:
-    """One group of bars per category, one bar per series (e.g. raw / clean / rejected per family)."""
+                 value_fmt: Any = fmt, vmax: float | None = None) -> str:
+    """One group of bars per category, one bar per series (e.g. raw / clean / rejected per family); vmax fixes the
+    axis (1.0 for rates)."""
     if not categories or not any(any(v) for v in series.values()):
         return titled(title, empty_plot("nothing to plot"))
     names = list(series)
     label_w, bar_h, gap, value_w = 110, 12, 10, 70
     top = 20
     h = top + len(categories) * (bar_h * len(names) + gap) + 4
-    vmax = max(max(v) for v in series.values()) or 1.0
+    vmax = vmax or max(max(v) for v in series.values()) or 1.0
     bar_w = width - label_w - value_w
     parts = [_svg("grouped", width, h, title), *_legend(names, list(SERIES[:len(names)]), label_w, 12)]
     for i, cat in enumerate(categories):
@@ -343,6 +344,28 @@ def _kpis(items: list[tuple[str, str]]) -> str:
                                           for k, v in items) + "</div>"
 
 
+def _demo_columns(cols: list[dict], labels: dict[str, str]) -> str:
+    """Both training paths and the base side by side: grouped bars (0-100%) and a table of rate, n and the Wilson 95%
+    interval per subject."""
+    keys = [k for k, _ in DEMO_RATES if any(_number((c["rates"].get(k) or {}).get("rate")) for c in cols)]
+    names = [str(c.get("name") or c.get("label")) for c in cols]
+    series = {n: [float((c["rates"].get(k) or {}).get("rate") or 0) for k in keys] for n, c in zip(names, cols,
+                                                                                                   strict=True)}
+
+    def cell(m: dict | None) -> str:
+        if not m or not _number(m.get("rate")):
+            return "—"
+        return f"{m['rate']:.0%} [{m.get('lo', 0):.0%}–{m.get('hi', 1):.0%}] n={m.get('n')}"
+
+    rows = [[labels.get(k, k), *[cell(c["rates"].get(k)) for c in cols]] for k in keys]
+    langs = sorted({g for c in cols for g in c.get("identity_by_lang") or {}})
+    rows += [[f"identity [{g}]", *[f"{v:.0%}" if _number(v := (c.get("identity_by_lang") or {}).get(g)) else "—"
+                                   for c in cols]] for g in langs]
+    return (grouped_hbar([labels.get(k, k) for k in keys], series, "held-out evals: both paths and the base",
+                         value_fmt=lambda v: f"{v:.0%}", vmax=1.0)
+            + table(["metric (rate [Wilson 95%] n)", *names], rows))
+
+
 def demo_section(demo: dict, eval_section: bool = False) -> str:
     """The closed-loop demo at a glance: what it cost and what the model learned as tiles, the loss curve on its own
     axis, the eval rates on a fixed 0-100% axis (never with a loss), the stages' time; every number of demo.json
@@ -381,7 +404,10 @@ def demo_section(demo: dict, eval_section: bool = False) -> str:
             elif len(val) == len(loss):
                 lines["val loss"] = (xs, val)
         body.append(card(line_plot(lines, "training loss (cross-entropy per token)")))
-    if rates:
+    cols = [c for c in demo.get("columns") or [] if isinstance(c, dict) and isinstance(c.get("rates"), dict)]
+    if len(cols) > 1:
+        body.append(card(_demo_columns(cols, labels), wide=True))
+    elif rates:
         body.append(card(rate_bars(rates, "held-out evals of the trained model")
                          + ('<p class="meta">Every subject side by side, with Wilson intervals: '
                             '<a href="#eval">evaluation</a>.</p>' if eval_section else "")))

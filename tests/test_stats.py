@@ -145,6 +145,30 @@ def test_raw_only_corpus_and_demo_section(tmp_path):
     assert "ablation.without_identity.identity" in demo_html
 
 
+def test_demo_section_shows_both_paths_and_the_base(tmp_path):
+    """With the fine-tune in the demo, demo.json carries one column per subject (factory/demo.py columns()): the
+    section shows them side by side, each rate with its n and Wilson interval, on a fixed 0-100% axis."""
+    info = write_corpus(tmp_path, n=20, reports=False)
+
+    def col(label: str, name: str, ident: float, n: int) -> dict:
+        return {"label": label, "name": name, "identity_by_lang": {"en": ident, "de": 0.0},
+                "rates": {"identity": {"rate": ident, "k": round(ident * n), "n": n, "lo": 0.1, "hi": 0.9},
+                          "tool_schema_valid": {"rate": 0.5, "k": 12, "n": 24, "lo": 0.31, "hi": 0.69}}}
+
+    demo = {"variant": "full", "evals": {"identity": 0.5}, "eval_counts": {"identity": 48},
+            "columns": [col("d4", "d4 from scratch", 0.5, 48), col("tuned", "SmolLM2-135M tuned", 0.75, 48),
+                        col("base", "SmolLM2-135M base", 0.0, 48)]}
+    (info["corpus"] / "reports").mkdir(exist_ok=True)
+    (info["corpus"] / "reports" / "demo.json").write_text(json.dumps(demo))
+    assert stats_main([f"persona={PERSONA}", f"root={tmp_path}", "quiet=true"]) == 0
+    page = (info["corpus"] / "reports" / "stats.html").read_text()
+    demo_html = page.split('<section id="demo">')[1].split("</section>")[0]
+    for name in ("d4 from scratch", "SmolLM2-135M tuned", "SmolLM2-135M base"):
+        assert name in demo_html
+    assert "75% [10%–90%] n=48" in demo_html and "50% [31%–69%] n=24" in demo_html and "identity [de]" in demo_html
+    assert 'data-plot="grouped"' in demo_html
+
+
 def test_every_chart_carries_information(built):
     """No histogram of one bar (the turns of a family whose conversations all have one user turn), no plot title
     drawn as SVG text (it is cut at the SVG's edge); turns of every family in one chart of shares."""
