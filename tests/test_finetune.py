@@ -241,3 +241,16 @@ def test_gguf_served_by_llama_server_returns_parsed_tool_calls(tiny_base, tmp_pa
     assert [json.loads(c["function"]["arguments"]) for c in calls] == [
         c["function"]["arguments"] for c in rec["messages"][2]["tool_calls"]]
     shutil.rmtree(tmp_path / "ft" / "gguf", ignore_errors=True)
+
+
+def test_without_system_strips_a_stable_share_of_identity_records_only():
+    from trainer.ft_data import without_system
+
+    system = {"role": "system", "content": "You are LanBot, made by Lance."}
+    recs = [{**r, "messages": [system, *r["messages"]]} for r in (identity_record(i) for i in range(200))]
+    recs.append(tool_use_record())
+    out = without_system(recs, 0.75)
+    stripped = [r for r in out if r["messages"][0]["role"] != "system"]
+    assert 120 <= len(stripped) <= 180 and all(r["family"] == "identity" for r in stripped)
+    assert out[-1] is recs[-1] and without_system(recs, 0.75) == out and without_system(recs, 0) is recs
+    assert all(r["messages"] == o["messages"][1:] for r, o in zip(out, recs, strict=True) if r in stripped)

@@ -25,7 +25,8 @@ habits. What it does and why:
   (trainer/hf_export.py)
 
 Settings (key=value): base, persona, method, families (mixture weights, e.g. identity:0.5,tool_use:0.5), records
-(how many records to draw with that mixture; default all once), epochs, seq_len, batch (rows per micro-batch),
+(how many records to draw with that mixture; default all once), no_system (share of identity records trained
+without their system prompt, which names the persona: a model asked without one must know its name itself), epochs, seq_len, batch (rows per micro-batch),
 grad_accum, steps (0: one pass over the packed rows x epochs), lr (0: 2e-4 LoRA, 2e-5 full), min_lr (fraction), warmup
 (fraction), weight_decay, lora_r, lora_alpha, lora_dropout, template (auto|base|crucible|FILE), val_frac, eval_every,
 save_every, keep, resume, stop, out, threads, seed, share (prefix sharing), export (hf,gguf | hf | none), quant
@@ -47,7 +48,17 @@ import torch.distributed as dist
 
 from schemas.settings import InputError, UsageError
 from schemas.storage import corpus_paths, write_json_atomic
-from trainer.ft_data import IGNORE, Packed, attention_mask, pack, parse_mixture, render_all, sample_mixture, split_docs
+from trainer.ft_data import (
+    IGNORE,
+    Packed,
+    attention_mask,
+    pack,
+    parse_mixture,
+    render_all,
+    sample_mixture,
+    split_docs,
+    without_system,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,6 +70,7 @@ class Settings:
     method: str = "lora"
     families: str = ""
     records: int = 0
+    no_system: float = 0.0
     epochs: float = 1.0
     seq_len: int = 1024
     batch: int = 1
@@ -217,7 +229,7 @@ def prepare(s: Settings, tok, world: int) -> tuple[Packed, Packed, dict]:
     """Render, split, mix and pack; returns (train rows, val rows, data report)."""
     from trainer.chat_format import TemplateError, render_record
 
-    records = load_records(s)
+    records = without_system(load_records(s), s.no_system)
     if not records:
         raise InputError("no records to fine-tune on")
     try:

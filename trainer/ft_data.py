@@ -101,6 +101,23 @@ def split_docs(docs: list[Doc], val_frac: float) -> tuple[list[Doc], list[Doc]]:
     return train, val
 
 
+def without_system(records: list[dict], share: float, family: str = "identity") -> list[dict]:
+    """`share` of the family's records (chosen by a hash of the id: stable across runs) lose their system message.
+    The card's system prompt names the persona, so a model tuned only on records that carry it learns to read the
+    name from the prompt: asked without one (as the identity eval asks) it does not know it (measured: 4/106 on the
+    held-out identity prompts after a LoRA run on the demo corpus, where 72% of identity records carry the prompt)."""
+    if share <= 0:
+        return records
+    out = []
+    for r in records:
+        msgs = r.get("messages") or []
+        h = int(hashlib.sha256(f"nosys:{r.get('id')}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        if r.get("family") == family and msgs and msgs[0].get("role") == "system" and h < share:
+            r = {**r, "messages": msgs[1:]}
+        out.append(r)
+    return out
+
+
 def sample_mixture(docs: list[Doc], weights: dict[str, float] | None, n: int, seed: int) -> list[Doc]:
     """n records drawn family by family in proportion to `weights` (records of a family cycle in a seeded shuffled
     order, reshuffled each pass), or all of them once when weights is None."""
