@@ -17,13 +17,17 @@ later arrays pending forever ("DependencyNeverSatisfied"): the wait cancels them
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
+
+from datatrove.executor.ray import RayPipelineExecutor
 
 from schemas.settings import InputError
 
@@ -71,6 +75,34 @@ def incomplete(executor: Any) -> list[int]:
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Ray
+
+
+_AT_FORK = False
+
+
+def _default_sigterm() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def pool_children_die_on_sigterm() -> None:
+    """In a Ray worker: every process forked from here gets the default SIGTERM back (idempotent).
+
+    datatrove's Ray actor runs its ranks in a fork-based `multiprocess` pool and ends it with Pool.terminate(), which
+    SIGTERMs the pool's processes and joins them. A forked child inherits the Ray worker's own Python SIGTERM
+    handler, which does not end it: a child idle on the task queue then never exits, and the actor (and the filter)
+    hang forever after the phase's work is done - seen on the 2,000-record bench, near_buckets, 1 of 3 runs."""
+    global _AT_FORK
+    if not _AT_FORK:
+        os.register_at_fork(after_in_child=_default_sigterm)
+        _AT_FORK = True
+
+
+class RayExecutor(RayPipelineExecutor):
+    """datatrove's RayPipelineExecutor, whose pool children end on SIGTERM (see pool_children_die_on_sigterm)."""
+
+    def __setstate__(self, state: dict) -> None:  # unpickled in the actor, before its pool forks
+        vars(self).update(state)
+        pool_children_die_on_sigterm()
 
 
 def ray_connect(address: str) -> None:

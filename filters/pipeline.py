@@ -325,11 +325,11 @@ def build_executors(settings: Settings, phases: list[Phase]) -> list[Any]:
                                        venv_path=str(Path(sys.prefix) / "bin" / "activate"), depends=previous,
                                        skip_completed=True, qos="")  # the partition's default QOS, if any
         elif settings.executor == "ray":
-            from datatrove.executor.ray import RayPipelineExecutor
+            from filters.cluster import RayExecutor
 
             # every Ray job is a fresh actor (seconds to start): the near-dedup buckets (14 tiny tasks) run as
             # n_tasks jobs of several ranks each (side by side in the actor) instead of 14 actor starts
-            ex = RayPipelineExecutor(phase.steps, tasks=phase.tasks, workers=settings.workers, depends=previous,
+            ex = RayExecutor(phase.steps, tasks=phase.tasks, workers=settings.workers, depends=previous,
                                      logging_dir=logs, skip_completed=True,
                                      tasks_per_job=max(1, -(-phase.tasks // settings.n_tasks)))
         else:
