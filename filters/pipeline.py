@@ -461,22 +461,24 @@ def complete_publish(corpus: Path, work: Path) -> dict[str, Any]:
 def _phase_seconds(logs: Path, names: list[str]) -> dict[str, float]:
     """Wall time of each finished phase (what the per-stage counters cannot see: minhash signatures, buckets ...).
 
-    Local runs time each phase themselves (`wall_seconds.json` beside the phase's logs); for cluster runs, the
-    executors' merged stats give the summed task time.
+    Local and Ray runs time each phase from the driver (`wall_seconds.json` beside the phase's logs). A Slurm chain is
+    submitted at once, so there a phase runs from the later of its submission (datatrove's `executor.json`) and the
+    previous phase's last completion mark, to its own last completion mark.
     """
     out: dict[str, float] = {}
+    previous_end = 0.0
     for name in names:
         wall = logs / name / "wall_seconds.json"
-        stats = logs / name / "stats.json"
+        marks = [p.stat().st_mtime for p in (logs / name / "completions").glob("*")]
+        launched = logs / name / "executor.json"
         try:
             if wall.is_file():
                 out[name] = round(float(json.loads(wall.read_text())), 3)
-            elif stats.is_file():
-                steps = json.loads(stats.read_text())
-                out[name] = round(sum(s["time_stats"].get("total", 0.0) for s in steps
-                                      if isinstance(s.get("time_stats"), dict)), 3)
-        except (ValueError, TypeError, KeyError):
+            elif marks and launched.is_file():
+                out[name] = round(max(marks) - max(previous_end, launched.stat().st_mtime), 3)
+        except (ValueError, TypeError, OSError):
             continue
+        previous_end = max(marks, default=previous_end)
     return out
 
 

@@ -148,7 +148,11 @@ def test_slurm_cluster_fails_in_one_line_resumes_only_what_is_missing_and_gives_
     assert outcome(corpus) == expected
     for path, mtime in marks.items():
         assert path.stat().st_mtime_ns == mtime, f"{path} was redone"
-    assert json.loads((corpus / "reports" / "funnel.json").read_text())["executor"] == "slurm"
+    funnel = json.loads((corpus / "reports" / "funnel.json").read_text())
+    assert funnel["executor"] == "slurm"
+    # phase wall times from submission and completion marks (a chain is submitted at once, nobody times it)
+    assert set(funnel["phases"]) == {p.parent.parent.name for p in marks} | {"checks"}, funnel["phases"]
+    assert all(0 <= seconds < 600 for seconds in funnel["phases"].values()), funnel["phases"]
     assert len(list((work / "logs" / "checks" / "completions").iterdir())) == 2
     assert list((work / "slurm_logs" / "checks").glob("*_1.out"))  # sbatch's own log, where datatrove puts it
     assert (work / "logs" / "checks" / "launch_script.slurm").read_text().count("#SBATCH --partition=") == 1
