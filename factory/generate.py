@@ -173,6 +173,7 @@ class FamilyRun:
         self.yield_sample = yield_sample
         self.retired: str | None = None  # why the teacher lane was retired for low yield
         self.procedural_batch = 1  # slow start: grows while batches commit quickly (next_procedural_batch)
+        self.held: set[str] = set()  # lanes stopped with their tasks kept for the next run (hold)
         self.retire_teacher_if_unproductive()
 
     def chunk(self, c: int) -> list[tuple[str, dict]]:
@@ -214,7 +215,7 @@ class FamilyRun:
     def _claimable(self, lane: str) -> Iterator[tuple[str, dict]]:
         """Undone, unclaimed tasks of `lane` in plan order, chunk by chunk (caller holds the lock)."""
         for c in range(self.max_chunks):
-            if c > 0 and any(self.pending(key, task) for key, task in self.chunk(c - 1)):
+            if c > 0 and any(self.keeps_top_up_closed(key, task) for key, task in self.chunk(c - 1)):
                 return
             for key, task in self.chunk(c):
                 if key not in self.log.done_keys and key not in self.claimed and self.lane_of(task) == lane:
@@ -223,6 +224,19 @@ class FamilyRun:
     def pending(self, key: str, task: dict) -> bool:
         """Will this task still be settled by some lane in this run?"""
         return key not in self.log.done_keys and (key in self.claimed or self.lane_of(task) in self.active)
+
+    def keeps_top_up_closed(self, key: str, task: dict) -> bool:
+        """Tasks some lane will still settle keep the next chunk closed, and so do those of a held lane: their share
+        waits for the next run instead of going to the procedural lane."""
+        return self.pending(key, task) or (key not in self.log.done_keys and self.lane_of(task) in self.held)
+
+    def hold(self, lane: str) -> None:
+        """Stop a lane for a reason outside its tasks (an unavailable teacher): unlike a retirement, its tasks stay
+        its own, undone, for the next run to continue."""
+        with self.lock:
+            self.held.add(lane)
+            self.active.discard(lane)
+            self.changed.notify_all()
 
     def retire_teacher_if_unproductive(self) -> str | None:
         """Retire the teacher lane when its yield over the ledger is below min_yield after yield_sample attempts."""
@@ -310,7 +324,8 @@ class Runner:
             self.end_lane("procedural")
         elif self.teacher_unavailable is None:
             self.teacher_unavailable = error.line
-            self.end_lane("teacher")
+            for fam in self.families:
+                fam.hold("teacher")
 
     def run_batch(self, fam: FamilyRun, lane: str, batch: list[tuple[str, dict]]) -> None:
         from schemas import validate_record

@@ -120,3 +120,23 @@ def test_teacher_credentials_reach_no_file_of_any_stage(tmp_path):
                   if s in run.stdout + run.stderr]
     assert leaks == [], "credentials leaked:\n" + "\n".join(leaks[:20])
     shutil.rmtree(env.tmp, ignore_errors=True)
+
+
+def test_an_unreachable_teacher_is_one_line_and_keeps_its_share_for_the_next_run(tmp_path):
+    """Connection refused is no property of a record: the teacher lane stops with one line naming the endpoint, its
+    tasks stay undone (none rejected, none replaced by procedural records), the exit is non-zero, and the next run
+    continues them."""
+    env = fresh(tmp_path, "unreachable")
+    args = ["generate", f"persona={PERSONA}", "count=12", "families=identity", "seed=3"]
+    run = env.run("factory", *args, "teacher=http://127.0.0.1:9/v1@x")
+    assert run.returncode == 1, run.stderr[-2000:]
+    assert [line for line in run.stderr.splitlines() if line.strip()] == [run.last_line]
+    assert "http://127.0.0.1:9/v1@x unavailable" in run.last_line and "rerun" in run.last_line
+    ledger = [json.loads(line) for line in (env.corpus / "raw" / "identity" / "_ledger.jsonl").read_text().splitlines()]
+    assert all(entry["lane"] == "procedural" and not entry["rejected"] for entry in ledger)
+    lines = raw_summary(env.corpus)[2]
+    assert 0 < lines < 12, f"the teacher's share went to the procedural lane: {lines} records"
+    assert json.loads((env.corpus / "raw" / "manifest.json").read_text())["status"] == "unavailable"
+    again = env.run("factory", *args, "teacher=none", check=True)
+    assert raw_summary(env.corpus)[2] == 12, again.stdout[-1000:]
+    shutil.rmtree(env.tmp, ignore_errors=True)

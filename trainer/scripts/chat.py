@@ -123,8 +123,14 @@ def main(argv: list[str]) -> int:
     system = [{"role": "system", "content": persona.system_message()}]
     print(f"[{persona.name} | {path} | step {meta.get('step')} | {model.num_params() / 1e6:.1f}M params | "
           f"tools: {', '.join(t['function']['name'] for t in tools) or 'off'}]", file=sys.stderr)
+    return converse(prompt, persona.name, gen, lambda msgs: stream_turn(engine, [*system, *msgs], tools, runtime, gen))
+
+
+def converse(prompt: str | None, name: str, gen: dict, answer) -> int:
+    """One answer to `-p`, or the interactive loop (/clear, /quit); `answer(history)` shows a reply and returns the
+    messages it added."""
     if prompt is not None:
-        stream_turn(engine, [*system, {"role": "user", "content": prompt}], tools, runtime, gen)
+        answer([{"role": "user", "content": prompt}])
         return 0
     history: list[dict] = []
     while True:
@@ -133,16 +139,15 @@ def main(argv: list[str]) -> int:
         except (EOFError, KeyboardInterrupt):
             print()
             return 0
-        if not line:
-            continue
         if line in ("/quit", "/exit"):
             return 0
         if line == "/clear":
             history = []
+        if not line or line == "/clear":
             continue
         history.append({"role": "user", "content": line})
-        sys.stdout.write(f"{persona.name.lower()}> ")
-        history += stream_turn(engine, [*system, *history], tools, runtime, gen)
+        sys.stdout.write(f"{name.lower()}> ")
+        history += answer(history)
         gen["seed"] += 1  # a fresh sample each turn, still reproducible from the start seed
 
 
@@ -198,24 +203,5 @@ def chat_model(prompt: str | None, settings) -> int:
         system = [{"role": "system", "content": persona.system_message()}]
         print(f"[{persona.name} | {spec} | tools: {', '.join(t['function']['name'] for t in tools) or 'off'}]",
               file=sys.stderr)
-        if prompt is not None:
-            print_events(agent_loop(url, name, [*system, {"role": "user", "content": prompt}], tools, runtime, **gen))
-            return 0
-        history: list[dict] = []
-        while True:
-            try:
-                line = input("you> ").strip()
-            except (EOFError, KeyboardInterrupt):
-                print()
-                return 0
-            if line in ("/quit", "/exit"):
-                return 0
-            if line == "/clear":
-                history = []
-                continue
-            if not line:
-                continue
-            history.append({"role": "user", "content": line})
-            sys.stdout.write(f"{persona.name.lower()}> ")
-            history += print_events(agent_loop(url, name, [*system, *history], tools, runtime, **gen))
-            gen["seed"] += 1
+        return converse(prompt, persona.name, gen,
+                        lambda msgs: print_events(agent_loop(url, name, [*system, *msgs], tools, runtime, **gen)))
