@@ -5,7 +5,9 @@ models are tiny random Llamas built on it, so the loop, the exports and the serv
 """
 
 import json
+import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +17,8 @@ from tests.trainer_data import identity_record, small_tokenizer, tool_use_record
 from trainer.chat_format import install_template, parse_turn, render_record, template_supports_tools
 from trainer.ft_data import IGNORE, Doc, attention_mask, pack
 from trainer.render import parse_assistant, render
+
+REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow  # loading the GGUF tokenizer alone takes ~5-20 s on 2 cores
 
@@ -189,6 +193,33 @@ def test_resume_gives_the_same_loss_curve(tiny_base, tmp_path):
     resumed = [json.loads(x)["loss"] for x in (tmp_path / "b" / "train_log.jsonl").read_text().splitlines()]
     assert len(straight) == 6 and resumed == straight
     assert straight[-1] < straight[0]
+
+
+@pytest.mark.slow
+def test_killed_while_saving_then_resumed_gives_the_same_curve(tiny_base, tmp_path, capsys):
+    """SIGKILL between the swap of a checkpoint and the update of `latest` (issue 18), then a damaged newest
+    checkpoint: resume=latest takes the newest whole one, says which it skipped, and ends on the uninterrupted
+    curve."""
+    import signal
+    import subprocess
+    import sys
+
+    data = write_records(tmp_path / "recs.jsonl", [identity_record(i) for i in range(16)])
+    common = [f"base={tiny_base}", f"input={data}", "seq_len=256", "grad_accum=1", "steps=6", "save_every=2",
+              "export=none", "threads=1", "val_frac=0", "method=lora", "lr=1e-3"]
+    run([*common, f"out={tmp_path / 'a'}"])
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CRUCIBLE_FAULT": "finetune.checkpoint.renamed:2"}
+    killed = subprocess.run([sys.executable, "-m", "trainer", "finetune", *common, f"out={tmp_path / 'b'}"],
+                            env=env, capture_output=True, text=True, timeout=900)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    ckpt = tmp_path / "b" / "ckpt"
+    assert (ckpt / "latest").read_text().strip() == "step_000002" and (ckpt / "step_000004").is_dir()
+    (ckpt / "step_000002" / "optim.pt").unlink()  # and the one `latest` names is damaged: skipped, not loaded
+    capsys.readouterr()
+    run([*common, f"out={tmp_path / 'b'}", "resume=latest"])
+    assert "skipping checkpoint" in capsys.readouterr().out
+    curve = [json.loads(x)["loss"] for x in (tmp_path / "b" / "train_log.jsonl").read_text().splitlines()]
+    assert curve == [json.loads(x)["loss"] for x in (tmp_path / "a" / "train_log.jsonl").read_text().splitlines()]
 
 
 def test_hf_export_reloads_to_identical_logits(tiny_base, tmp_path):

@@ -46,8 +46,9 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from schemas import faults
 from schemas.settings import InputError, UsageError
-from schemas.storage import corpus_paths, write_json_atomic
+from schemas.storage import corpus_paths, replace_dir, staging_dir, write_atomic, write_json_atomic
 from trainer.ft_data import (
     IGNORE,
     Packed,
@@ -271,38 +272,65 @@ def default_out(s: Settings, base_name: str) -> Path:
     return REPO / "checkpoints" / s.persona / f"ft-{base_name}-{s.method}"
 
 
+CHECKPOINT_FILES = ("trainable.pt", "optim.pt", "state.json")
+
+
 def save_checkpoint(out: Path, step: int, module, optimizer, s: Settings, fingerprint: str, keep: int) -> Path:
-    """out/ckpt/step_N/{trainable.pt, optim.pt, state.json} written to a temp dir then renamed; `latest` updated."""
+    """out/ckpt/step_N/{trainable.pt, optim.pt, state.json}, built in a staging folder and swapped in whole
+    (schemas.storage.replace_dir), then `latest` replaced atomically: a kill anywhere leaves a whole newest
+    checkpoint or the previous one."""
     import shutil
 
     root = out / "ckpt"
     final = root / f"step_{step:06d}"
-    tmp = root / f".step_{step:06d}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = staging_dir(final)
     trainable = {n: p.detach().cpu() for n, p in module.named_parameters() if p.requires_grad}
     torch.save(trainable, tmp / "trainable.pt")
     torch.save(optimizer.state_dict(), tmp / "optim.pt")
     state = {"step": step, "data": fingerprint, "settings": asdict(s), "rng": torch.get_rng_state().tolist()}
     (tmp / "state.json").write_text(json.dumps(state) + "\n")
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    (root / "latest.tmp").write_text(final.name + "\n")
-    os.replace(root / "latest.tmp", root / "latest")
+    faults.point("finetune.checkpoint.staged")
+    replace_dir(tmp, final)
+    faults.point("finetune.checkpoint.renamed")
+    write_atomic(root / "latest", final.name + "\n")
+    faults.point("finetune.checkpoint.latest")
     for old in sorted(root.glob("step_*"))[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return final
 
 
+def unusable(path: Path) -> str | None:
+    """Why `path` is not a whole fine-tune checkpoint, or None."""
+    missing = [name for name in CHECKPOINT_FILES if not (path / name).is_file()]
+    if missing:
+        return f"{', '.join(missing)} missing"
+    try:
+        state = json.loads((path / "state.json").read_text())
+        assert isinstance(state, dict) and {"step", "data", "rng"} <= state.keys()
+    except (OSError, ValueError, AssertionError):
+        return "state.json unreadable"
+    return None
+
+
 def find_resume(out: Path, spec: str) -> Path | None:
+    """resume=latest: the newest whole checkpoint (those skipped are said, with why); a named one: it or one line."""
     if not spec:
         return None
     if spec == "latest":
-        latest = out / "ckpt" / "latest"
-        return out / "ckpt" / latest.read_text().strip() if latest.is_file() else None
+        root = out / "ckpt"
+        try:
+            named = [root / (root / "latest").read_text().strip()] if (root / "latest").is_file() else []
+        except (OSError, UnicodeDecodeError):
+            named = []
+        for candidate in [*named, *sorted(root.glob("step_*"), reverse=True)]:
+            if candidate.parent == root and candidate.name.startswith("step_"):
+                if (why := unusable(candidate)) is None:
+                    return candidate
+                print(f"note: skipping checkpoint {candidate}: {why}")
+        return None
     path = Path(spec)
-    if not (path / "state.json").is_file():
-        raise UsageError(f"resume={spec}: no checkpoint there (expected state.json)")
+    if (why := unusable(path)) is not None:
+        raise UsageError(f"resume={spec}: not a usable checkpoint ({why})")
     return path
 
 
@@ -355,8 +383,12 @@ def finetune(s: Settings) -> dict:
         state = json.loads((resume_from / "state.json").read_text())
         if state["data"] != fingerprint:
             raise InputError(f"resume={s.resume}: the packed data differ from that run's (other corpus or settings)")
-        module.load_state_dict(torch.load(resume_from / "trainable.pt"), strict=False)
-        optimizer.load_state_dict(torch.load(resume_from / "optim.pt"))
+        try:
+            module.load_state_dict(torch.load(resume_from / "trainable.pt"), strict=False)
+            optimizer.load_state_dict(torch.load(resume_from / "optim.pt"))
+        except Exception as exc:  # a garbled file: torch raises many kinds, all mean "not usable"
+            raise InputError(f"resume: checkpoint {resume_from} cannot be loaded ({type(exc).__name__}: "
+                             f"{str(exc)[:120]})") from None
         torch.set_rng_state(torch.tensor(state["rng"], dtype=torch.uint8))
         start = state["step"]
         if master and log_path.is_file():  # drop log lines past the checkpoint: they are recomputed identically
