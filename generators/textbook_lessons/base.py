@@ -30,6 +30,14 @@ def _some(rng: random.Random, pool: list[str], low: int = 2, high: int = 3) -> l
     return rng.sample(pool, min(len(pool), rng.randint(low, high)))
 
 
+def assemble(rng: random.Random, kind: str, topic: str, module: str, tests: str, explain: list[list[str]],
+             exercises: list[str], /, **facets: Any) -> Lesson:
+    """The Lesson every kind ends with: one alternative from each of the `explain` slots (`_explain`), then two or
+    three of `exercises` (`_some`), drawn from rng in that order; its facets are `template` (the kind), then `facets`."""
+    explanation = _explain(rng, *explain)
+    return Lesson(topic, explanation, module, tests, _some(rng, exercises), {"template": kind, **facets})
+
+
 def _checks(rng: random.Random, fn: str, cases: list[tuple[str, Any]], label: str) -> str:
     """A test asserting `fn(args) == expected` for every (args source, expected) case, in one of two layouts."""
     if rng.random() < 0.5:

@@ -1,25 +1,11 @@
-"""Lesson kinds, part 1 of the library (generators/textbook_lessons/__init__.py).
-
-Each kind's words, code skeletons and scene tables are in generators/prompts/lessons/<kind>.toml.
-"""
+"""Lesson kinds, part 1 of the library (generators/textbook_lessons/__init__.py)."""
 
 import random
 import re
 from collections import Counter
 from typing import Any
 
-from generators.textbook_lessons.base import (
-    Lesson,
-    _checks,
-    _explain,
-    _raises,
-    _some,
-    _tests,
-    fill,
-    lesson_rows,
-    lesson_table,
-    lesson_text,
-)
+from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text
 
 CLAMP_SCENES = lesson_rows("clamp", "CLAMP_SCENES")
 
@@ -45,16 +31,13 @@ def _lesson_clamp(rng: random.Random) -> Lesson:
         _txt["test"].format(name=name, e1=cases[0], low=low, high=high))
     how = (_txt["how"] if style == "minmax" else
            _txt["how_2"])
-    explanation = _explain(
-        rng,
+    return assemble(rng, "clamp", f"clamping {where} with `{name}`", module, tests, [
         fill(_txt["explain_1"], where=where, low=low, high=high, name=name, value=value, low_name=low_name,
              high_name=high_name),
         [how,
          _txt["explain_4"].format(low_name=low_name, high_name=high_name, how=how)],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], name=name, noun=noun))
-    return Lesson(f"clamping {where} with `{name}`", explanation, module, tests, exercises,
-                  {"template": "clamp", "scene": noun, "style": style})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"], name=name, noun=noun), scene=noun, style=style)
 
 
 INVENTORY_SCENES = lesson_rows("inventory", "INVENTORY_SCENES")
@@ -93,18 +76,15 @@ def _lesson_inventory(rng: random.Random) -> Lesson:
         restock_test,
         _raises(f"{add}_rejects_negative", f"{thing}('x', 1.0).{add}(-1)"),
         _txt["test_3"].format(e1=shop.split()[-1].replace('-', '_'), total_fn=total_fn))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "inventory", _txt["topic"].format(shop=shop), module, tests, [
         fill(_txt["explain_1"], shop=shop, e1=thing.lower(), e2=label.replace('_', ' '), e3=price.replace('_', ' '),
              unit=unit, thing=thing),
         fill(_txt["explain_2"], price=price, qty=qty, total_fn=total_fn, add=add, thing=thing),
         [(_txt["explain_6"].format(add=add, thing=thing)) if frozen else
          (_txt["explain_7"].format(add=add)),
-         _txt["explain_8"]])
-    exercises = _some(rng, fill(_txt["exercise_1"], thing=thing, unit=unit, e1=label.replace('_', ' '),
-                                e2=price.replace('_', ' ')))
-    return Lesson(_txt["topic"].format(shop=shop), explanation, module, tests, exercises,
-                  {"template": "inventory", "thing": thing, "frozen": frozen})
+         _txt["explain_8"]]],
+        fill(_txt["exercise_1"], thing=thing, unit=unit, e1=label.replace('_', ' '),
+             e2=price.replace('_', ' ')), thing=thing, frozen=frozen)
 
 
 WINDOW_SCENES = lesson_rows("windows", "WINDOW_SCENES")
@@ -158,16 +138,13 @@ def _lesson_windows(rng: random.Random) -> Lesson:
     if guard:
         blocks.append(_raises(f"{fn}_rejects_size_zero", f"list({fn}([1, 2], 0))"))
     tests = _tests([fn], *blocks, imports=("import types",))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "windows", f"generators: `{fn}` over {data_name.replace('_', ' ')}", module, tests, [
         [idea],
         fill(_txt["explain_1"]),
         ["" if not guard else _txt["explain_4"],
          _txt["explain_5"],
-         _txt["explain_6"]])
-    exercises = _some(rng, fill(_txt["exercise_1"], fn=fn))
-    return Lesson(f"generators: `{fn}` over {data_name.replace('_', ' ')}", explanation, module, tests, exercises,
-                  {"template": "windows", "kind": kind, "scene": data_name})
+         _txt["explain_6"]]],
+        fill(_txt["exercise_1"], fn=fn), kind=kind, scene=data_name)
 
 
 KV_SCENES = lesson_rows("parse_kv", "KV_SCENES")
@@ -203,15 +180,12 @@ def _lesson_parse_kv(rng: random.Random) -> Lesson:
         _txt["test_4"].format(fn=fn, kv_sep=kv_sep))
     how = (_txt["how"].format(kv_sep=kv_sep) if partition else
            _txt["how_2"].format(kv_sep=kv_sep))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "parse_kv", f"parsing {what} into a dict", module, tests, [
         fill(_txt["explain_1"], e1=what[0].upper() + what[1:], e2=text.strip(), fn=fn, what=what, pair_sep=pair_sep,
              kv_sep=kv_sep),
         [how, _txt["explain_4"].format(pair_sep=pair_sep, how=how)],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], result=result))
-    return Lesson(f"parsing {what} into a dict", explanation, module, tests, exercises,
-                  {"template": "parse_kv", "fn": fn, "partition": partition})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"], result=result), fn=fn, partition=partition)
 
 
 DURATION_SCENES = lesson_rows("duration", "DURATION_SCENES")
@@ -234,18 +208,15 @@ def _lesson_duration(rng: random.Random) -> Lesson:
         _txt["test"].format(fn=fn, text=text, total=total),
         _checks(rng, fn, single, f"{fn}_each_unit"),
         _txt["test_2"].format(e1=order[0], e2=order[-1], fn=fn))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "duration", _txt["topic"].format(what=what), module, tests, [
         fill(_txt["explain_1"], what=what, text=text, base=base, fn=fn, e1=what[0].upper() + what[1:],
              e2=', '.join(order)),
         [_txt["explain_4"].format(alternation=alternation)
          + (_txt["explain_5"]
             if any(len(u) > 1 for u in units) else ""),
          _txt["explain_6"]],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], base=base))
-    return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
-                  {"template": "duration", "fn": fn})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"], base=base), fn=fn)
 
 
 SEARCH_SCENES = lesson_rows("binary_search", "SEARCH_SCENES")
@@ -292,18 +263,15 @@ def _lesson_binary_search(rng: random.Random) -> Lesson:
         if variant == "index" else
         _txt["test_5"].format(fn=fn),
         imports=("import bisect",) if variant == "lower_bound" else ())
-    explanation = _explain(
-        rng,
+    return assemble(rng, "binary_search", f"binary search in {where} (`{fn}`)", module, tests, [
         fill(_txt["explain_1"], where=where, e1=seq.replace('_', ' '), fn=fn),
         [_txt["explain_4"].format(lo=lo, hi=hi),
          _txt["explain_5"].format(hi=hi)
          + (_txt["explain_6"]
             if variant == "index" else _txt["explain_7"] + hi +
             _txt["explain_8"])],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], e1=target.replace('_', ' ')))
-    return Lesson(f"binary search in {where} (`{fn}`)", explanation, module, tests, exercises,
-                  {"template": "binary_search", "variant": variant, "scene": seq})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"], e1=target.replace('_', ' ')), variant=variant, scene=seq)
 
 
 WORD_POOLS = lesson_table("word_counts", "WORD_POOLS")
@@ -333,16 +301,13 @@ def _lesson_word_counts(rng: random.Random) -> Lesson:
         _txt["test_3"].format(fn=fn, b=b, a=a, c=c, e1=sorted([(a, 2), (b, 2)])),
         _txt["test_4"].format(fn=fn, e1=a.upper(), a=a),
         _txt["test_5"].format(fn=fn))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "word_counts", f"counting words in {source}", module, tests, [
         fill(_txt["explain_1"], source=source, fn=fn),
         [(_txt["explain_4"]) if manual else
          (_txt["explain_5"]),
          _txt["explain_6"]],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], source=source))
-    return Lesson(f"counting words in {source}", explanation, module, tests, exercises,
-                  {"template": "word_counts", "source": source, "manual": manual})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"], source=source), source=source, manual=manual)
 
 
 BRACKET_SCENES = lesson_rows("brackets", "BRACKET_SCENES")
@@ -379,16 +344,13 @@ def _lesson_brackets(rng: random.Random) -> Lesson:
     tests = _tests([fn], _checks(rng, fn, [(repr(s), balanced(s)) for s in cases], f"{fn}_cases"),
                    _txt["test"].format(fn=fn),
                    _txt["test_2"].format(fn=fn, e1=filler[0] + o + filler[1] + c, e2=filler[0] + c + o))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "brackets", _txt["topic"].format(where=where), module, tests, [
         fill(_txt["explain_1"], where=where, o=o, c=c, fn=fn),
         [(_txt["explain_4"]) if pushes_closer else
          (_txt["explain_5"]),
          _txt["explain_6"].format(stack_name=stack_name)],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(_txt["topic"].format(where=where), explanation, module, tests, exercises,
-                  {"template": "brackets", "pairs": "".join(pairs), "closer_stack": pushes_closer})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"]), pairs="".join(pairs), closer_stack=pushes_closer)
 
 
 PLAINTEXTS = lesson_table("caesar", "PLAINTEXTS")
@@ -432,14 +394,11 @@ def _lesson_caesar(rng: random.Random) -> Lesson:
         _txt["test_3"].format(dec_name=dec_name, enc_name=enc_name, shift=shift),
         _txt["test_4"].format(enc_name=enc_name),
         _txt["test_5"].format(enc_name=enc_name))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "caesar", _txt["topic"].format(enc_name=enc_name, dec_name=dec_name), module, tests, [
         fill(_txt["explain_1"], shift=shift, plain=plain, e1=enc(plain, shift), enc_name=enc_name, dec_name=dec_name),
         [how],
-        fill(_txt["explain_2"], dec_name=dec_name, enc_name=enc_name))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(_txt["topic"].format(enc_name=enc_name, dec_name=dec_name), explanation, module, tests, exercises,
-                  {"template": "caesar", "shift": shift, "variant": variant})
+        fill(_txt["explain_2"], dec_name=dec_name, enc_name=enc_name)],
+        fill(_txt["exercise_1"]), shift=shift, variant=variant)
 
 
 RLE_SCENES = lesson_rows("rle", "RLE_SCENES")
@@ -476,15 +435,12 @@ def _lesson_rle(rng: random.Random) -> Lesson:
         _txt["test_3"].format(enc=enc, dec=dec, e1=alphabet[0]),
         _txt["test_4"].format(enc=enc, e1='' if compact else [], dec=dec),
         extra)
-    explanation = _explain(
-        rng,
+    return assemble(rng, "rle", f"run-length encoding of {what}", module, tests, [
         fill(_txt["explain_1"], what=what, text=text, encoded=encoded, enc=enc, dec=dec),
         fill(_txt["explain_2"]),
         [how],
-        fill(_txt["explain_3"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], enc=enc))
-    return Lesson(f"run-length encoding of {what}", explanation, module, tests, exercises,
-                  {"template": "rle", "compact": compact, "scene": data_name})
+        fill(_txt["explain_3"])],
+        fill(_txt["exercise_1"], enc=enc), compact=compact, scene=data_name)
 
 
 FIZZ_WORDS = lesson_rows("fizzbuzz", "FIZZ_WORDS")
@@ -513,18 +469,15 @@ def _lesson_fizzbuzz(rng: random.Random) -> Lesson:
         _txt["test_2"].format(fn=fn),
         _txt["test_3"].format(game=game))
     rule_text = ", ".join(f"{w} for multiples of {d}" for d, w in rules)
-    explanation = _explain(
-        rng,
+    return assemble(rng, "fizzbuzz", f"data-driven FizzBuzz ({', '.join(w for _, w in rules)})", module, tests, [
         fill(_txt["explain_1"], rule_text=rule_text),
         [_txt["explain_4"].format(fn=fn)
          + (_txt["explain_5"]
             if layout == "join" else _txt["explain_6"])
          + _txt["explain_7"],
          _txt["explain_8"].format(fn=fn)],
-        fill(_txt["explain_2"], game=game, fn=fn))
-    exercises = _some(rng, fill(_txt["exercise_1"], game=game))
-    return Lesson(f"data-driven FizzBuzz ({', '.join(w for _, w in rules)})", explanation, module, tests, exercises,
-                  {"template": "fizzbuzz", "rules": ",".join(f"{d}:{w}" for d, w in rules), "layout": layout})
+        fill(_txt["explain_2"], game=game, fn=fn)],
+        fill(_txt["exercise_1"], game=game), rules=",".join(f"{d}:{w}" for d, w in rules), layout=layout)
 
 
 RECURRENCE_SCENES = lesson_rows("recurrence", "RECURRENCE_SCENES")
@@ -561,14 +514,11 @@ def _lesson_recurrence(rng: random.Random) -> Lesson:
         _txt["test"].format(name=name, seq=seq),
         _txt["test_2"].format(name=name, big=big, e1=big - 1),
         _raises(f"{name}_negative", f"{name}(-1)"))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "recurrence", _txt["topic"].format(scene=scene), module, tests, [
         fill(_txt["explain_1"], story=story, order=order, e1=tuple(seeds), name=name),
         [how],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], scene=scene))
-    return Lesson(_txt["topic"].format(scene=scene), explanation, module, tests, exercises,
-                  {"template": "recurrence", "order": order, "style": style, "scene": scene})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"], scene=scene), order=order, style=style, scene=scene)
 
 
 PALINDROME_PHRASES = lesson_table("palindrome", "PALINDROME_PHRASES")
@@ -601,15 +551,12 @@ def _lesson_palindrome(rng: random.Random) -> Lesson:
         _checks(rng, fn, [(repr(s), True) for s in yes] + [(repr(s), norm(s) == norm(s)[::-1]) for s in no],
                 f"{fn}_phrases"),
         _txt["test_2"].format(fn=fn))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "palindrome", _txt["topic"].format(fn=fn), module, tests, [
         fill(_txt["explain_1"], e1=yes[0], clean=clean, fn=fn, e2=yes[1]),
         [_txt["explain_4"].format(clean=clean), how],
         ["" if variant == "two_pointers" else how,
-         _txt["explain_5"]])
-    exercises = _some(rng, fill(_txt["exercise_1"], fn=fn))
-    return Lesson(_txt["topic"].format(fn=fn), explanation, module, tests, exercises,
-                  {"template": "palindrome", "variant": variant})
+         _txt["explain_5"]]],
+        fill(_txt["exercise_1"], fn=fn), variant=variant)
 
 
 ANAGRAM_POOLS = lesson_table("anagrams", "ANAGRAM_POOLS")
@@ -645,12 +592,9 @@ def _lesson_anagrams(rng: random.Random) -> Lesson:
         _txt["test_3"].format(key_fn=key_fn, a=a, e1=a[::-1].upper()),
         _txt["test_4"].format(fn=fn),
         _txt["test_5"].format(fn=fn))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "anagrams", _txt["topic"], module, tests, [
         fill(_txt["explain_1"], e1=', '.join(words[:4]), fn=fn),
         [key_note,
          _txt["explain_4"]],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], key_fn=key_fn))
-    return Lesson(_txt["topic"], explanation, module, tests, exercises,
-                  {"template": "anagrams", "counter": use_counter})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"], key_fn=key_fn), counter=use_counter)
