@@ -31,11 +31,12 @@ from schemas.storage import corpus_paths, write_json_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The fine-tune's budget (ft_*): LoRA on SmolLM2-135M at ~100-200 tok/s on a shared 2-core box; the base already
-# speaks English, so the corpus only has to teach the name and the tool-call format: identity and tool_use records only
-# (FT_NOTE in the README section has the measured figures behind the choice).
-FT_DEFAULTS = {"ft_base": "local", "ft_families": "identity:0.5,tool_use:0.5", "ft_records": "320", "ft_steps": "0", "ft_lr": "0",
-               "ft_seq_len": "1024", "ft_grad_accum": "8"}
+# The fine-tune's budget (ft_*): LoRA on SmolLM2-135M; the base already speaks English, so the corpus only has to teach
+# the name and the tool-call format: identity and tool_use records only, 3 in 4 identity records without their system
+# prompt (it names the persona; the eval asks without one). 160 records -> ~41 rows of 1024, 20 steps of 2 rows: 15-20
+# min at the ~25-100 tok/s a loaded 2-core box gives, a few minutes on an idle one (README: measured 2026-12-05).
+FT_DEFAULTS = {"ft_base": "local", "ft_families": "identity:0.5,tool_use:0.5", "ft_records": "160",
+               "ft_no_system": "0.75", "ft_steps": "0", "ft_lr": "1e-3", "ft_seq_len": "1024", "ft_grad_accum": "2"}
 # The demo's budget on a 2-core CPU: a d4 GPT (width 256) on rows of 1024 tokens (a system prompt + tool signatures +
 # a tool trace rarely fit in 512), 8 rows a step, 150 steps: ~1.2M tokens, about 5 minutes at ~4K tok/s.
 # The mixture leans on identity more than the card's recipe does: 150 steps of a 5M model learn what fills the tokens,
@@ -169,7 +170,8 @@ def finetune_stage(slug: str, s: dict[str, Any], inputs: list[Path], ft_dir: Pat
         return ggufs[0]
     stage("finetune", ["trainer", "finetune", f"base={s['ft_base']}", f"persona={slug}",
                        "input=" + ",".join(str(f) for f in inputs), f"families={s['ft_families']}",
-                       f"records={s['ft_records']}", f"steps={s['ft_steps']}", f"lr={s['ft_lr']}",
+                       f"records={s['ft_records']}", f"no_system={s['ft_no_system']}", f"steps={s['ft_steps']}",
+                       f"lr={s['ft_lr']}",
                        f"seq_len={s['ft_seq_len']}", f"grad_accum={s['ft_grad_accum']}", f"seed={s['seed']}",
                        "method=lora", "export=hf,gguf", "quant=q8_0", "threads=2", "log_every=5", f"out={ft_dir}",
                        *(["resume=latest"] if (ft_dir / "ckpt" / "latest").is_file() else [])], log)
