@@ -1,7 +1,4 @@
-"""Lesson kinds, part 2 of the library (generators/textbook_lessons/__init__.py).
-
-Each kind's words, code skeletons and scene tables are in generators/prompts/lessons/<kind>.toml.
-"""
+"""Lesson kinds, part 2 of the library (generators/textbook_lessons/__init__.py)."""
 
 import heapq
 import random
@@ -9,18 +6,7 @@ from collections import deque
 from datetime import date, timedelta
 from typing import Any
 
-from generators.textbook_lessons.base import (
-    Lesson,
-    _checks,
-    _explain,
-    _raises,
-    _some,
-    _tests,
-    fill,
-    lesson_rows,
-    lesson_table,
-    lesson_text,
-)
+from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text
 
 INTERVAL_SCENES = lesson_rows("intervals", "INTERVAL_SCENES")
 
@@ -68,16 +54,13 @@ def _lesson_intervals(rng: random.Random) -> Lesson:
         _txt["test_2"].format(busy_fn=busy_fn, const=const, covered=covered),
         _txt["test_3"].format(plural=plural, fn=fn, touching=touching),
         _txt["test_4"].format(plural=plural, fn=fn, busy_fn=busy_fn))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "intervals", f"merging overlapping {what}", module, tests, [
         fill(_txt["explain_1"], what=what, unit=unit, fn=fn, busy_fn=busy_fn),
         fill(_txt["explain_2"]),
         [(_txt["explain_6"].format(s_name=s_name, e_name=e_name)) if use_class else
          _txt["explain_7"],
-         _txt["explain_8"]])
-    exercises = _some(rng, fill(_txt["exercise_1"], what=what))
-    return Lesson(f"merging overlapping {what}", explanation, module, tests, exercises,
-                  {"template": "intervals", "named_tuple": use_class, "scene": plural})
+         _txt["explain_8"]]],
+        fill(_txt["exercise_1"], what=what), named_tuple=use_class, scene=plural)
 
 
 MATRIX_SCENES = lesson_rows("matrix", "MATRIX_SCENES")
@@ -127,16 +110,13 @@ def _lesson_matrix(rng: random.Random) -> Lesson:
     module = _txt["module"].format(what=what, alias=alias, fn=fn, sig=sig, body=body)
     tests = _tests([fn], _txt["test"].format(m=m), _txt["test_2"].format(fn=fn, call=call, expected=expected), prop,
                    _txt["test_3"].format(fn=fn, call=call))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "matrix", _txt["topic"].format(what=what, fn=fn), module, tests, [
         fill(_txt["explain_1"], what=what, fn=fn, alias=alias),
         [idea],
         fill(_txt["explain_2"]),
         ["" if op == "multiply" else _txt["explain_6"],
-         _txt["explain_7"]])
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(_txt["topic"].format(what=what, fn=fn), explanation, module, tests, exercises,
-                  {"template": "matrix", "op": op, "scene": var})
+         _txt["explain_7"]]],
+        fill(_txt["exercise_1"]), op=op, scene=var)
 
 
 def _rpn(tokens: list[str]) -> float:
@@ -180,17 +160,14 @@ def _lesson_rpn(rng: random.Random) -> Lesson:
         _checks(rng, fn, cases, f"{fn}_expressions"),
         _txt["test"].format(fn=fn),
         _txt["test_2"].format(fn=fn))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "rpn", _txt["topic"].format(fn=fn), module, tests, [
         fill(_txt["explain_1"], fn=fn),
         [_txt["explain_4"],
          {"operator_module": _txt["explain_5"],
           "lambdas": _txt["explain_6"],
           "branches": _txt["explain_7"]}[dispatch]],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(_txt["topic"].format(fn=fn), explanation, module, tests, exercises,
-                  {"template": "rpn", "dispatch": dispatch})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"]), dispatch=dispatch)
 
 
 QUEUE_SCENES = lesson_rows("queue", "QUEUE_SCENES")
@@ -214,16 +191,13 @@ def _lesson_queue(rng: random.Random) -> Lesson:
     if capacity:
         blocks.append(_txt["text"].format(cls=cls, add=add))
     tests = _tests([cls], *blocks)
-    explanation = _explain(
-        rng,
+    return assemble(rng, "queue", _txt["topic"].format(where=where), module, tests, [
         fill(_txt["explain_1"], e1=where[0].upper() + where[1:], item=item, cls=cls, add=add, take=take, where=where),
         fill(_txt["explain_2"], add=add, take=take, item=item),
         [(_txt["explain_6"].format(capacity=capacity)) if capacity else
          _txt["explain_7"],
-         _txt["explain_8"]])
-    exercises = _some(rng, fill(_txt["exercise_1"], item=item, cls=cls, where=where))
-    return Lesson(_txt["topic"].format(where=where), explanation, module, tests, exercises,
-                  {"template": "queue", "cls": cls, "capacity": capacity})
+         _txt["explain_8"]]],
+        fill(_txt["exercise_1"], item=item, cls=cls, where=where), cls=cls, capacity=capacity)
 
 
 GRAPH_SCENES = lesson_rows("bfs", "GRAPH_SCENES")
@@ -270,17 +244,14 @@ def _lesson_bfs(rng: random.Random) -> Lesson:
         module = _txt["module_2"].format(what=what, fn=fn, graph=graph)
         blocks = fill(_txt["blocks_2"], fn=fn, start=start, target=target, e1=dist[target] + 1, isolated=isolated)
     tests = _tests([fn], _txt["test"].format(adj=adj), *blocks)
-    explanation = _explain(
-        rng,
+    return assemble(rng, "bfs", _txt["topic"].format(what=what), module, tests, [
         fill(_txt["explain_1"], what=what, e1=kind[:-1], kind=kind, fn=fn),
         fill(_txt["explain_2"]),
         [_txt["explain_6"].format(isolated=isolated)
          + (_txt["explain_7"] if variant == "distances" else "by returning None."),
          (_txt["explain_8"]
-          if variant == "path" else _txt["explain_9"])])
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
-                  {"template": "bfs", "variant": variant, "scene": kind})
+          if variant == "path" else _txt["explain_9"])]],
+        fill(_txt["exercise_1"]), variant=variant, scene=kind)
 
 
 TOPO_SCENES = lesson_rows("toposort", "TOPO_SCENES")
@@ -320,14 +291,11 @@ def _lesson_toposort(rng: random.Random) -> Lesson:
         _txt["test_3"].format(unit=unit, fn=fn),
         _raises(f"{fn}_cycle", f"{fn}({{{a!r}: [{b!r}], {b!r}: [{a!r}]}})", match="cycle"),
         _txt["test_4"].format(fn=fn))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "toposort", f"topological sorting of {what}", module, tests, [
         fill(_txt["explain_1"], unit=unit, what=what, fn=fn),
         fill(_txt["explain_2"]),
-        fill(_txt["explain_3"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], unit=unit))
-    return Lesson(f"topological sorting of {what}", explanation, module, tests, exercises,
-                  {"template": "toposort", "scene": what})
+        fill(_txt["explain_3"])],
+        fill(_txt["exercise_1"], unit=unit), scene=what)
 
 
 DATE_SCENES = lesson_rows("dates", "DATE_SCENES")
@@ -363,14 +331,11 @@ def _lesson_dates(rng: random.Random) -> Lesson:
         _txt["test_3"].format(parse_fn=parse_fn, e1=show(leap)),
         _txt["test_4"].format(parse_fn=parse_fn),
         imports=(_txt["test_5"],))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "dates", f"dates and `datetime`: {what}", module, tests, [
         fill(_txt["explain_1"], what=what, fn=fn, fmt_name=fmt_name, e1=show(first)),
         fill(_txt["explain_2"], fmt=fmt),
-        fill(_txt["explain_3"]))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(f"dates and `datetime`: {what}", explanation, module, tests, exercises,
-                  {"template": "dates", "format": fmt, "fn": fn})
+        fill(_txt["explain_3"])],
+        fill(_txt["exercise_1"]), format=fmt, fn=fn)
 
 
 VALIDATION_SCENES = lesson_rows("validation", "VALIDATION_SCENES")
@@ -444,17 +409,14 @@ def _lesson_validation(rng: random.Random) -> Lesson:
         (_txt["test_2"].format(fn=fn, e1='9' + chr(9786) + 'x' * high)
          if collect else
          _txt["test_3"].format(fn=fn, e1='!' * (high + 1), low=low, high=high)))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "validation", _txt["topic"].format(e1=field.replace('_', ' ')), module, tests, [
         fill(_txt["explain_1"], where=where, e1=field.replace('_', ' '), fn=fn, low=low, high=high,
              allowed_text=allowed_text),
         [(_txt["explain_4"]) if collect else
          (_txt["explain_5"]),
          _txt["explain_6"]],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], e1=field.replace('_', ' ')))
-    return Lesson(_txt["topic"].format(e1=field.replace('_', ' ')), explanation, module, tests,
-                  exercises, {"template": "validation", "field": field, "collect": collect})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"], e1=field.replace('_', ' ')), field=field, collect=collect)
 
 
 MACHINES = [
@@ -513,16 +475,13 @@ def _lesson_state_machine(rng: random.Random) -> Lesson:
         blocks.append(_txt["text"].format(bad_event=bad_event, bad_state=bad_state, setup=setup, fire=fire))
     blocks.append(_txt["text_2"].format(cls=cls, fire=fire))
     tests = _tests([cls, run_fn, *(["State"] if use_enum and bad_event is not None else [])], *blocks)
-    explanation = _explain(
-        rng,
+    return assemble(rng, "state_machine", _txt["topic"].format(what=what), module, tests, [
         fill(_txt["explain_1"], e1=what[0].upper() + what[1:], e2=', '.join(states), what=what, cls=cls),
         [(_txt["explain_4"]) if use_enum else
          (_txt["explain_5"]),
          _txt["explain_6"].format(fire=fire)],
-        fill(_txt["explain_2"], run_fn=run_fn))
-    exercises = _some(rng, fill(_txt["exercise_1"], cls=cls))
-    return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
-                  {"template": "state_machine", "machine": cls, "enum": use_enum})
+        fill(_txt["explain_2"], run_fn=run_fn)],
+        fill(_txt["exercise_1"], cls=cls), machine=cls, enum=use_enum)
 
 
 TABLE_SCENES = [
@@ -574,16 +533,13 @@ def _lesson_text_table(rng: random.Random) -> Lesson:
         _txt["test_3"].format(fn=fn),
         _txt["test_4"].format(fn=fn, e1=render(['a', 'bb'], []).splitlines()[1]),
         _raises("ragged_rows", f"{fn}(['a', 'b'], [[1]])"))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "text_table", _txt["topic"].format(name=name), module, tests, [
         fill(_txt["explain_1"], name=name, fn=fn),
         [(_txt["explain_4"]) if use_fstring else
          (_txt["explain_5"]),
          _txt["explain_6"]],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(_txt["topic"].format(name=name), explanation, module, tests, exercises,
-                  {"template": "text_table", "scene": name, "fstring": use_fstring})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"]), scene=name, fstring=use_fstring)
 
 
 SORT_SCENES = lesson_rows("sorting", "SORT_SCENES")
@@ -634,11 +590,8 @@ def _lesson_sorting(rng: random.Random) -> Lesson:
     if algo == "counting":
         blocks.append(_raises("negative_values", f"{fn}([3, -1])"))
     tests = _tests([fn], *blocks)
-    explanation = _explain(
-        rng,
+    return assemble(rng, "sorting", f"{algo} sort on {what}", module, tests, [
         fill(_txt["explain_1"], what=what, algo=algo, e1=algo.capitalize()),
         [idea],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], fn=fn))
-    return Lesson(f"{algo} sort on {what}", explanation, module, tests, exercises,
-                  {"template": "sorting", "algo": algo, "descending": descending})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"], fn=fn), algo=algo, descending=descending)

@@ -1,7 +1,4 @@
-"""Lesson kinds, part 3 of the library (generators/textbook_lessons/__init__.py).
-
-Each kind's words, code skeletons and scene tables are in generators/prompts/lessons/<kind>.toml.
-"""
+"""Lesson kinds, part 3 of the library (generators/textbook_lessons/__init__.py)."""
 
 import random
 import re
@@ -10,18 +7,7 @@ import unicodedata
 from collections import Counter, OrderedDict
 from typing import Any
 
-from generators.textbook_lessons.base import (
-    Lesson,
-    _checks,
-    _explain,
-    _raises,
-    _some,
-    _tests,
-    fill,
-    lesson_rows,
-    lesson_table,
-    lesson_text,
-)
+from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text
 
 RECORD_SCENES = [
     ("Runner", [("name", "str"), ("club", "str"), ("minutes", "int")],
@@ -76,17 +62,14 @@ def _lesson_sort_keys(rng: random.Random) -> Lesson:
         _txt["test_2"].format(fn=fn, f1=f1, e1=[r[0] for r in expected]),
         _txt["test_3"].format(best_fn=best_fn, best_expected=best_expected),
         _txt["test_4"].format(fn=fn))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "sort_keys", f"sorting {what} by several keys", module, tests, [
         fill(_txt["explain_1"], what=what, rule=rule, cls=cls),
         [(_txt["explain_4"].format(f2=f2, f3=f3, f1=f1)) if keyer == "attrgetter" else
          (_txt["explain_5"].format(f3=f3)) if desc else
          _txt["explain_6"],
          _txt["explain_7"].format(best_fn=best_fn)],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], f1=f1, f2=f2))
-    return Lesson(f"sorting {what} by several keys", explanation, module, tests, exercises,
-                  {"template": "sort_keys", "record": cls, "keyer": keyer, "desc": desc})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"], f1=f1, f2=f2), record=cls, keyer=keyer, desc=desc)
 
 
 def _nested(rng: random.Random, depth: int) -> list:
@@ -147,14 +130,11 @@ def _lesson_flatten(rng: random.Random) -> Lesson:
         _checks(rng, depth_fn, [("DATA", _depth(data)), ("[]", 1), ("[[[]]]", 3)], f"{depth_fn}_examples"),
         _txt["test_3"].format(total_fn=total_fn, e1=sum(_flat(data))),
         _txt["test_4"].format(as_list=as_list, fn=fn, close=close))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "flatten", _txt["topic"].format(what=what), module, tests, [
         fill(_txt["explain_1"], what=what, fn=fn, depth_fn=depth_fn, total_fn=total_fn),
         [how],
-        fill(_txt["explain_2"], depth_fn=depth_fn, Nested=Nested))
-    exercises = _some(rng, fill(_txt["exercise_1"], fn=fn))
-    return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
-                  {"template": "flatten", "style": style})
+        fill(_txt["explain_2"], depth_fn=depth_fn, Nested=Nested)],
+        fill(_txt["exercise_1"], fn=fn), style=style)
 
 
 PAIR_SCENES = lesson_rows("two_sum", "PAIR_SCENES")
@@ -187,14 +167,11 @@ def _lesson_two_sum(rng: random.Random) -> Lesson:
         _txt["test_3"].format(fn=fn, e1=data_name.upper()),
         _txt["test_4"].format(fn=fn),
         _txt["test_5"].format(all_fn=all_fn, e1=data_name.upper(), target=target, pairs=pairs))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "two_sum", f"the two-sum problem: {story}", module, tests, [
         fill(_txt["explain_1"], story=story, data_name=data_name, e1=target_name.replace('_', ' '), fn=fn),
         fill(_txt["explain_2"], target_name=target_name),
-        fill(_txt["explain_3"], all_fn=all_fn))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(f"the two-sum problem: {story}", explanation, module, tests, exercises,
-                  {"template": "two_sum", "scene": data_name})
+        fill(_txt["explain_3"], all_fn=all_fn)],
+        fill(_txt["exercise_1"]), scene=data_name)
 
 
 SET_SCENES = lesson_rows("set_ops", "SET_SCENES")
@@ -223,17 +200,14 @@ def _lesson_set_ops(rng: random.Random) -> Lesson:
         _txt["test_3"].format(jac=jac, e1=a_name.upper(), e2=b_name.upper(), score=score),
         _txt["test_4"].format(jac=jac, e1=a_name.upper()),
         _txt["test_5"].format(fn=fn, a_name=a_name, b_name=b_name))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "set_ops", _txt["topic"].format(what=what), module, tests, [
         fill(_txt["explain_1"], what=what, noun=noun, fn=fn, jac=jac),
         [(_txt["explain_4"]
           if operators else
           _txt["explain_5"]),
          _txt["explain_6"]],
-        fill(_txt["explain_2"], jac=jac))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
-                  {"template": "set_ops", "scene": noun, "operators": operators})
+        fill(_txt["explain_2"], jac=jac)],
+        fill(_txt["exercise_1"]), scene=noun, operators=operators)
 
 
 ROMAN = lesson_rows("_shared", "ROMAN")
@@ -287,15 +261,12 @@ def _lesson_roman(rng: random.Random) -> Lesson:
         _txt["test"].format(from_fn=from_fn, to_fn=to_fn),
         _txt["test_2"].format(from_fn=from_fn),
         _raises(f"{to_fn}_out_of_range", f"{to_fn}(0)"))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "roman", f"Roman numerals for {context}", module, tests, [
         fill(_txt["explain_1"], context=context),
         [how],
         [parse_note + _txt["explain_4"],
-         _txt["explain_5"].format(from_fn=from_fn, to_fn=to_fn)])
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(f"Roman numerals for {context}", explanation, module, tests, exercises,
-                  {"template": "roman", "style": style, "parse": parse, "table": table})
+         _txt["explain_5"].format(from_fn=from_fn, to_fn=to_fn)]],
+        fill(_txt["exercise_1"]), style=style, parse=parse, table=table)
 
 
 BASE_SCENES = lesson_rows("bases", "BASE_SCENES")
@@ -333,15 +304,12 @@ def _lesson_bases(rng: random.Random) -> Lesson:
         _txt["test"].format(base=base, from_fn=from_fn, to_fn=to_fn),
         _txt["test_2"].format(to_fn=to_fn, base=base),
         _raises("bad_base", f"{to_fn}(5, 1)"))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "bases", f"number bases: {base_name} for {use}", module, tests, [
         fill(_txt["explain_1"], e1=base_name[0].upper() + base_name[1:], use=use, to_fn=to_fn, base=base,
              base_name=base_name),
         [how],
-        fill(_txt["explain_2"], to_fn=to_fn))
-    exercises = _some(rng, fill(_txt["exercise_1"], from_fn=from_fn))
-    return Lesson(f"number bases: {base_name} for {use}", explanation, module, tests, exercises,
-                  {"template": "bases", "base": base, "recursive": recursive})
+        fill(_txt["explain_2"], to_fn=to_fn)],
+        fill(_txt["exercise_1"], from_fn=from_fn), base=base, recursive=recursive)
 
 
 CSV_SCENES = lesson_rows("csv_totals", "CSV_SCENES")
@@ -374,15 +342,12 @@ def _lesson_csv_totals(rng: random.Random) -> Lesson:
         _txt["test_4"].format(fn=fn, group=group, delim=delim, value=value),
         _raises("bad_number", f"{fn}('{group}{delim}{value}\\nx{delim}lots\\n')", match="line 2"),
         _txt["test_5"].format(fn=fn, group=group, delim=delim, value=value))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "csv_totals", f"CSV group totals: {what}", module, tests, [
         fill(_txt["explain_1"], e1=what[0].upper() + what[1:], value=value, group=group, delim=delim, what=what, fn=fn),
         [how,
          _txt["explain_4"]],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], value=value, group=group))
-    return Lesson(f"CSV group totals: {what}", explanation, module, tests, exercises,
-                  {"template": "csv_totals", "scene": name, "dictreader": use_dictreader})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"], value=value, group=group), scene=name, dictreader=use_dictreader)
 
 
 HEAP_SCENES = lesson_rows("heap", "HEAP_SCENES")
@@ -407,14 +372,11 @@ def _lesson_heap(rng: random.Random) -> Lesson:
         _txt["test_3"].format(cls=cls, add=add, pop=pop),
         _txt["test_4"].format(cls=cls, pop=pop),
         _txt["test_5"].format(top_fn=top_fn, k=k, top=top))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "heap", _txt["topic"].format(what=what), module, tests, [
         fill(_txt["explain_1"], what=what, e1=noun[:-1], cls=cls),
         fill(_txt["explain_2"]),
-        fill(_txt["explain_3"], top_fn=top_fn))
-    exercises = _some(rng, fill(_txt["exercise_1"], e1=noun[:-1]))
-    return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
-                  {"template": "heap", "cls": cls})
+        fill(_txt["explain_3"], top_fn=top_fn)],
+        fill(_txt["exercise_1"], e1=noun[:-1]), cls=cls)
 
 
 LRU_SCENES = lesson_rows("lru", "LRU_SCENES")
@@ -453,14 +415,11 @@ def _lesson_lru(rng: random.Random) -> Lesson:
         _txt["test"].format(cls=cls, cap=cap, script=script, results=results, final=final),
         _txt["test_2"].format(cls=cls),
         _raises("zero_capacity", f"{cls}(0)"))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "lru", f"an LRU cache for {what}", module, tests, [
         fill(_txt["explain_1"], what=what, cls=cls),
         fill(_txt["explain_2"]),
-        fill(_txt["explain_3"]))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(f"an LRU cache for {what}", explanation, module, tests, exercises,
-                  {"template": "lru", "capacity": cap})
+        fill(_txt["explain_3"])],
+        fill(_txt["exercise_1"]), capacity=cap)
 
 
 def _lesson_primes(rng: random.Random) -> Lesson:
@@ -510,25 +469,22 @@ def _lesson_primes(rng: random.Random) -> Lesson:
         _txt["test_3"].format(factor_fn=factor_fn, comp=comp, f_expected=f_expected, f_check=f_check),
         _raises(f"{factor_fn}_rejects_one", f"{factor_fn}(1)"),
         imports=("import math",))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "primes", f"prime numbers ({context})", module, tests, [
         fill(_txt["explain_1"], context=context),
         [_txt["explain_4"],
          trial_note],
         [(_txt["explain_5"])
          if as_counts else
          (_txt["explain_6"]),
-         _txt["explain_7"].format(test_fn=test_fn)])
-    exercises = _some(rng, [
-        _txt["exercise"],
-        _txt["exercise_2"],
-        (_txt["exercise_3"] if as_counts else
-         _txt["exercise_4"]),
-        _txt["exercise_5"],
-        _txt["exercise_6"],
-    ])
-    return Lesson(f"prime numbers ({context})", explanation, module, tests, exercises,
-                  {"template": "primes", "limit": limit, "trial": trial, "counts": as_counts})
+         _txt["explain_7"].format(test_fn=test_fn)]],
+        [
+            _txt["exercise"],
+            _txt["exercise_2"],
+            (_txt["exercise_3"] if as_counts else
+             _txt["exercise_4"]),
+            _txt["exercise_5"],
+            _txt["exercise_6"],
+        ], limit=limit, trial=trial, counts=as_counts)
 
 
 STATS_SCENES = lesson_rows("stats", "STATS_SCENES")
@@ -562,15 +518,12 @@ def _lesson_stats(rng: random.Random) -> Lesson:
         _txt["test_5"].format(median_fn=median_fn),
         _raises(f"{mean_fn}_of_nothing", f"{mean_fn}([])"),
         imports=("import statistics",))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "stats", f"summary statistics of {what}", module, tests, [
         fill(_txt["explain_1"], what=what, mean_fn=mean_fn, median_fn=median_fn, mode_fn=mode_fn,
              summary_fn=summary_fn),
         fill(_txt["explain_2"], mode_fn=mode_fn),
-        fill(_txt["explain_3"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], e1=data_name.replace('_', ' ')))
-    return Lesson(f"summary statistics of {what}", explanation, module, tests, exercises,
-                  {"template": "stats", "scene": data_name})
+        fill(_txt["explain_3"])],
+        fill(_txt["exercise_1"], e1=data_name.replace('_', ' ')), scene=data_name)
 
 
 SLUG_TITLES = lesson_table("slugify", "SLUG_TITLES")
@@ -602,16 +555,13 @@ def _lesson_slugify(rng: random.Random) -> Lesson:
         _txt["test"].format(fn=fn, e1=titles[:2]),
         _txt["test_2"].format(fn=fn),
         (_txt["test_3"].format(fn=fn, max_len=max_len, sep=sep)) if max_len else "")
-    explanation = _explain(
-        rng,
+    return assemble(rng, "slugify", f"slugs for {where}", module, tests, [
         fill(_txt["explain_1"], sep=sep, where=where, fn=fn),
         fill(_txt["explain_2"]),
         [(_txt["explain_6"].format(max_len=max_len) if
           max_len else _txt["explain_7"]),
-         _txt["explain_8"]])
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(f"slugs for {where}", explanation, module, tests, exercises,
-                  {"template": "slugify", "sep": sep, "max_len": max_len})
+         _txt["explain_8"]]],
+        fill(_txt["exercise_1"]), sep=sep, max_len=max_len)
 
 
 ACCOUNT_SCENES = lesson_rows("account", "ACCOUNT_SCENES")
@@ -648,21 +598,18 @@ def _lesson_account(rng: random.Random) -> Lesson:
         _txt["test_4"].format(exc=exc))
     fld = field.replace("_", " ")
     money = cls in ("BankAccount", "Wallet", "GiftCard", "Budget", "Allowance")
-    explanation = _explain(
-        rng,
+    return assemble(rng, "account", f"custom exceptions: {what}", module, tests, [
         fill(_txt["explain_1"], what=what, exc=exc, fld=fld, cls=cls),
         fill(_txt["explain_2"], exc=exc, fld=fld),
         [(_txt["explain_6"].format(fld=fld))
          if ledger else
          (_txt["explain_7"].format(take=take, fld=fld)),
-         _txt["explain_8"]])
-    exercises = _some(rng, [
-        (_txt["exercise"] if ledger else
-         _txt["exercise_2"]),
-        _txt["exercise_3"].format(cls=cls),
-        (_txt["exercise_4"] if money else
-         _txt["exercise_5"].format(put=put)),
-        _txt["exercise_6"].format(fld=fld),
-    ])
-    return Lesson(f"custom exceptions: {what}", explanation, module, tests, exercises,
-                  {"template": "account", "cls": cls, "ledger": ledger})
+         _txt["explain_8"]]],
+        [
+            (_txt["exercise"] if ledger else
+             _txt["exercise_2"]),
+            _txt["exercise_3"].format(cls=cls),
+            (_txt["exercise_4"] if money else
+             _txt["exercise_5"].format(put=put)),
+            _txt["exercise_6"].format(fld=fld),
+        ], cls=cls, ledger=ledger)
