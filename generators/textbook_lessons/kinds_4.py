@@ -1,24 +1,10 @@
-"""Lesson kinds, part 4 of the library (generators/textbook_lessons/__init__.py).
-
-Each kind's words, code skeletons and scene tables are in generators/prompts/lessons/<kind>.toml.
-"""
+"""Lesson kinds, part 4 of the library (generators/textbook_lessons/__init__.py)."""
 
 import math
 import random
 from collections import Counter
 
-from generators.textbook_lessons.base import (
-    Lesson,
-    _checks,
-    _explain,
-    _raises,
-    _some,
-    _tests,
-    fill,
-    lesson_rows,
-    lesson_table,
-    lesson_text,
-)
+from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text
 
 LINKED_SCENES = lesson_rows("linked_list", "LINKED_SCENES")
 
@@ -41,17 +27,14 @@ def _lesson_linked_list(rng: random.Random) -> Lesson:
         _txt["test_3"].format(front=front),
         _txt["test_4"].format(e1=items[::-1]),
         _txt["test_5"].format(cls=cls))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "linked_list", f"linked lists: {what}", module, tests, [
         fill(_txt["explain_1"], what=what, node=node, item=item, cls=cls),
         [_txt["explain_4"] + nxt + _txt["explain_5"],
          _txt["explain_6"]],
         [(_txt["explain_7"]) if recursive_len else
          _txt["explain_8"],
-         _txt["explain_9"]])
-    exercises = _some(rng, fill(_txt["exercise_1"], item=item))
-    return Lesson(f"linked lists: {what}", explanation, module, tests, exercises,
-                  {"template": "linked_list", "cls": cls, "recursive_len": recursive_len})
+         _txt["explain_9"]]],
+        fill(_txt["exercise_1"], item=item), cls=cls, recursive_len=recursive_len)
 
 
 WRAP_TEXTS = lesson_table("text_wrap", "WRAP_TEXTS")
@@ -101,8 +84,7 @@ def _lesson_text_wrap(rng: random.Random) -> Lesson:
         _txt["test_4"].format(fn=fn),
         _txt["test_5"].format(fn=fn),
         _txt["test_6"].format(fn=fn))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "text_wrap", f"word wrapping for {where}", module, tests, [
         fill(_txt["explain_1"], where=where, fn=fn),
         [_txt["explain_4"],
          (_txt["explain_5"]) if by_words else
@@ -110,10 +92,8 @@ def _lesson_text_wrap(rng: random.Random) -> Lesson:
         [{"left": _txt["explain_7"],
           "centre": _txt["explain_8"],
           "right": _txt["explain_9"]}[align],
-         _txt["explain_10"]])
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(f"word wrapping for {where}", explanation, module, tests, exercises,
-                  {"template": "text_wrap", "align": align, "width": width, "by_words": by_words})
+         _txt["explain_10"]]],
+        fill(_txt["exercise_1"]), align=align, width=width, by_words=by_words)
 
 
 MERGE_SCENES = lesson_rows("deep_merge", "MERGE_SCENES")
@@ -152,17 +132,14 @@ def _lesson_deep_merge(rng: random.Random) -> Lesson:
                               cur=cur, sep=sep),
         _txt["test_5"].format(fn=fn),
         imports=("import copy",))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "deep_merge", _txt["topic"].format(what=what), module, tests, [
         fill(_txt["explain_1"], what=what, fn=fn, get_fn=get_fn),
         fill(_txt["explain_2"], get_fn=get_fn, dotted=dotted),
         [(_txt["explain_6"] + (" with `dict(base)`" if copy_style == "dict_copy" else
                                              " with a comprehension")
           + _txt["explain_7"]),
-         _txt["explain_8"]])
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
-                  {"template": "deep_merge", "scene": name})
+         _txt["explain_8"]]],
+        fill(_txt["exercise_1"]), scene=name)
 
 
 HIST_SCENES = lesson_rows("histogram", "HIST_SCENES")
@@ -200,18 +177,15 @@ def _lesson_histogram(rng: random.Random) -> Lesson:
         _txt["test_2"].format(fn=fn, e1=data_name.upper(), lines=lines),
         _txt["test_3"].format(fn=fn, e1=data_name.upper()),
         _txt["test_4"].format(fn=fn))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "histogram", f"a text histogram of {what}", module, tests, [
         fill(_txt["explain_1"], what=what, fn=fn),
         [(_txt["explain_4"]) if scale is None else
          (_txt["explain_5"].format(scale=scale)),
          _txt["explain_6"]],
         [(_txt["explain_7"]) if order == "count" else
          _txt["explain_8"],
-         _txt["explain_9"]])
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(f"a text histogram of {what}", explanation, module, tests, exercises,
-                  {"template": "histogram", "scene": data_name, "scaled": scale is not None})
+         _txt["explain_9"]]],
+        fill(_txt["exercise_1"]), scene=data_name, scaled=scale is not None)
 
 
 def _lesson_gcd(rng: random.Random) -> Lesson:
@@ -243,17 +217,14 @@ def _lesson_gcd(rng: random.Random) -> Lesson:
         _txt["test_2"].format(simplify_fn=simplify_fn, a=a, b=b, e1=(a // math.gcd(a, b), b // math.gcd(a, b))),
         _raises(f"{simplify_fn}_zero", f"{simplify_fn}(0, 0)"),
         imports=("import math",))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "gcd", f"Euclid's algorithm: {story}", module, tests, [
         fill(_txt["explain_1"], story=story, gcd_fn=gcd_fn, lcm_fn=lcm_fn, simplify_fn=simplify_fn),
         [(_txt["explain_4"])
          if recursive else
          (_txt["explain_5"]),
          _txt["explain_6"]],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(f"Euclid's algorithm: {story}", explanation, module, tests, exercises,
-                  {"template": "gcd", "recursive": recursive})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"]), recursive=recursive)
 
 
 def _life_step(cells: set[tuple[int, int]], wrap: tuple[int, int] | None) -> set[tuple[int, int]]:
@@ -304,17 +275,14 @@ def _lesson_life(rng: random.Random) -> Lesson:
         _txt["test_3"].format(blinker=blinker, step_fn=step_fn, vertical=vertical),
         _txt["test_4"].format(e1=dead * 4, step_fn=step_fn),
         _txt["test_5"].format(count_fn=count_fn, blinker=blinker))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "life", f"Conway's Game of Life: {story}", module, tests, [
         fill(_txt["explain_1"], story=story),
         [_txt["explain_4"].format(alive=alive, dead=dead),
          _txt["explain_5"].format(count_fn=count_fn)
          + (_txt["explain_6"] if torus else
             _txt["explain_7"])],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(f"Conway's Game of Life: {story}", explanation, module, tests, exercises,
-                  {"template": "life", "torus": torus})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"]), torus=torus)
 
 
 DECORATOR_SCENES = lesson_rows("decorators", "DECORATOR_SCENES")
@@ -362,17 +330,14 @@ def _lesson_decorators(rng: random.Random) -> Lesson:
         _txt["test"].format(fname=fname, args=args, result=result),
         _txt["test_2"].format(fname=fname),
         check)
-    explanation = _explain(
-        rng,
+    return assemble(rng, "decorators", f"decorators: {what}", module, tests, [
         [_txt["explain"].format(what=what),
          _txt["explain_2"].format(kind=kind, fname=fname) + ("(3)" if kind == "retry" else "")
          + _txt["explain_3"],
          _txt["explain_4"].format(what=what)],
         [idea],
-        fill(_txt["explain_1"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], kind=kind))
-    return Lesson(f"decorators: {what}", explanation, module, tests, exercises,
-                  {"template": "decorators", "kind": kind, "target": fname})
+        fill(_txt["explain_1"])],
+        fill(_txt["exercise_1"], kind=kind), kind=kind, target=fname)
 
 
 CASE_WORDS = lesson_table("case_conversion", "CASE_WORDS")
@@ -406,14 +371,11 @@ def _lesson_case_conversion(rng: random.Random) -> Lesson:
                 f"{to_snake}_names"),
         _checks(rng, to_camel, back + [("'x'", "x")], f"{to_camel}_names"),
         _txt["test"].format(e1=[camel(w) for w in words], to_camel=to_camel, to_snake=to_snake))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "case_conversion", _txt["topic"].format(why=why), module, tests, [
         fill(_txt["explain_1"], why=why, to_snake=to_snake, to_camel=to_camel),
         [how],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(_txt["topic"].format(why=why), explanation, module, tests, exercises,
-                  {"template": "case_conversion", "regex": regex})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"]), regex=regex)
 
 
 EDIT_PAIRS = lesson_rows("edit_distance", "EDIT_PAIRS")
@@ -451,15 +413,12 @@ def _lesson_edit_distance(rng: random.Random) -> Lesson:
         _checks(rng, fn, [(f"{a!r}, {b!r}", _edit(a, b)) for a, b in pairs], f"{fn}_pairs"),
         _txt["test"].format(fn=fn, e1=pairs[0][0], e2=pairs[0][1]),
         _txt["test_2"].format(suggest_fn=suggest_fn, probe=probe, words=words, best=best))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "edit_distance", f"edit distance for {use}", module, tests, [
         fill(_txt["explain_1"], use=use, fn=fn, suggest_fn=suggest_fn),
         [how,
          _txt["explain_4"]],
-        fill(_txt["explain_2"], suggest_fn=suggest_fn))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(f"edit distance for {use}", explanation, module, tests, exercises,
-                  {"template": "edit_distance", "rows_only": rows_only})
+        fill(_txt["explain_2"], suggest_fn=suggest_fn)],
+        fill(_txt["exercise_1"]), rows_only=rows_only)
 
 
 COIN_SCENES = lesson_rows("coin_change", "COIN_SCENES")
@@ -498,14 +457,11 @@ def _lesson_coin_change(rng: random.Random) -> Lesson:
         _checks(rng, ways_fn, [(str(t), ways(t)) for t in targets[:3]], f"{ways_fn}_amounts"),
         _txt["test"].format(fn=fn, ways_fn=ways_fn),
         greedy_trap)
-    explanation = _explain(
-        rng,
+    return assemble(rng, "coin_change", _txt["topic"].format(story=story), module, tests, [
         fill(_txt["explain_1"], story=story, e1=', '.join(map(str, denoms)), fn=fn, ways_fn=ways_fn),
         fill(_txt["explain_2"], ways_fn=ways_fn),
-        fill(_txt["explain_3"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], fn=fn))
-    return Lesson(_txt["topic"].format(story=story), explanation, module, tests, exercises,
-                  {"template": "coin_change", "scene": unit})
+        fill(_txt["explain_3"])],
+        fill(_txt["exercise_1"], fn=fn), scene=unit)
 
 
 BST_SCENES = lesson_rows("bst", "BST_SCENES")
@@ -552,15 +508,12 @@ def _lesson_bst(rng: random.Random) -> Lesson:
         _txt["test_3"].format(e1=keys[0], absent=absent),
         _txt["test_4"].format(e1=keys[1], e2=len(keys)),
         _txt["test_5"].format(e1=height(keys), cls=cls))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "bst", f"binary search trees: {what}", module, tests, [
         fill(_txt["explain_1"], what=what, key=key, cls=cls),
         [how,
          _txt["explain_4"]],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], key=key))
-    return Lesson(f"binary search trees: {what}", explanation, module, tests, exercises,
-                  {"template": "bst", "recursive_insert": recursive_insert})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"], key=key), recursive_insert=recursive_insert)
 
 
 SEMVER_SCENES = lesson_rows("semver", "SEMVER_SCENES")
@@ -608,14 +561,11 @@ def _lesson_semver(rng: random.Random) -> Lesson:
         _txt["test_3"].format(latest_fn=latest_fn),
         _txt["test_4"].format(cls=cls, a=a, b=b, c=c, e1=c + 1, e2=b + 1, e3=a + 1),
         _txt["test_5"].format(parse_fn=parse_fn))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "semver", f"semantic versions for {where}", module, tests, [
         fill(_txt["explain_1"], where=where, parse_fn=parse_fn, cls=cls, latest_fn=latest_fn),
         [how, parse_note],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(f"semantic versions for {where}", explanation, module, tests, exercises,
-                  {"template": "semver", "order": order_via, "regex": by_regex})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"]), order=order_via, regex=by_regex)
 
 
 LOG_SCENES = lesson_rows("log_parsing", "LOG_SCENES")
@@ -661,14 +611,11 @@ def _lesson_log_parsing(rng: random.Random) -> Lesson:
         _txt["test_3"].format(fn=fn),
         _txt["test_4"].format(summary_fn=summary_fn, min_level=min_level, expected=expected),
         _txt["test_5"].format(summary_fn=summary_fn, e1=sum(1 for e in entries if e[1] == 'ERROR')))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "log_parsing", f"parsing a {system}'s log", module, tests, [
         fill(_txt["explain_1"], system=system, verb_name=verb_name, target_name=target_name, fn=fn,
              summary_fn=summary_fn),
         [_txt["explain_4"],
          (_txt["explain_5"] if as_dataclass else
           _txt["explain_6"])],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], target_name=target_name))
-    return Lesson(f"parsing a {system}'s log", explanation, module, tests, exercises,
-                  {"template": "log_parsing", "dataclass": as_dataclass})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"], target_name=target_name), dataclass=as_dataclass)

@@ -1,23 +1,9 @@
-"""Lesson kinds, part 5 of the library (generators/textbook_lessons/__init__.py).
-
-Each kind's words, code skeletons and scene tables are in generators/prompts/lessons/<kind>.toml.
-"""
+"""Lesson kinds, part 5 of the library (generators/textbook_lessons/__init__.py)."""
 
 import math
 import random
 
-from generators.textbook_lessons.base import (
-    Lesson,
-    _checks,
-    _explain,
-    _op,
-    _raises,
-    _some,
-    _tests,
-    fill,
-    lesson_rows,
-    lesson_text,
-)
+from .base import Lesson, _checks, _op, _raises, _tests, assemble, fill, lesson_rows, lesson_text
 
 ITER_SCENES = lesson_rows("iterator_class", "ITER_SCENES")
 
@@ -78,14 +64,11 @@ def _lesson_iterator_class(rng: random.Random) -> Lesson:
         _txt["test_3"].format(call=call, e1=expected[0], e2=expected[1] if len(expected) > 1 else 'done'),
         (_txt["test_4"].format(call=call, e1=sorted(set(expected)), e2=max(expected))) if item_t == "str" else
         (_txt["test_5"].format(call=call, e1=sum(expected), e2=max(expected))))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "iterator_class", f"iterator classes: {what}", module, tests, [
         fill(_txt["explain_1"], what=what, cls=cls),
         fill(_txt["explain_2"]),
-        fill(_txt["explain_3"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], cls=cls))
-    return Lesson(f"iterator classes: {what}", explanation, module, tests, exercises,
-                  {"template": "iterator_class", "cls": cls})
+        fill(_txt["explain_3"])],
+        fill(_txt["exercise_1"], cls=cls), cls=cls)
 
 
 COMMAND_SCENES = lesson_rows("match_commands", "COMMAND_SCENES")
@@ -121,14 +104,11 @@ def _lesson_match_commands(rng: random.Random) -> Lesson:
         _checks(rng, fn, [(repr(t), interp(t)) for t in inputs], f"{fn}_inputs"),
         _txt["test"].format(fn=fn, v3=v3, e1=interp(v3)),
         _txt["test_2"].format(fn=fn, v0=v0))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "match_commands", _txt["topic"].format(what=what), module, tests, [
         fill(_txt["explain_1"], what=what, fn=fn),
         fill(_txt["explain_2"], v0=v0),
-        fill(_txt["explain_3"]))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
-                  {"template": "match_commands", "scene": what})
+        fill(_txt["explain_3"])],
+        fill(_txt["exercise_1"]), scene=what)
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -177,18 +157,15 @@ def _lesson_luhn(rng: random.Random) -> Lesson:
         _checks(rng, digit_fn, [(repr(p), _luhn_digit(p)) for p in payloads], f"{digit_fn}_payloads"),
         _txt["test"].format(payloads=payloads, check_fn=check_fn, digit_fn=digit_fn),
         _raises(f"{digit_fn}_rejects_letters", f"{digit_fn}('12x')"))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "luhn", f"the Luhn checksum for {what}", module, tests, [
         fill(_txt["explain_1"], what=what, check_fn=check_fn, digit_fn=digit_fn),
         [_txt["explain_4"]
          + (_txt["explain_5"] if doubling == "subtract_nine" else
             _txt["explain_6"])
          + _txt["explain_7"],
          _txt["explain_8"]],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(f"the Luhn checksum for {what}", explanation, module, tests, exercises,
-                  {"template": "luhn", "doubling": doubling})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"]), doubling=doubling)
 
 
 CONTEXT_SCENES = lesson_rows("context_manager", "CONTEXT_SCENES")
@@ -217,15 +194,12 @@ def _lesson_context_manager(rng: random.Random) -> Lesson:
         _txt["test_2"].format(fn=fn, key=key, temp=temp, store_name=store_name, e1=_op(orig), orig=orig),
         _txt["test_3"].format(fn=fn, store_name=store_name),
         _txt["test_4"].format(fn=fn, key=key, store_name=store_name))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "context_manager", _txt["topic"].format(what=what), module, tests, [
         fill(_txt["explain_1"], what=what, fn=fn),
         [how],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"],
-                                e1='a class with __enter__/__exit__' if style == 'generator' else '@contextmanager'))
-    return Lesson(_txt["topic"].format(what=what), explanation, module, tests, exercises,
-                  {"template": "context_manager", "style": style})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"],
+             e1='a class with __enter__/__exit__' if style == 'generator' else '@contextmanager'), style=style)
 
 
 def _lesson_pascal(rng: random.Random) -> Lesson:
@@ -252,14 +226,11 @@ def _lesson_pascal(rng: random.Random) -> Lesson:
         _txt["test_4"].format(row_fn=row_fn, n=n),
         _raises(f"{row_fn}_negative", f"{row_fn}(-1)"),
         imports=("import math",))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "pascal", f"Pascal's triangle: {story}", module, tests, [
         fill(_txt["explain_1"], story=story, row_fn=row_fn, tri_fn=tri_fn, choose_fn=choose_fn),
         [how],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"], choose_fn=choose_fn))
-    return Lesson(f"Pascal's triangle: {story}", explanation, module, tests, exercises,
-                  {"template": "pascal", "style": style})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"], choose_fn=choose_fn), style=style)
 
 
 RECEIPT_SCENES = lesson_rows("receipt", "RECEIPT_SCENES")
@@ -296,16 +267,13 @@ def _lesson_receipt(rng: random.Random) -> Lesson:
         _txt["test_2"].format(fn=fn, expected=expected),
         _txt["test_3"].format(fn=fn, width=width),
         _checks(rng, "money", [("5", money(5)), ("123456", money(123456)), ("100", money(100))], "money_formats"))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "receipt", _txt["topic"].format(shop=shop), module, tests, [
         fill(_txt["explain_1"], shop=shop, fn=fn),
         fill(_txt["explain_2"], line_fn=line_fn),
         [(_txt["explain_6"]) if tax else
          _txt["explain_7"],
-         _txt["explain_8"]])
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(_txt["topic"].format(shop=shop), explanation, module, tests, exercises,
-                  {"template": "receipt", "tax": tax})
+         _txt["explain_8"]]],
+        fill(_txt["exercise_1"]), tax=tax)
 
 
 INDEX_SCENES = lesson_rows("inverted_index", "INDEX_SCENES")
@@ -343,17 +311,14 @@ def _lesson_inverted_index(rng: random.Random) -> Lesson:
         _checks(rng, search_fn, [(f"index(), {q!r}", search(q)) for q in (q1, q2, "zebra", "")], f"{search_fn}_queries"),
         _txt["test_2"].format(build_fn=build_fn),
         _txt["test_3"].format(search_fn=search_fn, e1=q2.upper(), q2=q2))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "inverted_index", _txt["topic"].format(kind=kind), module, tests, [
         fill(_txt["explain_1"], kind=kind, build_fn=build_fn, search_fn=search_fn),
         [_txt["explain_4"].format(e1='all the words are the intersection' if mode == 'all' else 'any of the words are the union',
                                   combine=combine)
          + (_txt["explain_5"] if mode == "all" else " and changes nothing."),
          _txt["explain_6"]],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(_txt["topic"].format(kind=kind), explanation, module, tests, exercises,
-                  {"template": "inverted_index", "mode": mode})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"]), mode=mode)
 
 
 def _spiral(m: list[list[int]]) -> list[int]:
@@ -386,11 +351,8 @@ def _lesson_spiral(rng: random.Random) -> Lesson:
         _txt["test_3"].format(fn=fn),
         _checks(rng, fn, [("[[1, 2, 3]]", [1, 2, 3]), ("[[1], [2], [3]]", [1, 2, 3]), ("[]", []),
                           ("[[1, 2], [4, 3]]", [1, 2, 3, 4])], f"{fn}_shapes"))
-    explanation = _explain(
-        rng,
+    return assemble(rng, "spiral", f"spiral order of a grid: {story}", module, tests, [
         fill(_txt["explain_1"], story=story, fn=fn),
         [how],
-        fill(_txt["explain_2"]))
-    exercises = _some(rng, fill(_txt["exercise_1"]))
-    return Lesson(f"spiral order of a grid: {story}", explanation, module, tests, exercises,
-                  {"template": "spiral", "style": style})
+        fill(_txt["explain_2"])],
+        fill(_txt["exercise_1"]), style=style)
