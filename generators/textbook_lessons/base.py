@@ -38,12 +38,6 @@ def assemble(rng: random.Random, kind: str, topic: str, module: str, tests: str,
     return Lesson(topic, explanation, module, tests, _some(rng, exercises), {"template": kind, **facets})
 
 
-def texts_for(texts: dict[str, Any], variants: list[Any], variant: Any, *names: str) -> list[Any]:
-    """The texts `variant` uses: key `name` for the first of `variants`, `name_2` for the second, `name_3`..."""
-    n = variants.index(variant)
-    return [texts[name if n == 0 else f"{name}_{n + 1}"] for name in names]
-
-
 def _checks(rng: random.Random, fn: str, cases: list[tuple[str, Any]], label: str) -> str:
     """A test asserting `fn(args) == expected` for every (args source, expected) case, in one of two layouts."""
     if rng.random() < 0.5:

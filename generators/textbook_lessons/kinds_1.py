@@ -5,7 +5,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text, texts_for
+from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text
 
 CLAMP_SCENES = lesson_rows("clamp", "CLAMP_SCENES")
 
@@ -362,8 +362,7 @@ def _lesson_caesar(rng: random.Random) -> Lesson:
     plain = rng.choice(PLAINTEXTS)
     enc_name, dec_name = rng.choice([("encrypt", "decrypt"), ("encode", "decode"), ("scramble", "unscramble"),
                                      ("hide", "reveal"), ("rotate_text", "unrotate_text")])
-    variants = ["index", "ord", "translate"]
-    variant = rng.choice(variants)
+    variant = rng.choice(["index", "ord", "translate"])
 
     def enc(s: str, k: int) -> str:
         out = []
@@ -375,7 +374,18 @@ def _lesson_caesar(rng: random.Random) -> Lesson:
                 out.append(ch)
         return "".join(out)
 
-    helpers, body, how = texts_for(_txt, variants, variant, "helpers", "body", "how")
+    if variant == "index":
+        helpers = _txt["helpers"]
+        body = _txt["body"]
+        how = _txt["how"]
+    elif variant == "ord":
+        helpers = _txt["helpers_2"]
+        body = _txt["body_2"]
+        how = _txt["how_2"]
+    else:
+        helpers = _txt["helpers_3"]
+        body = _txt["body_3"]
+        how = _txt["how_3"]
     module = _txt["module"].format(helpers=helpers, enc_name=enc_name, body=body, dec_name=dec_name)
     tests = _tests(
         [enc_name, dec_name],
@@ -521,16 +531,20 @@ def _lesson_palindrome(rng: random.Random) -> Lesson:
     _txt = lesson_text("palindrome")
     fn = rng.choice(["is_palindrome", "reads_same_backwards", "is_mirror_phrase"])
     clean = rng.choice(["normalise", "letters_only", "canonical", "squeeze"])
-    variants = ["reverse", "two_pointers"]
-    variant = rng.choice(variants)
+    variant = rng.choice(["reverse", "two_pointers"])
     yes = rng.sample(PALINDROME_PHRASES, 3)
     no = rng.sample(NOT_PALINDROMES, 2)
 
     def norm(s: str) -> str:
         return "".join(ch.lower() for ch in s if ch.isalnum())
 
-    check, how = texts_for(_txt, variants, variant, "check", "how")
-    module = _txt["module"].format(clean=clean, fn=fn, check=check.format(clean=clean))
+    if variant == "reverse":
+        check = _txt["check"].format(clean=clean)
+        how = _txt["how"]
+    else:
+        check = _txt["check_2"].format(clean=clean)
+        how = _txt["how_2"]
+    module = _txt["module"].format(clean=clean, fn=fn, check=check)
     tests = _tests(
         [fn, clean],
         _txt["test"].format(clean=clean, e1=yes[0], e2=norm(yes[0])),

@@ -6,7 +6,7 @@ from collections import deque
 from datetime import date, timedelta
 from typing import Any
 
-from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text, texts_for
+from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text
 
 INTERVAL_SCENES = lesson_rows("intervals", "INTERVAL_SCENES")
 
@@ -134,8 +134,7 @@ def _lesson_rpn(rng: random.Random) -> Lesson:
     _txt = lesson_text("rpn")
     fn = rng.choice(["evaluate_rpn", "calculate", "run_postfix", "rpn"])
     stack_name = rng.choice(["stack", "operands", "values"])
-    dispatches = ["operator_module", "lambdas", "branches"]
-    dispatch = rng.choice(dispatches)
+    dispatch = rng.choice(["operator_module", "lambdas", "branches"])
     exprs = []
     for _ in range(3):
         n = rng.randint(2, 4)
@@ -145,7 +144,15 @@ def _lesson_rpn(rng: random.Random) -> Lesson:
             out += [t, rng.choice("+-*")]
         exprs.append(" ".join(out))
     div = f"{rng.randint(2, 9) * 2} 2 /"
-    head, apply = texts_for(_txt, dispatches, dispatch, "head", "apply")
+    if dispatch == "operator_module":
+        head = _txt["head"]
+        apply = _txt["apply"]
+    elif dispatch == "lambdas":
+        head = _txt["head_2"]
+        apply = _txt["apply_2"]
+    else:
+        head = _txt["head_3"]
+        apply = _txt["apply_3"]
     module = _txt["module"].format(head=head, fn=fn, stack_name=stack_name, apply=apply)
     cases = [(repr(e), _rpn(e.split())) for e in exprs] + [(repr(div), _rpn(div.split()))]
     tests = _tests(

@@ -7,7 +7,7 @@ import unicodedata
 from collections import Counter, OrderedDict
 from typing import Any
 
-from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text, texts_for
+from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text
 
 RECORD_SCENES = [
     ("Runner", [("name", "str"), ("club", "str"), ("minutes", "int")],
@@ -228,16 +228,28 @@ def _lesson_roman(rng: random.Random) -> Lesson:
     to_fn, from_fn = rng.choice([("to_roman", "from_roman"), ("roman", "arabic"), ("encode_roman", "decode_roman")])
     style = rng.choice(["greedy_table", "divmod"])
     numbers = rng.sample(range(1, 4000), 5) + [rng.choice([4, 9, 14, 40, 90, 400, 900, 1994, 3999])]
-    parses = ["lookahead", "right_to_left"]
-    parse = rng.choice(parses)
-    parse_body, parse_note = texts_for(_txt, parses, parse, "parse_body", "parse_note")
+    parse = rng.choice(["lookahead", "right_to_left"])
+    if parse == "lookahead":
+        parse_body = _txt["parse_body"]
+        parse_note = _txt["parse_note"]
+    else:
+        parse_body = _txt["parse_body_2"]
+        parse_note = _txt["parse_note_2"]
     table = rng.choice(["pairs", "digits"])
     if table == "pairs":
         table_src = _txt["table_src"]
     else:
         table_src = _txt["table_src_2"]
         style = "digits"
-    to_body, how = texts_for(_txt, ["digits", "greedy_table", "divmod"], style, "to_body", "how")
+    if style == "digits":
+        to_body = _txt["to_body"]
+        how = _txt["how"]
+    elif style == "greedy_table":
+        to_body = _txt["to_body_2"]
+        how = _txt["how_2"]
+    else:
+        to_body = _txt["to_body_3"]
+        how = _txt["how_3"]
     module = _txt["module"].format(context=context, table_src=table_src, to_fn=to_fn, to_body=to_body,
                                    from_fn=from_fn, parse_body=parse_body)
     cases = [(str(n), _to_roman(n)) for n in numbers]
@@ -417,8 +429,7 @@ def _lesson_primes(rng: random.Random) -> Lesson:
     sieve_fn = rng.choice(["primes_up_to", "sieve", "prime_list", "primes_below_or_at"])
     test_fn = rng.choice(["is_prime", "prime", "check_prime", "has_no_divisors"])
     factor_fn = rng.choice(["factorise", "prime_factors", "factors", "decompose"])
-    trials = ["odd", "six_k"]
-    trial = rng.choice(trials)
+    trial = rng.choice(["odd", "six_k"])
     as_counts = rng.random() < 0.4
     primes = [n for n in range(2, limit + 1) if all(n % d for d in range(2, int(n ** 0.5) + 1))]
     comp = rng.randint(2, 5000)
@@ -431,8 +442,12 @@ def _lesson_primes(rng: random.Random) -> Lesson:
     if n > 1:
         f.append(n)
     probes = rng.sample(range(0, 200), 3) + rng.sample(primes, 2)
-    trial_src, trial_note = texts_for(_txt, trials, trial, "trial_src", "trial_note")
-    trial_src = trial_src.format(test_fn=test_fn)
+    if trial == "odd":
+        trial_src = _txt["trial_src"].format(test_fn=test_fn)
+        trial_note = _txt["trial_note"]
+    else:
+        trial_src = _txt["trial_src_2"].format(test_fn=test_fn)
+        trial_note = _txt["trial_note_2"]
     if as_counts:
         factor_src = _txt["factor_src"].format(factor_fn=factor_fn)
         head = _txt["head"]

@@ -4,7 +4,7 @@ import math
 import random
 from collections import Counter
 
-from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text, texts_for
+from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text
 
 LINKED_SCENES = lesson_rows("linked_list", "LINKED_SCENES")
 
@@ -398,7 +398,12 @@ def _lesson_edit_distance(rng: random.Random) -> Lesson:
     suggest_fn = rng.choice(["closest", "suggest", "best_match"])
     pairs = rng.sample(EDIT_PAIRS, 4)
     rows_only = rng.random() < 0.5
-    dp, how = texts_for(_txt, [True, False], rows_only, "dp", "how")
+    if rows_only:
+        dp = _txt["dp"]
+        how = _txt["how"]
+    else:
+        dp = _txt["dp_2"]
+        how = _txt["how_2"]
     words = sorted({w for p in pairs for w in p})
     probe = rng.choice(words)[::-1][:4] + "e"
     best = min(words, key=lambda w: (_edit(probe, w), w))

@@ -3,7 +3,7 @@
 import math
 import random
 
-from .base import Lesson, _checks, _op, _raises, _tests, assemble, fill, lesson_rows, lesson_text, texts_for
+from .base import Lesson, _checks, _op, _raises, _tests, assemble, fill, lesson_rows, lesson_text
 
 ITER_SCENES = lesson_rows("iterator_class", "ITER_SCENES")
 
@@ -334,11 +334,15 @@ def _lesson_spiral(rng: random.Random) -> Lesson:
     _txt = lesson_text("spiral")
     story = rng.choice(fill(_txt["story_1"]))
     fn = rng.choice(["spiral_order", "spiral", "walk_spiral", "clockwise_spiral"])
-    styles = ["rotate", "bounds"]
-    style = rng.choice(styles)
+    style = rng.choice(["rotate", "bounds"])
     rows, cols = rng.randint(2, 5), rng.randint(2, 5)
     m = [[rng.randint(1, 99) for _ in range(cols)] for _ in range(rows)]
-    body, how = texts_for(_txt, styles, style, "body", "how")
+    if style == "rotate":
+        body = _txt["body"]
+        how = _txt["how"]
+    else:
+        body = _txt["body_2"]
+        how = _txt["how_2"]
     module = _txt["module"].format(story=story, fn=fn, body=body)
     tests = _tests(
         [fn],
