@@ -374,18 +374,9 @@ def _lesson_caesar(rng: random.Random) -> Lesson:
                 out.append(ch)
         return "".join(out)
 
-    if variant == "index":
-        helpers = _txt["helpers"]
-        body = _txt["body"]
-        how = _txt["how"]
-    elif variant == "ord":
-        helpers = _txt["helpers_2"]
-        body = _txt["body_2"]
-        how = _txt["how_2"]
-    else:
-        helpers = _txt["helpers_3"]
-        body = _txt["body_3"]
-        how = _txt["how_3"]
+    helpers, body, how = {"index": (_txt["helpers"], _txt["body"], _txt["how"]),
+                          "ord": (_txt["helpers_2"], _txt["body_2"], _txt["how_2"]),
+                          "translate": (_txt["helpers_3"], _txt["body_3"], _txt["how_3"])}[variant]
     module = _txt["module"].format(helpers=helpers, enc_name=enc_name, body=body, dec_name=dec_name)
     tests = _tests(
         [enc_name, dec_name],
@@ -538,12 +529,8 @@ def _lesson_palindrome(rng: random.Random) -> Lesson:
     def norm(s: str) -> str:
         return "".join(ch.lower() for ch in s if ch.isalnum())
 
-    if variant == "reverse":
-        check = _txt["check"].format(clean=clean)
-        how = _txt["how"]
-    else:
-        check = _txt["check_2"].format(clean=clean)
-        how = _txt["how_2"]
+    check, how = ((_txt["check"], _txt["how"]) if variant == "reverse" else (_txt["check_2"], _txt["how_2"]))
+    check = check.format(clean=clean)
     module = _txt["module"].format(clean=clean, fn=fn, check=check)
     tests = _tests(
         [fn, clean],

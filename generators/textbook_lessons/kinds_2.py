@@ -144,15 +144,8 @@ def _lesson_rpn(rng: random.Random) -> Lesson:
             out += [t, rng.choice("+-*")]
         exprs.append(" ".join(out))
     div = f"{rng.randint(2, 9) * 2} 2 /"
-    if dispatch == "operator_module":
-        head = _txt["head"]
-        apply = _txt["apply"]
-    elif dispatch == "lambdas":
-        head = _txt["head_2"]
-        apply = _txt["apply_2"]
-    else:
-        head = _txt["head_3"]
-        apply = _txt["apply_3"]
+    head, apply = {"operator_module": (_txt["head"], _txt["apply"]), "lambdas": (_txt["head_2"], _txt["apply_2"]),
+                   "branches": (_txt["head_3"], _txt["apply_3"])}[dispatch]
     module = _txt["module"].format(head=head, fn=fn, stack_name=stack_name, apply=apply)
     cases = [(repr(e), _rpn(e.split())) for e in exprs] + [(repr(div), _rpn(div.split()))]
     tests = _tests(

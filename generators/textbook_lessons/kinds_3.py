@@ -229,27 +229,16 @@ def _lesson_roman(rng: random.Random) -> Lesson:
     style = rng.choice(["greedy_table", "divmod"])
     numbers = rng.sample(range(1, 4000), 5) + [rng.choice([4, 9, 14, 40, 90, 400, 900, 1994, 3999])]
     parse = rng.choice(["lookahead", "right_to_left"])
-    if parse == "lookahead":
-        parse_body = _txt["parse_body"]
-        parse_note = _txt["parse_note"]
-    else:
-        parse_body = _txt["parse_body_2"]
-        parse_note = _txt["parse_note_2"]
+    parse_body, parse_note = ((_txt["parse_body"], _txt["parse_note"]) if parse == "lookahead" else
+                              (_txt["parse_body_2"], _txt["parse_note_2"]))
     table = rng.choice(["pairs", "digits"])
     if table == "pairs":
         table_src = _txt["table_src"]
     else:
         table_src = _txt["table_src_2"]
         style = "digits"
-    if style == "digits":
-        to_body = _txt["to_body"]
-        how = _txt["how"]
-    elif style == "greedy_table":
-        to_body = _txt["to_body_2"]
-        how = _txt["how_2"]
-    else:
-        to_body = _txt["to_body_3"]
-        how = _txt["how_3"]
+    to_body, how = {"digits": (_txt["to_body"], _txt["how"]), "greedy_table": (_txt["to_body_2"], _txt["how_2"]),
+                    "divmod": (_txt["to_body_3"], _txt["how_3"])}[style]
     module = _txt["module"].format(context=context, table_src=table_src, to_fn=to_fn, to_body=to_body,
                                    from_fn=from_fn, parse_body=parse_body)
     cases = [(str(n), _to_roman(n)) for n in numbers]
@@ -442,12 +431,9 @@ def _lesson_primes(rng: random.Random) -> Lesson:
     if n > 1:
         f.append(n)
     probes = rng.sample(range(0, 200), 3) + rng.sample(primes, 2)
-    if trial == "odd":
-        trial_src = _txt["trial_src"].format(test_fn=test_fn)
-        trial_note = _txt["trial_note"]
-    else:
-        trial_src = _txt["trial_src_2"].format(test_fn=test_fn)
-        trial_note = _txt["trial_note_2"]
+    trial_src, trial_note = ((_txt["trial_src"], _txt["trial_note"]) if trial == "odd" else
+                             (_txt["trial_src_2"], _txt["trial_note_2"]))
+    trial_src = trial_src.format(test_fn=test_fn)
     if as_counts:
         factor_src = _txt["factor_src"].format(factor_fn=factor_fn)
         head = _txt["head"]

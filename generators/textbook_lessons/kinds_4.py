@@ -398,12 +398,7 @@ def _lesson_edit_distance(rng: random.Random) -> Lesson:
     suggest_fn = rng.choice(["closest", "suggest", "best_match"])
     pairs = rng.sample(EDIT_PAIRS, 4)
     rows_only = rng.random() < 0.5
-    if rows_only:
-        dp = _txt["dp"]
-        how = _txt["how"]
-    else:
-        dp = _txt["dp_2"]
-        how = _txt["how_2"]
+    dp, how = (_txt["dp"], _txt["how"]) if rows_only else (_txt["dp_2"], _txt["how_2"])
     words = sorted({w for p in pairs for w in p})
     probe = rng.choice(words)[::-1][:4] + "e"
     best = min(words, key=lambda w: (_edit(probe, w), w))

@@ -337,12 +337,7 @@ def _lesson_spiral(rng: random.Random) -> Lesson:
     style = rng.choice(["rotate", "bounds"])
     rows, cols = rng.randint(2, 5), rng.randint(2, 5)
     m = [[rng.randint(1, 99) for _ in range(cols)] for _ in range(rows)]
-    if style == "rotate":
-        body = _txt["body"]
-        how = _txt["how"]
-    else:
-        body = _txt["body_2"]
-        how = _txt["how_2"]
+    body, how = (_txt["body"], _txt["how"]) if style == "rotate" else (_txt["body_2"], _txt["how_2"])
     module = _txt["module"].format(story=story, fn=fn, body=body)
     tests = _tests(
         [fn],
