@@ -197,3 +197,176 @@ def test_generate_run_over_two_endpoints_one_dead(tmp_path, servers):
     log = FamilyLog(out / "raw" / "tool_use", "tool_use")
     assert log.kept + log.rejected == 4  # every task settled once
     assert "pw" not in (out / "raw" / "manifest.json").read_text()
+
+
+@pytest.mark.slow
+def test_two_local_servers_one_killed_mid_run(tmp_path):
+    """Two real llama-servers (the local SmolLM2, 2 slots each) as one teacher: a generate run uses both, survives one
+    being SIGKILLed mid-run, and ends with exactly `count` records, none lost, none twice."""
+    import os
+    import signal
+    import subprocess
+
+    from factory.runlog import FamilyLog
+    from generators.teachers.localserver import LocalServer
+    from tests.test_generate import PY, REPO, all_records, lanbot_card_with
+
+    count = 12
+    card = lanbot_card_with(tmp_path, "teacher_share = 0.25", "teacher_share = 1.0")  # every identity reply taught
+    out = tmp_path / "out"
+    ledger = out / "raw" / "identity" / "_ledger.jsonl"
+    with LocalServer(parallel=2, alias="smol") as first, LocalServer(parallel=2, alias="smol") as second:
+        args = [PY, "-W", "ignore", "-m", "factory", "generate", f"persona={card}", f"count={count}",
+                "families=identity", "parallel=4", "batch=4", "chunks=8", f"teacher={first.spec},{second.spec}",
+                f"out={out}"]  # chunks=8: room for the 135M model's low identity yield (~25%) to reach count
+        proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 900
+        while time.time() < deadline and proc.poll() is None and not (ledger.exists() and ledger.read_text()):
+            time.sleep(0.2)
+        time.sleep(1.0)  # the next batch's requests are in flight on both
+        assert proc.poll() is None, "the run ended before a server could be killed; raise count"
+        assert second.process is not None
+        os.killpg(second.process.pid, signal.SIGKILL)  # a crash, not a clean stop
+        stdout, stderr = proc.communicate(timeout=1200)
+    assert proc.returncode == 0, stderr[-3000:] + stdout
+    manifest = json.loads((out / "raw" / "manifest.json").read_text())
+    print(json.dumps(manifest["teacher"]["endpoints"]), manifest["families"], manifest["wall_s"], stderr[-600:])
+    records = all_records(out / "raw")
+    assert len(records) == count and len({r["id"] for r in records}) == count
+    keys = [k for line in ledger.read_text().splitlines() for k in (json.loads(line)["kept"] +
+                                                                    json.loads(line)["rejected"])]
+    assert len(keys) == len(set(keys))  # no task settled twice
+    kept = [k for line in ledger.read_text().splitlines() for k in json.loads(line)["kept"]]
+    assert FamilyLog(out / "raw" / "identity", "identity").kept == count == len(kept)  # every kept task has its record
+    rows = {r["endpoint"]: r for r in manifest["teacher"]["endpoints"]}
+    assert rows[first.spec]["requests"] > 0 and rows[second.spec]["requests"] > 0  # both were used
+    assert rows[first.spec]["out"] is None and rows[second.spec]["out"]  # the killed one was taken out ...
+    assert f"teacher endpoint {second.spec} taken out" in stderr  # ... with a line saying so
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# provider batch APIs (generators/teachers/batchapi.py): the documented file formats, offline
+
+OPENAI_OUT = [  # the Batch API's documented output / error file lines
+    {"id": "batch_req_123", "custom_id": "r000000", "response": {"status_code": 200, "request_id": "req_123", "body": {
+        "id": "chatcmpl-123", "object": "chat.completion", "created": 1711652795, "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello."}, "logprobs": None,
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 22, "completion_tokens": 2, "total_tokens": 24}}}, "error": None},
+    {"id": "batch_req_456", "custom_id": "r000001", "response": None,
+     "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window "
+                                                  "expired."}},
+    {"id": "batch_req_789", "custom_id": "r000002", "response": {"status_code": 400, "request_id": "req_789", "body": {
+        "error": {"message": "This model's maximum context length is 128000 tokens.", "type": "invalid_request_error",
+                  "param": "messages", "code": "context_length_exceeded"}}}, "error": None},
+]
+ANTHROPIC_OUT = [  # Message Batches' documented results lines
+    {"custom_id": "r000000", "result": {"type": "succeeded", "message": {
+        "id": "msg_014VwiXbi91y3JMjcpyGBHX5", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
+        "content": [{"type": "text", "text": "Hello again!"}], "stop_reason": "end_turn", "stop_sequence": None,
+        "usage": {"input_tokens": 11, "output_tokens": 36}}}},
+    {"custom_id": "r000001", "result": {"type": "errored", "error": {"type": "error", "error": {
+        "type": "invalid_request_error", "message": "max_tokens: Field required"}}}},
+    {"custom_id": "r000002", "result": {"type": "expired"}},
+    {"custom_id": "r000003", "result": {"type": "errored", "error": {"type": "error", "error": {
+        "type": "api_error", "message": "Internal server error"}}}},
+]
+
+
+def test_batch_request_files_follow_the_documented_shapes():
+    from generators.teachers import batchapi
+
+    body = {"model": "gpt-4o-mini", "messages": [USER], "max_completion_tokens": 8}
+    line = json.loads(batchapi.request_lines("openai", {batchapi.custom_id(0): body}))
+    assert line == {"custom_id": "r000000", "method": "POST", "url": "/v1/chat/completions", "body": body}
+    line = json.loads(batchapi.request_lines("anthropic", {"r000001": {"model": "m", "max_tokens": 8}}))
+    assert line == {"custom_id": "r000001", "params": {"model": "m", "max_tokens": 8}}
+
+
+def test_batch_results_go_through_the_live_parsers_and_errors_sort_by_kind():
+    from generators.teachers import batchapi
+
+    got = batchapi.parse_results("openai", "".join(json.dumps(x) + "\n" for x in OPENAI_OUT), "gpt-4o-mini")
+    ok, expired, too_long = got["r000000"], got["r000001"], got["r000002"]
+    assert not isinstance(ok, Exception) and ok.text == "Hello." and (ok.prompt_tokens, ok.completion_tokens) == (22, 2)
+    assert isinstance(expired, TeacherUnsettled) and "batch_expired" in str(expired)  # undone: resent next run
+    assert type(too_long).__name__ == "TeacherError"  # the prompt's own failure: a rejection
+    got = batchapi.parse_results("anthropic", "".join(json.dumps(x) + "\n" for x in ANTHROPIC_OUT), "claude-haiku-4-5")
+    ok = got["r000000"]
+    assert not isinstance(ok, Exception) and ok.text == "Hello again!" and ok.completion_tokens == 36
+    assert isinstance(got["r000001"], TeacherConfigError) and "max_tokens" in got["r000001"].line
+    assert isinstance(got["r000002"], TeacherUnsettled) and isinstance(got["r000003"], TeacherUnsettled)
+    assert not isinstance(got["r000003"], TeacherConfigError)
+    teacher = resolve_teacher("http://h/v1@m")
+    teacher.prices = (1.0, 2.0)
+    assert batchapi.batch_cost(teacher, ok) == pytest.approx((11 * 1.0 + 36 * 2.0) / 1e6 / 2)
+
+
+class BatchServer(BaseHTTPRequestHandler):
+    """The OpenAI Files + Batches endpoints, enough for submit / poll / fetch through the real SDK: the batch ends at
+    once, answering every request line with the documented output line."""
+
+    def _send(self, out: object, raw: bytes | None = None) -> None:
+        payload = raw if raw is not None else json.dumps(out).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_POST(self):  # noqa: N802
+        data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        state = self.server.state  # type: ignore[attr-defined]
+        if self.path.endswith("/files"):
+            state["input"] = data.split(b"\r\n\r\n", 2)[-1].rsplit(b"\r\n--", 2)[0]  # the multipart file part
+            self._send({"id": "file-in", "object": "file", "bytes": len(data), "created_at": 0,
+                        "filename": "requests.jsonl", "purpose": "batch"})
+        else:
+            state["created"] += 1
+            self._send(self.batch())
+
+    def batch(self) -> dict:
+        return {"id": "batch_1", "object": "batch", "endpoint": "/v1/chat/completions", "input_file_id": "file-in",
+                "completion_window": "24h", "status": "completed", "output_file_id": "file-out",
+                "error_file_id": None, "created_at": 0}
+
+    def do_GET(self):  # noqa: N802
+        if self.path.endswith("/content"):
+            lines = [json.loads(x) for x in self.server.state["input"].decode().splitlines()]  # type: ignore
+            out = [{**OPENAI_OUT[0], "custom_id": x["custom_id"]} for x in lines]
+            self._send(None, "".join(json.dumps(x) + "\n" for x in out).encode())
+        else:
+            self._send(self.batch())
+
+    def log_message(self, *args):
+        pass
+
+
+def test_batch_submit_is_resumed_from_its_stored_id_and_ingested(tmp_path, monkeypatch):
+    import openai
+
+    from generators.teachers import batchapi
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BatchServer)
+    server.state = {"created": 0}  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = openai.OpenAI(base_url=f"http://127.0.0.1:{server.server_port}/v1", api_key="none", max_retries=0)
+        teacher = resolve_teacher("http://h/v1@gpt-4o-mini")
+        bodies = {batchapi.custom_id(i): teacher.request([USER], max_tokens=8)[0] for i in range(3)}
+        tasks = {cid: f"c0:task{i}" for i, cid in enumerate(bodies)}
+        state_path = tmp_path / "batch.json"
+        state = batchapi.submit(client, "openai", bodies, tasks, state_path)
+        assert state.batch_id == "batch_1" and server.state["created"] == 1  # type: ignore[attr-defined]
+        # a crash after submission: the rerun finds the stored id and submits nothing again
+        again = batchapi.submit(client, "openai", bodies, tasks, state_path)
+        assert again == state and server.state["created"] == 1  # type: ignore[attr-defined]
+        sent = [json.loads(x) for x in state_path.with_suffix(".requests.jsonl").read_text().splitlines()]
+        assert [x["body"] for x in sent] == list(bodies.values())
+        ended, batch = batchapi.poll(client, again)
+        assert ended
+        results = batchapi.parse_results("openai", batchapi.fetch(client, again, batch), "gpt-4o-mini")
+        assert set(results) == set(tasks) and all(getattr(r, "text", "") == "Hello." for r in results.values())
+    finally:
+        server.shutdown()
+        server.server_close()
