@@ -177,6 +177,10 @@ def test_distilabel_worker_fails_over_and_the_parent_learns_it(servers):
     assert live_row["requests"] == len(servers[0].seen) == teacher.usage.requests > 0
     assert "127.0.0.1" in teacher.worker_spec() and str(servers[0].server_port) in teacher.worker_spec()
     assert teacher.worker_spec().count("http://") == 1  # the next batch's worker does not try the dead one
+    identity.run(tasks, teacher, None, "r1")  # that worker holds a plain Teacher: its usage is still credited
+    rows = teacher.endpoints()
+    assert sum(r["prompt_tokens"] for r in rows) == teacher.usage.prompt_tokens
+    assert rows[1]["requests"] == len(servers[0].seen) == teacher.usage.requests
 
 
 def test_generate_run_over_two_endpoints_one_dead(tmp_path, servers):
@@ -211,7 +215,7 @@ def test_two_local_servers_one_killed_mid_run(tmp_path):
     from generators.teachers.localserver import LocalServer
     from tests.test_generate import PY, REPO, all_records, lanbot_card_with
 
-    count = 12
+    count = 6
     card = lanbot_card_with(tmp_path, "teacher_share = 0.25", "teacher_share = 1.0")  # every identity reply taught
     out = tmp_path / "out"
     ledger = out / "raw" / "identity" / "_ledger.jsonl"
@@ -240,6 +244,7 @@ def test_two_local_servers_one_killed_mid_run(tmp_path):
     assert FamilyLog(out / "raw" / "identity", "identity").kept == count == len(kept)  # every kept task has its record
     rows = {r["endpoint"]: r for r in manifest["teacher"]["endpoints"]}
     assert rows[first.spec]["requests"] > 0 and rows[second.spec]["requests"] > 0  # both were used
+    assert sum(r["prompt_tokens"] for r in rows.values()) == manifest["teacher_usage_this_run"]["prompt_tokens"]
     assert rows[first.spec]["out"] is None and rows[second.spec]["out"]  # the killed one was taken out ...
     assert f"teacher endpoint {second.spec} taken out" in stderr  # ... with a line saying so
 
@@ -370,3 +375,35 @@ def test_batch_submit_is_resumed_from_its_stored_id_and_ingested(tmp_path, monke
     finally:
         server.shutdown()
         server.server_close()
+
+
+def live_batch(spec: str, tmp_path) -> None:
+    """One tiny request through a provider's batch API: submit, poll (up to 15 minutes of a 24 h window), ingest."""
+    from generators.teachers import batchapi
+
+    teacher = resolve_teacher(spec)
+    client = teacher._anthropic_client() if teacher.provider == "anthropic" else teacher._openai_client()
+    body, _ = teacher.request([USER], max_tokens=64)
+    state = batchapi.submit(client, teacher.provider, {"r000000": body}, {"r000000": "live"}, tmp_path / "b.json")
+    deadline = time.time() + 900
+    while True:
+        ended, batch = batchapi.poll(client, state)
+        if ended:
+            break
+        if time.time() > deadline:
+            pytest.skip(f"batch {state.batch_id} not ended after 15 minutes (the window is 24 h)")
+        time.sleep(15)
+    results = batchapi.parse_results(teacher.provider, batchapi.fetch(client, state, batch), teacher.model)
+    reply = results["r000000"]
+    assert not isinstance(reply, Exception), reply
+    assert reply.text and reply.prompt_tokens > 0 and batchapi.batch_cost(teacher, reply) > 0
+
+
+@pytest.mark.network(env="OPENAI_API_KEY")
+def test_openai_batch_live(tmp_path):
+    live_batch("openai:gpt-4o-mini", tmp_path)
+
+
+@pytest.mark.network(env="ANTHROPIC_API_KEY")
+def test_anthropic_message_batch_live(tmp_path):
+    live_batch("anthropic:claude-haiku-4-5", tmp_path)

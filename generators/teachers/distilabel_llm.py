@@ -84,7 +84,8 @@ class TeacherLLM(AsyncLLM):
         line = json.dumps({"prompt": reply.prompt_tokens, "completion": reply.completion_tokens,
                            "cached": reply.cached_tokens, "cache_write": reply.cache_write_tokens,
                            "reasoning": reply.reasoning_tokens, "provider_cost": reply.provider_cost_usd,
-                           "endpoint": reply.endpoint})
+                           # one endpoint left of several resolves to a plain Teacher here: its spec names it
+                           "endpoint": reply.endpoint or self._teacher.spec})
         self._append(line)
 
     def _record_out(self) -> None:
