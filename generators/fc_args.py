@@ -69,9 +69,11 @@ UNIT_PAIRS = {
 }
 
 
-def sampler(name: str) -> Callable:
+def sampler(*names: str) -> Callable:
+    """Registers a sampler for each named function (functions whose arguments are drawn alike share one)."""
     def register(fn: Callable[[random.Random, World], Sample]) -> Callable:
-        SAMPLERS[name] = fn
+        for name in names:
+            SAMPLERS[name] = fn
         return fn
 
     return register

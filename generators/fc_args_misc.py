@@ -113,8 +113,8 @@ def color(r: random.Random) -> tuple[str, str]:
     return code, name
 
 
-@sampler("hex_to_rgb")
-def _h2r(r: random.Random, w: World) -> Sample:
+@sampler("hex_to_rgb", "hex_to_hsl")
+def _hex(r: random.Random, w: World) -> Sample:
     code, name = color(r)
     return {"hex_color": code}, {"color_name": name}
 
@@ -122,12 +122,6 @@ def _h2r(r: random.Random, w: World) -> Sample:
 @sampler("rgb_to_hex")
 def _r2h(r: random.Random, w: World) -> Sample:
     return {"r": r.randint(0, 255), "g": r.randint(0, 255), "b": r.randint(0, 255)}, {}
-
-
-@sampler("hex_to_hsl")
-def _h2hsl(r: random.Random, w: World) -> Sample:
-    code, name = color(r)
-    return {"hex_color": code}, {"color_name": name}
 
 
 @sampler("contrast_ratio")

@@ -23,8 +23,8 @@ def kv_key(r: random.Random, w: World, kinds: tuple[str, ...] = ()) -> str:
     return r.choice(sorted(keys or w.facts["kv"]))
 
 
-@sampler("kv_get")
-def _kv_get(r: random.Random, w: World) -> Sample:
+@sampler("kv_get", "kv_delete")
+def _kv_key(r: random.Random, w: World) -> Sample:
     key = kv_key(r, w)
     return {"key": key}, {"what": KV_HUMAN[w.facts["kv_kinds"][key]]}
 
@@ -38,12 +38,6 @@ def _kv_set(r: random.Random, w: World) -> Sample:
                            (f"note:{r.choice(b['notes_topics'])}", r.choice(b["note_lines"])),
                            (f"feature:{r.choice(['beta_search', 'dark_mode', 'new_checkout'])}", r.choice(["on", "off"]))])
     return {"key": key, "value": value}, {}
-
-
-@sampler("kv_delete")
-def _kv_del(r: random.Random, w: World) -> Sample:
-    key = kv_key(r, w)
-    return {"key": key}, {"what": KV_HUMAN[w.facts["kv_kinds"][key]]}
 
 
 @sampler("kv_list_keys")
@@ -96,8 +90,8 @@ def _fs_list(r: random.Random, w: World) -> Sample:
     return ({"directory": d} if d != "." else {}), {"where": "the workspace" if d == "." else f"{d}/"}
 
 
-@sampler("fs_read")
-def _fs_read(r: random.Random, w: World) -> Sample:
+@sampler("fs_read", "fs_delete")
+def _fs_note(r: random.Random, w: World) -> Sample:
     path = r.choice(w.facts["notes"])
     return {"path": path}, {"topic": topic(path)}
 
@@ -119,12 +113,6 @@ def _fs_append(r: random.Random, w: World) -> Sample:
 @sampler("fs_stat")
 def _fs_stat(r: random.Random, w: World) -> Sample:
     path = r.choice([*w.facts["notes"], "data/readings.txt", w.facts["essay"]])
-    return {"path": path}, {"topic": topic(path)}
-
-
-@sampler("fs_delete")
-def _fs_del(r: random.Random, w: World) -> Sample:
-    path = r.choice(w.facts["notes"])
     return {"path": path}, {"topic": topic(path)}
 
 
