@@ -28,6 +28,7 @@ from typing import Any
 from schemas import FAMILIES, load_persona
 from schemas.settings import UsageError, as_bool, parse_settings
 from schemas.storage import corpus_paths, write_json_atomic
+from trainer.train_log import read_curve
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,21 +67,6 @@ def stage(name: str, argv: list[str], log: list[dict[str, Any]]) -> None:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text()) if path.is_file() else None
-
-
-def training_curve(run_dir: Path) -> dict[str, list]:
-    steps, loss, val_steps, val_loss = [], [], [], []
-    log = run_dir / "train_log.jsonl"
-    if log.is_file():
-        for line in log.read_text().splitlines():
-            row = json.loads(line)
-            if row.get("loss") is not None:
-                steps.append(row["step"])
-                loss.append(row["loss"])
-            if row.get("val_loss") is not None:
-                val_steps.append(row["step"])
-                val_loss.append(row["val_loss"])
-    return {"steps": steps, "loss": loss, "val_steps": val_steps, "val_loss": val_loss}
 
 
 def clean_files(corpus: Path, without: str | None) -> list[Path]:
@@ -140,7 +126,7 @@ def main(argv: list[str]) -> int:
         "persona": persona.slug, "variant": tag, "without": without, "settings": s,
         "stages": log, "total_seconds": round(time.time() - t0, 1),
         "funnel": _funnel_summary(funnel), "generated": _generated(corpus),
-        "train": training_curve(run_dir),
+        "train": read_curve(run_dir / "train_log.jsonl"),
         "evals": {k: evals.get(k) for k in (*RATES, "val_loss", "val_bpb")},
         "eval_counts": {k: evals.get(f"{k}_n") for k in RATES},
         "columns": columns(eval_report),

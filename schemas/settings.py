@@ -13,6 +13,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterable
+from typing import Any
 
 
 class InputError(ValueError):
@@ -94,6 +95,25 @@ def as_bool(value: str | bool | None, default: bool = False) -> bool:
     if lowered in ("0", "false", "no", "off", ""):
         return False
     raise UsageError(f"expected true/false, got {value!r}")
+
+
+def fill_fields(obj: Any, settings: dict[str, str]) -> Any:
+    """Set each `key=value` on obj (a settings dataclass with defaults), converted to the type of its default."""
+    for key, value in settings.items():
+        kind = type(getattr(obj, key))
+        try:
+            setattr(obj, key, as_bool(value) if kind is bool else kind(value))
+        except ValueError:
+            raise UsageError(f"{key}={value!r}: expected {kind.__name__}") from None
+    return obj
+
+
+def help_asked(argv: list[str], doc: str | None) -> bool:
+    """`<command> -h|--help`: print the command's doc (and the caller returns 0)."""
+    if argv and argv[0] in ("-h", "--help"):
+        print(doc)
+        return True
+    return False
 
 
 def fail(message: str, code: int = 2) -> int:

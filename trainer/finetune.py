@@ -60,6 +60,7 @@ from trainer.ft_data import (
     split_docs,
     without_system,
 )
+from trainer.train_log import read_curve, trim_log
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -391,9 +392,8 @@ def finetune(s: Settings) -> dict:
                              f"{str(exc)[:120]})") from None
         torch.set_rng_state(torch.tensor(state["rng"], dtype=torch.uint8))
         start = state["step"]
-        if master and log_path.is_file():  # drop log lines past the checkpoint: they are recomputed identically
-            kept = [ln for ln in log_path.read_text().splitlines() if json.loads(ln).get("step", 0) <= start]
-            log_path.write_text("".join(ln + "\n" for ln in kept))
+        if master:  # drop log lines past the checkpoint: they are recomputed identically
+            trim_log(log_path, start)
     elif master and log_path.is_file():
         log_path.unlink()
     if master:
@@ -487,19 +487,6 @@ def export_all(model, tok, out: Path, s: Settings, info: dict) -> dict:
         exports["gguf"] = {k: str(v) for k, v in export_gguf(hf_dir, out / "gguf", f"{s.persona}-{info['name']}",
                                                               quants).items()}
     return exports
-
-
-def read_curve(log_path: Path) -> dict[str, list]:
-    steps, loss, val_steps, val = [], [], [], []
-    if log_path.is_file():
-        for line in log_path.read_text().splitlines():
-            row = json.loads(line)
-            steps.append(row["step"])
-            loss.append(row["loss"])
-            if row.get("val_loss") is not None:
-                val_steps.append(row["step"])
-                val.append(row["val_loss"])
-    return {"steps": steps, "loss": loss, "val_steps": val_steps, "val_loss": val}
 
 
 def print_curve(report: dict) -> None:

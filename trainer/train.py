@@ -33,11 +33,12 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from schemas.settings import InputError
-from schemas.storage import corpus_paths, write_atomic
+from schemas.storage import corpus_paths
 from trainer import checkpoint as ckpt
 from trainer.dataloader import ShardLoader
 from trainer.gpt import GPT, GPTConfig, model_config
 from trainer.optim import build_optimizers, set_schedule
+from trainer.train_log import trim_log
 
 # dense bf16 peak per GPU, for MFU; matched against torch.cuda.get_device_name()
 GPU_BF16_PEAK = {"H100": 989e12, "H200": 989e12, "B200": 2250e12, "A100": 312e12, "L40S": 362e12, "A10G": 70e12,
@@ -123,22 +124,6 @@ def gpu_peak_flops(device: torch.device) -> float | None:
         return None
     name = torch.cuda.get_device_name(device)
     return next((peak for key, peak in GPU_BF16_PEAK.items() if key in name), None)
-
-
-def trim_log(path: Path, step: int) -> None:
-    """Drop the log rows of steps after `step` (done after the checkpoint a run resumes from, then lost with the
-    crash), so the resumed run's rows are the only ones for those steps. A torn last line goes too."""
-    if not path.is_file():
-        return
-    kept = []
-    for line in path.read_text().splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict) and isinstance(row.get("step"), int) and row["step"] <= step:
-            kept.append(line + "\n")
-    write_atomic(path, "".join(kept))
 
 
 @torch.no_grad()

@@ -240,12 +240,17 @@ def serve(argv: list[str]) -> int:
         raise UsageError(str(exc)) from None
     with server:
         print(f"serving {server.alias} at {server.base_url} (spec {server.spec}); Ctrl-C to stop", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        until_interrupted()
     return 0
+
+
+def until_interrupted() -> None:
+    """Keep a foreground server command alive until Ctrl-C."""
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
 
 
 def main(argv: list[str]) -> int:

@@ -14,6 +14,7 @@ import random
 import string
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,18 +106,24 @@ def _fleet_envs(n: int) -> list[tuple[str, dict, dict]]:
     return envs
 
 
-def _python_agent_items(src: dict, envs: list[tuple[str, dict, dict]], rng: random.Random) -> list[dict]:
-    items: list[dict] = []
-    call, multi = src["call"], src["multistep"]
-
+def _adder(items: list[dict], toolset: str) -> Callable[..., None]:
+    """add(kind, env_id, text, accepted=None, answer=None): appends one item of this tool set to items."""
     def add(kind: str, env_id: str, text: str, accepted: list | None = None, answer: dict | None = None) -> None:
-        item: dict[str, Any] = {"toolset": "python-agent", "kind": kind, "env": env_id,
+        item: dict[str, Any] = {"toolset": toolset, "kind": kind, "env": env_id,
                                 "messages": [{"role": "user", "content": text}]}
         if accepted is not None:
             item["accepted"] = accepted
         if answer is not None:
             item["answer"] = answer
         items.append(item)
+
+    return add
+
+
+def _python_agent_items(src: dict, envs: list[tuple[str, dict, dict]], rng: random.Random) -> list[dict]:
+    items: list[dict] = []
+    call, multi = src["call"], src["multistep"]
+    add = _adder(items, "python-agent")
 
     for env_id, env, facts in envs:
         files = env["workspace"]["files"]
@@ -185,15 +192,7 @@ def _factorial(n: int) -> int:
 def _aj_items(src: dict, envs: list[tuple[str, dict, dict]], rng: random.Random) -> list[dict]:
     items: list[dict] = []
     call, multi = src["call"], src["multistep"]
-
-    def add(kind: str, env_id: str, text: str, accepted: list | None = None, answer: dict | None = None) -> None:
-        item: dict[str, Any] = {"toolset": "aj", "kind": kind, "env": env_id,
-                                "messages": [{"role": "user", "content": text}]}
-        if accepted is not None:
-            item["accepted"] = accepted
-        if answer is not None:
-            item["answer"] = answer
-        items.append(item)
+    add = _adder(items, "aj")
 
     def on_host(host: str, contains: list[str], any_of: bool = False) -> list[list[dict]]:
         key = "output_has_any" if any_of else "output_has"

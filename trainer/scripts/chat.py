@@ -19,7 +19,7 @@ import json
 import random
 import sys
 
-from schemas.settings import UsageError, parse_settings
+from schemas.settings import UsageError, help_asked, parse_settings
 
 KNOWN = {"ckpt", "model", "persona", "temperature", "top_k", "max_tokens", "max_steps", "tools", "seed", "fleet_seed"}
 
@@ -59,17 +59,25 @@ def environment_for(toolset: str, fleet_seed: int) -> dict:
 
 def stream_turn(engine, messages, tools, runtime, settings, out=None) -> list[dict]:
     """Print one answer as it is generated; returns the new messages (assistant and tool) for the history."""
+    return print_events(engine.chat(messages, tools, runtime, **settings), out)
+
+
+def print_events(events, out=None) -> list[dict]:
+    """Show an agent loop's events as they arrive (the engine's streamed channels, or an endpoint's whole replies);
+    returns the new messages (assistant and tool) for the history."""
     out = out or sys.stdout
     dim, reset = ("\033[2m", "\033[0m") if out.isatty() else ("", "")
     new: list[dict] = []
     channel = None
-    for event in engine.chat(messages, tools, runtime, **settings):
+    for event in events:
         kind = event["type"]
-        if kind == "text":
-            if event["channel"] == "call":
+        if kind == "reasoning":  # an endpoint's reasoning, whole
+            out.write(f"(thinking) {dim}{event['text']}{reset}\n")
+        elif kind == "text":
+            if event.get("channel") == "call":
                 continue  # shown parsed, below
-            if event["channel"] != channel:
-                channel = event["channel"]
+            if event.get("channel") != channel:
+                channel = event.get("channel")
                 if channel == "reasoning":
                     out.write("(thinking) ")
             out.write(f"{dim}{event['text']}{reset}" if channel == "reasoning" else event["text"])
@@ -94,8 +102,7 @@ def stream_turn(engine, messages, tools, runtime, settings, out=None) -> list[di
 
 
 def main(argv: list[str]) -> int:
-    if argv and argv[0] in ("-h", "--help"):
-        print(__doc__)
+    if help_asked(argv, __doc__):
         return 0
     prompt, rest = split_prompt(argv)
     settings, _ = parse_settings(rest, KNOWN, usage='chat [-p "..."] [key=value ...]')
@@ -149,32 +156,6 @@ def converse(prompt: str | None, name: str, gen: dict, answer) -> int:
         sys.stdout.write(f"{name.lower()}> ")
         history += answer(history)
         gen["seed"] += 1  # a fresh sample each turn, still reproducible from the start seed
-
-
-def print_events(events, out=None) -> list[dict]:
-    """Show an endpoint agent loop's events as they arrive; returns the new messages for the history."""
-    out = out or sys.stdout
-    dim, reset = ("\033[2m", "\033[0m") if out.isatty() else ("", "")
-    new: list[dict] = []
-    for event in events:
-        kind = event["type"]
-        if kind == "reasoning":
-            out.write(f"(thinking) {dim}{event['text']}{reset}\n")
-        elif kind == "text":
-            out.write(event["text"])
-        elif kind == "tool_call":
-            fn = event["call"]["function"]
-            out.write(f"\n{dim}-> {fn['name']}({json.dumps(fn['arguments'], ensure_ascii=False)}){reset}\n")
-        elif kind == "tool_output":
-            text = event["message"]["content"]
-            out.write(f"{dim}{text if len(text) < 2000 else text[:2000] + '...'}{reset}\n")
-        elif kind == "done":
-            new = event["messages"]
-            if event["reason"] != "stop":
-                out.write(f"\n{dim}[{event['reason']}]{reset}")
-        out.flush()
-    out.write("\n")
-    return new
 
 
 def chat_model(prompt: str | None, settings) -> int:

@@ -14,7 +14,7 @@ works as model=ckpt:DIR. Default sizes are a fixed-seed subsample (usable on 2 c
 threads= sets the served GGUF's llama.cpp threads; chat_template= overrides the GGUF's embedded template.
 """
 
-from schemas.settings import UsageError, parse_settings
+from schemas.settings import UsageError, help_asked, parse_settings
 from trainer.eval.suites import DEFAULT_N, SUITES
 
 KNOWN = ("persona", "suites", "full", "n", "out", "corpus", "threads", "parallel", "chat_template", "shards", "ckpt")
@@ -36,8 +36,7 @@ def parse_sizes(value: str | None) -> dict[str, int] | None:
 
 
 def main(argv: list[str]) -> int:
-    if argv and argv[0] in ("-h", "--help"):
-        print(__doc__)
+    if help_asked(argv, __doc__):
         return 0
     models = [a.split("=", 1)[1] for a in argv if a.startswith("model=")]
     settings, _ = parse_settings([a for a in argv if not a.startswith("model=")], KNOWN)

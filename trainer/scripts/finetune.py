@@ -6,20 +6,15 @@ Settings. Under torchrun (`just finetune` starts it when there are several GPUs)
 
 from dataclasses import fields
 
-from schemas.settings import UsageError, as_bool, parse_settings
+import trainer.finetune
+from schemas.settings import UsageError, fill_fields, help_asked, parse_settings
 from trainer.finetune import Settings, finetune
 
 
 def settings_from_argv(argv: list[str]) -> Settings:
     known = [f.name for f in fields(Settings)]
     kv, _ = parse_settings(argv, known)
-    s = Settings()
-    for key, value in kv.items():
-        kind = type(getattr(s, key))
-        try:
-            setattr(s, key, as_bool(value) if kind is bool else kind(value))
-        except ValueError:
-            raise UsageError(f"{key}={value!r}: expected {kind.__name__}") from None
+    s = fill_fields(Settings(), kv)
     for key in ("seq_len", "batch", "grad_accum"):
         if getattr(s, key) < 1:
             raise UsageError(f"{key} must be >= 1")
@@ -29,10 +24,6 @@ def settings_from_argv(argv: list[str]) -> Settings:
 
 
 def main(argv: list[str]) -> int:
-    if argv and argv[0] in ("-h", "--help"):
-        import trainer.finetune
-
-        print(trainer.finetune.__doc__)
-        return 0
-    finetune(settings_from_argv(argv))
+    if not help_asked(argv, trainer.finetune.__doc__):
+        finetune(settings_from_argv(argv))
     return 0

@@ -7,7 +7,6 @@ later run as `teacher=http://127.0.0.1:PORT/v1@ALIAS`, and runs until Ctrl-C.
 """
 
 import contextlib
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +42,8 @@ def served(model: str | Path, alias: str | None = None, parallel: int = 2, threa
 
 
 def main(argv: list[str]) -> int:
+    from generators.teachers.localserver import until_interrupted
+
     settings, _ = parse_settings(argv, ("model", "alias", "port", "parallel", "threads", "ctx"))
     if "model" not in settings:
         raise UsageError("need model=<a fine-tune folder or a .gguf file>")
@@ -53,9 +54,5 @@ def main(argv: list[str]) -> int:
         print(f"serving {gguf} at {url} (OpenAI-compatible, tool calls parsed)\n"
               f"  eval:    just eval model={url}@{alias}\n  teacher: teacher={url}@{alias}\nCtrl-C to stop",
               flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        until_interrupted()
     return 0

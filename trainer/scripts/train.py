@@ -6,7 +6,8 @@ Settings (the model may also be the first positional argument: `d4`, `d20`, `edg
 
 from dataclasses import fields
 
-from schemas.settings import UsageError, as_bool, parse_settings
+import trainer.train
+from schemas.settings import UsageError, fill_fields, help_asked, parse_settings
 from trainer.train import Settings, train
 
 
@@ -19,13 +20,7 @@ def settings_from_argv(argv: list[str]) -> Settings:
         kv.setdefault("model", rest[0])
     if "config" in kv:  # `just train config=d20`
         kv.setdefault("model", kv.pop("config"))
-    s = Settings()
-    for key, value in kv.items():
-        kind = type(getattr(s, key))
-        try:
-            setattr(s, key, as_bool(value) if kind is bool else kind(value))
-        except ValueError:
-            raise UsageError(f"{key}={value!r}: expected {kind.__name__}") from None
+    s = fill_fields(Settings(), kv)
     for key in kv:  # 0 means "the model's default" for most of these; below 0 means nothing
         value = getattr(s, key)
         if isinstance(value, int | float) and not isinstance(value, bool) and (value < 0 or value != value):
@@ -41,10 +36,6 @@ def settings_from_argv(argv: list[str]) -> Settings:
 
 
 def main(argv: list[str]) -> int:
-    if argv and argv[0] in ("-h", "--help"):
-        import trainer.train
-
-        print(trainer.train.__doc__)
-        return 0
-    train(settings_from_argv(argv))
+    if not help_asked(argv, trainer.train.__doc__):
+        train(settings_from_argv(argv))
     return 0
