@@ -9,6 +9,8 @@
     models=FILE           request rules merged before generators/teachers/models.toml (model patterns -> classes)
     reasoning_effort=<e>  none|minimal|low|medium|high|xhigh for reasoning models (default: the class's)
     batch=<n>             teacher tasks per commit (default: parallel)    parallel=<n>   local server slots (8)
+    timeout=<s>           one teacher request's limit (120)               probe_timeout=<s> connect limit, and how long
+                          an endpoint of several may take to answer GET /models before it is taken out (10)
     min_yield=<fraction>  retire a family's teacher lane when its yield is below this after yield_sample=<n>
                           teacher attempts (defaults 0.05 and 32; min_yield=0 never retires it)
 
@@ -64,7 +66,8 @@ from schemas.settings import parse_settings as parse_settings_kv
 from schemas.storage import write_json_atomic
 
 SETTINGS = ("persona", "count", "teacher", "families", "seed", "budget", "dry_run", "sandbox", "out", "price",
-            "batch", "parallel", "chunks", "min_yield", "yield_sample", "prices", "models", "reasoning_effort")
+            "batch", "parallel", "chunks", "min_yield", "yield_sample", "prices", "models", "reasoning_effort",
+            "timeout", "probe_timeout")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 MAX_CHUNKS = 4  # a family may attempt up to 4x its share before it reports a shortfall
 PROCEDURAL_BATCH = 16  # the most procedural tasks per commit ...
@@ -545,6 +548,8 @@ def parse_settings(argv: list[str]) -> dict[str, Any]:
         "yield_sample": integer("yield_sample", YIELD_SAMPLE, 1),
         "prices": settings.get("prices"), "models": settings.get("models"),
         "reasoning_effort": reasoning_effort(settings.get("reasoning_effort")),
+        "timeout": settings.number("timeout", 120.0, 1) if "timeout" in settings else None,
+        "probe_timeout": settings.number("probe_timeout", 10.0, 0.1) if "probe_timeout" in settings else None,
     }
 
 
@@ -564,6 +569,13 @@ def configure_teacher(teacher: Any, opts: dict) -> None:
         raise UsageError(str(exc)) from None
     if table is not None or opts.get("price") is not None:
         teacher.prices = cost.price_for(teacher.provider, teacher.model, opts.get("price"), table)
+    if opts.get("timeout") is not None or opts.get("probe_timeout") is not None:
+        set_timeouts = getattr(teacher, "set_timeouts", None)
+        if callable(set_timeouts):
+            set_timeouts(opts.get("timeout"), opts.get("probe_timeout"))
+        else:
+            teacher.timeout_s = opts.get("timeout") or teacher.timeout_s
+            teacher.probe_timeout_s = opts.get("probe_timeout") or teacher.probe_timeout_s
     if opts.get("reasoning_effort") is not None:
         teacher.reasoning_effort = "" if opts["reasoning_effort"] == "none" else opts["reasoning_effort"]
 

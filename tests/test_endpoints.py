@@ -129,7 +129,7 @@ def test_a_dead_or_failing_endpoint_is_taken_out_and_its_requests_go_elsewhere(s
         replies = list(pool.map(lambda _: teacher.complete([USER], max_tokens=8), range(8)))
     assert len(replies) == 8 and all(r.text == "Hi." for r in replies)  # nothing lost
     dead_row, live_row = teacher.endpoints()
-    assert dead_row["out"] and "unavailable" in dead_row["out"] and dead_row["failures"] >= 1
+    assert dead_row["out"] and "unavailable" in dead_row["out"] and dead_row["requests"] == 0  # found by its probe
     assert live_row["requests"] == 8 == len(live.seen) and live_row["out"] is None
     err = capsys.readouterr().err
     assert err.count("taken out") == 1 and "(1 of 2 left)" in err
@@ -195,7 +195,7 @@ def test_generate_run_over_two_endpoints_one_dead(tmp_path, servers):
     assert res.stderr.count("taken out") == 1 and "pw" not in res.stderr + res.stdout
     manifest = json.loads((out / "raw" / "manifest.json").read_text())
     dead_row, live_row = manifest["teacher"]["endpoints"]
-    assert dead_row["out"] and dead_row["requests"] >= 1 and live_row["requests"] == len(servers[0].seen)
+    assert dead_row["out"] and dead_row["requests"] == 0 and live_row["requests"] == len(servers[0].seen)  # probe
     total = manifest["teacher_usage_this_run"]
     assert total["prompt_tokens"] == dead_row["prompt_tokens"] + live_row["prompt_tokens"]
     log = FamilyLog(out / "raw" / "tool_use", "tool_use")

@@ -32,6 +32,8 @@ class TeacherLLM(AsyncLLM):
     reasoning_effort: str | None = None
     stop_file: str | None = None
     usage_file: str | None = None
+    timeout_s: float | None = None
+    probe_timeout_s: float | None = None
 
     _teacher: Any = PrivateAttr(default=None)
     _reported: set[str] = PrivateAttr(default_factory=set)
@@ -48,6 +50,10 @@ class TeacherLLM(AsyncLLM):
 
         if isinstance(teacher, TeacherPool):  # several endpoints: the parent announces what this worker takes out
             teacher.quiet = True
+            teacher.set_timeouts(self.timeout_s, self.probe_timeout_s)
+        else:
+            teacher.timeout_s = self.timeout_s or teacher.timeout_s
+            teacher.probe_timeout_s = self.probe_timeout_s or teacher.probe_timeout_s
         self._teacher = teacher
 
     @property
@@ -134,4 +140,5 @@ def distilabel_llm(teacher: Any, generation_kwargs: dict[str, Any] | None = None
     usage = f"{stem}.usage.jsonl"
     teacher.worker_usage.append(usage)  # record_usage reads it: cached/reasoning tokens, OpenRouter's own cost
     return TeacherLLM(spec=spec, rules_file=teacher.rules_file, reasoning_effort=teacher.reasoning_effort,
-                      stop_file=f"{stem}.stop", usage_file=usage, generation_kwargs=dict(generation_kwargs or {}))
+                      stop_file=f"{stem}.stop", usage_file=usage, generation_kwargs=dict(generation_kwargs or {}),
+                      timeout_s=teacher.timeout_s, probe_timeout_s=teacher.probe_timeout_s)

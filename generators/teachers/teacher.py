@@ -19,6 +19,7 @@ import contextlib
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ DEFAULT_MODELS = {
 }
 KEY_VARS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "openrouter": "OPENROUTER_API_KEY"}
 BASE_URLS = {"openai": "https://api.openai.com/v1", "openrouter": "https://openrouter.ai/api/v1"}
+PROBE_TIMEOUT_S = 10.0  # connect timeout, and how long a pool's endpoint may take to answer GET /models
 
 
 @dataclass
@@ -96,12 +98,14 @@ class Teacher:
     """One LLM endpoint plus its usage counters. Thread-safe: generators call `complete` from many threads."""
 
     def __init__(self, provider: str, model: str, base_url: str | None = None, key_var: str | None = None,
-                 timeout_s: float = 120.0, max_retries: int = 4, rules: list[ModelClass] | None = None):
+                 timeout_s: float = 120.0, max_retries: int = 4, rules: list[ModelClass] | None = None,
+                 probe_timeout_s: float = PROBE_TIMEOUT_S):
         self.provider = provider  # local | openai | anthropic | openrouter | compatible
         self.model = model
         self.base_url = base_url
         self.key_var = key_var
-        self.timeout_s = timeout_s
+        self.timeout_s = timeout_s  # a whole request (a non-streamed answer's first byte is its last)
+        self.probe_timeout_s = probe_timeout_s  # connecting, and a pool's GET /models liveness probe
         self.max_retries = max_retries
         self.usage = Usage()
         self.model_class: ModelClass = model_class(provider, model, rules)
@@ -214,15 +218,20 @@ class Teacher:
             # a query string (`?api-version=...`, `?key=...`) goes with every request, not into the path the SDK
             # appends `/chat/completions` to
             url, _, query = self.base_url.partition("?")
-            self._client = openai.OpenAI(base_url=url, api_key=self._api_key(), timeout=self.timeout_s,
+            self._client = openai.OpenAI(base_url=url, api_key=self._api_key(), timeout=self._timeout(openai),
                                          max_retries=self.max_retries, default_query=dict(parse_qsl(query)) or None)
         return self._client
+
+    def _timeout(self, sdk: Any) -> Any:
+        """The whole request may take timeout_s; connecting may take probe_timeout_s (a host that drops packets).
+        `sdk.Timeout`: each SDK's own httpx flavour."""
+        return sdk.Timeout(self.timeout_s, connect=min(self.probe_timeout_s, self.timeout_s))
 
     def _anthropic_client(self) -> Any:
         if self._client is None:
             import anthropic
 
-            self._client = anthropic.Anthropic(api_key=self._api_key(), timeout=self.timeout_s,
+            self._client = anthropic.Anthropic(api_key=self._api_key(), timeout=self._timeout(anthropic),
                                                max_retries=self.max_retries)
         return self._client
 
@@ -331,7 +340,8 @@ class Teacher:
                                                                                message)))
         else:
             what = f"HTTP {status}" if status else type(exc).__name__
-            error = TeacherUnsettled(f"{self.spec} unavailable after {self.max_retries} retries: {what}: "
+            retries = getattr(exc, "crucible_retries", self.max_retries)
+            error = TeacherUnsettled(f"{self.spec} unavailable after {retries} retries: {what}: "
                                      f"{message[:200]}")
         self._stop(error)
         return error
@@ -379,6 +389,13 @@ class TeacherPool(Teacher):
       to another endpoint at once, and the failing one is out for the rest of the run, with one stderr line saying so.
       When every endpoint is out the teacher is unavailable, exactly as one unavailable teacher: its lane stops, the
       tasks stay undone, a rerun continues them.
+    - **A hung endpoint costs seconds, not minutes.** An endpoint that accepts connections and never answers used to
+      cost timeout_s (120 s) x 5 tries before it went out. Now each endpoint is probed (GET /models, which llama.cpp,
+      vLLM and SGLang answer at once even while every slot is generating) within probe_timeout_s (10 s) before its
+      first request (all at once when the session starts): no answer, and it is out. While other endpoints are in, a
+      request is sent without the SDK's retries: a timeout or a broken connection takes that endpoint out after its
+      first one and the request goes elsewhere (429/5xx still get the SDK's retries there first). A slow endpoint
+      that answers within timeout_s is never taken out; the last endpoint in keeps every retry.
     - **Configuration errors are not failovers.** A 400/401/403/404 means the request or the model name is wrong; every
       endpoint serves the same model, so the run stops with that one line, as for one teacher.
     - **Accounting.** The pool's Usage is the total; each endpoint keeps its own (requests, failures, tokens, cost),
@@ -401,13 +418,64 @@ class TeacherPool(Teacher):
         if len(set(names)) < len(names):
             raise UsageError(f"teacher: an endpoint is listed twice ({', '.join(names)})")
         super().__init__("compatible", first.model, base_url=",".join(m.base_url or "" for m in members),
-                         key_var=first.key_var, timeout_s=first.timeout_s, max_retries=first.max_retries)
+                         key_var=first.key_var, timeout_s=first.timeout_s, max_retries=first.max_retries,
+                         probe_timeout_s=first.probe_timeout_s)
         self.members = members
         self.out: dict[str, str] = {}  # endpoint (scrubbed spec) -> why it was taken out
         self.quiet = False  # in a worker process: the parent says what was taken out
         self._inflight = [0] * len(members)
         self._sent = [0] * len(members)
         self._by_name = {m.spec: m for m in members}
+        self._probed = [threading.Event() for _ in members]
+        self._probing = [threading.Lock() for _ in members]
+        self.lost_s = [0.0] * len(members)  # wall time spent on failed attempts and failed probes, per endpoint
+
+    def set_timeouts(self, timeout_s: float | None = None, probe_timeout_s: float | None = None) -> None:
+        """timeout= / probe_timeout= for the pool and every endpoint (before the first request)."""
+        for t in (self, *self.members):
+            t.timeout_s = t.timeout_s if timeout_s is None else timeout_s
+            t.probe_timeout_s = t.probe_timeout_s if probe_timeout_s is None else probe_timeout_s
+            t._client = None
+
+    @contextlib.contextmanager
+    def session(self, parallel: int = 8) -> Iterator["Teacher"]:
+        """Probe every endpoint at once before the first request, so a distilabel worker's spec leaves out those
+        that do not answer."""
+        with super().session(parallel) as teacher:
+            threads = [threading.Thread(target=self._probe, args=(i,), daemon=True) for i in range(len(self.members))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            yield teacher
+
+    def _probe(self, i: int) -> None:
+        """GET /models on endpoint i, once: no answer (connection refused, reset, or nothing within probe_timeout_s)
+        takes it out while another is in. Any HTTP answer, even an error status, means the server is there."""
+        if self._probed[i].is_set():
+            return
+        with self._probing[i]:
+            if self._probed[i].is_set():
+                return
+            member = self.members[i]
+            url, _, query = (member.base_url or "").partition("?")
+            started = time.monotonic()
+            try:
+                import httpx
+
+                key = member._api_key()
+                httpx.get(url.rstrip("/") + "/models", params=dict(parse_qsl(query)) or None,
+                          headers={"Authorization": f"Bearer {key}"}, timeout=member.probe_timeout_s)
+            except Exception as exc:  # httpx.TimeoutException, ConnectError, RemoteProtocolError ...
+                lost = time.monotonic() - started
+                with self._lock:
+                    self.lost_s[i] += lost
+                    others = any(m.spec not in self.out for j, m in enumerate(self.members) if j != i)
+                if others:
+                    self.take_out(member.spec, f"{member.spec} unavailable: no answer to GET /models within "
+                                  f"{member.probe_timeout_s:g}s ({type(exc).__name__}; probe_timeout=)")
+            finally:
+                self._probed[i].set()
 
     @property
     def spec(self) -> str:
@@ -454,15 +522,21 @@ class TeacherPool(Teacher):
                 why = "; ".join(f"{k}: {v}" for k, v in self.out.items())
                 raise TeacherUnsettled(f"{self.spec}: every endpoint is out ({why})")
             member = self.members[i]
+            started = time.monotonic()
             try:
-                raw = sdk_call(member._openai_client().chat.completions.create, body)
-                reply = parse_openai_response(raw.model_dump())
+                self._probe(i)
+                if member.spec in self.out:  # its probe found nobody there
+                    tried.add(i)
+                    continue
+                reply = parse_openai_response(self._call(member, body).model_dump())
             except (TeacherError, UsageError) as exc:
                 if isinstance(exc, TeacherError):  # unparseable answer: the task's own failure
                     member.usage.add(0, 0, failed=True)
                 raise
-            except Exception as exc:  # after this endpoint's SDK retries
+            except Exception as exc:  # after this endpoint's SDK retries (none while others are in, for timeouts)
                 member.usage.add(0, 0, failed=True)
+                with self._lock:
+                    self.lost_s[i] += time.monotonic() - started
                 error = member._sdk_error(exc)
                 if isinstance(error, TeacherUnsettled) and error.kind != "config":
                     self.take_out(member.spec, error.line)
@@ -475,6 +549,27 @@ class TeacherPool(Teacher):
             reply.endpoint = member.spec
             return reply
 
+    def _call(self, member: Teacher, body: dict[str, Any]) -> Any:
+        """One request to `member`. While another endpoint is in, the first try has no SDK retries: a timeout or a
+        broken connection raises at once (the endpoint goes out, the request goes elsewhere); a retryable status
+        (408/409/429/5xx) gets the SDK's retries there, as before."""
+        client = member._openai_client()
+        with self._lock:
+            others = sum(1 for m in self.members if m.spec not in self.out) > 1
+        if not others or member.max_retries == 0:
+            return sdk_call(client.chat.completions.create, body)
+        import openai
+
+        try:
+            return sdk_call(client.with_options(max_retries=0).chat.completions.create, body)
+        except openai.APIConnectionError as exc:  # timeouts included
+            exc.crucible_retries = 0  # type: ignore[attr-defined]  (said in the line that takes the endpoint out)
+            raise
+        except openai.APIStatusError as exc:
+            if exc.status_code not in (408, 409, 429) and exc.status_code < 500:
+                raise
+        return sdk_call(client.chat.completions.create, body)
+
     def count_reply(self, reply: Reply) -> None:
         super().count_reply(reply)
         member = self._by_name.get(reply.endpoint or "")
@@ -483,7 +578,8 @@ class TeacherPool(Teacher):
 
     def endpoints(self) -> list[dict[str, Any]]:
         """Per endpoint: its usage this run and why it was taken out (None: still in). For the manifest."""
-        return [{"endpoint": m.spec, **m.usage.as_dict(), "out": self.out.get(m.spec)} for m in self.members]
+        return [{"endpoint": m.spec, **m.usage.as_dict(), "out": self.out.get(m.spec), "lost_s": round(self.lost_s[i], 2)}
+                for i, m in enumerate(self.members)]
 
 
 def sdk_call(create: Any, body: dict[str, Any]) -> Any:
