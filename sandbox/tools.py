@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 # Parts of a tool's output that legitimately change between executions: pytest/pyright timings, the mtimes that
 # `ls -l` prints for files the sandbox just wrote, and `date`. The fleet simulator needs none (logical clock).
@@ -78,16 +78,26 @@ def shim(name: str) -> str:
     return f'#!/bin/sh\nexec python3 -I "$FLEET_ROOT/.fleet/sim.py" {name} "$@"\n'
 
 
-class Runtime(Protocol):
-    """What `call_many` drives: ToolRuntime here, FunctionRuntime (sandbox/functions) for the function library."""
+class Runtime:
+    """What `call_many` drives: ToolRuntime here, FunctionRuntime (sandbox/functions) for the function library.
+    Both run each call as sandbox jobs (`sandbox`, the local one unless given) of at most `wall_s` seconds."""
 
-    sandbox: Any
+    def __init__(self, sandbox: Any, wall_s: float):
+        if sandbox is None:
+            from sandbox import get_sandbox
 
-    def prepare(self, name: str, arguments: dict) -> "Step": ...
+            sandbox = get_sandbox("local")
+        self.sandbox = sandbox
+        self.wall_s = wall_s
 
-    def absorb(self, target: str, res: Any) -> str: ...
+    def prepare(self, name: str, arguments: dict) -> "Step":
+        raise NotImplementedError
 
-    def call(self, name: str, arguments: dict) -> str: ...
+    def absorb(self, target: str, res: Any) -> str:
+        raise NotImplementedError
+
+    def call(self, name: str, arguments: dict) -> str:
+        return call_many([(self, name, arguments)])[0]
 
 
 class ToolError(Exception):
@@ -147,16 +157,11 @@ def clip(text: str, limit: int = MAX_OUTPUT) -> str:
     return text[:limit] + f"\n[... {len(text) - limit} more characters not shown]"
 
 
-class ToolRuntime:
+class ToolRuntime(Runtime):
     """The tools of one conversation, with the environment's files as mutable state."""
 
     def __init__(self, environment: dict, sandbox: Any = None, wall_s: float = 20.0):
-        if sandbox is None:
-            from sandbox import get_sandbox
-
-            sandbox = get_sandbox("local")
-        self.sandbox = sandbox
-        self.wall_s = wall_s
+        super().__init__(sandbox, wall_s)
         self.state: dict[str, dict[str, bytes]] = {}
         if "workspace" in environment:
             self.state[WORKSPACE] = _to_bytes(environment["workspace"].get("files", {}))
@@ -178,9 +183,6 @@ class ToolRuntime:
             self.state[host] = files
 
     # -- the public interface -----------------------------------------------------------------------------------
-
-    def call(self, name: str, arguments: dict) -> str:
-        return call_many([(self, name, arguments)])[0]
 
     def files(self, target: str = WORKSPACE) -> dict[str, str]:
         """The current files of the workspace (or a host) as text: what a verifier inspects after a trace."""
@@ -443,9 +445,14 @@ def replay(record: dict, sandbox: Any = None) -> list[tuple[str, str, str]]:
     Returns (tool_call_id, recorded, replayed) for each call whose normalised outputs differ; empty means the trace
     is reproducible. Calls of one assistant turn run in order, as they did when the trace was made.
     """
-    ver = record["verification"]
-    rt = ToolRuntime(ver["environment"], sandbox=sandbox)
+    return replay_in(ToolRuntime(record["verification"]["environment"], sandbox=sandbox), record)
+
+
+def replay_in(rt: Runtime, record: dict) -> list[tuple[str, str, str]]:
+    """`replay` in a runtime made from the record's environment: (tool_call_id, recorded, replayed) for each call
+    whose output, normalised with the record's nondeterministic patterns, differs from the recorded one."""
     recorded = {m["tool_call_id"]: m["content"] for m in record["messages"] if m["role"] == "tool"}
+    patterns = list(record["verification"].get("nondeterministic") or [])
     diffs = []
     for msg in record["messages"]:
         calls = msg.get("tool_calls") or []
@@ -454,6 +461,6 @@ def replay(record: dict, sandbox: Any = None) -> list[tuple[str, str, str]]:
         outs = call_many([(rt, c["function"]["name"], c["function"]["arguments"]) for c in calls])
         for call, out in zip(calls, outs, strict=True):
             want = recorded.get(call["id"], "")
-            if normalize(out, ver["nondeterministic"]) != normalize(want, ver["nondeterministic"]):
+            if normalize(out, patterns) != normalize(want, patterns):
                 diffs.append((call["id"], want, out))
     return diffs

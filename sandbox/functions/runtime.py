@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 
 from sandbox.functions.catalog import library, sandbox_files
-from sandbox.tools import Step, ToolError, call_many, clip, format_result, normalize
+from sandbox.tools import Runtime, Step, ToolError, clip, format_result, replay_in
 
 RUNTIME = "sandbox.functions"  # verification.runtime of records made with this runtime
 WORKSPACE = "@workspace"
@@ -31,20 +31,12 @@ def _bytes(files: dict[str, Any]) -> dict[str, bytes]:
     return {p: d if isinstance(d, bytes) else str(d).encode("utf-8") for p, d in files.items()}
 
 
-class FunctionRuntime:
+class FunctionRuntime(Runtime):
     """The library functions of one conversation, with its files (kv store, db, calendar, user files) as state."""
 
     def __init__(self, environment: dict, sandbox: Any = None, wall_s: float = 15.0):
-        if sandbox is None:
-            from sandbox import get_sandbox
-
-            sandbox = get_sandbox("local")
-        self.sandbox = sandbox
-        self.wall_s = wall_s
+        super().__init__(sandbox, wall_s)
         self.state: dict[str, bytes] = _bytes((environment.get("workspace") or {}).get("files") or {})
-
-    def call(self, name: str, arguments: dict) -> str:
-        return call_many([(self, name, arguments)])[0]
 
     def files(self) -> dict[str, str]:
         return {p: d.decode("utf-8", errors="replace") for p, d in sorted(self.state.items())}
@@ -84,18 +76,4 @@ def replay(record: dict, sandbox: Any = None) -> list[tuple[str, str, str]]:
     Returns (tool_call_id, recorded, replayed) for every call whose output differs; empty means the tool messages
     are exactly what the calls produce. Calls of one assistant turn run in order, as they did when recorded.
     """
-    ver = record["verification"]
-    rt = FunctionRuntime(ver["environment"], sandbox=sandbox)
-    recorded = {m["tool_call_id"]: m["content"] for m in record["messages"] if m["role"] == "tool"}
-    patterns = list(ver.get("nondeterministic") or [])
-    diffs = []
-    for msg in record["messages"]:
-        calls = msg.get("tool_calls") or []
-        if msg["role"] != "assistant" or not calls:
-            continue
-        outs = call_many([(rt, c["function"]["name"], c["function"]["arguments"]) for c in calls])
-        for c, out in zip(calls, outs, strict=True):
-            want = recorded.get(c["id"], "")
-            if normalize(out, patterns) != normalize(want, patterns):
-                diffs.append((c["id"], want, out))
-    return diffs
+    return replay_in(FunctionRuntime(record["verification"]["environment"], sandbox=sandbox), record)

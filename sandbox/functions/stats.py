@@ -2,6 +2,8 @@
 
 import math
 import statistics as st
+from collections.abc import Callable
+from typing import Any
 
 from ._common import need, sig
 
@@ -9,6 +11,16 @@ from ._common import need, sig
 def _values(values: list[float], least: int = 1, name: str = "values") -> list[float]:
     need(len(values) >= least, f"{name} needs at least {least} number{'s' if least != 1 else ''}, got {len(values)}")
     return values
+
+
+def _paired(fn: Callable[[list[float], list[float]], Any], x: list[float], y: list[float]) -> Any:
+    """fn(x, y) for two equally long lists of at least two numbers; what `statistics` rejects as a ValueError."""
+    need(len(x) == len(y), f"x and y must be the same length ({len(x)} vs {len(y)})")
+    _values(x, 2, "x")
+    try:
+        return fn(x, y)
+    except st.StatisticsError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def calculate_mean(values: list[float]) -> float:
@@ -91,12 +103,7 @@ def pearson_correlation(x: list[float], y: list[float]) -> float:
         x: The first variable's values.
         y: The second variable's values, paired with x.
     """
-    need(len(x) == len(y), f"x and y must be the same length ({len(x)} vs {len(y)})")
-    _values(x, 2, "x")
-    try:
-        return sig(st.correlation(x, y), 4)
-    except st.StatisticsError as exc:
-        raise ValueError(str(exc)) from None
+    return sig(_paired(st.correlation, x, y), 4)
 
 
 def linear_regression(x: list[float], y: list[float]) -> dict:
@@ -106,12 +113,7 @@ def linear_regression(x: list[float], y: list[float]) -> dict:
         x: The independent variable's values.
         y: The dependent variable's values, paired with x.
     """
-    need(len(x) == len(y), f"x and y must be the same length ({len(x)} vs {len(y)})")
-    _values(x, 2, "x")
-    try:
-        fit = st.linear_regression(x, y)
-    except st.StatisticsError as exc:
-        raise ValueError(str(exc)) from None
+    fit = _paired(st.linear_regression, x, y)
     return {"slope": sig(fit.slope), "intercept": sig(fit.intercept)}
 
 
