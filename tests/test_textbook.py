@@ -182,7 +182,7 @@ def test_lesson_data_files_hold_exactly_what_the_kinds_use():
     used: dict[str, set[str]] = {}
     for path in sorted((root / "textbook_lessons").glob("kinds_*.py")):
         for block in re.split(r"\n(?=def )", path.read_text(encoding="utf-8")):
-            if m := re.search(r'_txt = lesson_text\("([^"]+)"\)', block):
+            if m := re.search(r'_txt(?:, [^=]+)? = lesson_(?:text|scene)\((?:rng, )?"([^"]+)"', block):
                 used.setdefault(m.group(1), set()).update(re.findall(r'_txt\["([^"]+)"\]', block))
     assert len(used) == len(textbook.TEMPLATES)
     for kind, keys in used.items():

@@ -17,7 +17,8 @@ Code and data are apart: a kind's function (in kinds_1.py .. kinds_5.py) holds i
 computations, which pieces go together); its words, code skeletons and scene tables live in
 generators/prompts/lessons/<kind>.toml (`[text]`: str.format templates whose {fields} the function fills, named after
 its variables or e1, e2 .. for expressions; `[tables]`/`[rows]`/`[deep_rows]`: tables read as lists, rows as tuples),
-loaded by base.lesson_text / lesson_table / lesson_rows. Tables several kinds share are in _shared.toml.
+loaded by base.lesson_text / lesson_table / lesson_rows. Reference computations the sandbox's function library
+already makes (Roman numerals, bases, edit distance) are taken from sandbox/functions, not written again.
 
 Adding a kind: write `_lesson_<name>(rng) -> Lesson` with `facets["template"] == "<name>"`, its text in
 prompts/lessons/<name>.toml, and add it to TEMPLATES below. `generators.textbook.plan` deals kinds evenly; tests/test_textbook.py runs every kind's module

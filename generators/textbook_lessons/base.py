@@ -99,6 +99,11 @@ def lesson_rows(kind: str, name: str) -> Any:
     return [tuple(row) if isinstance(row, list) else row for row in value]
 
 
+def lesson_scene(rng: random.Random, kind: str, table: str) -> tuple[dict[str, Any], Any]:
+    """How most kinds begin: their texts, and one row of their scene table (`[rows]`) drawn with rng."""
+    return lesson_text(kind), rng.choice(lesson_rows(kind, table))
+
+
 def lesson_deep_rows(kind: str, name: str) -> Any:
     """A table of rows whose every array, however deep, is a tuple."""
     value = _data(kind)["deep_rows"][name]

@@ -5,14 +5,11 @@ import re
 from collections import Counter
 from typing import Any
 
-from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text
-
-CLAMP_SCENES = lesson_rows("clamp", "CLAMP_SCENES")
+from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_scene, lesson_table, lesson_text
 
 
 def _lesson_clamp(rng: random.Random) -> Lesson:
-    _txt = lesson_text("clamp")
-    noun, value, low_name, high_name, where, lo_span, hi_span = rng.choice(CLAMP_SCENES)
+    _txt, (noun, value, low_name, high_name, where, lo_span, hi_span) = lesson_scene(rng, "clamp", "CLAMP_SCENES")
     verb = rng.choice(["clamp", "limit", "bound", "confine", "restrict"])
     name = f"{verb}_{noun}"
     low, high = sorted(rng.sample(range(lo_span // 2, hi_span // 2), 2))
@@ -188,12 +185,8 @@ def _lesson_parse_kv(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], result=result), fn=fn, partition=partition)
 
 
-DURATION_SCENES = lesson_rows("duration", "DURATION_SCENES")
-
-
 def _lesson_duration(rng: random.Random) -> Lesson:
-    _txt = lesson_text("duration")
-    fn, units, base, what = rng.choice(DURATION_SCENES)
+    _txt, (fn, units, base, what) = lesson_scene(rng, "duration", "DURATION_SCENES")
     order = sorted(units, key=lambda u: -units[u])
     amounts = {u: rng.randint(0, 59 if units[u] > 1 else 99) for u in order}
     if not any(amounts.values()):
@@ -219,12 +212,8 @@ def _lesson_duration(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], base=base), fn=fn)
 
 
-SEARCH_SCENES = lesson_rows("binary_search", "SEARCH_SCENES")
-
-
 def _lesson_binary_search(rng: random.Random) -> Lesson:
-    _txt = lesson_text("binary_search")
-    seq, target, where = rng.choice(SEARCH_SCENES)
+    _txt, (seq, target, where) = lesson_scene(rng, "binary_search", "SEARCH_SCENES")
     variant = rng.choice(["index", "lower_bound", "contains"])
     data = sorted(rng.sample(range(0, 200), rng.randint(6, 12)))
     present = rng.choice(data)
@@ -310,12 +299,8 @@ def _lesson_word_counts(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], source=source), source=source, manual=manual)
 
 
-BRACKET_SCENES = lesson_rows("brackets", "BRACKET_SCENES")
-
-
 def _lesson_brackets(rng: random.Random) -> Lesson:
-    _txt = lesson_text("brackets")
-    fn, where, filler = rng.choice(BRACKET_SCENES)
+    _txt, (fn, where, filler) = lesson_scene(rng, "brackets", "BRACKET_SCENES")
     pairs = dict(rng.sample([("(", ")"), ("[", "]"), ("{", "}"), ("<", ">")], rng.randint(2, 3)))
     stack_name = rng.choice(["stack", "open_brackets", "pending", "expected"])
     pushes_closer = stack_name == "expected"
@@ -392,12 +377,8 @@ def _lesson_caesar(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), shift=shift, variant=variant)
 
 
-RLE_SCENES = lesson_rows("rle", "RLE_SCENES")
-
-
 def _lesson_rle(rng: random.Random) -> Lesson:
-    _txt = lesson_text("rle")
-    data_name, what, alphabet = rng.choice(RLE_SCENES)
+    _txt, (data_name, what, alphabet) = lesson_scene(rng, "rle", "RLE_SCENES")
     text = "".join(rng.choice(alphabet) * rng.randint(1, 4) for _ in range(rng.randint(3, 6)))
     runs, i = [], 0
     while i < len(text):

@@ -6,14 +6,11 @@ from collections import deque
 from datetime import date, timedelta
 from typing import Any
 
-from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text
-
-INTERVAL_SCENES = lesson_rows("intervals", "INTERVAL_SCENES")
+from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_scene, lesson_table, lesson_text
 
 
 def _lesson_intervals(rng: random.Random) -> Lesson:
-    _txt = lesson_text("intervals")
-    plural, what, s_name, e_name, unit = rng.choice(INTERVAL_SCENES)
+    _txt, (plural, what, s_name, e_name, unit) = lesson_scene(rng, "intervals", "INTERVAL_SCENES")
     fn = rng.choice([f"merge_{plural}", f"combine_{plural}", "merge_overlapping"])
     busy_fn = rng.choice(["total_covered", "busy_time", "covered_length"])
     ivs = []
@@ -63,12 +60,8 @@ def _lesson_intervals(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], what=what), named_tuple=use_class, scene=plural)
 
 
-MATRIX_SCENES = lesson_rows("matrix", "MATRIX_SCENES")
-
-
 def _lesson_matrix(rng: random.Random) -> Lesson:
-    _txt = lesson_text("matrix")
-    var, what = rng.choice(MATRIX_SCENES)
+    _txt, (var, what) = lesson_scene(rng, "matrix", "MATRIX_SCENES")
     op = rng.choice(["transpose", "rotate", "multiply", "flip"])
     rows, cols = rng.randint(2, 4), rng.randint(2, 4)
     m = [[rng.randint(0, 9) for _ in range(cols)] for _ in range(rows)]
@@ -163,12 +156,8 @@ def _lesson_rpn(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), dispatch=dispatch)
 
 
-QUEUE_SCENES = lesson_rows("queue", "QUEUE_SCENES")
-
-
 def _lesson_queue(rng: random.Random) -> Lesson:
-    _txt = lesson_text("queue")
-    cls, item, where, pool = rng.choice(QUEUE_SCENES)
+    _txt, (cls, item, where, pool) = lesson_scene(rng, "queue", "QUEUE_SCENES")
     add, take = rng.choice([("join", "serve"), ("enqueue", "dequeue"), ("push", "pop_next"), ("arrive", "next_up")])
     items = rng.sample(pool, 4)
     served = rng.randint(1, 3)
@@ -247,12 +236,8 @@ def _lesson_bfs(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), variant=variant, scene=kind)
 
 
-TOPO_SCENES = lesson_rows("toposort", "TOPO_SCENES")
-
-
 def _lesson_toposort(rng: random.Random) -> Lesson:
-    _txt = lesson_text("toposort")
-    what, unit, chain = rng.choice(TOPO_SCENES)
+    _txt, (what, unit, chain) = lesson_scene(rng, "toposort", "TOPO_SCENES")
     nodes = chain[: rng.randint(5, 8)]
     deps: dict[str, list[str]] = {n: [] for n in nodes}
     for i, n in enumerate(nodes[1:], 1):
@@ -331,12 +316,8 @@ def _lesson_dates(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), format=fmt, fn=fn)
 
 
-VALIDATION_SCENES = lesson_rows("validation", "VALIDATION_SCENES")
-
-
 def _lesson_validation(rng: random.Random) -> Lesson:
-    _txt = lesson_text("validation")
-    field, fn, where, low, high, extra, allowed_text = rng.choice(VALIDATION_SCENES)
+    _txt, (field, fn, where, low, high, extra, allowed_text) = lesson_scene(rng, "validation", "VALIDATION_SCENES")
     upper_only = field == "product_code"
     lower_only = field == "tag"
     collect = rng.random() < 0.6

@@ -2,12 +2,13 @@
 
 import random
 import re
-import string
 import unicodedata
 from collections import Counter, OrderedDict
 from typing import Any
 
-from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text
+from sandbox.functions.numbers import convert_base, to_roman
+
+from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_scene, lesson_table, lesson_text
 
 RECORD_SCENES = [
     ("Runner", [("name", "str"), ("club", "str"), ("minutes", "int")],
@@ -93,12 +94,8 @@ def _depth(x: list) -> int:
     return 1 + max((_depth(v) for v in x if isinstance(v, list)), default=0)
 
 
-FLATTEN_SCENES = lesson_rows("flatten", "FLATTEN_SCENES")
-
-
 def _lesson_flatten(rng: random.Random) -> Lesson:
-    _txt = lesson_text("flatten")
-    what, unit = rng.choice(FLATTEN_SCENES)
+    _txt, (what, unit) = lesson_scene(rng, "flatten", "FLATTEN_SCENES")
     data = _nested(rng, 3)
     while _depth(data) < 3:
         data = [data, _nested(rng, 2)]
@@ -137,12 +134,8 @@ def _lesson_flatten(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], fn=fn), style=style)
 
 
-PAIR_SCENES = lesson_rows("two_sum", "PAIR_SCENES")
-
-
 def _lesson_two_sum(rng: random.Random) -> Lesson:
-    _txt = lesson_text("two_sum")
-    data_name, story, target_name = rng.choice(PAIR_SCENES)
+    _txt, (data_name, story, target_name) = lesson_scene(rng, "two_sum", "PAIR_SCENES")
     data = rng.sample(range(1, 60), rng.randint(6, 10))
     i, j = sorted(rng.sample(range(len(data)), 2))
     target = data[i] + data[j]
@@ -174,12 +167,8 @@ def _lesson_two_sum(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), scene=data_name)
 
 
-SET_SCENES = lesson_rows("set_ops", "SET_SCENES")
-
-
 def _lesson_set_ops(rng: random.Random) -> Lesson:
-    _txt = lesson_text("set_ops")
-    noun, what, pool = rng.choice(SET_SCENES)
+    _txt, (noun, what, pool) = lesson_scene(rng, "set_ops", "SET_SCENES")
     a = rng.sample(pool, rng.randint(3, 6))
     b = rng.sample(pool, rng.randint(3, 6))
     a_name, b_name = rng.choice([("first", "second"), ("left", "right"), ("before", "after"), ("mine", "theirs")])
@@ -210,18 +199,6 @@ def _lesson_set_ops(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), scene=noun, operators=operators)
 
 
-ROMAN = lesson_rows("_shared", "ROMAN")
-
-
-def _to_roman(n: int) -> str:
-    out = []
-    for v, s in ROMAN:
-        while n >= v:
-            out.append(s)
-            n -= v
-    return "".join(out)
-
-
 def _lesson_roman(rng: random.Random) -> Lesson:
     _txt = lesson_text("roman")
     context = rng.choice(fill(_txt["context_1"]))
@@ -241,12 +218,12 @@ def _lesson_roman(rng: random.Random) -> Lesson:
                     "divmod": (_txt["to_body_3"], _txt["how_3"])}[style]
     module = _txt["module"].format(context=context, table_src=table_src, to_fn=to_fn, to_body=to_body,
                                    from_fn=from_fn, parse_body=parse_body)
-    cases = [(str(n), _to_roman(n)) for n in numbers]
+    cases = [(str(n), to_roman(n)) for n in numbers]
     back = rng.sample(numbers, 3)
     tests = _tests(
         [to_fn, from_fn],
         _checks(rng, to_fn, cases, f"{to_fn}_examples"),
-        _checks(rng, from_fn, [(repr(_to_roman(n)), n) for n in back], f"{from_fn}_examples"),
+        _checks(rng, from_fn, [(repr(to_roman(n)), n) for n in back], f"{from_fn}_examples"),
         _txt["test"].format(from_fn=from_fn, to_fn=to_fn),
         _txt["test_2"].format(from_fn=from_fn),
         _raises(f"{to_fn}_out_of_range", f"{to_fn}(0)"))
@@ -258,27 +235,12 @@ def _lesson_roman(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), style=style, parse=parse, table=table)
 
 
-BASE_SCENES = lesson_rows("bases", "BASE_SCENES")
-
-
 def _lesson_bases(rng: random.Random) -> Lesson:
-    _txt = lesson_text("bases")
-    base, base_name, use = rng.choice(BASE_SCENES)
+    _txt, (base, base_name, use) = lesson_scene(rng, "bases", "BASE_SCENES")
     to_fn = rng.choice(["to_base", "encode_number", "in_base"])
     from_fn = rng.choice(["from_base", "decode_number", "parse_base"])
     digits_name = rng.choice(["DIGITS", "ALPHABET", "SYMBOLS"])
     recursive = rng.random() < 0.4
-    alphabet = string.digits + string.ascii_lowercase
-
-    def conv(n: int, b: int) -> str:
-        if n == 0:
-            return "0"
-        sign, n, out = "-" if n < 0 else "", abs(n), []
-        while n:
-            n, r = divmod(n, b)
-            out.append(alphabet[r])
-        return sign + "".join(reversed(out))
-
     nums = [rng.randint(0, 5000) for _ in range(4)] + [-rng.randint(1, 300)]
     if recursive:
         body = _txt["body"].format(to_fn=to_fn, digits_name=digits_name)
@@ -289,7 +251,7 @@ def _lesson_bases(rng: random.Random) -> Lesson:
     module = _txt["module"].format(use=use, digits_name=digits_name, to_fn=to_fn, body=body, from_fn=from_fn)
     tests = _tests(
         [to_fn, from_fn],
-        _checks(rng, to_fn, [(f"{n}, {base}", conv(n, base)) for n in nums], f"{to_fn}_{base_name.replace(' ', '_')}"),
+        _checks(rng, to_fn, [(f"{n}, {base}", convert_base(str(n), 10, base)) for n in nums], f"{to_fn}_{base_name.replace(' ', '_')}"),
         _txt["test"].format(base=base, from_fn=from_fn, to_fn=to_fn),
         _txt["test_2"].format(to_fn=to_fn, base=base),
         _raises("bad_base", f"{to_fn}(5, 1)"))
@@ -301,12 +263,8 @@ def _lesson_bases(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], from_fn=from_fn), base=base, recursive=recursive)
 
 
-CSV_SCENES = lesson_rows("csv_totals", "CSV_SCENES")
-
-
 def _lesson_csv_totals(rng: random.Random) -> Lesson:
-    _txt = lesson_text("csv_totals")
-    name, group, value, labels, what = rng.choice(CSV_SCENES)
+    _txt, (name, group, value, labels, what) = lesson_scene(rng, "csv_totals", "CSV_SCENES")
     rows = [(rng.choice(labels), rng.randint(1, 200)) for _ in range(rng.randint(5, 9))]
     delim = rng.choice([",", ";"])
     fn = rng.choice([f"totals_by_{group}", f"sum_{value}", "group_totals"])
@@ -339,12 +297,8 @@ def _lesson_csv_totals(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], value=value, group=group), scene=name, dictreader=use_dictreader)
 
 
-HEAP_SCENES = lesson_rows("heap", "HEAP_SCENES")
-
-
 def _lesson_heap(rng: random.Random) -> Lesson:
-    _txt = lesson_text("heap")
-    noun, what, names = rng.choice(HEAP_SCENES)
+    _txt, (noun, what, names) = lesson_scene(rng, "heap", "HEAP_SCENES")
     cls = rng.choice(["PriorityQueue", "Scheduler", "Triage", "Agenda"])
     add, pop = rng.choice([("push", "pop"), ("add", "next"), ("schedule", "take"), ("submit", "serve")])
     entries = [(n, rng.randint(1, 5)) for n in rng.sample(names, 5)]
@@ -368,12 +322,8 @@ def _lesson_heap(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], e1=noun[:-1]), cls=cls)
 
 
-LRU_SCENES = lesson_rows("lru", "LRU_SCENES")
-
-
 def _lesson_lru(rng: random.Random) -> Lesson:
-    _txt = lesson_text("lru")
-    noun, what, key_name, key_pool = rng.choice(LRU_SCENES)
+    _txt, (noun, what, key_name, key_pool) = lesson_scene(rng, "lru", "LRU_SCENES")
     cls = rng.choice(["LRUCache", f"{noun.capitalize()}Cache", "RecentCache", "BoundedCache"])
     cap = rng.randint(2, 4)
     keys = rng.sample(key_pool, cap + 3)
@@ -473,12 +423,8 @@ def _lesson_primes(rng: random.Random) -> Lesson:
         ], limit=limit, trial=trial, counts=as_counts)
 
 
-STATS_SCENES = lesson_rows("stats", "STATS_SCENES")
-
-
 def _lesson_stats(rng: random.Random) -> Lesson:
-    _txt = lesson_text("stats")
-    data_name, what = rng.choice(STATS_SCENES)
+    _txt, (data_name, what) = lesson_scene(rng, "stats", "STATS_SCENES")
     data = [rng.randint(1, 30) for _ in range(rng.choice([6, 7, 8, 9]))]
     data[rng.randrange(len(data))] = data[0]
     mean_fn = rng.choice(["mean", "average"])
@@ -550,12 +496,8 @@ def _lesson_slugify(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), sep=sep, max_len=max_len)
 
 
-ACCOUNT_SCENES = lesson_rows("account", "ACCOUNT_SCENES")
-
-
 def _lesson_account(rng: random.Random) -> Lesson:
-    _txt = lesson_text("account")
-    cls, what, field, exc = rng.choice(ACCOUNT_SCENES)
+    _txt, (cls, what, field, exc) = lesson_scene(rng, "account", "ACCOUNT_SCENES")
     put, take = rng.choice([pair for pair in [("deposit", "withdraw"), ("add", "spend"), ("top_up", "charge"),
                                               ("credit", "debit")] if field not in pair])
     start = rng.randint(0, 100)

@@ -4,14 +4,13 @@ import math
 import random
 from collections import Counter
 
-from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_table, lesson_text
+from sandbox.functions.text import levenshtein_distance
 
-LINKED_SCENES = lesson_rows("linked_list", "LINKED_SCENES")
+from .base import Lesson, _checks, _raises, _tests, assemble, fill, lesson_rows, lesson_scene, lesson_table, lesson_text
 
 
 def _lesson_linked_list(rng: random.Random) -> Lesson:
-    _txt = lesson_text("linked_list")
-    cls, item, what, pool = rng.choice(LINKED_SCENES)
+    _txt, (cls, item, what, pool) = lesson_scene(rng, "linked_list", "LINKED_SCENES")
     node = rng.choice(["Node", f"{item.capitalize()}Node", "Cell"])
     nxt = rng.choice(["next", "after", "link"])
     items = rng.sample(pool, 4)
@@ -142,12 +141,8 @@ def _lesson_deep_merge(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), scene=name)
 
 
-HIST_SCENES = lesson_rows("histogram", "HIST_SCENES")
-
-
 def _lesson_histogram(rng: random.Random) -> Lesson:
-    _txt = lesson_text("histogram")
-    data_name, what, labels = rng.choice(HIST_SCENES)
+    _txt, (data_name, what, labels) = lesson_scene(rng, "histogram", "HIST_SCENES")
     used = rng.sample(labels, rng.randint(3, 5))
     data = [rng.choice(used) for _ in range(rng.randint(8, 20))]
     bar = rng.choice(["#", "*", "="])
@@ -285,12 +280,8 @@ def _lesson_life(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), torus=torus)
 
 
-DECORATOR_SCENES = lesson_rows("decorators", "DECORATOR_SCENES")
-
-
 def _lesson_decorators(rng: random.Random) -> Lesson:
-    _txt = lesson_text("decorators")
-    kind, what = rng.choice(DECORATOR_SCENES)
+    _txt, (kind, what) = lesson_scene(rng, "decorators", "DECORATOR_SCENES")
     target = rng.choice([("area", "width: int, height: int", "width * height", "3, 4", 12),
                          ("shipping_cost", "weight: int, zone: int", "5 + weight * zone", "2, 3", 11),
                          ("score", "hits: int, misses: int", "hits * 10 - misses", "7, 2", 68),
@@ -381,16 +372,6 @@ def _lesson_case_conversion(rng: random.Random) -> Lesson:
 EDIT_PAIRS = lesson_rows("edit_distance", "EDIT_PAIRS")
 
 
-def _edit(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
 def _lesson_edit_distance(rng: random.Random) -> Lesson:
     _txt = lesson_text("edit_distance")
     use = rng.choice(fill(_txt["use_1"]))
@@ -401,11 +382,11 @@ def _lesson_edit_distance(rng: random.Random) -> Lesson:
     dp, how = (_txt["dp"], _txt["how"]) if rows_only else (_txt["dp_2"], _txt["how_2"])
     words = sorted({w for p in pairs for w in p})
     probe = rng.choice(words)[::-1][:4] + "e"
-    best = min(words, key=lambda w: (_edit(probe, w), w))
+    best = min(words, key=lambda w: (levenshtein_distance(probe, w), w))
     module = _txt["module"].format(use=use, fn=fn, dp=dp, suggest_fn=suggest_fn)
     tests = _tests(
         [fn, suggest_fn],
-        _checks(rng, fn, [(f"{a!r}, {b!r}", _edit(a, b)) for a, b in pairs], f"{fn}_pairs"),
+        _checks(rng, fn, [(f"{a!r}, {b!r}", levenshtein_distance(a, b)) for a, b in pairs], f"{fn}_pairs"),
         _txt["test"].format(fn=fn, e1=pairs[0][0], e2=pairs[0][1]),
         _txt["test_2"].format(suggest_fn=suggest_fn, probe=probe, words=words, best=best))
     return assemble(rng, "edit_distance", f"edit distance for {use}", module, tests, [
@@ -416,12 +397,8 @@ def _lesson_edit_distance(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), rows_only=rows_only)
 
 
-COIN_SCENES = lesson_rows("coin_change", "COIN_SCENES")
-
-
 def _lesson_coin_change(rng: random.Random) -> Lesson:
-    _txt = lesson_text("coin_change")
-    unit, story, denoms = rng.choice(COIN_SCENES)
+    _txt, (unit, story, denoms) = lesson_scene(rng, "coin_change", "COIN_SCENES")
     fn = rng.choice([f"fewest_{unit}", "min_pieces", "make_amount"])
     ways_fn = rng.choice(["count_ways", "ways_to_pay", "combinations"])
     targets = rng.sample(range(1, 60), 4)
@@ -459,12 +436,8 @@ def _lesson_coin_change(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], fn=fn), scene=unit)
 
 
-BST_SCENES = lesson_rows("bst", "BST_SCENES")
-
-
 def _lesson_bst(rng: random.Random) -> Lesson:
-    _txt = lesson_text("bst")
-    what, key, pool = rng.choice(BST_SCENES)
+    _txt, (what, key, pool) = lesson_scene(rng, "bst", "BST_SCENES")
     cls = rng.choice(["SearchTree", "BST", "SortedIndex"])
     node = rng.choice(["Node", "TreeNode", "Branch"])
     keys = rng.sample(pool, rng.randint(6, 9))
@@ -511,12 +484,8 @@ def _lesson_bst(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], key=key), recursive_insert=recursive_insert)
 
 
-SEMVER_SCENES = lesson_rows("semver", "SEMVER_SCENES")
-
-
 def _lesson_semver(rng: random.Random) -> Lesson:
-    _txt = lesson_text("semver")
-    where, _ = rng.choice(SEMVER_SCENES)
+    _txt, (where, _) = lesson_scene(rng, "semver", "SEMVER_SCENES")
     cls = rng.choice(["Version", "SemVer", "ReleaseNumber"])
     parse_fn = rng.choice(["parse", "from_string", "parse_version"])
     latest_fn = rng.choice(["latest", "newest", "highest"])
@@ -563,12 +532,8 @@ def _lesson_semver(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), order=order_via, regex=by_regex)
 
 
-LOG_SCENES = lesson_rows("log_parsing", "LOG_SCENES")
-
-
 def _lesson_log_parsing(rng: random.Random) -> Lesson:
-    _txt = lesson_text("log_parsing")
-    system, verbs, targets, verb_name, target_name = rng.choice(LOG_SCENES)
+    _txt, (system, verbs, targets, verb_name, target_name) = lesson_scene(rng, "log_parsing", "LOG_SCENES")
     fn = rng.choice(["parse_line", "read_entry", "parse_record"])
     summary_fn = rng.choice([f"count_by_{verb_name}", f"busiest_{target_name}s", "summarise_log"])
     levels = ["INFO", "WARN", "ERROR"]

@@ -3,7 +3,7 @@
 import math
 import random
 
-from .base import Lesson, _checks, _op, _raises, _tests, assemble, fill, lesson_rows, lesson_text
+from .base import Lesson, _checks, _op, _raises, _tests, assemble, fill, lesson_rows, lesson_scene, lesson_text
 
 ITER_SCENES = lesson_rows("iterator_class", "ITER_SCENES")
 
@@ -71,12 +71,8 @@ def _lesson_iterator_class(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], cls=cls), cls=cls)
 
 
-COMMAND_SCENES = lesson_rows("match_commands", "COMMAND_SCENES")
-
-
 def _lesson_match_commands(rng: random.Random) -> Lesson:
-    _txt = lesson_text("match_commands")
-    what, verbs, args = rng.choice(COMMAND_SCENES)
+    _txt, (what, verbs, args) = lesson_scene(rng, "match_commands", "COMMAND_SCENES")
     fn = rng.choice(["interpret", "dispatch", "handle_command", "run_command"])
     v0, v1, v2, v3 = verbs
     inputs = [f"{v0} {rng.choice(args)}", f"{v1} {rng.choice(args)} {rng.choice(args)}", v2, f"{v2} {rng.choice(args)}",
@@ -168,12 +164,8 @@ def _lesson_luhn(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), doubling=doubling)
 
 
-CONTEXT_SCENES = lesson_rows("context_manager", "CONTEXT_SCENES")
-
-
 def _lesson_context_manager(rng: random.Random) -> Lesson:
-    _txt = lesson_text("context_manager")
-    store, what, key, temp, orig = rng.choice(CONTEXT_SCENES)
+    _txt, (store, what, key, temp, orig) = lesson_scene(rng, "context_manager", "CONTEXT_SCENES")
     fn = rng.choice(["override", "temporarily", "patched", "scoped_setting"])
     style = rng.choice(["generator", "class"])
     store_name = store.upper()
@@ -233,12 +225,8 @@ def _lesson_pascal(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], choose_fn=choose_fn), style=style)
 
 
-RECEIPT_SCENES = lesson_rows("receipt", "RECEIPT_SCENES")
-
-
 def _lesson_receipt(rng: random.Random) -> Lesson:
-    _txt = lesson_text("receipt")
-    shop, pool, cur = rng.choice(RECEIPT_SCENES)
+    _txt, (shop, pool, cur) = lesson_scene(rng, "receipt", "RECEIPT_SCENES")
     fn = rng.choice(["format_receipt", "receipt_lines", "print_receipt"])
     line_fn = rng.choice(["format_line", "receipt_line", "item_line"])
     width = rng.randint(28, 36)
@@ -276,12 +264,8 @@ def _lesson_receipt(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), tax=tax)
 
 
-INDEX_SCENES = lesson_rows("inverted_index", "INDEX_SCENES")
-
-
 def _lesson_inverted_index(rng: random.Random) -> Lesson:
-    _txt = lesson_text("inverted_index")
-    kind, titles = rng.choice(INDEX_SCENES)
+    _txt, (kind, titles) = lesson_scene(rng, "inverted_index", "INDEX_SCENES")
     docs = rng.sample(titles, 5)
     build_fn = rng.choice(["build_index", "index_documents", "make_index"])
     search_fn = rng.choice(["search", "find_all", "lookup"])
