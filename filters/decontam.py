@@ -38,6 +38,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from filters.benchmarks import BENCHMARKS, BenchmarkItem, load_benchmarks
 from filters.dedup import ReasonStatsMixin
+from schemas.record import strings_in
 from schemas.storage import write_json_atomic
 
 _WORD = re.compile(r"\w+")
@@ -170,25 +171,14 @@ def _snippet(text: str) -> str:
     return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 3] + "..."
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            yield from _strings(v)
-
-
 def record_texts(doc: Document) -> list[str]:
     """Every string a record could leak a benchmark through: message contents, reasoning, tool-call arguments,
     tool outputs and the verification (textbook module and tests). Falls back to `doc.text` without a record."""
     record = doc.metadata.get("record")
     if not isinstance(record, Mapping):
         return [doc.text]
-    texts = list(_strings(record.get("messages")))
-    texts.extend(_strings(record.get("verification")))
+    texts = list(strings_in(record.get("messages")))
+    texts.extend(strings_in(record.get("verification")))
     return texts or [doc.text]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from generators.fc_world import DATA
 from generators.grounded import Reject
+from schemas.record import strings_in
 
 _LITERAL = re.compile(r"`[^`]+`|\"[^\"]+\"|-?\d+(?:[.,:]\d+)*|[\w.+-]+@[\w.-]+|[\w-]+/[\w./-]+")
 
@@ -33,22 +34,8 @@ def literals(text: str) -> list[str]:
 
 def argument_words(messages: list[dict]) -> list[str]:
     """Every string and number the conversation's calls pass (a user rewrite must keep those it mentions)."""
-    out: list[str] = []
-
-    def walk(v: Any) -> None:
-        if isinstance(v, dict):
-            for x in v.values():
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-        elif isinstance(v, str) and len(v) > 1:
-            out.append(v)
-
-    for m in messages:
-        for call in m.get("tool_calls") or []:
-            walk(call["function"]["arguments"])
-    return out
+    return [v for m in messages for call in m.get("tool_calls") or [] for v in strings_in(call["function"]["arguments"])
+            if len(v) > 1]
 
 
 def rewrite(teacher: Any, kind: str, text: str, persona: Any, keep: list[str] | None = None) -> str:

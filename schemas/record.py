@@ -6,6 +6,7 @@ by two runs, two teachers or two seeds collides on purpose: exact dedup is an id
 
 import hashlib
 import json
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,18 @@ STAGES = ("parse", "schema", "exact_dedup", "near_dedup", "decontamination", "li
 def canonical_json(obj: Any) -> str:
     """The one serialisation for hashes, ledgers and nested parquet columns: sorted keys, compact, unicode as is."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string inside a JSON-like value (mappings' values, lists, tuples), in order."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from strings_in(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from strings_in(v)
 
 
 def now_iso() -> str:

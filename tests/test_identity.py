@@ -7,6 +7,7 @@ import pytest
 
 from generators import identity
 from schemas import load_persona, validate_record
+from schemas.record import strings_in
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -105,19 +106,7 @@ def test_identity_eval_prompts_are_held_out_from_every_generator_opener():
         return re.sub(r"[\W_]+", " ", text.lower()).strip()
 
     samplers = tomllib.loads((REPO / "generators" / "prompts" / "identity_samplers.toml").read_text(encoding="utf-8"))
-    seen: set[str] = set()
-
-    def walk(node) -> None:
-        if isinstance(node, str):
-            seen.add(norm(node))
-        elif isinstance(node, dict):
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(samplers)
+    seen = {norm(text) for text in strings_in(samplers)}
     items = sets.load("identity")
     # the asked question is the last turn (earlier turns of multi-turn items are context, some of them ordinary)
     finals = [item["messages"][-1]["content"] for item in items]
