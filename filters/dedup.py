@@ -55,8 +55,6 @@ from datatrove.pipeline.writers.jsonl import JsonlWriter
 from datatrove.utils.text import TextNormConfig, simplify_text
 from datatrove.utils.word_tokenizers import WordTokenizer
 
-from schemas.storage import write_json_atomic
-
 REASON_KEY = "filter_reason"  # where datatrove's BaseFilter (and RejectedWriter) keep a drop reason
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -239,6 +237,22 @@ class DedupResult:
         }
 
 
+def _outputs(work_dir: str | Path, resume: bool,
+             rejected_writer: DiskWriter | None) -> tuple[Path, Path | None, DiskWriter]:
+    """A dedup run's work dir, and where its rejected documents go: the caller's writer, else <work>/rejected/."""
+    work = _fresh(Path(work_dir), resume)
+    if rejected_writer is not None:
+        return work, None, rejected_writer
+    return work, work / "rejected", _writer(work / "rejected")
+
+
+def _result(stage: str, backend: str, work: Path, rejected_folder: Path | None, drops: Positions,
+            index: dict[int, list[tuple[str, str]]], seconds: dict[str, float]) -> DedupResult:
+    return DedupResult(stage=stage, backend=backend, input=sum(len(v) for v in index.values()),
+                       kept=_count_lines(work / "kept"), kept_folder=work / "kept", rejected_folder=rejected_folder,
+                       rejected=_reasons(drops, index), seconds=seconds)
+
+
 def _reader(folder: Path, glob_pattern: str | None) -> JsonlReader:
     # add_file_path=False: the reader would otherwise stamp its own file path into every record's metadata
     return JsonlReader(str(folder), glob_pattern=glob_pattern, add_file_path=False)
@@ -281,9 +295,7 @@ def run_exact_dedup(
     Kept documents land in `<work_dir>/kept/`; dropped ones go through `rejected_writer` (e.g. the pipeline's
     `RejectedWriter(..., stage="exact_dedup")`) with `metadata["filter_reason"] = "exact duplicate of <id>"`, or
     to `<work_dir>/rejected/` when no writer is given. `resume=True` reuses finished tasks in `work_dir`."""
-    work = _fresh(Path(work_dir), resume)
-    rejected_folder = None if rejected_writer is not None else work / "rejected"
-    writer = rejected_writer or _writer(work / "rejected")
+    work, rejected_folder, writer = _outputs(work_dir, resume, rejected_writer)
     seconds: dict[str, float] = {}
 
     t = time.perf_counter()
@@ -304,16 +316,7 @@ def run_exact_dedup(
         work / "logs/filter",
     )
     seconds["filter"] = time.perf_counter() - t
-    return DedupResult(
-        stage="exact_dedup",
-        backend="datatrove",
-        input=sum(len(v) for v in index.values()),
-        kept=_count_lines(work / "kept"),
-        kept_folder=work / "kept",
-        rejected_folder=rejected_folder,
-        rejected=_reasons(drops, index),
-        seconds=seconds,
-    )
+    return _result("exact_dedup", "datatrove", work, rejected_folder, drops, index, seconds)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -583,9 +586,7 @@ def run_near_dedup(
     `metadata["filter_reason"] = "near duplicate of <kept id> (cluster <n>)"`, or to `<work_dir>/rejected/`.
     """
     input_path = Path(input_folder)
-    work = _fresh(Path(work_dir), resume)
-    rejected_folder = None if rejected_writer is not None else work / "rejected"
-    writer = rejected_writer or _writer(work / "rejected")
+    work, rejected_folder, writer = _outputs(work_dir, resume, rejected_writer)
     if backend == "auto":
         backend = "datasketch" if count_documents(input_path, glob_pattern) <= datasketch_max_docs else "datatrove"
 
@@ -610,36 +611,4 @@ def run_near_dedup(
     else:
         raise ValueError(f"unknown near-dedup backend {backend!r}")
 
-    return DedupResult(
-        stage="near_dedup",
-        backend=backend,
-        input=sum(len(v) for v in index.values()),
-        kept=_count_lines(work / "kept"),
-        kept_folder=work / "kept",
-        rejected_folder=rejected_folder,
-        rejected=_reasons(drops, index),
-        seconds=seconds,
-    )
-
-
-def run_dedup(
-    input_folder: str | Path,
-    work_dir: str | Path,
-    config: NearDedupConfig = NearDedupConfig(),
-    tasks: int = 2,
-    workers: int = 2,
-    backend: Literal["auto", "datatrove", "datasketch"] = "auto",
-    exact_rejected_writer: DiskWriter | None = None,
-    near_rejected_writer: DiskWriter | None = None,
-    glob_pattern: str | None = None,
-    resume: bool = False,
-) -> tuple[DedupResult, DedupResult]:
-    """Exact then near dedup: near dedup runs on what exact dedup kept, so the first occurrence of an exact
-    duplicate always survives into clustering. The final survivors are in `<work_dir>/near/kept/`."""
-    work = Path(work_dir)
-    exact = run_exact_dedup(input_folder, work / "exact", tasks, workers, exact_rejected_writer, glob_pattern, resume)
-    near = run_near_dedup(
-        exact.kept_folder, work / "near", config, tasks, workers, backend, near_rejected_writer, None, resume
-    )
-    write_json_atomic(work / "summary.json", [exact.summary(), near.summary()])
-    return exact, near
+    return _result("near_dedup", backend, work, rejected_folder, drops, index, seconds)

@@ -18,7 +18,6 @@ from filters.dedup import (
     NearDedupConfig,
     WhitespaceWordTokenizer,
     exact_key,
-    run_dedup,
     run_exact_dedup,
     run_near_dedup,
     shingles,
@@ -171,12 +170,14 @@ def test_near_dedup_datatrove_stages_with_rejected_writer(tmp_path, corpus):
     assert {line["stage"] for line in lines} == {NEAR_DEDUP}
 
 
-def test_run_dedup_exact_then_near(tmp_path, corpus):
+def test_exact_then_near(tmp_path, corpus):
+    """Near dedup on what exact dedup kept (the pipeline's order): the first of an exact pair survives into it."""
     write_docs(tmp_path / "in", corpus["all"])
-    exact, near = run_dedup(tmp_path / "in", tmp_path / "work", tasks=2, workers=1)
+    exact = run_exact_dedup(tmp_path / "in", tmp_path / "exact", tasks=2, workers=1)
+    near = run_near_dedup(exact.kept_folder, tmp_path / "near", tasks=2, workers=1)
     assert (exact.input, len(exact.rejected), near.input) == (26, 1, 25)
     check_near(near, corpus)
-    assert json.loads((tmp_path / "work/summary.json").read_text())[1]["rejected"] == 5
+    assert near.summary()["rejected"] == 5
 
 
 def test_threshold_is_configurable(tmp_path, corpus):
