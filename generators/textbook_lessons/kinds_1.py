@@ -99,36 +99,28 @@ def _lesson_windows(rng: random.Random) -> Lesson:
     size = rng.randint(2, 3)
     if kind == "chunked":
         expected: list = [data[i:i + size] for i in range(0, len(data), size)]
-        sig, ret = f"{data_name}: list[int], size: int", "Iterator[list[int]]"
-        body = _txt["body"].format(data_name=data_name)
-        doc = _txt["doc"]
-        call, empty = f"{fn}({data!r}, {size})", f"{fn}([], 2)"
-        idea = _txt["idea"].format(fn=fn, data_name=data_name, source=source)
+        body, doc, idea = _txt["body"], _txt["doc"], _txt["idea"]
     elif kind == "sliding_windows":
         expected = [data[i:i + size] for i in range(len(data) - size + 1)]
-        sig, ret = f"{data_name}: list[int], size: int", "Iterator[list[int]]"
-        body = _txt["body_2"].format(data_name=data_name)
-        doc = _txt["doc_2"]
-        call, empty = f"{fn}({data!r}, {size})", f"{fn}([], 2)"
-        idea = _txt["idea_2"].format(fn=fn, data_name=data_name, source=source)
+        body, doc, idea = _txt["body_2"], _txt["doc_2"], _txt["idea_2"]
     elif kind == "running_totals":
         expected, acc = [], 0
         for x in data:
             acc += x
             expected.append(acc)
-        sig, ret = f"{data_name}: list[int]", "Iterator[int]"
-        body = _txt["body_3"].format(data_name=data_name)
-        doc = _txt["doc_3"]
-        call, empty = f"{fn}({data!r})", f"{fn}([])"
-        idea = _txt["idea_3"].format(fn=fn, data_name=data_name, source=source)
+        body, doc, idea = _txt["body_3"], _txt["doc_3"], _txt["idea_3"]
     else:
         expected = [b - a for a, b in zip(data, data[1:], strict=False)]
+        body, doc, idea = _txt["body_4"], _txt["doc_4"], _txt["idea_4"]
+    body, idea = body.format(data_name=data_name), idea.format(fn=fn, data_name=data_name, source=source)
+    sized = kind in ("chunked", "sliding_windows")  # these take a size and yield lists
+    if sized:
+        sig, ret = f"{data_name}: list[int], size: int", "Iterator[list[int]]"
+        call, empty = f"{fn}({data!r}, {size})", f"{fn}([], 2)"
+    else:
         sig, ret = f"{data_name}: list[int]", "Iterator[int]"
-        body = _txt["body_4"].format(data_name=data_name)
-        doc = _txt["doc_4"]
         call, empty = f"{fn}({data!r})", f"{fn}([])"
-        idea = _txt["idea_4"].format(fn=fn, data_name=data_name, source=source)
-    guard = _txt["guard"] if "size" in sig else ""
+    guard = _txt["guard"] if sized else ""
     module = _txt["module"].format(e1=data_name.replace('_', ' '), source=source, fn=fn, sig=sig, ret=ret, doc=doc,
                                    guard=guard, body=body)
     blocks = fill(_txt["blocks_1"], fn=fn, call=call, expected=expected, empty=empty)
