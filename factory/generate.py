@@ -49,6 +49,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -282,31 +283,32 @@ class FamilyRun:
 # ---------------------------------------------------------------------------------------------------------------
 # Running batches.
 
+@dataclass(eq=False)
 class Runner:
-    def __init__(self, spec: dict, persona: Any, families: list[FamilyRun], teacher: Any, sandbox: Any,
-                 budget: cost.Budget, batch: int, run_id: str, raw_dir: Path):
-        self.spec = spec
-        self.persona = persona
-        self.families = families
-        self.teacher = teacher
-        self.sandbox = sandbox
-        self.budget = budget
-        self.batch = batch
-        self.run_id = run_id
-        self.raw_dir = raw_dir
-        self.stop = threading.Event()
-        self.teacher_stopped: str | None = None  # the budget stopped the teacher lane
-        self.teacher_unavailable: str | None = None  # the teacher failed after its retries: its lane stopped
-        self.config_error: str | None = None  # the provider refused the configuration: the run stopped
-        self.seq = 0
-        self.seq_lock = threading.Lock()
-        self.progress: Any = None
-        self.bars: dict[str, Any] = {}
-        self.started = time.time()
-        self.lane_errors: list[str] = []
-        self.procedural_working = threading.Event()
-        self.fatal: OSError | None = None  # what stopped a lane thread and must end the command (a full disk)
-        self.cores = min(8, len(os.sched_getaffinity(0)))
+    """One generate command: what it makes with what (the constructor's arguments), and the state its lanes share."""
+
+    spec: dict
+    persona: Any
+    families: list[FamilyRun]
+    teacher: Any
+    sandbox: Any
+    budget: cost.Budget
+    batch: int
+    run_id: str
+    raw_dir: Path
+    stop: threading.Event = field(default_factory=threading.Event)
+    teacher_stopped: str | None = None  # the budget stopped the teacher lane
+    teacher_unavailable: str | None = None  # the teacher failed after its retries: its lane stopped
+    config_error: str | None = None  # the provider refused the configuration: the run stopped
+    seq: int = 0
+    seq_lock: threading.Lock = field(default_factory=threading.Lock)
+    progress: Any = None
+    bars: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.time)
+    lane_errors: list[str] = field(default_factory=list)
+    procedural_working: threading.Event = field(default_factory=threading.Event)
+    fatal: OSError | None = None  # what stopped a lane thread and must end the command (a full disk)
+    cores: int = field(default_factory=lambda: min(8, len(os.sched_getaffinity(0))))
 
     def next_batch_id(self) -> str:
         with self.seq_lock:
