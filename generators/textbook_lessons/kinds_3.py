@@ -104,20 +104,12 @@ def _lesson_flatten(rng: random.Random) -> Lesson:
     depth_fn = rng.choice(["depth", "nesting_level", "max_depth"])
     total_fn = rng.choice([f"total_{unit}", "deep_sum"])
     Nested = rng.choice(["Nested", "Tree", "NestedList"])
-    if style == "recursive_list":
-        flat_src = _txt["flat_src"].format(fn=fn, Nested=Nested)
-        how = _txt["how"]
-        head = ""
-    elif style == "generator":
-        flat_src = _txt["flat_src_2"].format(fn=fn, Nested=Nested)
-        how = _txt["how_2"]
-        head = _txt["head"]
-    else:
-        flat_src = _txt["flat_src_3"].format(fn=fn, Nested=Nested)
-        how = _txt["how_3"]
-        head = ""
-    as_list = "list(" if style == "generator" else ""
-    close = ")" if style == "generator" else ""
+    flat_src, how = {"recursive_list": (_txt["flat_src"], _txt["how"]),
+                     "generator": (_txt["flat_src_2"], _txt["how_2"]),
+                     "stack": (_txt["flat_src_3"], _txt["how_3"])}[style]
+    flat_src = flat_src.format(fn=fn, Nested=Nested)
+    generator = style == "generator"  # the one style whose function yields: it needs the Iterator import and list()
+    head, as_list, close = (_txt["head"], "list(", ")") if generator else ("", "", "")
     module = _txt["module"].format(what=what, head=head, Nested=Nested, flat_src=flat_src, depth_fn=depth_fn,
                                    total_fn=total_fn, fn=fn).replace(_txt["module_2"] + Nested, _txt["module_3"] + Nested)
     tests = _tests(

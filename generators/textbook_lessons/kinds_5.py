@@ -203,13 +203,9 @@ def _lesson_pascal(rng: random.Random) -> Lesson:
     style = rng.choice(["pairwise", "multiplicative"])
     n = rng.randint(5, 12)
     rows = [[math.comb(r, k) for k in range(r + 1)] for r in range(n + 1)]
-    if style == "pairwise":
-        row_src = _txt["row_src"].format(row_fn=row_fn)
-        how = _txt["how"]
-    else:
-        row_src = _txt["row_src_2"].format(row_fn=row_fn)
-        how = _txt["how_2"]
-    module = _txt["module"].format(story=story, row_src=row_src, tri_fn=tri_fn, row_fn=row_fn, choose_fn=choose_fn)
+    row_src, how = (_txt["row_src"], _txt["how"]) if style == "pairwise" else (_txt["row_src_2"], _txt["how_2"])
+    module = _txt["module"].format(story=story, row_src=row_src.format(row_fn=row_fn), tri_fn=tri_fn, row_fn=row_fn,
+                                   choose_fn=choose_fn)
     tests = _tests(
         [row_fn, tri_fn, choose_fn],
         _txt["test"].format(row_fn=row_fn, n=n, e1=rows[n]),
