@@ -23,8 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from distilabel.steps.tasks import Task  # noqa: E402
-
+from generators.teachers.distilabel_llm import PromptTask  # noqa: E402
 from generators.teachers.pipelines import run_pipeline  # noqa: E402
 from generators.teachers.teacher import resolve_teacher  # noqa: E402
 
@@ -32,19 +31,12 @@ TOPICS = ["binary search", "hash maps", "recursion", "unit tests", "git rebase",
           "regular expressions", "list comprehensions", "virtual environments", "type hints", "SQL joins"]
 
 
-class BenchPrompt(Task):
+class BenchPrompt(PromptTask):
     """One user prompt in, the reply text and its token counts out."""
-
-    @property
-    def inputs(self) -> list[str]:
-        return ["key", "prompt"]
 
     @property
     def outputs(self) -> list[str]:
         return ["text"]
-
-    def format_input(self, input: dict[str, Any]) -> list[dict[str, str]]:
-        return [{"role": "user", "content": input["prompt"]}]
 
     def format_output(self, output: str | None, input: dict[str, Any] | None = None) -> dict[str, Any]:
         return {"text": output}
@@ -76,7 +68,7 @@ async def raw_client(base_url: str, model: str, texts: list[str], concurrency: i
 
 
 def pipeline(teacher: Any, texts: list[str], concurrency: int, max_tokens: int) -> dict:
-    rows = [{"key": f"r{i}", "prompt": t} for i, t in enumerate(texts)]
+    rows = [{"key": f"r{i}", "prompt": [{"role": "user", "content": t}]} for i, t in enumerate(texts)]
     llm = teacher.distilabel_llm({"max_new_tokens": max_tokens, "temperature": 0.0})
     t0 = time.perf_counter()
     # One pipeline, batches of `concurrency` rows: distilabel's async LLM sends a whole batch concurrently.

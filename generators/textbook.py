@@ -29,10 +29,9 @@ import string
 from pathlib import Path
 from typing import Any
 
-from distilabel.steps.tasks import Task
-
 from generators.grounded import as_persona, task_persona
 from generators.teachers.cost import Estimate, estimate_tokens
+from generators.teachers.distilabel_llm import PromptTask
 from generators.teachers.pipelines import record_usage, run_pipeline
 from generators.textbook_lessons import TEMPLATES, Lesson
 from generators.textbook_tutor import MODULE_PATH, TESTS_PATH, render_document, run_tutoring
@@ -147,20 +146,13 @@ def parse_lesson(text: str | None) -> dict[str, Any]:
             "exercises": exercises, "failure": None}
 
 
-class TextbookLesson(Task):
+class TextbookLesson(PromptTask):
     """Asks the teacher for one lesson (explanation, lesson.py, test_lesson.py, exercises) and parses it."""
-
-    @property
-    def inputs(self) -> list[str]:
-        return ["key", "prompt"]
 
     @property
     def outputs(self) -> list[str]:
         return ["explanation", "module", "tests", "exercises", "failure", "raw_reply", "prompt_tokens",
                 "completion_tokens"]
-
-    def format_input(self, input: dict[str, Any]) -> list[dict[str, str]]:
-        return input["prompt"]
 
     def format_output(self, output: str | None, input: dict[str, Any] | None = None) -> dict[str, Any]:
         parsed = parse_lesson(output)

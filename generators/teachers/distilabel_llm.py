@@ -21,6 +21,7 @@ from typing import Any
 
 from distilabel.models.llms.base import AsyncLLM
 from distilabel.models.llms.utils import prepare_output
+from distilabel.steps.tasks import Task
 from pydantic import PrivateAttr
 
 from generators.teachers.wire import TeacherConfigError, TeacherUnsettled
@@ -130,6 +131,18 @@ class TeacherLLM(AsyncLLM):
             return
         path.unlink(missing_ok=True)
         raise (TeacherConfigError if kind == "config" else TeacherUnsettled)(line)
+
+
+class PromptTask(Task):
+    """A Task over run_pipeline's rows: a `key` and a `prompt`, the chat messages sent as they are. Subclasses name
+    their outputs and parse the reply (format_output)."""
+
+    @property
+    def inputs(self) -> list[str]:
+        return ["key", "prompt"]
+
+    def format_input(self, input: dict[str, Any]) -> list[dict[str, str]]:
+        return input["prompt"]
 
 
 def distilabel_llm(teacher: Any, generation_kwargs: dict[str, Any] | None = None) -> TeacherLLM:
