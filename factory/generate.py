@@ -9,6 +9,8 @@
     models=FILE           request rules merged before generators/teachers/models.toml (model patterns -> classes)
     reasoning_effort=<e>  none|minimal|low|medium|high|xhigh for reasoning models (default: the class's)
     batch=<n>             teacher tasks per commit (default: parallel)    parallel=<n>   local server slots (8)
+    batch=true            send the teacher's requests as provider batches (openai/anthropic: half price, within
+                          24 h); poll=<s> between status checks (60); a rerun resumes the stored batch
     timeout=<s>           one teacher request's limit (120)               probe_timeout=<s> connect limit, and how long
                           an endpoint of several may take to answer GET /models before it is taken out (10)
     min_yield=<fraction>  retire a family's teacher lane when its yield is below this after yield_sample=<n>
@@ -55,8 +57,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from factory.generate_batch import batch_summary
 from factory.runlog import FamilyLog
-from factory.teacher_load import estimate_family, is_procedural, worst_case_cost
+from factory.teacher_load import configure_teacher, estimate_family, is_procedural, reasoning_effort, worst_case_cost
 from generators.teachers import cost
 from generators.teachers.pipelines import PipelineStopped
 from generators.teachers.wire import UNSETTLED, TeacherUnsettled
@@ -68,8 +71,7 @@ from schemas.storage import write_json_atomic
 
 SETTINGS = ("persona", "count", "teacher", "families", "seed", "budget", "dry_run", "sandbox", "out", "price",
             "batch", "parallel", "chunks", "min_yield", "yield_sample", "prices", "models", "reasoning_effort",
-            "timeout", "probe_timeout")
-EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+            "timeout", "probe_timeout", "poll")
 MAX_CHUNKS = 4  # a family may attempt up to 4x its share before it reports a shortfall
 PROCEDURAL_BATCH = 16  # the most procedural tasks per commit ...
 COMMIT_EVERY_S = 2.0  # ... and the time a procedural batch aims to take: a kill costs seconds, never a batch of
@@ -320,7 +322,10 @@ class Runner:
         return worst_case_cost(self.teacher, est), est
 
     def teacher_failed(self, error: TeacherUnsettled) -> None:
-        """A configuration error stops the run; an unavailable teacher stops its lane. Tasks stay undone."""
+        """A configuration error stops the run; an unavailable teacher stops its lane. Tasks stay undone (also those
+        whose requests wait for a provider batch: kind "batch", nothing to stop)."""
+        if error.kind == "batch":
+            return
         if error.kind == "config":
             if self.config_error is None:
                 self.config_error = error.line
@@ -396,7 +401,7 @@ class Runner:
         fam.rejected_this_run += len(rejected)
         fam.release(batch)
         stopped = getattr(teacher, "stopped", None) if teacher is not None else None
-        if unsettled or stopped is not None:
+        if stopped is not None or (unsettled and not getattr(teacher, "batch_api", False)):
             self.teacher_failed(stopped or TeacherUnsettled(f"{unsettled} teacher task(s) failed unsettled"))
         if lane == "teacher" and (msg := fam.retire_teacher_if_unproductive()):
             print(f"note: {msg} (min_yield=0 keeps it)", file=sys.stderr)
@@ -409,10 +414,16 @@ class Runner:
         for fam in self.families:
             fam.deactivate(lane)
 
-    def lane(self, lane: str) -> None:
-        """Round-robin over families, one batch at a time, until nothing is left for this lane; then retire it."""
+    def lane(self, lane: str, opts: dict | None = None) -> None:
+        """Round-robin over families, one batch at a time, until nothing is left for this lane; then retire it.
+        batch=true: the teacher lane goes in provider-batch rounds (factory/generate_batch.py)."""
         try:
-            self._lane(lane)
+            if lane == "teacher" and getattr(self.teacher, "batch_api", False):
+                from factory.generate_batch import batch_lane
+
+                batch_lane(self, (opts or {}).get("poll", 60.0))
+            else:
+                self._lane(lane)
         finally:
             self.end_lane(lane)
 
@@ -540,12 +551,21 @@ def parse_settings(argv: list[str]) -> dict[str, Any]:
         except (AssertionError, ValueError):
             raise UsageError(f"price must be '<in>,<out>' USD per 1M tokens, got {settings['price']!r}") from None
     integer = settings.integer
+    batch_word = settings.get("batch", "").strip().lower()
+    if batch_word and not batch_word.isdigit() and batch_word not in ("true", "yes", "on", "false", "no", "off"):
+        raise UsageError(f"batch must be true/false (the provider's batch API: half price, answers within 24 h) or a "
+                         f"number (teacher tasks per commit), got {settings['batch']!r}")
+    batch_api = batch_word in ("true", "yes", "on")
+    if batch_api and budget is not None:
+        raise UsageError("budget= is not enforced with batch=true yet (a batch is paid when it ends): leave one out")
     return {
         "persona": settings["persona"], "count": integer("count", 200, 1), "teacher": settings.get("teacher"),
         "families": parse_mixture(settings["families"]) if "families" in settings else None,
         "seed": integer("seed", 0, 0), "budget": budget, "dry_run": settings.flag("dry_run"),
         "sandbox": settings.get("sandbox", "local"), "out": settings.get("out"), "price": price,
-        "batch": integer("batch", integer("parallel", 8, 1), 1), "parallel": integer("parallel", 8, 1), "chunks": integer("chunks", MAX_CHUNKS, 1),
+        "batch_api": batch_api, "poll": settings.number("poll", 60.0, 0.01),
+        "batch": integer("batch", 8, 1) if batch_word.isdigit() else integer("parallel", 8, 1),
+        "parallel": integer("parallel", 8, 1), "chunks": integer("chunks", MAX_CHUNKS, 1),
         "min_yield": settings.number("min_yield", MIN_TEACHER_YIELD, 0, 1),
         "yield_sample": integer("yield_sample", YIELD_SAMPLE, 1),
         "prices": settings.get("prices"), "models": settings.get("models"),
@@ -553,33 +573,6 @@ def parse_settings(argv: list[str]) -> dict[str, Any]:
         "timeout": settings.number("timeout", 120.0, 1) if "timeout" in settings else None,
         "probe_timeout": settings.number("probe_timeout", 10.0, 0.1) if "probe_timeout" in settings else None,
     }
-
-
-def reasoning_effort(value: str | None) -> str | None:
-    if value is None or value in EFFORTS:
-        return value
-    raise UsageError(f"reasoning_effort must be one of {', '.join(EFFORTS)}, got {value!r}")
-
-
-def configure_teacher(teacher: Any, opts: dict) -> None:
-    """models=, prices=/price= and reasoning_effort= applied to a resolved teacher; bad files are one line."""
-    try:
-        if opts.get("models"):
-            teacher.use_rules(Path(opts["models"]))
-        table = cost.load_prices(Path(opts["prices"])) if opts.get("prices") else None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if table is not None or opts.get("price") is not None:
-        teacher.prices = cost.price_for(teacher.provider, teacher.model, opts.get("price"), table)
-    if opts.get("timeout") is not None or opts.get("probe_timeout") is not None:
-        set_timeouts = getattr(teacher, "set_timeouts", None)
-        if callable(set_timeouts):
-            set_timeouts(opts.get("timeout"), opts.get("probe_timeout"))
-        else:
-            teacher.timeout_s = opts.get("timeout") or teacher.timeout_s
-            teacher.probe_timeout_s = opts.get("probe_timeout") or teacher.probe_timeout_s
-    if opts.get("reasoning_effort") is not None:
-        teacher.reasoning_effort = "" if opts["reasoning_effort"] == "none" else opts["reasoning_effort"]
 
 
 def main(argv: list[str]) -> int:
@@ -617,6 +610,12 @@ def main(argv: list[str]) -> int:
 
     out = Path(opts["out"]) if opts["out"] else (persona.path.parent if persona.path else Path("corpora") / persona.slug)
     raw_dir = out / "raw"
+    if opts["batch_api"]:
+        from generators.teachers.batchteacher import BatchTeacher
+
+        if teacher is None:
+            raise UsageError("batch=true needs a teacher with a batch API (openai:<model> or anthropic:<model>)")
+        teacher = BatchTeacher(teacher, raw_dir / "_batch")
     spec = {"persona": persona.slug, "count": opts["count"], "families": shares, "seed": opts["seed"],
             "teacher": scrub_spec(teacher.spec) if teacher is not None else "none", "budget": opts["budget"],
             "sandbox": opts["sandbox"], "batch": opts["batch"]}
@@ -689,7 +688,7 @@ def run(runner: Runner, opts: dict) -> str:
             if needs_teacher:
                 assert runner.teacher is not None
                 with runner.teacher.session(parallel=opts["parallel"]):
-                    runner.lane("teacher")
+                    runner.lane("teacher", opts)
             procedural.join()
         except KeyboardInterrupt:
             runner.stop.set()
@@ -752,6 +751,7 @@ def report(runner: Runner, status: str) -> int:
         "teacher_usage_this_run": usage, "teacher_stopped": runner.teacher_stopped, "errors": runner.lane_errors,
         "teacher_unavailable": runner.teacher_unavailable, "config_error": runner.config_error,
         "teacher_retired": [f.retired for f in runner.families if f.retired],
+        "batch_api": batch_summary(runner.teacher),
         "budget_usd": runner.budget.limit_usd, "spent_usd_total": round(runner.budget.spent_usd, 6),
         "versions": versions(),
     })

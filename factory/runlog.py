@@ -43,6 +43,7 @@ class FamilyLog:
         self.requests = 0
         self.cost_usd = 0.0
         self.batches = 0
+        self.committed: set[str] = set()  # batch names in the ledger
         self.seeds: set[int] = set()
         self.lane_kept: Counter[str] = Counter()  # per lane ("teacher" / "procedural"), across every run
         self.lane_attempted: Counter[str] = Counter()
@@ -106,6 +107,7 @@ class FamilyLog:
         self.requests += usage.get("requests", 0)
         self.cost_usd += entry.get("cost_usd", 0.0)
         self.batches += 1
+        self.committed.add(entry["batch"])
         lane = entry.get("lane", "")
         self.lane_kept[lane] += len(entry["kept"])
         self.lane_attempted[lane] += len(entry["kept"]) + len(entry["rejected"])

@@ -2,10 +2,14 @@
 
 Shared by the run (factory/generate.py: lanes, the budget check) and the dry run (factory/generate_dry.py)."""
 
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from generators.teachers import cost
+from schemas.settings import UsageError
+
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 
 
 def is_procedural(module: ModuleType, task: dict) -> bool:
@@ -35,3 +39,30 @@ def estimate_family(module: ModuleType, tasks: list[dict]) -> cost.Estimate:
     per = cost.TYPICAL_PER_TASK.get(module.FAMILY, cost.Estimate(2, 2000, 800))
     n = len(teacher_tasks)
     return cost.Estimate(per.requests * n, per.prompt_tokens * n, per.completion_tokens * n)
+
+
+def reasoning_effort(value: str | None) -> str | None:
+    if value is None or value in EFFORTS:
+        return value
+    raise UsageError(f"reasoning_effort must be one of {', '.join(EFFORTS)}, got {value!r}")
+
+
+def configure_teacher(teacher: Any, opts: dict) -> None:
+    """models=, prices=/price= and reasoning_effort= applied to a resolved teacher; bad files are one line."""
+    try:
+        if opts.get("models"):
+            teacher.use_rules(Path(opts["models"]))
+        table = cost.load_prices(Path(opts["prices"])) if opts.get("prices") else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if table is not None or opts.get("price") is not None:
+        teacher.prices = cost.price_for(teacher.provider, teacher.model, opts.get("price"), table)
+    if opts.get("timeout") is not None or opts.get("probe_timeout") is not None:
+        set_timeouts = getattr(teacher, "set_timeouts", None)
+        if callable(set_timeouts):
+            set_timeouts(opts.get("timeout"), opts.get("probe_timeout"))
+        else:
+            teacher.timeout_s = opts.get("timeout") or teacher.timeout_s
+            teacher.probe_timeout_s = opts.get("probe_timeout") or teacher.probe_timeout_s
+    if opts.get("reasoning_effort") is not None:
+        teacher.reasoning_effort = "" if opts["reasoning_effort"] == "none" else opts["reasoning_effort"]

@@ -16,9 +16,9 @@ What is here, tested offline against the documented formats (tests/test_endpoint
 - `submit` / `poll` / `fetch` through the official SDKs (files.create + batches.create / batches.retrieve /
   files.content; messages.batches.create / retrieve / results).
 
-Not yet: the generate runner does not use it (`batch_api=true` is not a setting yet: `batch=<n>` already means
-teacher tasks per commit), and submit/poll/fetch have not met a live API (no keys here). The half price is
-BATCH_DISCOUNT, applied by `batch_cost`.
+`generate batch=true` uses it through generators/teachers/batchteacher.py and factory/generate_batch.py.
+submit/poll/fetch have met only the in-test servers of tests/test_batch_generate.py (the documented endpoints and
+file formats), not a live API (no keys here). The half price is BATCH_DISCOUNT, applied by `batch_cost`.
 """
 
 import json
@@ -120,8 +120,10 @@ class BatchState:
 
     provider: str
     batch_id: str
-    tasks: dict[str, str] = field(default_factory=dict)  # custom_id -> task key
+    tasks: dict[str, str] = field(default_factory=dict)  # custom_id -> task key (or request key)
     input_file_id: str | None = None
+    meta: dict[str, dict[str, Any]] = field(default_factory=dict)  # custom_id -> what the caller needs back
+    submitted_at: str | None = None
 
     def save(self, path: Path) -> None:
         write_json_atomic(path, asdict(self))
@@ -135,19 +137,25 @@ class BatchState:
 
 
 def submit(client: Any, provider: str, bodies: dict[str, dict[str, Any]], tasks: dict[str, str],
-           state_path: Path) -> BatchState:
-    """Submit {custom_id: body} once: a state file already there means it was submitted, and is returned as is."""
+           state_path: Path, meta: dict[str, dict[str, Any]] | None = None) -> BatchState:
+    """Submit {custom_id: body} once: a state file already there means it was submitted, and is returned as is.
+    (A kill between the provider's answer to create and the state write is the one window that can cost a second
+    batch: milliseconds.)"""
+    from schemas import now_iso
+    from schemas.storage import write_atomic
+
     if (state := BatchState.load(state_path)) is not None:
         return state
     lines = request_lines(provider, bodies)
-    state_path.with_suffix(".requests.jsonl").write_text(lines, encoding="utf-8")
+    write_atomic(state_path.with_suffix(".requests.jsonl"), lines)
     if provider == "anthropic":
         batch = client.messages.batches.create(requests=[json.loads(x) for x in lines.splitlines()])
-        state = BatchState(provider, batch.id, tasks)
+        state = BatchState(provider, batch.id, tasks, meta=meta or {}, submitted_at=now_iso())
     else:
         upload = client.files.create(file=("requests.jsonl", lines.encode()), purpose="batch")
         batch = client.batches.create(input_file_id=upload.id, endpoint=OPENAI_ENDPOINT, completion_window="24h")
-        state = BatchState(provider, batch.id, tasks, input_file_id=upload.id)
+        state = BatchState(provider, batch.id, tasks, input_file_id=upload.id, meta=meta or {},
+                           submitted_at=now_iso())
     state.save(state_path)
     return state
 

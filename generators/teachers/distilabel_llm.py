@@ -24,7 +24,7 @@ from distilabel.models.llms.utils import prepare_output
 from distilabel.steps.tasks import Task
 from pydantic import PrivateAttr
 
-from generators.teachers.wire import TeacherConfigError, TeacherUnsettled
+from generators.teachers.wire import BatchPending, TeacherConfigError, TeacherUnsettled
 
 
 class TeacherLLM(AsyncLLM):
@@ -43,7 +43,12 @@ class TeacherLLM(AsyncLLM):
         super().load()
         from generators.teachers.teacher import resolve_teacher
 
-        teacher = resolve_teacher(self.spec)
+        if self.spec.startswith("batch:"):  # batch=true: the same BatchTeacher, reading the same store
+            from generators.teachers.batchteacher import resolve_worker
+
+            teacher = resolve_worker(self.spec)
+        else:
+            teacher = resolve_teacher(self.spec)
         if self.rules_file:
             teacher.use_rules(Path(self.rules_file))
         teacher.reasoning_effort = self.reasoning_effort
@@ -130,7 +135,7 @@ class TeacherLLM(AsyncLLM):
         except FileNotFoundError:
             return
         path.unlink(missing_ok=True)
-        raise (TeacherConfigError if kind == "config" else TeacherUnsettled)(line)
+        raise {"config": TeacherConfigError, "batch": BatchPending}.get(kind, TeacherUnsettled)(line)
 
 
 class PromptTask(Task):

@@ -619,6 +619,7 @@ def resolve_teacher(spec: str | None = None) -> Teacher:
         raise UsageError(f"unknown teacher {spec!r}: use local, openai:<model>, anthropic:<model>, "
                          "openrouter:<model> or http://host:port/v1@<model>")
     model = model or DEFAULT_MODELS[provider]
-    teacher = Teacher(provider, model, base_url=BASE_URLS.get(provider), key_var=KEY_VARS[provider])
+    base = os.environ.get("OPENAI_BASE_URL") if provider == "openai" else None  # the SDK's own variable
+    teacher = Teacher(provider, model, base_url=base or BASE_URLS.get(provider), key_var=KEY_VARS[provider])
     teacher._api_key()  # fail now, with one clear line, rather than mid-run
     return teacher

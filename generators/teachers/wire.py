@@ -51,6 +51,13 @@ class TeacherConfigError(TeacherUnsettled):
     kind = "config"
 
 
+class BatchPending(TeacherUnsettled):
+    """batch=true: the request is queued for the provider's next batch (generators/teachers/batchteacher.py); its
+    task stays undone and is run again once the batch's answers are in. Nothing was sent, nothing is counted."""
+
+    kind = "batch"
+
+
 UNSETTLED = "[teacher-unsettled]"  # marks a failure that is not the task's: never a rejection
 
 
