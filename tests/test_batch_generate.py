@@ -160,7 +160,7 @@ def test_a_failed_batch_is_one_line_and_leaves_its_tasks_undone(tmp_path, provid
     res = cli(*run_args(card, out, "openai:gpt-4o-mini"), env=env_for(provider), timeout=600)
     assert res.returncode == 1, res.stderr[-2000:]
     lines = [x for x in res.stderr.splitlines() if "ended failed" in x]
-    assert len(lines) == 1 and "invalid_json_line" not in lines[0] or "not parseable" in lines[0]
+    assert len(lines) == 1 and "not parseable as valid JSON" in lines[0], res.stderr[-2000:]
     taught = [e for e in ledger(out) if e.get("lane") == "teacher" and (e["kept"] or e["rejected"])]
     assert taught == []  # nothing settled by the teacher lane: a rerun runs those tasks
     assert not (out / "raw" / "_batch" / "state.json").exists() and provider.created == 1
