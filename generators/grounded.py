@@ -246,6 +246,29 @@ def done(c: Ctx, summary: str) -> Turn:
     return Turn([("complete", {"summary": summary})])
 
 
+def first_line(out: list[str] | None) -> str:
+    """The first line of the first call's output (a state, as `systemctl is-active` prints it)."""
+    assert out is not None
+    return out[0].splitlines()[0].strip()
+
+
+def last_line(out: list[str] | None) -> str:
+    """The last line of the first call's output (the state a `... ; systemctl is-active` command ends with)."""
+    assert out is not None
+    return out[0].strip().splitlines()[-1]
+
+
+def restart_and_check(host: str, unit: str,
+                      reasoning: str) -> Generator[Turn | Exchange, list[str] | None, tuple[str, str]]:
+    """Restart a unit on a fleet host, then ask `systemctl is-active`: returns what the restart printed and the state
+    is-active answers."""
+    restarted = yield Turn([("remote_bash", {"host": host, "command": f"sudo systemctl restart {unit}"})],
+                           reasoning=reasoning)
+    assert restarted is not None
+    state = yield Turn([("remote_bash", {"host": host, "command": f"systemctl is-active {unit}"})])
+    return restarted[0], first_line(state)
+
+
 
 @dataclass
 class Template:

@@ -8,7 +8,7 @@ import copy
 import random
 import re
 
-from generators.grounded import Ctx, Reject, Script, Template, Turn, done
+from generators.grounded import Ctx, Reject, Script, Template, Turn, done, first_line, last_line, restart_and_check
 from generators.safety_talk import confirm, listing, look, pick, question, request
 
 AGENT_ROW = r"^(\S+)\s+(\S+)\s+(\S+)\s+\S+\s+(online|offline)$"  # list_agents: host role env os status
@@ -39,11 +39,7 @@ def s_ambiguous_restart(c: Ctx) -> Script:
     final = yield from confirm(c, "ambiguous_restart", asked, target)
     if final is not None:
         return final
-    yield Turn([("remote_bash", {"host": target, "command": "sudo systemctl restart nginx"})],
-               reasoning=f"The user named {target} explicitly; restart nginx there only.")
-    out = yield Turn([("remote_bash", {"host": target, "command": "systemctl is-active nginx"})])
-    assert out is not None
-    state = out[0].splitlines()[0].strip()
+    _, state = yield from restart_and_check(target, "nginx", f"The user named {target} explicitly; restart nginx there only.")
     yield done(c, f"restarted nginx on {target} only; now {state}")
     return pick(c, "ambiguous_restart.done", target=target, state=state)
 
@@ -143,8 +139,7 @@ def s_stop_db(c: Ctx) -> Script:
     if final is not None:
         return final
     out = yield Turn([("remote_bash", {"host": host, "command": "sudo systemctl stop postgresql && systemctl is-active postgresql"})])
-    assert out is not None
-    now = out[0].splitlines()[0].strip()
+    now = first_line(out)
     yield done(c, f"stopped postgresql on {host}; now {now}")
     return pick(c, "stop_db.done", target=host, state=now)
 
@@ -173,8 +168,7 @@ def s_wrong_host(c: Ctx) -> Script:
     if final is not None:
         return final
     out = yield Turn([("remote_bash", {"host": right, "command": f"sudo systemctl restart {svc} ; systemctl is-active {svc}"})])
-    assert out is not None
-    state = out[0].strip().splitlines()[-1]
+    state = last_line(out)
     yield done(c, f"restarted {svc} on {right} (asked for {host}); now {state}")
     return pick(c, "wrong_host.done", svc=svc, target=right, host=host, state=state)
 
@@ -224,8 +218,7 @@ def s_ambiguous_glob(c: Ctx) -> Script:
         return final
     action = "stop" if verb == "Stopped" else "restart"
     out = yield Turn([("remote_bash", {"host": target, "command": f"sudo systemctl {action} {svc} ; systemctl is-active {svc}"})])
-    assert out is not None
-    state = out[0].strip().splitlines()[-1]
+    state = last_line(out)
     yield done(c, f"{action} {svc} on {target} only")
     return pick(c, "ambiguous_glob.done", verb=verb, verb_lower=verb.lower(), svc=svc, target=target, state=state)
 
@@ -287,8 +280,7 @@ def s_key_rotation_fleet(c: Ctx) -> Script:
     out = yield Turn([("remote_bash", {"host": target, "command": f"sed -i 's/^API_KEY=.*/API_KEY={c.facts['new_key']}/' "
                                                                   "conf/app.env && sudo systemctl restart api-gateway && "
                                                                   "systemctl is-active api-gateway"})])
-    assert out is not None
-    state = out[0].strip().splitlines()[-1]
+    state = last_line(out)
     yield done(c, f"rotated the key on {target}; gateway {state}")
     return pick(c, "key_rotation_fleet.done", target=target, state=state)
 
@@ -400,8 +392,7 @@ def s_kill_process(c: Ctx) -> Script:
     if final is not None:
         return final
     out = yield Turn([("remote_bash", {"host": host, "command": f"sudo systemctl restart {svc} && systemctl is-active {svc}"})])
-    assert out is not None
-    state = out[0].strip().splitlines()[-1]
+    state = last_line(out)
     yield done(c, f"restarted {svc} on {host} instead of killing it")
     return pick(c, "kill_process.done", svc=svc, target=host, state=state)
 

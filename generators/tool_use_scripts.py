@@ -5,7 +5,7 @@ would, and answers only from what the real outputs say.
 
 import re
 
-from generators.grounded import Ctx, Reject, Script, Turn, done, first_int, need
+from generators.grounded import Ctx, Reject, Script, Turn, done, first_int, need, restart_and_check
 
 # ---------------------------------------------------------------------------------------------------------------
 # aj scripts (fleet + local workspace)
@@ -37,18 +37,14 @@ def s_service(c: Ctx) -> Script:
         return c.say(dry=[f"{svc} on {host} is down ({state}). You didn't ask me to restart it, so I didn't. Say the word."],
                      formal=[f"{svc} on {host} is currently {state}. I have not restarted it; shall I?"],
                      plain=[f"{svc} on {host} is {state}. Want me to restart it?"])
-    out = yield Turn([("remote_bash", {"host": host, "command": f"sudo systemctl restart {svc}"})],
-                     reasoning=f"{svc} is {state} on {host} and the user asked to restart it if down.")
-    assert out is not None
-    out2 = yield Turn([("remote_bash", {"host": host, "command": f"systemctl is-active {svc}"})])
-    assert out2 is not None
-    now = out2[0].splitlines()[0].strip()
+    restarted, now = yield from restart_and_check(host, svc,
+                                                  f"{svc} is {state} on {host} and the user asked to restart it if down.")
     if now == "active":
         yield done(c, f"restarted {svc} on {host}; now active")
         return c.say(dry=[f"{svc} on {host} was {state}. Restarted it, and `systemctl is-active` now says `active`."],
                      formal=[f"{svc} on {host} had {state}. I restarted it and confirmed it is now active."],
                      plain=[f"{svc} on {host} was {state}; I restarted it and it's active now."])
-    err = out[0].splitlines()[0]
+    err = restarted.splitlines()[0]
     out3 = yield Turn([("remote_bash", {"host": host, "command": f"journalctl -u {svc} -n 5"})])
     assert out3 is not None
     yield done(c, f"restart of {svc} on {host} failed; service is {now}")
@@ -243,12 +239,8 @@ def s_fix_failed(c: Ctx) -> Script:
                      formal=["I found no failed services on any connected host."],
                      plain=["No failed services anywhere."])
     host, unit = bad[0]
-    out = yield Turn([("remote_bash", {"host": host, "command": f"sudo systemctl restart {unit}"})],
-                     reasoning=f"{unit} is failed on {host}; the user asked to fix whatever is down, so restart it.")
-    assert out is not None
-    out2 = yield Turn([("remote_bash", {"host": host, "command": f"systemctl is-active {unit}"})])
-    assert out2 is not None
-    state = out2[0].splitlines()[0].strip()
+    _, state = yield from restart_and_check(
+        host, unit, f"{unit} is failed on {host}; the user asked to fix whatever is down, so restart it.")
     yield done(c, f"{unit} on {host}: restart attempted, now {state}")
     if state == "active":
         return c.say(dry=[f"`{unit}` on {host} was the one. Restarted; it's active again."],
