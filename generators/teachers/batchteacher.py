@@ -103,12 +103,7 @@ class BatchTeacher(Teacher):
         if isinstance(result, TeacherError):
             raise result
         result.cost_usd = batchapi.batch_cost(self, result)
-        if result.refusal:
-            raise TeacherError(f"{self.spec} refused: {str(result.refusal)[:160]}")
-        if not result.text and not result.tool_calls and result.finish_reason in ("length", "max_tokens"):
-            raise TeacherError(f"{self.spec} spent its whole token cap ({result.completion_tokens} tokens, "
-                               f"{result.reasoning_tokens} of them reasoning) before answering")
-        return result
+        return result.usable(self.spec)
 
     def parse(self, answer: dict[str, Any]) -> Reply | TeacherError:
         got = batchapi.parse_results(self.provider, json.dumps(answer["line"]), self.model, answer.get("structured"))

@@ -299,12 +299,7 @@ class Teacher:
             raise self._sdk_error(exc) from None
         reply.cost_usd = self.reply_cost(reply)
         self.count_reply(reply)
-        if reply.refusal:
-            raise TeacherError(f"{self.spec} refused: {str(reply.refusal)[:160]}")
-        if not reply.text and not reply.tool_calls and reply.finish_reason in ("length", "max_tokens"):
-            raise TeacherError(f"{self.spec} spent its whole token cap ({reply.completion_tokens} tokens, "
-                               f"{reply.reasoning_tokens} of them reasoning) before answering")
-        return reply
+        return reply.usable(self.spec)
 
     def _send(self, body: dict[str, Any], response_format: dict[str, Any] | None) -> Reply:
         """Send one built body and parse the answer; SDK exceptions pass through (the caller sorts them)."""

@@ -388,6 +388,16 @@ class Reply:
     refusal: str | None = None
     endpoint: str | None = None  # which endpoint of a several-endpoint teacher answered (its scrubbed spec)
 
+    def usable(self, spec: str) -> "Reply":
+        """This reply, unless it is no answer: a refusal, or a token cap spent before any text or call (TeacherError
+        naming the teacher `spec`)."""
+        if self.refusal:
+            raise TeacherError(f"{spec} refused: {str(self.refusal)[:160]}")
+        if not self.text and not self.tool_calls and self.finish_reason in ("length", "max_tokens"):
+            raise TeacherError(f"{spec} spent its whole token cap ({self.completion_tokens} tokens, "
+                               f"{self.reasoning_tokens} of them reasoning) before answering")
+        return self
+
 
 def error_kind(status: int | None, body: Any, message: str = "") -> str:
     """"config", "content" or "unavailable" for a failed request (status None: no HTTP answer at all)."""
