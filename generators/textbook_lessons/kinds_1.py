@@ -37,20 +37,14 @@ def _lesson_clamp(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], name=name, noun=noun), scene=noun, style=style)
 
 
-INVENTORY_SCENES = lesson_rows("inventory", "INVENTORY_SCENES")
-
-
-ITEM_WORDS = lesson_table("inventory", "ITEM_WORDS")
-
-
 def _lesson_inventory(rng: random.Random) -> Lesson:
     _txt = lesson_text("inventory")
-    thing, unit, label, shop = rng.choice(INVENTORY_SCENES)
+    thing, unit, label, shop = rng.choice(lesson_rows("inventory", "INVENTORY_SCENES"))
     price, qty = rng.choice([("price", "quantity"), ("unit_price", "in_stock"), ("cost", "count"),
                              ("price_each", "on_hand")])
     add = rng.choice(["restock", "receive", "add_stock", "top_up"])
     total_fn = rng.choice(["total_value", "stock_value", "inventory_worth"])
-    names = rng.sample(ITEM_WORDS, 4)
+    names = rng.sample(lesson_table("inventory", "ITEM_WORDS"), 4)
     items = [(n, round(rng.uniform(1, 50), 2), rng.randint(0, 12)) for n in names]
     total = round(sum(p * q for _, p, q in items), 2)
     amount = rng.randint(1, 9)
@@ -84,13 +78,10 @@ def _lesson_inventory(rng: random.Random) -> Lesson:
              e2=price.replace('_', ' ')), thing=thing, frozen=frozen)
 
 
-WINDOW_SCENES = lesson_rows("windows", "WINDOW_SCENES")
-
-
 def _lesson_windows(rng: random.Random) -> Lesson:
     _txt = lesson_text("windows")
     kind = rng.choice(["chunked", "sliding_windows", "running_totals", "pairwise_deltas"])
-    data_name, source = rng.choice(WINDOW_SCENES)
+    data_name, source = rng.choice(lesson_rows("windows", "WINDOW_SCENES"))
     fn = {"chunked": rng.choice(["chunked", "batches", "in_groups"]),
           "sliding_windows": rng.choice(["sliding_windows", "windows", "neighbourhoods"]),
           "running_totals": rng.choice(["running_totals", "cumulative", "prefix_sums"]),
@@ -136,19 +127,13 @@ def _lesson_windows(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], fn=fn), kind=kind, scene=data_name)
 
 
-KV_SCENES = lesson_rows("parse_kv", "KV_SCENES")
-
-
-KV_VALUES = lesson_table("parse_kv", "KV_VALUES")
-
-
 def _lesson_parse_kv(rng: random.Random) -> Lesson:
     _txt = lesson_text("parse_kv")
-    fn, result, keys_pool, what = rng.choice(KV_SCENES)
+    fn, result, keys_pool, what = rng.choice(lesson_rows("parse_kv", "KV_SCENES"))
     pair_sep = rng.choice([";", ",", "&", "|"])
     kv_sep = rng.choice(["=", ":"])
     keys = rng.sample(keys_pool, 3)
-    values = rng.sample(KV_VALUES, 3)
+    values = rng.sample(lesson_table("parse_kv", "KV_VALUES"), 3)
     text = pair_sep.join(f" {k} {kv_sep} {v} " if i == 0 else f"{k}{kv_sep}{v}"
                          for i, (k, v) in enumerate(zip(keys, values, strict=True)))
     expected = dict(zip(keys, values, strict=True))
@@ -330,13 +315,10 @@ def _lesson_brackets(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), pairs="".join(pairs), closer_stack=pushes_closer)
 
 
-PLAINTEXTS = lesson_table("caesar", "PLAINTEXTS")
-
-
 def _lesson_caesar(rng: random.Random) -> Lesson:
     _txt = lesson_text("caesar")
     shift = rng.randint(1, 25)
-    plain = rng.choice(PLAINTEXTS)
+    plain = rng.choice(lesson_table("caesar", "PLAINTEXTS"))
     enc_name, dec_name = rng.choice([("encrypt", "decrypt"), ("encode", "decode"), ("scramble", "unscramble"),
                                      ("hide", "reveal"), ("rotate_text", "unrotate_text")])
     variant = rng.choice(["index", "ord", "translate"])
@@ -407,12 +389,9 @@ def _lesson_rle(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], enc=enc), compact=compact, scene=data_name)
 
 
-FIZZ_WORDS = lesson_rows("fizzbuzz", "FIZZ_WORDS")
-
-
 def _lesson_fizzbuzz(rng: random.Random) -> Lesson:
     _txt = lesson_text("fizzbuzz")
-    rules = sorted(rng.sample(FIZZ_WORDS, rng.choice([2, 2, 3])))
+    rules = sorted(rng.sample(lesson_rows("fizzbuzz", "FIZZ_WORDS"), rng.choice([2, 2, 3])))
     n = rng.randint(12, 24)
     fn, game = rng.choice([("say", "play"), ("label", "labels"), ("call_out", "game"), ("shout", "round_of")])
     layout = rng.choice(["join", "loop"])
@@ -444,13 +423,10 @@ def _lesson_fizzbuzz(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], game=game), rules=",".join(f"{d}:{w}" for d, w in rules), layout=layout)
 
 
-RECURRENCE_SCENES = lesson_rows("recurrence", "RECURRENCE_SCENES")
-
-
 def _lesson_recurrence(rng: random.Random) -> Lesson:
     _txt = lesson_text("recurrence")
     order = rng.choice([2, 3, 4])
-    scene, story = rng.choice(RECURRENCE_SCENES)
+    scene, story = rng.choice(lesson_rows("recurrence", "RECURRENCE_SCENES"))
     story = story.format(order=order)
     seeds = [rng.randint(0, 3) for _ in range(order)]
     seeds[-1] = max(seeds[-1], 1)
@@ -485,19 +461,13 @@ def _lesson_recurrence(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], scene=scene), order=order, style=style, scene=scene)
 
 
-PALINDROME_PHRASES = lesson_table("palindrome", "PALINDROME_PHRASES")
-
-
-NOT_PALINDROMES = lesson_table("palindrome", "NOT_PALINDROMES")
-
-
 def _lesson_palindrome(rng: random.Random) -> Lesson:
     _txt = lesson_text("palindrome")
     fn = rng.choice(["is_palindrome", "reads_same_backwards", "is_mirror_phrase"])
     clean = rng.choice(["normalise", "letters_only", "canonical", "squeeze"])
     variant = rng.choice(["reverse", "two_pointers"])
-    yes = rng.sample(PALINDROME_PHRASES, 3)
-    no = rng.sample(NOT_PALINDROMES, 2)
+    yes = rng.sample(lesson_table("palindrome", "PALINDROME_PHRASES"), 3)
+    no = rng.sample(lesson_table("palindrome", "NOT_PALINDROMES"), 2)
 
     def norm(s: str) -> str:
         return "".join(ch.lower() for ch in s if ch.isalnum())
@@ -519,12 +489,9 @@ def _lesson_palindrome(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], fn=fn), variant=variant)
 
 
-ANAGRAM_POOLS = lesson_table("anagrams", "ANAGRAM_POOLS")
-
-
 def _lesson_anagrams(rng: random.Random) -> Lesson:
     _txt = lesson_text("anagrams")
-    pool = rng.choice(ANAGRAM_POOLS)
+    pool = rng.choice(lesson_table("anagrams", "ANAGRAM_POOLS"))
     words = rng.sample(pool, min(len(pool), rng.randint(5, 8)))
     fn = rng.choice(["group_anagrams", "anagram_families", "bucket_by_letters"])
     key_fn = rng.choice(["signature", "letter_key", "sorted_letters"])

@@ -182,9 +182,6 @@ def _lesson_queue(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], item=item, cls=cls, where=where), cls=cls, capacity=capacity)
 
 
-GRAPH_SCENES = lesson_rows("bfs", "GRAPH_SCENES")
-
-
 def _bfs(adj: dict[str, list[str]], start: str) -> dict[str, int]:
     dist = {start: 0}
     todo = deque([start])
@@ -199,7 +196,7 @@ def _bfs(adj: dict[str, list[str]], start: str) -> dict[str, int]:
 
 def _lesson_bfs(rng: random.Random) -> Lesson:
     _txt = lesson_text("bfs")
-    kind, what, pool = rng.choice(GRAPH_SCENES)
+    kind, what, pool = rng.choice(lesson_rows("bfs", "GRAPH_SCENES"))
     nodes = rng.sample(pool, rng.randint(5, 7))
     adj: dict[str, list[str]] = {n: [] for n in nodes}
     for i in range(1, len(nodes) - 1):
@@ -276,15 +273,12 @@ def _lesson_toposort(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], unit=unit), scene=what)
 
 
-DATE_SCENES = lesson_rows("dates", "DATE_SCENES")
-
-
 WEEKDAYS = lesson_table("dates", "WEEKDAYS")
 
 
 def _lesson_dates(rng: random.Random) -> Lesson:
     _txt = lesson_text("dates")
-    fn, what, a_name, b_name = rng.choice(DATE_SCENES)
+    fn, what, a_name, b_name = rng.choice(lesson_rows("dates", "DATE_SCENES"))
     fmt, fmt_name, render = rng.choice([("%Y-%m-%d", "ISO (YYYY-MM-DD)", "{y:04d}-{m:02d}-{d:02d}"),
                                         ("%d/%m/%Y", "day/month/year", "{d:02d}/{m:02d}/{y:04d}"),
                                         ("%d.%m.%Y", "day.month.year", "{d:02d}.{m:02d}.{y:04d}")])
@@ -516,22 +510,16 @@ def _lesson_text_table(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), scene=name, fstring=use_fstring)
 
 
-SORT_SCENES = lesson_rows("sorting", "SORT_SCENES")
-
-
-SORT_WORDS = lesson_rows("sorting", "SORT_WORDS")
-
-
 def _lesson_sorting(rng: random.Random) -> Lesson:
     _txt = lesson_text("sorting")
     algo = rng.choice(["insertion", "merge", "selection", "counting"])
     use_words = algo != "counting" and rng.random() < 0.45
     if use_words:
-        data_name, what, pool = rng.choice(SORT_WORDS)
+        data_name, what, pool = rng.choice(lesson_rows("sorting", "SORT_WORDS"))
         data: list = rng.sample(pool, rng.randint(6, 10))
         item_t = "str"
     else:
-        data_name, what = rng.choice(SORT_SCENES)
+        data_name, what = rng.choice(lesson_rows("sorting", "SORT_SCENES"))
         data = [rng.randint(0, 60) for _ in range(rng.randint(6, 11))]
         item_t = "int"
     descending = rng.random() < 0.3 and algo != "counting"

@@ -450,16 +450,13 @@ def _lesson_stats(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], e1=data_name.replace('_', ' ')), scene=data_name)
 
 
-SLUG_TITLES = lesson_table("slugify", "SLUG_TITLES")
-
-
 def _lesson_slugify(rng: random.Random) -> Lesson:
     _txt = lesson_text("slugify")
     fn = rng.choice(["slugify", "make_slug", "url_slug"])
     where = rng.choice(fill(_txt["where_1"]))
     sep = rng.choice(["-", "_"])
     max_len = rng.choice([None, 30, 40])
-    titles = rng.sample(SLUG_TITLES, 4)
+    titles = rng.sample(lesson_table("slugify", "SLUG_TITLES"), 4)
 
     def slug(t: str) -> str:
         ascii_text = unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode("ascii")

@@ -36,9 +36,6 @@ def _lesson_linked_list(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], item=item), cls=cls, recursive_len=recursive_len)
 
 
-WRAP_TEXTS = lesson_table("text_wrap", "WRAP_TEXTS")
-
-
 def _wrap(text: str, width: int) -> list[str]:
     lines: list[str] = []
     current = ""
@@ -57,7 +54,7 @@ def _wrap(text: str, width: int) -> list[str]:
 
 def _lesson_text_wrap(rng: random.Random) -> Lesson:
     _txt = lesson_text("text_wrap")
-    text = rng.choice(WRAP_TEXTS)
+    text = rng.choice(lesson_table("text_wrap", "WRAP_TEXTS"))
     width = rng.randint(16, 34)
     fn = rng.choice(["wrap", "fill_lines", "word_wrap", "break_lines"])
     where = rng.choice(fill(_txt["where_1"]))
@@ -95,9 +92,6 @@ def _lesson_text_wrap(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), align=align, width=width, by_words=by_words)
 
 
-MERGE_SCENES = lesson_rows("deep_merge", "MERGE_SCENES")
-
-
 def _merged(base: dict, over: dict) -> dict:
     out = dict(base)
     for k, v in over.items():
@@ -107,7 +101,7 @@ def _merged(base: dict, over: dict) -> dict:
 
 def _lesson_deep_merge(rng: random.Random) -> Lesson:
     _txt = lesson_text("deep_merge")
-    name, what, base, over = rng.choice(MERGE_SCENES)
+    name, what, base, over = rng.choice(lesson_rows("deep_merge", "MERGE_SCENES"))
     fn = rng.choice(["deep_merge", "merge_settings", "overlay", "apply_overrides"])
     get_fn = rng.choice(["get_path", "lookup", "dig"])
     sep = rng.choice([".", "/", ":"])
@@ -331,12 +325,9 @@ def _lesson_decorators(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"], kind=kind), kind=kind, target=fname)
 
 
-CASE_WORDS = lesson_table("case_conversion", "CASE_WORDS")
-
-
 def _lesson_case_conversion(rng: random.Random) -> Lesson:
     _txt = lesson_text("case_conversion")
-    words = rng.sample(CASE_WORDS, 4)
+    words = rng.sample(lesson_table("case_conversion", "CASE_WORDS"), 4)
     to_snake = rng.choice(["to_snake", "snake_case", "camel_to_snake"])
     to_camel = rng.choice(["to_camel", "camel_case", "snake_to_camel"])
     why = rng.choice(fill(_txt["why_1"]))
@@ -369,15 +360,12 @@ def _lesson_case_conversion(rng: random.Random) -> Lesson:
         fill(_txt["exercise_1"]), regex=regex)
 
 
-EDIT_PAIRS = lesson_rows("edit_distance", "EDIT_PAIRS")
-
-
 def _lesson_edit_distance(rng: random.Random) -> Lesson:
     _txt = lesson_text("edit_distance")
     use = rng.choice(fill(_txt["use_1"]))
     fn = rng.choice(["edit_distance", "levenshtein", "distance"])
     suggest_fn = rng.choice(["closest", "suggest", "best_match"])
-    pairs = rng.sample(EDIT_PAIRS, 4)
+    pairs = rng.sample(lesson_rows("edit_distance", "EDIT_PAIRS"), 4)
     rows_only = rng.random() < 0.5
     dp, how = (_txt["dp"], _txt["how"]) if rows_only else (_txt["dp_2"], _txt["how_2"])
     words = sorted({w for p in pairs for w in p})

@@ -5,9 +5,6 @@ import random
 
 from .base import Lesson, _checks, _op, _raises, _tests, assemble, fill, lesson_rows, lesson_scene, lesson_text
 
-ITER_SCENES = lesson_rows("iterator_class", "ITER_SCENES")
-
-
 ROTA_NAMES = lesson_rows("iterator_class", "ROTA_NAMES")
 
 
@@ -16,7 +13,7 @@ RANGE_NAMES = lesson_rows("iterator_class", "RANGE_NAMES")
 
 def _lesson_iterator_class(rng: random.Random) -> Lesson:
     _txt = lesson_text("iterator_class")
-    cls, what = rng.choice(ITER_SCENES)
+    cls, what = rng.choice(lesson_rows("iterator_class", "ITER_SCENES"))
     start, stop, step = rng.randint(0, 10), rng.randint(20, 60), rng.randint(2, 7)
     if cls in ROTA_NAMES:
         seq_name, count_name, pool = ROTA_NAMES[cls]
