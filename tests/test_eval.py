@@ -324,6 +324,29 @@ def test_served_gguf_subject():
 
 
 @pytest.mark.slow
+def test_raw_served_gguf_subject_sees_the_same_prompt_without_the_grammar():
+    """gguf-raw: llama-server renders the request (tools and an earlier call included, arguments not double-encoded)
+    and completes it as plain text; the calls are parsed here, so no tool grammar shapes them."""
+    from generators.teachers.localserver import model_path
+    from trainer.eval.subjects import RawServedGGUFSubject, record_call
+
+    template = Path(__file__).resolve().parents[1] / "trainer" / "templates" / "chatml_tools.jinja"
+    subject = resolve_subject(f"raw=gguf-raw:{model_path()}", parallel=1, chat_template=str(template))
+    assert isinstance(subject, RawServedGGUFSubject) and subject.label == "raw"
+    messages = [{"role": "user", "content": "Read README.md"},
+                {"role": "assistant", "content": None, "tool_calls": [record_call("read_file", {"path": "README.md"}, 0)]},
+                {"role": "tool", "content": "# hello", "tool_call_id": "call_0"},
+                {"role": "user", "content": "Now say hi."}]
+    tools = load_persona("lanbot").tools()
+    with subject:
+        prompt = subject.render(messages, tools)
+        turn = subject.turn(messages, tools, max_tokens=16)
+    assert "<tools>" in prompt and "read_file(" in prompt
+    assert '{"name": "read_file", "arguments": {"path": "README.md"}}' in prompt
+    assert turn.error is None and (turn.content or turn.tool_calls or turn.invalid_calls)
+
+
+@pytest.mark.slow
 def test_openai_compatible_endpoint_subject(served):
     subject = resolve_subject(served.spec, parallel=2)
     assert subject.kind == "endpoint"

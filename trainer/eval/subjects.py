@@ -293,23 +293,57 @@ class ServedGGUFSubject(EndpointSubject):
                 "chat_template": self.chat_template}
 
 
+class RawServedGGUFSubject(ServedGGUFSubject):
+    """The same served GGUF with llama.cpp's tool-call grammar out of the way (`gguf-raw:PATH`, `local-raw`): the
+    server renders the request with the GGUF's template (/apply-template, tools included), completes it as plain text
+    (/completion) and the calls are parsed here as in process. With `tools=` llama.cpp constrains the JSON after
+    `<tool_call>` to the offered schemas, so the plain served subject measures model + grammar, this one the model."""
+
+    kind = "gguf-raw"
+
+    def render(self, messages: list[dict], tools: list[dict] | None) -> str:
+        """The prompt llama-server builds for this request (the wire shape: arguments as JSON strings)."""
+        import httpx
+
+        wire = [{**m, "tool_calls": [{**c, "function": {**c["function"], "arguments": json.dumps(
+            c["function"]["arguments"])}} for c in m["tool_calls"]]} if m.get("tool_calls") else m
+            for m in hf_messages(messages)]
+        return httpx.post(f"{self.server.base_url.removesuffix('/v1')}/apply-template",
+                          json={"messages": wire, "tools": tools or []}, timeout=60).raise_for_status().json()["prompt"]
+
+    def turn(self, messages: list[dict], tools: list[dict] | None, max_tokens: int = 256) -> Turn:
+        import httpx
+
+        try:
+            prompt = self.render(messages, tools)
+            out = httpx.post(f"{self.server.base_url.removesuffix('/v1')}/completion", timeout=300,
+                             json={"prompt": prompt, "n_predict": max_tokens, "temperature": 0.0, "seed": 0})
+            text = out.raise_for_status().json()["content"]
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            return Turn(error=f"{type(exc).__name__}: {exc}"[:300])
+        return parse_hermes(text)
+
+
 def resolve_subject(spec: str, threads: int | None = None, parallel: int = 4,
                     chat_template: str | None = None) -> Subject:
-    """One `model=` value -> a Subject. Prefixes force a kind (ckpt:, hf:, gguf:); otherwise it is guessed from the
+    """One `model=` value -> a Subject. Prefixes force a kind (ckpt:, hf:, gguf:, gguf-raw:); otherwise it is guessed from the
     spec (URL / provider / 'local') or from what the path holds. `label` defaults to the spec."""
     label = None
     if "=" in spec.split("/")[0] and not spec.startswith(("http://", "https://")):
         label, spec = spec.split("=", 1)  # model=base=local: a short column name
     kind, _, rest = spec.partition(":")
-    if kind in ("ckpt", "hf", "gguf") and rest:
+    if kind in ("ckpt", "hf", "gguf", "gguf-raw") and rest:
         path = Path(rest)
-        if kind != "gguf" and not path.exists():
+        if kind not in ("gguf", "gguf-raw") and not path.exists():
             raise UsageError(f"model={spec}: {path} does not exist")
         return {"ckpt": lambda: CheckpointSubject(path, label),
                 "hf": lambda: HFSubject(path, label),
-                "gguf": lambda: ServedGGUFSubject(path, label, parallel, threads, chat_template)}[kind]()
+                "gguf": lambda: ServedGGUFSubject(path, label, parallel, threads, chat_template),
+                "gguf-raw": lambda: RawServedGGUFSubject(path, label, parallel, threads, chat_template)}[kind]()
     if spec in ("local", "smollm2"):
         return ServedGGUFSubject(None, label or "smollm2-135m", parallel, threads, chat_template)
+    if spec in ("local-raw", "smollm2-raw"):
+        return RawServedGGUFSubject(None, label or "smollm2-135m-raw", parallel, threads, chat_template)
     if spec.startswith(("http://", "https://")) or kind in ("openai", "anthropic", "openrouter"):
         return EndpointSubject(spec, label, parallel)
     path = Path(spec)

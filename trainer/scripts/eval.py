@@ -6,6 +6,7 @@ Every model= is a subject, scored on the same frozen held-out items (trainer/eva
   ckpt:DIR | DIR with a checkpoint     a Crucible d4/d20 checkpoint, in process
   hf:DIR   | DIR with config.json      an HF folder, in process (its own chat template; <tool_call> JSON parsed)
   gguf:FILE | FILE.gguf | local        a GGUF served by the project's llama-server (local = the shipped SmolLM2)
+  gguf-raw:FILE | local-raw            the same, but llama.cpp's tool-call grammar does not shape the calls
   http://host:port/v1@model            any OpenAI-compatible endpoint
   openai:M | anthropic:M | openrouter:M   a provider (needs its key)
   label=SPEC                           any of the above under a short column name (model=base=local)
