@@ -15,8 +15,9 @@ Two sources, each saying what it is in lineage:
   explanations and exercises from a pool, so lessons of one kind are not near duplicates of each other (the
   filter's MinHash dedup would drop them). Expected test values come from a reference computation in the library,
   so the sandbox checks the lesson code against it. Kinds are dealt out evenly: each block of len(TEMPLATES)
-  consecutive tasks deals every kind at most once (teacher tasks take some slots), in an order shuffled per block,
-  so no kind is repeated more than the plan's size requires.
+  dealt tasks deals every kind once, in an order shuffled per block, so no kind is repeated more than the plan's
+  size requires. Apart from the deal, `composed_share` of the procedural lessons are composed kinds (`ledger`):
+  programs assembled from independent parts, so their function structures keep growing with the corpus.
 - teacher (`generators.textbook`): a distilabel Task asks the teacher for the module and the tests in a fixed,
   parseable layout; unparseable output or failing tests are rejected with the reason. With a 135M teacher most of
   these fail; the procedural lessons carry the family.
@@ -33,12 +34,13 @@ from generators.grounded import as_persona, task_persona
 from generators.teachers.cost import Estimate, estimate_tokens
 from generators.teachers.distilabel_llm import PromptTask
 from generators.teachers.pipelines import record_usage, run_pipeline
-from generators.textbook_lessons import TEMPLATES, Lesson
+from generators.textbook_lessons import COMPOSED, TEMPLATES, Lesson
 from generators.textbook_tutor import MODULE_PATH, TESTS_PATH, render_document, run_tutoring
 from schemas import make_lineage, make_record
 
 FAMILY = "textbook"
-VERSION = "3"  # 3: lessons are plain documents or tutoring conversations that run their tests with tools
+VERSION = "4"  # 3: lessons are plain documents or tutoring conversations that run their tests with tools;
+# 4: composed lessons (kind `ledger`, composed_share of the procedural ones)
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 LESSON_TEMPLATE = (PROMPTS / "textbook_lesson.txt").read_text(encoding="utf-8")
 SYSTEM_TEMPLATE = (PROMPTS / "textbook_system.txt").read_text(encoding="utf-8")
@@ -75,13 +77,17 @@ TEMPLATE_HASH = hashlib.sha256("".join(sorted(TEMPLATES)).encode() + VERSION.enc
 
 def plan(persona: Any, count: int, seed: int) -> list[dict]:
     """Mostly procedural lessons; `teacher_share` (recipe.textbook, default 0.15) of them asked of the teacher.
-    `document_share` (default 0.3) of them are plain documents, the rest tutoring conversations that run the tests."""
+    `document_share` (default 0.3) of them are plain documents, the rest tutoring conversations that run the tests.
+    `composed_share` (default 0.5) of the procedural ones are a composed kind (textbook_lessons.COMPOSED), drawn apart
+    from the deal, which goes on dealing every kind evenly in the other slots."""
     settings = persona.family_settings.get(FAMILY, {})
     frac = float(settings.get("teacher_share", 0.15))
     documents = float(settings.get("document_share", 0.3))
+    composed = float(settings.get("composed_share", 0.5))
     names = sorted(TEMPLATES)
     deals: dict[int, list[str]] = {}  # block -> the kinds in the order that block deals them
     tasks = []
+    dealt = 0  # procedural tasks the deal has served
     for i in range(count):
         task_seed = int.from_bytes(hashlib.sha256(f"{FAMILY}:{seed}:{i}".encode()).digest()[:4], "big")
         rng = random.Random(task_seed)
@@ -93,8 +99,12 @@ def plan(persona: Any, count: int, seed: int) -> list[dict]:
             topic, hint = rng.choice(TEACHER_TOPICS)
             tasks.append({**common, "task_id": f"{FAMILY}-{seed}-{i:06d}-t", "procedural": False, "topic": topic,
                           "hint": hint, "audience": rng.choice(AUDIENCES)})
+        elif random.Random(f"composed:{task_seed}").random() < composed:
+            tasks.append({**common, "task_id": f"{FAMILY}-{seed}-{i:06d}-p", "procedural": True,
+                          "template": random.Random(f"kind:{task_seed}").choice(COMPOSED)})
         else:
-            block, slot = divmod(i, len(names))
+            block, slot = divmod(dealt, len(names))
+            dealt += 1
             if block not in deals:
                 deals[block] = random.Random(f"{FAMILY}:{seed}:deal:{block}").sample(names, len(names))
             tasks.append({**common, "task_id": f"{FAMILY}-{seed}-{i:06d}-p", "procedural": True,

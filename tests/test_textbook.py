@@ -29,8 +29,12 @@ def test_plan_mixes_teacher_and_procedural(persona):
     assert 10 < len(teacher) < 60  # ~15% by default
     kinds = Counter(t["template"] for t in tasks if t["procedural"])
     assert set(kinds) == set(textbook.TEMPLATES)
-    # dealt in shuffled blocks of len(TEMPLATES): no kind is drawn more often than once per block
-    assert max(kinds.values()) <= -(-200 // len(textbook.TEMPLATES))
+    # about half the procedural lessons are composed (composed_share 0.5); the rest are dealt in shuffled blocks of
+    # len(TEMPLATES): no kind is dealt more often than once per block (a composed kind also has its dealt slots)
+    composed = sum(kinds[k] for k in textbook.COMPOSED)
+    procedural = sum(kinds.values())
+    assert 0.35 < composed / procedural < 0.65
+    assert max(n for k, n in kinds.items() if k not in textbook.COMPOSED) <= -(-(procedural - composed) // len(kinds))
 
 
 def test_there_are_many_lesson_kinds():
@@ -47,7 +51,8 @@ MIN_SURVIVAL = 0.9
 
 @pytest.fixture(scope="module")
 def procedural_run(sandbox):
-    persona = SimpleNamespace(slug="lanbot", name="LanBot", family_settings={"textbook": {"teacher_share": 0.0}})
+    persona = SimpleNamespace(slug="lanbot", name="LanBot", family_settings={"textbook": {"teacher_share": 0.0,
+                                                                                     "composed_share": 0.0}})
     tasks = textbook.plan(persona, N_VARIETY, 7)
     assert all(t["procedural"] for t in tasks)
     assert {t["template"] for t in tasks} == set(textbook.TEMPLATES)

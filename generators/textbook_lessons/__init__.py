@@ -99,8 +99,9 @@ from generators.textbook_lessons.kinds_5 import (
     _lesson_receipt,
     _lesson_spiral,
 )
+from generators.textbook_lessons.kinds_6 import _lesson_ledger
 
-__all__ = ["TEMPLATES", "Lesson"]
+__all__ = ["COMPOSED", "TEMPLATES", "Lesson"]
 
 
 TEMPLATES: dict[str, Callable[[random.Random], Lesson]] = {
@@ -122,5 +123,8 @@ TEMPLATES: dict[str, Callable[[random.Random], Lesson]] = {
     "log_parsing": _lesson_log_parsing, "iterator_class": _lesson_iterator_class,
     "match_commands": _lesson_match_commands, "luhn": _lesson_luhn, "context_manager": _lesson_context_manager,
     "pascal": _lesson_pascal, "receipt": _lesson_receipt, "inverted_index": _lesson_inverted_index,
-    "spiral": _lesson_spiral,
+    "spiral": _lesson_spiral, "ledger": _lesson_ledger,
 }
+# Kinds composed from independent parts: `plan` gives them `composed_share` of the procedural lessons on top of
+# their dealt slot, since their programs keep varying where the other kinds' skeletons repeat.
+COMPOSED = ("ledger",)
