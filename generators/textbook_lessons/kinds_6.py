@@ -75,7 +75,8 @@ def _lesson_ledger(rng: random.Random) -> Lesson:
     rep, parse, select, aggregate, empty, output = (part[name] for name in PARTS)
     names = {"what": what, "Rec": rec, "row_word": row_word, "rows_word": rows_word, "name_f": name_f,
              "group_f": group_f, "amount_f": amount_f, "unit": unit, "fn": fn, "parse_fn": parse_fn,
-             "group_word": group_f, "rows_word_cap": rows_word.capitalize(), "what_cap": what[0].upper() + what[1:], "example": groups[0],
+             "group_word": group_f, "rows_word_cap": rows_word.capitalize(), "what_cap": what[0].upper() + what[1:],
+             "unit_cap": unit.capitalize(), "example": groups[0],
              "upper": groups[0].upper(), "title": groups[0].title()}
     def access(field: str, index: int) -> str:
         return rep["access"].format(var="r", field=field, index=index)
