@@ -556,8 +556,6 @@ def parse_settings(argv: list[str]) -> dict[str, Any]:
         raise UsageError(f"batch must be true/false (the provider's batch API: half price, answers within 24 h) or a "
                          f"number (teacher tasks per commit), got {settings['batch']!r}")
     batch_api = batch_word in ("true", "yes", "on")
-    if batch_api and budget is not None:
-        raise UsageError("budget= is not enforced with batch=true yet (a batch is paid when it ends): leave one out")
     return {
         "persona": settings["persona"], "count": integer("count", 200, 1), "teacher": settings.get("teacher"),
         "families": parse_mixture(settings["families"]) if "families" in settings else None,

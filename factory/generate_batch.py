@@ -13,6 +13,15 @@ for how a generator's requests are queued and answered.
   error: its task is rejected with the reason, as live. A configuration error stops the run with one line.
 - A batch that ends failed, expired or canceled stops the teacher lane with one line (exit 1); its tasks stay
   undone, what it did answer is kept, and a rerun continues with a new batch.
+- The generator is called with one task at a time, so a record's lineage names exactly the batches (and custom_ids)
+  that answered its own requests (BatchTeacher.lineage).
+- budget=: before each submission, the batch's worst case at the batch price must fit what is left. The worst case
+  of a task is the live lane's (Runner.worst_case_usd: every request of the task at its whole cap) times
+  BATCH_DISCOUNT, counted whole for each batch the task has a request in (a turn of a conversation is charged as if
+  it were the whole conversation: never under). Tasks are added in plan order while they fit; when one does not,
+  only those before it are submitted, that batch is polled and ingested, and the teacher lane stops with one line
+  (status "budget", exit 1, as the live lane); the rest stay undone for a rerun with a larger budget, which reuses
+  every stored answer. Spent = the real usage of ingested batches at the batch price (`account`).
 """
 
 import os
@@ -39,15 +48,17 @@ def batch_lane(runner: Any, poll_s: float) -> None:
     while not runner.stop.is_set():
         claimed = False
         settled = sum(f.log.attempted for f in runner.families)
+        ran: dict[tuple[str, str], tuple[Any, dict]] = {}  # (family, task key) -> (FamilyRun, task)
         for fam in runner.families:
             tasks = fam.take("teacher", 10**9)
             claimed = claimed or bool(tasks)
-            for i in range(0, len(tasks), runner.batch):
+            for i, (key, task) in enumerate(tasks):  # one task per call: its lineage is its own
                 if runner.stop.is_set() or runner.config_error:
                     fam.release(tasks[i:])
                     return
-                teacher.new_call(fam.name)
-                runner.run_batch(fam, "teacher", tasks[i:i + runner.batch])
+                teacher.new_call(fam.name, key)
+                ran[fam.name, key] = (fam, task)
+                runner.run_batch(fam, "teacher", [(key, task)])
         pending = teacher.take_pending()
         if pending and not runner.stop.is_set():
             rounds += 1
@@ -55,8 +66,13 @@ def batch_lane(runner: Any, poll_s: float) -> None:
                 runner.teacher_failed(TeacherUnsettled(f"batch=true: {MAX_ROUNDS} batches submitted in this run and "
                                                        "requests still pending; rerun to continue"))
                 return
-            submit(teacher, pending, state_path)
-            if not wait_and_ingest(runner, teacher, poll_s):
+            pending, over_budget = fit_budget(runner, pending, ran)
+            if pending:
+                submit(teacher, pending, state_path)
+                if not wait_and_ingest(runner, teacher, poll_s):
+                    return
+            if over_budget:
+                runner.teacher_stopped = over_budget
                 return
             continue
         if claimed and sum(f.log.attempted for f in runner.families) == settled:
@@ -72,13 +88,39 @@ def batch_lane(runner: Any, poll_s: float) -> None:
                 waiting[0].changed.wait(timeout=0.5)
 
 
+def fit_budget(runner: Any, pending: dict[str, dict[str, Any]], ran: dict[tuple[str, str], tuple[Any, dict]]
+               ) -> tuple[dict[str, dict[str, Any]], str | None]:
+    """The pending requests whose tasks' worst case at the batch price fits what is left of budget= (tasks in plan
+    order, each whole), and the line that stops the lane when some did not fit (None when all did)."""
+    budget = runner.budget
+    if budget.limit_usd is None:
+        return pending, None
+    by_task: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for key, line in pending.items():
+        by_task.setdefault((line["family"], line.get("task", "")), {})[key] = line
+    fits: dict[str, dict[str, Any]] = {}
+    worst = 0.0
+    for n, (task_key, lines) in enumerate(by_task.items()):
+        fam, task = ran[task_key]
+        one = runner.worst_case_usd(fam, [task])[0] * batchapi.BATCH_DISCOUNT
+        if not budget.fits(worst + one):
+            left = sum(len(x) for x in list(by_task.values())[n:])
+            return fits, (f"budget: {left} requests of {len(by_task) - n} tasks not submitted (the next {fam.name} "
+                          f"task could cost ${one:.4f} at the batch price; ${budget.left_usd:.4f} left of "
+                          f"${budget.limit_usd}, ${worst:.4f} of it for the {len(fits)} requests submitted)")
+        worst += one
+        fits.update(lines)
+    return fits, None
+
+
 def submit(teacher: BatchTeacher, pending: dict[str, dict[str, Any]], state_path: Any) -> batchapi.BatchState:
     bodies, keys, meta = {}, {}, {}
     for i, (key, line) in enumerate(sorted(pending.items())):
         cid = batchapi.custom_id(i)
         bodies[cid] = line["body"]
         keys[cid] = key
-        meta[cid] = {"key": key, "family": line["family"], "structured": line.get("structured")}
+        meta[cid] = {"key": key, "family": line["family"], "task": line.get("task", ""),
+                     "structured": line.get("structured")}
     state = batchapi.submit(teacher.client(), teacher.provider, bodies, keys, state_path, meta)
     sent = state_path.with_suffix(".requests.jsonl")
     if sent.exists():  # what this batch sent, kept under its id

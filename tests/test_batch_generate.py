@@ -18,14 +18,20 @@ from tests.test_generate import PY, REPO, all_records, cli, lanbot_card_with
 COUNT = 6
 
 
-def run_args(card: Path, out: Path, teacher: str, count: int = COUNT) -> list[str]:
-    return [f"persona={card}", f"count={count}", "families=identity", "seed=11", "parallel=2", "batch=true",
+def run_args(card: Path, out: Path, teacher: str, count: int = COUNT, seed: int = 11) -> list[str]:
+    return [f"persona={card}", f"count={count}", "families=identity", f"seed={seed}", "parallel=2", "batch=true",
             "poll=0.2", f"out={out}", f"teacher={teacher}"]
 
 
 def env_for(server: BatchProvider) -> dict[str, str]:
     return {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.openai_url, "ANTHROPIC_API_KEY": "sk-ant-test",
             "ANTHROPIC_BASE_URL": server.anthropic_url}
+
+
+def stored_answers(out: Path) -> list[dict]:
+    """Every answer line the run stored from the provider's result files (each with its task, batch, custom_id)."""
+    return [json.loads(x) for p in sorted((out / "raw" / "_batch").glob("answers-*.jsonl"))
+            for x in p.read_text().splitlines() if x.strip()]
 
 
 def ledger(out: Path) -> list[dict]:
@@ -66,7 +72,6 @@ def test_bad_batch_settings_are_one_line(tmp_path):
     for args, needle in ((["teacher=local", "batch=true"], "batch API"),
                          (["teacher=none", "batch=true"], "batch API"),
                          (["teacher=openai:gpt-4o-mini", "batch=maybe"], "batch must be true/false"),
-                         (["teacher=openai:gpt-4o-mini", "batch=true", "budget=1"], "budget="),
                          (["teacher=openai:gpt-4o-mini", "batch=true", "poll=-1"], "poll must be")):
         res = cli("persona=lanbot", "count=2", f"out={tmp_path / 'o'}", *args, env={"OPENAI_API_KEY": "sk-test"},
                   timeout=120)
@@ -78,25 +83,39 @@ def check_run(out: Path, res: subprocess.CompletedProcess, provider_name: str) -
     assert res.returncode == 0, res.stderr[-3000:] + res.stdout
     records = all_records(out / "raw")
     assert len(records) == COUNT and len({r["id"] for r in records}) == COUNT
+    taught = check_batches(out, records, provider_name)
+    done = batches(out)
+    manifest = json.loads((out / "raw" / "manifest.json").read_text())
+    assert manifest["teacher_usage_this_run"]["requests"] == sum(b["requests"] for b in done)
+    print(f"\n{provider_name}: {len(done)} batches, {sum(b['requests'] for b in done)} requests, "
+          f"{len(taught)} taught records of {COUNT}, cost ${manifest['teacher_usage_this_run']['cost_usd']}, "
+          f"wall {manifest['wall_s']}s")
+    return records
+
+
+def check_batches(out: Path, records: list[dict], provider_name: str) -> list[dict]:
+    """No task settled twice, each batch's usage committed once, and every taught record's lineage names exactly
+    the (batch, custom_id) pairs whose stored result lines answered its own task's requests. The taught records."""
     keys = settled_keys(out)
     assert len(keys) == len(set(keys))  # no task settled twice
     done = batches(out)
     assert done and all(b["provider"] == provider_name for b in done)
     ids = {b["batch_id"] for b in done}
     taught = [r for r in records if r["lineage"]["teacher"]]
-    for r in taught:  # a taught record names the batches that answered its requests
+    answers = stored_answers(out)
+    for r in taught:
         api = r["lineage"]["teacher"]["params"]["batch_api"]
-        assert api["provider"] == provider_name and api["batches"] and set(api["batches"]) <= ids
+        task_id = r["lineage"]["facets"]["task_id"]
+        own = {(a["batch_id"], a["line"]["custom_id"]) for a in answers if a["task"].split(":", 1)[1] == task_id}
+        assert api["provider"] == provider_name and own
+        assert {(q["batch_id"], q["custom_id"]) for q in api["requests"]} == own, (task_id, api, own)
+        assert set(api["batches"]) == {b for b, _ in own} and set(api["batches"]) <= ids
     usage_lines = [e for e in ledger(out) if e.get("batch_api")]
     assert {e["batch_api"]["batch_id"] for e in usage_lines} == ids  # every batch's usage committed once
     assert len(usage_lines) == len(ids)
     manifest = json.loads((out / "raw" / "manifest.json").read_text())
     assert [b["batch_id"] for b in manifest["batch_api"]] == [b["batch_id"] for b in done]
-    assert manifest["teacher_usage_this_run"]["requests"] == sum(b["requests"] for b in done)
-    print(f"\n{provider_name}: {len(done)} batches, {sum(b['requests'] for b in done)} requests, "
-          f"{len(taught)} taught records of {COUNT}, cost ${manifest['teacher_usage_this_run']['cost_usd']}, "
-          f"wall {manifest['wall_s']}s")
-    return records
+    return taught
 
 
 @pytest.mark.slow
@@ -214,12 +233,79 @@ def test_batch_teacher_queues_once_answers_from_the_store_and_names_its_batch(tm
     reply = teacher.complete([USER], max_tokens=8)
     assert reply.text == "Hello." and reply.cost_usd == pytest.approx(teacher.reply_cost(reply) / 2)
     assert teacher.usage.requests == 0  # counted when the batch was ingested, not when read
-    assert teacher.lineage()["params"]["batch_api"] == {"provider": "openai", "batches": ["batch_abc"]}
+    assert teacher.lineage()["params"]["batch_api"] == {"provider": "openai", "batches": ["batch_abc"],
+                                                         "requests": [{"batch_id": "batch_abc",
+                                                                       "custom_id": "r000000"}]}
     with pytest.raises(BatchPending):  # the same body asked again in the same call: a new sample, queued
         teacher.complete([USER], max_tokens=8)
     assert list(teacher.take_pending()) == [request_key(body, 1)]
+    teacher.new_call("identity", "c0:other")  # another task: its lineage names none of the first task's batches
+    with pytest.raises(BatchPending):  # and the same body is its own request (keyed by its task)
+        teacher.complete([USER], max_tokens=8)
+    assert teacher.lineage()["params"]["batch_api"]["batches"] == []
+    assert list(teacher.take_pending()) == [request_key(body, 0, "c0:other")]
     # a worker process resolves the same teacher from its spec
     from generators.teachers.batchteacher import resolve_worker
 
     worker = resolve_worker(teacher.worker_spec())
     assert isinstance(worker, BatchTeacher) and worker.worker and worker.store == teacher.store
+
+
+def teacher_worst_cases(card: Path, spec: str, seed: int) -> list[tuple[str, float]]:
+    """(task key, worst case at the batch price) of each teacher task of run_args' plan, in plan order: the live
+    lane's estimate (factory.teacher_load), as the run computes it."""
+    from factory.generate import load_family
+    from factory.teacher_load import estimate_family, worst_case_cost
+    from generators.teachers.batchapi import BATCH_DISCOUNT
+    from generators.teachers.teacher import resolve_teacher
+    from schemas import load_persona
+
+    module = load_family("identity")
+    teacher = resolve_teacher(spec)
+    out = []
+    for t in module.plan(load_persona(str(card)), COUNT, seed):
+        est = estimate_family(module, [t])
+        if est.requests:
+            out.append((f"c0:{t['task_id']}", worst_case_cost(teacher, est) * BATCH_DISCOUNT))
+    return out
+
+
+@pytest.mark.slow
+def test_budget_submits_only_what_fits_and_a_rerun_finishes(tmp_path, provider, card, monkeypatch):
+    """budget= fits the first teacher task's worst case at the batch price, not the second's: the one batch holds
+    only that task's requests, the lane stops with one line (status budget, exit 1), the other tasks stay undone
+    (chunks=1: no top-up fills their place); a rerun with a larger budget settles them, no task settles twice, and
+    every taught record names exactly its own batches: the budget run's batch only in the first task's (with
+    parallel=2 the first two teacher tasks ran in one generator call before, and both named it)."""
+    spec = "anthropic:claude-haiku-4-5"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    seed = 2  # its plan has 3 teacher tasks, and llama-server's answers (seed 7) make taught records that pass
+    worst = teacher_worst_cases(card, spec, seed)
+    assert len(worst) >= 2, worst
+    budget = worst[0][1] + worst[1][1] / 2
+    out = tmp_path / "o"
+    res = cli(*run_args(card, out, spec, seed=seed), "chunks=1", f"budget={budget}", env=env_for(provider), timeout=1200)
+    assert res.returncode == 1, res.stderr[-3000:] + res.stdout
+    stop = [x for x in res.stdout.splitlines() if x.startswith("stopped the teacher lane: budget: ")]
+    assert len(stop) == 1 and f"requests of {len(worst) - 1} tasks not submitted" in stop[0], res.stdout
+    assert provider.created == 1 and len(batches(out)) == 1
+    first = batches(out)[0]["batch_id"]
+    assert {a["task"] for a in stored_answers(out)} == {worst[0][0]}  # only what fit was submitted
+    assert not {k for k, _ in worst} & set(settled_keys(out))  # the teacher tasks wait for the rerun
+    manifest = json.loads((out / "raw" / "manifest.json").read_text())
+    spent = sum(e["cost_usd"] for e in ledger(out) if e.get("batch_api"))
+    assert manifest["status"] == "budget" and 0 < spent <= budget
+    assert manifest["spent_usd_total"] == pytest.approx(spent, abs=1e-6)  # real usage at the batch price
+
+    res = cli(*run_args(card, out, spec, seed=seed), "chunks=1", "budget=1", env=env_for(provider), timeout=1200)
+    assert res.returncode == 0, res.stderr[-3000:] + res.stdout
+    assert {k for k, _ in worst} <= set(settled_keys(out))  # every teacher task settled (kept or rejected)
+    records = all_records(out / "raw")
+    taught = check_batches(out, records, "anthropic")
+    assert {a["task"] for a in stored_answers(out) if a["batch_id"] == first} == {worst[0][0]}
+    assert taught, "no taught record kept: the lineage check above checked nothing"
+    for r in taught:
+        named = first in r["lineage"]["teacher"]["params"]["batch_api"]["batches"]
+        assert named == (f"c0:{r['lineage']['facets']['task_id']}" == worst[0][0])
+    print(f"\nbudget ${budget:.6f}: 1 of {len(worst)} teacher tasks in the first batch, spent ${spent:.6f}; "
+          f"rerun: {len(batches(out))} batches, {len(taught)} taught records of {len(records)}")

@@ -12,10 +12,12 @@ builders as a live one. The run goes in rounds (factory/generate_batch.py):
    lines stored (`answers-<batch>.jsonl`); then round 1 again, until no request is pending.
 
 A conversation of several turns needs one round per turn: a turn's request exists only once the previous answer is
-in. A request is keyed by the sha256 of its body plus how many identical bodies the same generator call asked before
-(a re-sampled turn asks the same body again; the n-th copy is queued only once the (n-1)-th was answered).
+in. A request is keyed by the sha256 of its task's key and its body, plus how many identical bodies the same task asked
+before (a re-sampled turn asks the same body again; the n-th copy is queued only once the (n-1)-th was answered).
 Answers are counted (usage, cost at BATCH_DISCOUNT of the live price) once, when their batch is ingested, never when
-a later round reads them again. `lineage()` names the batches whose answers the current generator call read.
+a later round reads them again. The batch lane calls the generator with ONE task at a time (`new_call(family, task)`),
+so `lineage()` names exactly the batches and custom_ids that answered that task's own requests, never a batch that
+answered only a neighbouring task.
 
 The store is `raw/_batch/` of the corpus: `state.json` (the batch in flight: a rerun after a crash polls it instead
 of submitting again), `requests-<batch>.jsonl` (what was sent), `answers-<batch>.jsonl` (the provider's result lines,
@@ -40,17 +42,19 @@ PROVIDERS = ("openai", "anthropic")  # the providers with a batch API
 PREFIX = "batch:"
 
 
-def request_key(body: dict[str, Any], n: int) -> str:
-    return f"{hashlib.sha256(canonical_json(body).encode()).hexdigest()[:32]}-{n}"
+def request_key(body: dict[str, Any], n: int, task: str = "") -> str:
+    digest = hashlib.sha256(f"{task}\n{canonical_json(body)}".encode()).hexdigest()[:32]
+    return f"{digest}-{n}"
 
 
 class BatchTeacher(Teacher):
     """`teacher` (openai:<m> or anthropic:<m>, configured: prices, rules, effort) answered through batches stored in
-    `store`. `family` names the family whose generator call is running (for the usage of its requests)."""
+    `store`. `family` and `task` name the family and the task whose generator call is running (the usage and the
+    lineage of its requests)."""
 
     batch_api = True
 
-    def __init__(self, inner: Teacher, store: Path, family: str = "", worker: bool = False):
+    def __init__(self, inner: Teacher, store: Path, family: str = "", worker: bool = False, task: str = ""):
         if inner.provider not in PROVIDERS:
             raise UsageError(f"batch=true needs a teacher with a batch API (openai:<model> or anthropic:<model>); "
                              f"{inner.spec} has none: leave batch= out to send its requests one by one")
@@ -63,9 +67,10 @@ class BatchTeacher(Teacher):
         self.prices = inner.prices
         self.store = store
         self.family = family
+        self.task = task
         self.worker = worker
         self._seen: Counter[str] = Counter()
-        self._used: set[str] = set()
+        self._used: set[tuple[str, str]] = set()  # (batch id, custom_id) of every answer this call read
         self._answers: dict[str, dict[str, Any]] | None = None
         self._mutex = threading.Lock()
         store.mkdir(parents=True, exist_ok=True)
@@ -79,7 +84,7 @@ class BatchTeacher(Teacher):
             raise type(self.stopped)(self.stopped.line)
         body, _ = self.request(messages, max_tokens, temperature, response_format, tools, seed, top_p)
         structured = (response_format or {}).get("json_schema", {}).get("name", "answer") if response_format else None
-        digest = request_key(body, 0)[:-2]
+        digest = request_key(body, 0, self.task)[:-2]
         with self._mutex:
             answers = self.answers()
             n = self._seen[digest]
@@ -89,13 +94,14 @@ class BatchTeacher(Teacher):
             if answer is None:
                 if n == 0 or f"{digest}-{n - 1}" in answers:  # else: a re-ask of a request still waiting
                     append_lines(self.store / "pending.jsonl", [canonical_json({
-                        "key": key, "family": self.family, "body": body,
+                        "key": key, "family": self.family, "task": self.task, "body": body,
                         "structured": structured if "tool_choice" in body else None})])
                 raise BatchPending(f"{self.spec}: request {key[:12]} waits for the next batch")
-            if answer["batch_id"] not in self._used:
-                self._used.add(answer["batch_id"])
+            used = (answer["batch_id"], answer["line"].get("custom_id", ""))
+            if used not in self._used:
+                self._used.add(used)
                 if self.worker:
-                    append_lines(self.store / "used.jsonl", [json.dumps(answer["batch_id"])])
+                    append_lines(self.store / "used.jsonl", [json.dumps(used)])
         result = self.parse(answer)
         if isinstance(result, TeacherConfigError):
             self._stop(result)
@@ -117,14 +123,16 @@ class BatchTeacher(Teacher):
         used = set(self._used)
         if not self.worker:
             path = self.store / "used.jsonl"
-            if path.exists():
-                used.update(json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip())
-        line["params"] = {**line["params"], "batch_api": {"provider": self.provider, "batches": sorted(used)}}
+            if path.exists():  # what distilabel's worker processes read for this call
+                used.update(tuple(json.loads(x)) for x in path.read_text(encoding="utf-8").splitlines() if x.strip())
+        line["params"] = {**line["params"], "batch_api": {
+            "provider": self.provider, "batches": sorted({b for b, _ in used}),
+            "requests": [{"batch_id": b, "custom_id": c} for b, c in sorted(used)]}}
         return line
 
     def worker_spec(self) -> str:
-        assert "|" not in str(self.store), f"batch store path with '|': {self.store}"
-        return f"{PREFIX}{self.store}|{self.family}|{super().worker_spec()}"
+        assert "|" not in f"{self.store}{self.task}", f"batch store path or task key with '|': {self.store} {self.task}"
+        return f"{PREFIX}{self.store}|{self.family}|{self.task}|{super().worker_spec()}"
 
     # -- what the batch lane does -------------------------------------------------------------------------------
 
@@ -139,10 +147,11 @@ class BatchTeacher(Teacher):
                         self._answers[a["key"]] = a
         return self._answers
 
-    def new_call(self, family: str) -> None:
-        """Before each generator call: fresh occurrence counts and used batches, answers read again."""
+    def new_call(self, family: str, task: str = "") -> None:
+        """Before each generator call (of one task): fresh occurrence counts and used batches, answers read again."""
         with self._mutex:
             self.family = family
+            self.task = task
             self._seen.clear()
             self._used.clear()
             self._answers = None
@@ -168,9 +177,10 @@ class BatchTeacher(Teacher):
 
 
 def resolve_worker(spec: str) -> Teacher:
-    """`batch:<store>|<family>|<teacher spec>` (BatchTeacher.worker_spec) -> the same BatchTeacher in a worker."""
-    store, family, inner = spec.removeprefix(PREFIX).split("|", 2)
-    return BatchTeacher(resolve_teacher(inner), Path(store), family, worker=True)
+    """`batch:<store>|<family>|<task>|<teacher spec>` (BatchTeacher.worker_spec) -> the same BatchTeacher in a
+    worker."""
+    store, family, task, inner = spec.removeprefix(PREFIX).split("|", 3)
+    return BatchTeacher(resolve_teacher(inner), Path(store), family, worker=True, task=task)
 
 
 def split_answers(text: str, state: batchapi.BatchState) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -185,7 +195,8 @@ def split_answers(text: str, state: batchapi.BatchState) -> tuple[list[dict[str,
         info = meta.get(line.get("custom_id", ""))
         if info is None:
             continue
-        answer = {"key": info["key"], "family": info["family"], "batch_id": state.batch_id,
+        answer = {"key": info["key"], "family": info["family"], "task": info.get("task", ""),
+                  "batch_id": state.batch_id,
                   "provider": state.provider, "structured": info.get("structured"), "line": line}
         got = next(iter(batchapi.parse_results(state.provider, raw, "", info.get("structured")).values()))
         if isinstance(got, TeacherUnsettled) and not isinstance(got, TeacherConfigError):
