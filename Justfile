@@ -32,6 +32,10 @@ filter *args:
 stats *args:
     {{python}} -m factory stats "$@"
 
+# the dashboard as headless Chromium paints it -> docs/dashboard-after.png: persona= out= html= (an existing page)
+dashboard-png *args:
+    {{python}} -m factory screenshot "$@"
+
 # export clean records: format=nanochat|openai|hf persona=
 export *args:
     {{python}} -m factory export "$@"
@@ -81,7 +85,7 @@ _torch *args:
 serve *args:
     {{python}} -m trainer serve "$@"
 
-# talk to the trained model, tools executed for real: -p "..." answers one prompt
+# talk to the trained model, tools executed for real (off by default under 100M params): -p "..." answers one prompt
 chat *args:
     {{python}} -m trainer chat "$@"
 

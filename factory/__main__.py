@@ -15,6 +15,7 @@ COMMANDS = {
     "stats": ("factory.stats", "terminal dashboard and reports/stats.html"),
     "export": ("factory.export", "export clean records for nanochat / OpenAI / HF chat templates"),
     "publish": ("factory.publish", "publish a curated corpus to the Hugging Face Hub"),
+    "screenshot": ("factory.screenshot", "the dashboard as a PNG, painted by headless Chromium"),
     "demo": ("factory.demo", "the closed loop: generate, filter, stats, pack, train, eval"),
 }
 

@@ -16,22 +16,18 @@ from pathlib import Path
 
 import pytest
 
+from factory import screenshot
 from factory.report_html import PALETTE
 from factory.stats import main as stats_main
 from tests.stats_corpus import PERSONA, write_corpus
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = screenshot.chromium_path()
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)")]
-# Without these, headless Chromium tries to reach the network (updates, sync, QUIC) and hangs on a closed one.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
 
 
 def chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess:
-    assert CHROMIUM
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True,
-                          timeout=120)
+    return screenshot.chromium(args, profile)
 
 
 @pytest.fixture(scope="module")

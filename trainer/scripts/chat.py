@@ -12,14 +12,16 @@ Commands in interactive mode: /clear (new conversation), /quit.
 
 Settings: ckpt (a step dir or run dir; default the newest checkpoint under checkpoints/), persona (default the one the
 checkpoint was trained for), temperature (0.6), top_k (50), max_tokens (512 per turn), max_steps (8 turns with
-tool calls per answer), tools (true), seed (0), fleet_seed (0, which simulated fleet `aj` runs against).
+tool calls per answer), tools (true), seed (0), fleet_seed (0, which simulated fleet `aj` runs against). A checkpoint
+under 100M parameters (d4, d8: what a CPU trains) defaults to tools=false temperature=0 max_tokens=128 instead: measured,
+a 5M model offered tools calls one for "who are you?" (README, "Talking to the model"); `tools=auto` means the default.
 """
 
 import json
 import random
 import sys
 
-from schemas.settings import UsageError, help_asked, parse_settings
+from schemas.settings import UsageError, as_bool, help_asked, parse_settings
 
 KNOWN = {"ckpt", "model", "persona", "temperature", "top_k", "max_tokens", "max_steps", "tools", "seed", "fleet_seed"}
 
@@ -38,9 +40,11 @@ def split_prompt(argv: list[str]) -> tuple[str | None, list[str]]:
     return prompt, rest
 
 
-def tools_for(persona, settings) -> tuple[list[dict], object | None]:
-    """The persona's tools and the sandboxed runtime that executes them, or none with tools=false."""
-    if not settings.flag("tools", default=True):
+def tools_for(persona, settings, default: bool = True) -> tuple[list[dict], object | None]:
+    """The persona's tools and the sandboxed runtime that executes them, or none when tools are off (`tools=false`,
+    or `tools=auto` / unset with `default` false)."""
+    value = settings.get("tools", "auto").strip().lower()
+    if not (default if value == "auto" else as_bool(value)):
         return [], None
     from sandbox.tools import ToolRuntime
 
@@ -55,6 +59,36 @@ def environment_for(toolset: str, fleet_seed: int) -> dict:
         fleet_env, _ = sample_fleet(random.Random(fleet_seed))
         return {"workspace": {"files": {}}, **fleet_env}
     return {"workspace": {"files": {}}}
+
+
+# The defaults for a Crucible checkpoint depend on its size. Under SMALL_PARAMS parameters (everything a CPU trains: d4
+# is 5M, d8 29M) measured on the demo's d4 with bench/bench_chat_defaults.py (20 prompts, README "Talking to the
+# model"): with the tools offered it called one for "who are you?" and chit-chat (20 of 20 such answers) and named
+# itself on 0 of 12 identity prompts; without them 7/12 at temperature 0.6 and 6/6 greedy, whose repeats max_tokens=128
+# cuts short. Bigger checkpoints (not measured here) keep the sampling defaults and their tools.
+SMALL_PARAMS = 100_000_000
+SMALL = {"tools": False, "temperature": 0.0, "max_tokens": 128}
+LARGE = {"tools": True, "temperature": 0.6, "max_tokens": 512}
+
+
+def checkpoint_defaults(params: int) -> tuple[dict, str]:
+    """The defaults for a checkpoint of `params` parameters and, for a small one, the header's note on them."""
+    if params >= SMALL_PARAMS:
+        return LARGE, ""
+    return SMALL, (f"defaults under {SMALL_PARAMS / 1e6:.0f}M parameters: tools=false temperature=0 "
+                   f"max_tokens={SMALL['max_tokens']}")
+
+
+def checkpoint_setup(persona, settings, model) -> tuple[list[dict], object | None, dict, str]:
+    """What `chat` runs a Crucible checkpoint with: (tools, runtime, sampling settings, the header's note on the
+    defaults when a small model's tools were left to them)."""
+    base, note = checkpoint_defaults(model.num_params())
+    tools, runtime = tools_for(persona, settings, default=base["tools"])
+    gen = dict(temperature=settings.number("temperature", base["temperature"], low=0),
+               top_k=settings.integer("top_k", 50, low=1),
+               max_tokens=settings.integer("max_tokens", base["max_tokens"], low=1),
+               max_steps=settings.integer("max_steps", 8, low=1), seed=settings.integer("seed", 0))
+    return tools, runtime, gen, note if settings.get("tools", "auto").strip().lower() == "auto" else ""
 
 
 def stream_turn(engine, messages, tools, runtime, settings, out=None) -> list[dict]:
@@ -122,14 +156,12 @@ def main(argv: list[str]) -> int:
     model, meta = ckpt.load_model(path, device)
     tok = ckpt.load_tokenizer(path)
     persona = load_persona(settings.get("persona") or meta.get("persona") or "lanbot")
-    tools, runtime = tools_for(persona, settings)
-    gen = dict(temperature=settings.number("temperature", 0.6, low=0), top_k=settings.integer("top_k", 50, low=1),
-               max_tokens=settings.integer("max_tokens", 512, low=1), max_steps=settings.integer("max_steps", 8, low=1),
-               seed=settings.integer("seed", 0))
+    tools, runtime, gen, why = checkpoint_setup(persona, settings, model)
     engine = Engine(model, tok)
     system = [{"role": "system", "content": persona.system_message()}]
     print(f"[{persona.name} | {path} | step {meta.get('step')} | {model.num_params() / 1e6:.1f}M params | "
-          f"tools: {', '.join(t['function']['name'] for t in tools) or 'off'}]", file=sys.stderr)
+          f"tools: {', '.join(t['function']['name'] for t in tools) or 'off'}{f' ({why})' if why else ''}]",
+          file=sys.stderr)
     return converse(prompt, persona.name, gen, lambda msgs: stream_turn(engine, [*system, *msgs], tools, runtime, gen))
 
 
