@@ -757,11 +757,12 @@ def report(runner: Runner, status: str) -> int:
         print(f"error: teacher configuration: {runner.config_error}; nothing was rejected: fix the setting and rerun "
               "the same command to continue the same tasks", file=sys.stderr)
         return 2
-    print(f"{'family':<10} {'kept':>6} {'target':>6} {'attempted':>9} {'yield':>6} {'teacher':>9}  this run")
+    w = max([10] + [len(r["family"]) for r in rows])  # function_calling is wider than the usual column
+    print(f"{'family':<{w}} {'kept':>6} {'target':>6} {'attempted':>9} {'yield':>6} {'teacher':>9}  this run")
     for r in rows:
         y = f"{r['kept'] / r['attempted']:.0%}" if r["attempted"] else "-"
         t = f"{r['teacher_kept']}/{r['teacher_attempted']}" if r["teacher_attempted"] else "-"
-        print(f"{r['family']:<10} {r['kept']:>6} {r['target']:>6} {r['attempted']:>9} {y:>6} {t:>9}  "
+        print(f"{r['family']:<{w}} {r['kept']:>6} {r['target']:>6} {r['attempted']:>9} {y:>6} {t:>9}  "
               f"+{r['kept_this_run']} kept, +{r['rejected_this_run']} rejected")
     tps = f", {completion / elapsed:.1f} completion tok/s" if completion else ""
     print(f"{status}: {sum(r['kept'] for r in rows)}/{sum(r['target'] for r in rows)} records in {elapsed:.1f}s"

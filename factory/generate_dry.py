@@ -27,12 +27,13 @@ def dry_run(persona: Any, modules: dict[str, ModuleType], shares: dict[str, int]
     total = cost.Estimate()
     print(f"dry run: persona={persona.slug} count={opts['count']} seed={opts['seed']} "
           f"teacher={teacher.spec if teacher else 'none'}")
-    print(f"{'family':<10} {'records':>7} {'teacher':>7} {'requests':>8} {'prompt tok':>11} {'compl tok':>10}")
+    w = max([10] + [len(f) for f in shares])
+    print(f"{'family':<{w}} {'records':>7} {'teacher':>7} {'requests':>8} {'prompt tok':>11} {'compl tok':>10}")
     for f, share in shares.items():
         tasks = modules[f].plan(persona, share, opts["seed"])
         est = estimate_family(modules[f], tasks) if teacher is not None else cost.Estimate()
         n_teacher = sum(not is_procedural(modules[f], t) for t in tasks)
-        print(f"{f:<10} {share:>7} {n_teacher:>7} {est.requests:>8} {est.prompt_tokens:>11} {est.completion_tokens:>10}")
+        print(f"{f:<{w}} {share:>7} {n_teacher:>7} {est.requests:>8} {est.prompt_tokens:>11} {est.completion_tokens:>10}")
         total = total + est
     usd = worst_case_cost(teacher, total) if teacher is not None else 0.0
     price = "unknown price" if teacher is not None and teacher.prices is None else f"${usd:.4f}"
