@@ -162,8 +162,13 @@ class LocalServer:
         self.log_path = CACHE / "logs" / f"{name}.log"
 
     @property
+    def root_url(self) -> str:
+        """llama-server's own routes (/health, /apply-template, /completion) live here, beside the OpenAI /v1 ones."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{self.root_url}/v1"
 
     @property
     def spec(self) -> str:
@@ -193,7 +198,7 @@ class LocalServer:
             if self.process.poll() is not None:
                 raise LocalServerError(f"llama-server exited with {self.process.returncode}; see {self.log_path}")
             try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=2).status_code == 200:
+                if httpx.get(f"{self.root_url}/health", timeout=2).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

@@ -308,7 +308,7 @@ class RawServedGGUFSubject(ServedGGUFSubject):
         wire = [{**m, "tool_calls": [{**c, "function": {**c["function"], "arguments": json.dumps(
             c["function"]["arguments"])}} for c in m["tool_calls"]]} if m.get("tool_calls") else m
             for m in hf_messages(messages)]
-        return httpx.post(f"{self.server.base_url.removesuffix('/v1')}/apply-template",
+        return httpx.post(f"{self.server.root_url}/apply-template",
                           json={"messages": wire, "tools": tools or []}, timeout=60).raise_for_status().json()["prompt"]
 
     def turn(self, messages: list[dict], tools: list[dict] | None, max_tokens: int = 256) -> Turn:
@@ -316,7 +316,7 @@ class RawServedGGUFSubject(ServedGGUFSubject):
 
         try:
             prompt = self.render(messages, tools)
-            out = httpx.post(f"{self.server.base_url.removesuffix('/v1')}/completion", timeout=300,
+            out = httpx.post(f"{self.server.root_url}/completion", timeout=300,
                              json={"prompt": prompt, "n_predict": max_tokens, "temperature": 0.0, "seed": 0})
             text = out.raise_for_status().json()["content"]
         except (httpx.HTTPError, KeyError, ValueError) as exc:
