@@ -207,3 +207,29 @@ def test_tutoring_uses_the_card_it_was_planned_with(tmp_path, sandbox):
     records = textbook.run(tasks, None, sandbox, "test-run")
     assert [r["persona"] for r in records] == ["quillbot", "quillbot"]
     assert all(c["function"]["name"] == "bash" for r in records for m in r["messages"] for c in m.get("tool_calls") or [])
+
+
+def test_composed_lessons_compose_their_tests_and_pass_every_check(sandbox):
+    """32 composed (ledger) lessons: the test file is composed from the same data as the module (where the lines
+    live, which checks, in which form), and every lesson passes its tests in the real sandbox, ruff and pyright."""
+    from factory.code_shapes import shapes
+    from filters.docs import record_to_document
+    from filters.lint import LintFilter
+    from filters.typecheck import TypecheckFilter
+
+    persona = SimpleNamespace(slug="lanbot", name="LanBot", family_settings={"textbook": {"teacher_share": 0.0,
+                                                                                     "composed_share": 1.0}})
+    tasks = textbook.plan(persona, 32, 11)
+    assert {t["template"] for t in tasks} == set(textbook.COMPOSED)
+    results = textbook.run(tasks, None, sandbox, "test-run")
+    bad = [r["reason"] for r in results if r.get("rejected")]
+    assert not bad, bad[:3]
+    assert all(r["verification"]["outcome"]["passed"] >= 3 for r in results)
+    docs = [record_to_document(r) for r in results]
+    for stage in (LintFilter(), TypecheckFilter(workers=1)):
+        failed = [v for v in stage.filter_batch(docs) if v is not True]
+        assert not failed, (stage.name, failed[:3])
+    styles = Counter(r["lineage"]["facets"]["tests"] for r in results)
+    assert len(styles) >= 3, styles
+    test_shapes = {shapes(r["verification"]["tests"])[0] for r in results}  # type: ignore[index]
+    assert len(test_shapes) >= 28, len(test_shapes)

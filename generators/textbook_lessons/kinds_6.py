@@ -4,13 +4,15 @@ The other kinds vary their words around one to three code skeletons each, so at 
 repeat. A ledger lesson draws every part of its program on its own from prompts/lessons/ledger.toml (record type,
 parsing and bad-line policy, optional threshold filter, totalling container, empty-input policy, result shape),
 so the number of distinct programs is the product of the parts' sizes (thousands). This code only picks the parts,
-fills them with one scene's names, and computes the expected totals independently of the composed program.
+fills them with one scene's names, and computes the expected totals independently of the composed program. The
+test file is composed from the same lines by ledger_tests.py (where the data lives, which checks, in which form).
 """
 
 import random
 from typing import Any
 
-from .base import Lesson, _tests, assemble, fill, lesson_scene, lesson_table
+from .base import Lesson, assemble, fill, lesson_scene, lesson_table
+from .ledger_tests import compose_tests
 
 PARTS = ("rep", "parse", "select", "aggregate", "empty", "output")
 BAD_LINES = ("{name},{group}", "{name},{group},n/a", "{name},{group},", "{name_f},{group_f},{amount_f}")
@@ -101,33 +103,20 @@ def _lesson_ledger(rng: random.Random) -> Lesson:
                                    doc=f"Total {amount_f} per {group_f} over the well-formed {rows_word}.", **names)
 
     lines, minimum = _lines(rng, scene, picks, parse["strict"])
-    base = "LINES, 0" if minimum_kind == "required" else "LINES"
+    good = [x for x in lines if _reference([x], picks["clean"], 0)]
+    bad = [x for x in lines if x not in good] or [b.format(name=sample_names[0], group=groups[0], name_f=name_f,
+                                                            group_f=group_f, amount_f=amount_f) for b in BAD_LINES[:3]]
     limit = {"ranked": None, "nlargest": 3}.get(picks["output"])
-    blocks = [_txt["lines"].format(lines=lines),
-              _txt["test_total"].format(main_args=base, expected=_shaped(_reference(lines, picks["clean"], 0),
-                                                                        picks["output"], limit), **names)]
-    if minimum_kind != "none":
-        args = f"LINES, {minimum}" if minimum_kind == "required" else f"LINES, minimum={minimum}"
-        blocks.append(_txt["test_minimum"].format(minimum_args=args, expected=_shaped(
-            _reference(lines, picks["clean"], minimum), picks["output"], limit), **names))
-    if limit is not None or picks["output"] == "ranked":
-        blocks.append(_txt["test_limit"].format(limit_args=f"{base}, limit=2" if minimum_kind == "required"
-                                                else "LINES, limit=2", expected=_shaped(
-                                                    _reference(lines, picks["clean"], 0), "ranked", 2), **names))
-    if parse["strict"]:
-        bad = BAD_LINES[rng.randrange(3)].format(name=sample_names[0], group=groups[0])
-        blocks.append(_txt["test_bad"].format(bad_args=f"[*LINES, {bad!r}]" + base[5:], **names))
-    empty_args = "[]" + base[5:]
-    if empty["raises"] or picks["output"] == "top":
-        blocks.append(_txt["test_empty_raises"].format(empty_args=empty_args, **names))
-    else:
-        blocks.append(_txt["test_empty"].format(empty_args=empty_args, expected=_shaped({}, picks["output"], limit),
-                                                **names))
-    tests = _tests([fn], *blocks)
+    tests, test_data = compose_tests(
+        rng, names, lines, minimum, output=picks["output"], minimum_kind=minimum_kind, strict=parse["strict"],
+        raises_on_empty=empty["raises"] or picks["output"] == "top", match=parse.get("match"), bad_lines=bad,
+        good_lines=good, reference=lambda src, low: _reference(src, picks["clean"], low),
+        shaped=lambda totals, cut: _shaped(totals, picks["output"], cut if cut is not None else limit))
     clean_explain = lesson_table("ledger", "clean_explain")[picks["clean"]]
     explain = [fill(_txt["intro"], **names), fill(rep["explain"], **names), fill(parse["explain"], **names),
                fill(clean_explain, **names), fill(select["explain"], **names),
                fill(aggregate["explain"], **names), fill(empty["explain"], **names), fill(output["explain"], **names)]
     exercises = [x for p in part.values() for x in fill(p["exercise"], **names)]
     topic = rng.choice(fill(_txt["topic"], **names))
-    return assemble(rng, "ledger", topic, module, tests, explain, exercises, **picks, minimum=minimum_kind)
+    return assemble(rng, "ledger", topic, module, tests, explain, exercises, **picks, minimum=minimum_kind,
+                    tests=test_data)
