@@ -34,18 +34,19 @@ Why it is shaped like this:
   parameter the model refuses, the key, the model name) stops the run after the first with one line naming provider,
   model and what the provider said, and a teacher still unavailable after its retries (429/5xx/timeouts) stops the
   teacher lane; either way those tasks stay undone, so a rerun with the setting fixed continues the same tasks.
+- budget= stops the teacher lane the same way (status "budget", exit 1): the teacher's share of the count is held
+  open, not topped up by the procedural lane, so a rerun with a larger budget= runs the teacher tasks that were left
+  (settled ones are in the ledger: never redone, never billed twice).
 - A teacher that almost never passes a family's checks (the 135M local model writing lessons; a paid model behind a
   broken prompt) costs time or money for nothing: once a family's teacher yield, counted over every run in its
   ledger, is below `min_yield` after `yield_sample` attempts, its teacher lane is retired for this run and the share
   is met from the procedural tasks of the next chunks. The manifest and the report say so, with the figures.
 """
 
-import contextlib
 import hashlib
 import importlib
 import math
 import os
-import platform
 import secrets
 import sys
 import threading
@@ -57,7 +58,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from factory.generate_batch import batch_summary
+from factory.generate_report import report, versions
 from factory.runlog import FamilyLog
 from factory.teacher_load import configure_teacher, estimate_family, is_procedural, reasoning_effort, worst_case_cost
 from generators.teachers import cost
@@ -125,16 +126,6 @@ def load_family(name: str) -> ModuleType:
     missing = [a for a in ("FAMILY", "VERSION", "plan", "run") if not hasattr(module, a)]
     assert not missing, f"generators.{name} lacks {missing} (see docs/CONTRACTS.md, Generators)"
     return module
-
-
-def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for dist in ("crucible", "distilabel", "openai", "anthropic"):
-        with contextlib.suppress(Exception):
-            from importlib.metadata import version
-
-            out[dist] = version(dist)
-    return out
 
 
 def chunk_seed(seed: int, family: str, chunk: int) -> int:
@@ -299,7 +290,7 @@ class Runner:
     run_id: str
     raw_dir: Path
     stop: threading.Event = field(default_factory=threading.Event)
-    teacher_stopped: str | None = None  # the budget stopped the teacher lane
+    teacher_stopped: str | None = None  # the budget stopped the teacher lane (its share held: stop_teacher_on_budget)
     teacher_unavailable: str | None = None  # the teacher failed after its retries: its lane stopped
     config_error: str | None = None  # the provider refused the configuration: the run stopped
     seq: int = 0
@@ -336,6 +327,13 @@ class Runner:
             self.teacher_unavailable = error.line
             for fam in self.families:
                 fam.hold("teacher")
+
+    def stop_teacher_on_budget(self, why: str) -> None:
+        """The budget stopped the teacher lane: like an unavailable teacher, its share of the count is held for the
+        rerun (a larger budget=), not topped up procedurally, which would leave its tasks never tried."""
+        self.teacher_stopped = self.teacher_stopped or why
+        for fam in self.families:
+            fam.hold("teacher")
 
     def run_batch(self, fam: FamilyRun, lane: str, batch: list[tuple[str, dict]]) -> None:
         from schemas import validate_record
@@ -446,9 +444,8 @@ class Runner:
                     worst, _ = self.worst_case_usd(fam, [t for _, t in batch])
                     if not self.budget.fits(worst):
                         fam.release(batch)
-                        self.teacher_stopped = (f"budget: the next {fam.name} batch could cost ${worst:.4f}, "
-                                                f"${self.budget.left_usd:.4f} left of ${self.budget.limit_usd}")
-                        self.end_lane("teacher")
+                        self.stop_teacher_on_budget(f"budget: the next {fam.name} batch could cost ${worst:.4f}, "
+                                                    f"${self.budget.left_usd:.4f} left of ${self.budget.limit_usd}")
                         return
                 if lane == "procedural":
                     self.procedural_working.set()
@@ -518,14 +515,6 @@ def check_result(res: Any, task: dict, fam: FamilyRun, validate_record: Any, ids
     if res["id"] in ids:
         return f"duplicate: record {res['id']} already written (identical content)"
     return None
-
-
-def teacher_manifest(teacher: Any) -> dict[str, Any] | None:
-    """The run manifest's teacher: its lineage, plus each endpoint's usage this run when there are several."""
-    if teacher is None:
-        return None
-    endpoints = getattr(teacher, "endpoints", None)
-    return {**teacher.lineage(), **({"endpoints": endpoints()} if callable(endpoints) else {})}
 
 
 def usage_snapshot(teacher: Any) -> dict[str, Any]:
@@ -725,68 +714,6 @@ def lane_guard(runner: Runner, lane: str) -> None:
         runner.lane_errors.append(f"{lane} lane crashed: {type(exc).__name__}: {exc}")
         runner.stop.set()
         raise
-
-
-def report(runner: Runner, status: str) -> int:
-    elapsed = time.time() - runner.started
-    rows = []
-    short = []
-    for fam in runner.families:
-        log = fam.log
-        rows.append({"family": fam.name, "target": fam.target, "kept": log.kept, "attempted": log.attempted,
-                     "kept_this_run": fam.kept_this_run, "rejected_this_run": fam.rejected_this_run,
-                     "teacher_kept": log.lane_kept["teacher"], "teacher_attempted": log.lane_attempted["teacher"],
-                     "tokens": log.prompt_tokens + log.completion_tokens, "cost_usd": round(log.cost_usd, 6)})
-        if log.kept < fam.target:
-            short.append(fam)
-        runner.write_family_manifest(fam)
-    usage = runner.teacher.usage.as_dict() if runner.teacher is not None else {}
-    completion = usage.get("completion_tokens", 0)
-    manifest_path = runner.raw_dir / "manifest.json"
-    write_json_atomic(manifest_path, {
-        "spec": runner.spec, "run_id": runner.run_id, "status": status, "finished_at": now_iso(),
-        "wall_s": round(elapsed, 2), "families": rows, "teacher": teacher_manifest(runner.teacher),
-        "teacher_usage_this_run": usage, "teacher_stopped": runner.teacher_stopped, "errors": runner.lane_errors,
-        "teacher_unavailable": runner.teacher_unavailable, "config_error": runner.config_error,
-        "teacher_retired": [f.retired for f in runner.families if f.retired],
-        "batch_api": batch_summary(runner.teacher),
-        "budget_usd": runner.budget.limit_usd, "spent_usd_total": round(runner.budget.spent_usd, 6),
-        "versions": versions(),
-    })
-    if status == "config":  # one line, nothing else: the run did not start in earnest
-        print(f"error: teacher configuration: {runner.config_error}; nothing was rejected: fix the setting and rerun "
-              "the same command to continue the same tasks", file=sys.stderr)
-        return 2
-    w = max([10] + [len(r["family"]) for r in rows])  # function_calling is wider than the usual column
-    print(f"{'family':<{w}} {'kept':>6} {'target':>6} {'attempted':>9} {'yield':>6} {'teacher':>9}  this run")
-    for r in rows:
-        y = f"{r['kept'] / r['attempted']:.0%}" if r["attempted"] else "-"
-        t = f"{r['teacher_kept']}/{r['teacher_attempted']}" if r["teacher_attempted"] else "-"
-        print(f"{r['family']:<{w}} {r['kept']:>6} {r['target']:>6} {r['attempted']:>9} {y:>6} {t:>9}  "
-              f"+{r['kept_this_run']} kept, +{r['rejected_this_run']} rejected")
-    tps = f", {completion / elapsed:.1f} completion tok/s" if completion else ""
-    print(f"{status}: {sum(r['kept'] for r in rows)}/{sum(r['target'] for r in rows)} records in {elapsed:.1f}s"
-          f"{tps}; spent ${runner.budget.spent_usd:.4f}; manifest {manifest_path}")
-    if runner.teacher_stopped:
-        print(f"stopped the teacher lane: {runner.teacher_stopped}. Rerun with a higher budget= to resume.")
-    if runner.teacher_unavailable:
-        print(f"stopped the teacher lane: {runner.teacher_unavailable}; its tasks are left undone: rerun the same "
-              "command to continue them", file=sys.stderr)
-    for fam in runner.families:
-        if fam.retired:
-            print(f"retired: {fam.retired}")
-    for msg in runner.lane_errors:
-        print(f"error: {msg}", file=sys.stderr)
-    for fam in short:
-        if runner.teacher is None and fam.lane_of(fam.chunk(0)[0][1]) == "teacher":
-            print(f"shortfall: {fam.name} needs a teacher (teacher=none): 0 attempted")
-        elif status == "complete":
-            print(f"shortfall: {fam.name} kept {fam.log.kept}/{fam.target} after {fam.log.attempted} attempts "
-                  f"(top reasons: {dict(fam.log.reasons.most_common(3))}); rerun with chunks= higher to try more")
-    if status == "interrupted":
-        print("interrupted: rerun the same command to resume.")
-        return 130
-    return 0 if status == "complete" else 1
 
 
 if __name__ == "__main__":

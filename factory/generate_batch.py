@@ -19,9 +19,10 @@ for how a generator's requests are queued and answered.
   of a task is the live lane's (Runner.worst_case_usd: every request of the task at its whole cap) times
   BATCH_DISCOUNT, counted whole for each batch the task has a request in (a turn of a conversation is charged as if
   it were the whole conversation: never under). Tasks are added in plan order while they fit; when one does not,
-  only those before it are submitted, that batch is polled and ingested, and the teacher lane stops with one line
-  (status "budget", exit 1, as the live lane); the rest stay undone for a rerun with a larger budget, which reuses
-  every stored answer. Spent = the real usage of ingested batches at the batch price (`account`).
+  only those before it are submitted, that batch is polled and ingested, the tasks it answered settle, and the
+  teacher lane stops with one line (status "budget", exit 1, as the live lane); the rest stay undone, their share
+  held open (not topped up procedurally), for a rerun with a larger budget, which reuses every stored answer. Spent =
+  the real usage of ingested batches at the batch price (`account`).
 """
 
 import os
@@ -70,9 +71,13 @@ def batch_lane(runner: Any, poll_s: float) -> None:
             if pending:
                 submit(teacher, pending, state_path)
                 if not wait_and_ingest(runner, teacher, poll_s):
+                    if over_budget:
+                        runner.stop_teacher_on_budget(over_budget)
                     return
             if over_budget:
-                runner.teacher_stopped = over_budget
+                if pending:  # settle the tasks whose answers were just paid for, submitting nothing more
+                    settle_answered(runner, teacher)
+                runner.stop_teacher_on_budget(over_budget)
                 return
             continue
         if claimed and sum(f.log.attempted for f in runner.families) == settled:
@@ -86,6 +91,21 @@ def batch_lane(runner: Any, poll_s: float) -> None:
                 return
             with waiting[0].lock:
                 waiting[0].changed.wait(timeout=0.5)
+
+
+def settle_answered(runner: Any, teacher: BatchTeacher) -> None:
+    """One more round over the teacher tasks, with every stored answer and no submission: those whose requests were
+    all answered settle in this run; the others queue requests again, which are dropped (their tasks stay undone,
+    held for a rerun with a larger budget=)."""
+    for fam in runner.families:
+        tasks = fam.take("teacher", 10**9)
+        for i, (key, task) in enumerate(tasks):
+            if runner.stop.is_set() or runner.config_error:
+                fam.release(tasks[i:])
+                return
+            teacher.new_call(fam.name, key)
+            runner.run_batch(fam, "teacher", [(key, task)])
+    teacher.take_pending()
 
 
 def fit_budget(runner: Any, pending: dict[str, dict[str, Any]], ran: dict[tuple[str, str], tuple[Any, dict]]

@@ -273,10 +273,11 @@ def teacher_worst_cases(card: Path, spec: str, seed: int) -> list[tuple[str, flo
 @pytest.mark.slow
 def test_budget_submits_only_what_fits_and_a_rerun_finishes(tmp_path, provider, card, monkeypatch):
     """budget= fits the first teacher task's worst case at the batch price, not the second's: the one batch holds
-    only that task's requests, the lane stops with one line (status budget, exit 1), the other tasks stay undone
-    (chunks=1: no top-up fills their place); a rerun with a larger budget settles them, no task settles twice, and
-    every taught record names exactly its own batches: the budget run's batch only in the first task's (with
-    parallel=2 the first two teacher tasks ran in one generator call before, and both named it)."""
+    only that task's requests, the lane stops with one line (status budget, exit 1), the other tasks stay undone and
+    their share is held open (chunks=2: the procedural lane does not top it up from chunk 1); a rerun with a larger
+    budget settles them, no task settles twice, and every taught record names exactly its own batches: the budget
+    run's batch only in the first task's (with parallel=2 the first two teacher tasks ran in one generator call
+    before, and both named it)."""
     spec = "anthropic:claude-haiku-4-5"
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
     seed = 2  # its plan has 3 teacher tasks, and llama-server's answers (seed 7) make taught records that pass
@@ -284,22 +285,27 @@ def test_budget_submits_only_what_fits_and_a_rerun_finishes(tmp_path, provider, 
     assert len(worst) >= 2, worst
     budget = worst[0][1] + worst[1][1] / 2
     out = tmp_path / "o"
-    res = cli(*run_args(card, out, spec, seed=seed), "chunks=1", f"budget={budget}", env=env_for(provider), timeout=1200)
+    res = cli(*run_args(card, out, spec, seed=seed), "chunks=2", f"budget={budget}", env=env_for(provider), timeout=1200)
     assert res.returncode == 1, res.stderr[-3000:] + res.stdout
     stop = [x for x in res.stdout.splitlines() if x.startswith("stopped the teacher lane: budget: ")]
     assert len(stop) == 1 and f"requests of {len(worst) - 1} tasks not submitted" in stop[0], res.stdout
+    assert "rerun with a larger budget= to continue" in stop[0], stop
     assert provider.created == 1 and len(batches(out)) == 1
     first = batches(out)[0]["batch_id"]
     assert {a["task"] for a in stored_answers(out)} == {worst[0][0]}  # only what fit was submitted
-    assert not {k for k, _ in worst} & set(settled_keys(out))  # the teacher tasks wait for the rerun
+    # the tasks left wait for the rerun (the first settles now when its one round of answers was all it needed)
+    assert {k for k, _ in worst} & set(settled_keys(out)) <= {worst[0][0]}
+    assert not [k for k in settled_keys(out) if k.startswith("c1:")]  # their share is not topped up procedurally
+    before = set(settled_keys(out))
     manifest = json.loads((out / "raw" / "manifest.json").read_text())
     spent = sum(e["cost_usd"] for e in ledger(out) if e.get("batch_api"))
     assert manifest["status"] == "budget" and 0 < spent <= budget
     assert manifest["spent_usd_total"] == pytest.approx(spent, abs=1e-6)  # real usage at the batch price
 
-    res = cli(*run_args(card, out, spec, seed=seed), "chunks=1", "budget=1", env=env_for(provider), timeout=1200)
+    res = cli(*run_args(card, out, spec, seed=seed), "chunks=2", "budget=1", env=env_for(provider), timeout=1200)
     assert res.returncode == 0, res.stderr[-3000:] + res.stdout
     assert {k for k, _ in worst} <= set(settled_keys(out))  # every teacher task settled (kept or rejected)
+    assert before <= set(settled_keys(out))  # and check_batches: none twice
     records = all_records(out / "raw")
     taught = check_batches(out, records, "anthropic")
     assert {a["task"] for a in stored_answers(out) if a["batch_id"] == first} == {worst[0][0]}

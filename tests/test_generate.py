@@ -231,7 +231,7 @@ def test_budget_cap_stops_cleanly_and_resumes(tmp_path):
 
     # 1. Not even the first batch fits: nothing is spent, nothing started, a clear message, exit 1.
     res = cli(*base, f"budget={first_batch / 2:.6f}", timeout=900)
-    assert res.returncode == 1 and "Rerun with a higher budget" in res.stdout, res.stderr[-2000:] + res.stdout
+    assert res.returncode == 1 and "rerun with a larger budget=" in res.stdout, res.stderr[-2000:] + res.stdout
     assert ledger() == [] and json.loads((raw / "manifest.json").read_text())["status"] == "budget"
     # 2. The first batch fits: it runs and is committed, and the total never exceeds the cap.
     res = cli(*base, f"budget={first_batch * 1.0001:.6f}", timeout=900)
@@ -248,6 +248,59 @@ def test_budget_cap_stops_cleanly_and_resumes(tmp_path):
     log = FamilyLog(raw / "identity", "identity")
     assert log.kept <= 4 and len({r["id"] for r in log.records()}) == log.kept
     assert all(validate_record(r) == [] for r in log.records())
+
+
+@pytest.mark.slow
+def test_budget_stop_holds_the_teacher_share_for_the_rerun(tmp_path):
+    """A mixed family (half its identity conversations teacher-written): the budget fits the first teacher task's
+    worst case, not the second's. The run ends with exit 1 and one line saying so; the procedural lane settles its own
+    chunk-0 tasks but does not top up the teacher's share from chunk 1 (before, it filled the count and the teacher
+    tasks were never tried again). A rerun with a larger budget runs the teacher task that was left, and neither
+    settles nor bills the first one again."""
+    from generators import identity
+    from schemas import load_persona
+
+    card = lanbot_card_with(tmp_path, "teacher_share = 0.25", "teacher_share = 0.5")
+    count, price = 4, 1000.0
+    tasks = identity.plan(load_persona(card), count, 0)
+    teacher = [f"c0:{t['task_id']}" for t in tasks if not t["procedural"]]
+    ests = [identity.estimate([t]) for t in tasks if not t["procedural"]]
+    worst = [(e.prompt_tokens + e.completion_tokens) * price / 1e6 for e in ests]
+    assert len(teacher) == 2 and worst[1] > worst[0], worst  # batch=1: the second can never fit what the first left
+    base = [f"persona={card}", f"count={count}", "families=identity", "batch=1", "chunks=2", f"price={price},{price}",
+            f"out={tmp_path / 'out'}"]
+    raw = tmp_path / "out" / "raw"
+
+    def ledger() -> list[dict]:
+        path = raw / "identity" / "_ledger.jsonl"
+        return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+    res = cli(*base, f"budget={worst[0] * 1.0001:.6f}", timeout=900)
+    assert res.returncode == 1, res.stderr[-2000:] + res.stdout
+    stop = [x for x in res.stdout.splitlines() if "budget" in x and "rerun" in x]
+    assert len(stop) == 1 and stop[0].startswith("stopped the teacher lane: budget: the next identity batch"), res.stdout
+    assert "rerun with a larger budget= to continue" in stop[0] and "held open" in stop[0], stop
+    first = ledger()
+    settled = [k for e in first for k in e["kept"] + e["rejected"]]
+    assert teacher[0] in settled and teacher[1] not in settled  # the first ran, the second waits for the rerun
+    assert not [k for k in settled if k.startswith("c1:")], settled  # no procedural top-up of the held share
+    manifest = json.loads((raw / "manifest.json").read_text())
+    assert manifest["status"] == "budget" and 0 < manifest["spent_usd_total"] <= worst[0] * 1.0001
+    assert FamilyLog(raw / "identity", "identity").kept < count
+
+    res = cli(*base, "budget=1000", timeout=900)
+    assert res.returncode == 0, res.stderr[-2000:] + res.stdout
+    assert ledger()[: len(first)] == first  # the first run's commits stand as they were
+    again = [k for e in ledger()[len(first):] for k in e["kept"] + e["rejected"]]
+    assert teacher[1] in again and not set(again) & set(settled), again  # only what was left, nothing twice
+    rerun = [e for e in ledger()[len(first):] if e.get("lane") == "teacher"]
+    manifest = json.loads((raw / "manifest.json").read_text())
+    assert manifest["teacher_usage_this_run"]["requests"] == sum(e["usage"]["requests"] for e in rerun)
+    assert manifest["spent_usd_total"] == pytest.approx(sum(e["cost_usd"] for e in ledger()))
+    log = FamilyLog(raw / "identity", "identity")
+    assert log.kept <= count and len({r["id"] for r in log.records()}) == log.kept
+    print(f"\nbudget ${worst[0] * 1.0001:.4f}: run 1 settled {len(settled)} tasks ({len(first)} commits), spent "
+          f"${sum(e['cost_usd'] for e in first):.4f}; rerun settled {len(again)}, {len(rerun)} teacher commits")
 
 
 # ---------------------------------------------------------------------------------------------------------------
