@@ -29,7 +29,6 @@ from schemas.settings import UsageError, as_bool, parse_settings
 FLAGS = {"--resume": "resume", "--dry-run": "dry_run", "--no-progress": "no_progress", "-v": "verbose",
          "--verbose": "verbose", "--submit-only": "submit_only"}
 LOG_NAME = "filter.log"
-JUDGE_SPEC_ENV = "CRUCIBLE_JUDGE_SPEC"  # the judge's full spec (credentials and all) for the filter's workers
 JUDGE_SLOTS = 4  # parallel slots of a local judge server (one per filter worker is plenty)
 LOG_TAIL = 15
 INTEGERS = ("workers", "tasks", "batch_size", "ngram", "near_ngrams", "near_buckets", "near_hashes_per_bucket")
@@ -87,41 +86,39 @@ def judge_settings(kv: Any, values: dict[str, Any], flags: dict[str, Any]) -> No
         raise UsageError("judge_threshold/judge_budget/judge_max need judge=<teacher spec>")
 
 
-def connect_teacher(spec: str, prices: Any) -> Any:
-    """The judge's teacher, made where it is used (each filter worker makes its own): picklable as a partial.
-
-    `spec` is the scrubbed spec: datatrove writes every step's attributes to executor.json (and Slurm pickles them to
-    disk), so credentials in a judge URL travel to the workers in the environment (JUDGE_SPEC_ENV) instead."""
-    from generators.teachers.teacher import resolve_teacher
-
-    full = os.environ.get(JUDGE_SPEC_ENV, "")
-    teacher = resolve_teacher(full if full and scrub_spec(full) == spec else spec)
-    if prices is not None:
-        teacher.prices = prices
-    return teacher
-
-
 @contextmanager
 def judge_connection(settings: Settings, price: Any) -> Iterator[Any]:
-    """A `connect` for filters/judge.py (None without judge=). A local judge is one llama-server for the whole run,
-    started here; workers reach it through its URL."""
-    import functools
-
+    """A `connect` for filters/judge.py (None without judge=): a generators.teachers.connect.JudgeConnection, which
+    holds the scrubbed spec only. Each worker reads the full spec and the key from its own node's environment; this
+    process sets JUDGE_SPEC_ENV in its own environment for executor=local (its workers inherit it) and never for Ray
+    or Slurm, whose nodes must have it exported. A local judge is one llama-server for the whole run, started here;
+    workers reach it through its URL (on this machine only: the server listens on loopback)."""
     if not settings.judge:
         yield None
         return
+    from generators.teachers.connect import JUDGE_SPEC_ENV, JudgeConnection
     from generators.teachers.teacher import resolve_teacher
 
-    teacher = resolve_teacher(settings.judge)
+    here = settings.executor == "local"
+    teacher = resolve_teacher(settings.judge, check_key=here)  # Ray/Slurm: the key lives on the nodes
     prices = price if price is not None else teacher.prices  # a generators.teachers.cost.Price
     if settings.judge_budget is not None and not prices:
         raise UsageError(f"no price known for {teacher.spec}; pass judge_price=<in>,<out> (USD per 1M tokens) "
                          "to cap the judge by judge_budget")
+    before = os.environ.get(JUDGE_SPEC_ENV)
     with teacher.session(parallel=JUDGE_SLOTS):
-        spec = f"{teacher.base_url}@{teacher.model}" if teacher.provider == "local" else settings.judge
-        os.environ[JUDGE_SPEC_ENV] = spec
+        local = teacher.provider == "local"
+        spec = f"{teacher.base_url}@{teacher.model}" if local else settings.judge
+        if here:
+            os.environ[JUDGE_SPEC_ENV] = spec
         settings.judge = scrub_spec(settings.judge)  # what config.json, verdicts, the funnel and executor.json name
-        yield functools.partial(connect_teacher, scrub_spec(spec), prices)
+        try:
+            yield JudgeConnection(scrub_spec(spec), prices, local=local)
+        finally:
+            if here and before is None:
+                os.environ.pop(JUDGE_SPEC_ENV, None)
+            elif here and before is not None:
+                os.environ[JUDGE_SPEC_ENV] = before
 
 
 @contextmanager

@@ -7,7 +7,9 @@ turns a failed task into one line that says which phase, which task, what it rai
 Ray: the driver (`python -m factory filter executor=ray address=...`) connects to the cluster and runs the phases in
 order, each as datatrove's RayPipelineExecutor (one Ray actor per task). Crucible's own packages travel with the job
 (`py_modules`), so workers run the driver's code; datatrove and the venv must be installed on every node, and the
-corpus folder must be on a file system every node sees (as for any datatrove cluster run).
+corpus folder must be on a file system every node sees (as for any datatrove cluster run). Secrets are not shipped:
+each node reads the judge's from its own environment (generators/teachers/connect.py), every node is checked for them
+before any phase runs, and the command line Ray records for the job is scrubbed (scrubbed_entrypoint).
 
 Slurm: the whole chain is submitted at once (one job array per phase, each `afterok` the previous); the command then
 waits for it with the same progress bars (`--submit-only` returns after submitting). A task that fails leaves the
@@ -23,12 +25,16 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from datatrove.executor.ray import RayPipelineExecutor
 
+from schemas.secrets import scrub_text
 from schemas.settings import InputError
 
 PACKAGES = ("filters", "schemas", "sandbox", "generators")  # what a filter task imports from Crucible
@@ -105,6 +111,32 @@ class RayExecutor(RayPipelineExecutor):
         pool_children_die_on_sigterm()
 
 
+@contextmanager
+def scrubbed_entrypoint() -> Iterator[None]:
+    """While ray.init runs, Ray records this process's command line as the job's entrypoint in the cluster's job table
+    (the dashboard's Jobs page, `ray list jobs`). It reads it through ray._private.utils.get_entrypoint_name, looked
+    up at call time; Ray 2.60 offers no public way to set it. So for the length of ray.init that function answers
+    with the command line scrubbed (schemas/secrets.py: URL userinfo, secret query values, secret env values), and a
+    judge URL with credentials typed on the command line never reaches the cluster. A Ray without that function
+    cannot be scrubbed this way: then a command line that holds a secret is refused (one line) instead of leaked."""
+    import ray._private.utils as ray_utils
+
+    original = getattr(ray_utils, "get_entrypoint_name", None)
+    if original is None:
+        line = " ".join(sys.argv)
+        if scrub_text(line) != line:
+            raise InputError("executor=ray: this command line holds a credential and this Ray version would record it "
+                             "in the cluster's job table; give judge= without it (each node's CRUCIBLE_JUDGE_SPEC "
+                             "has the full spec)")
+        yield
+        return
+    ray_utils.get_entrypoint_name = lambda: scrub_text(original())
+    try:
+        yield
+    finally:
+        ray_utils.get_entrypoint_name = original
+
+
 def ray_connect(address: str) -> None:
     """Connect this process to the Ray cluster at `address` ("auto": the one running on this machine), shipping
     Crucible's packages with the job so every worker runs this code."""
@@ -122,41 +154,49 @@ def ray_connect(address: str) -> None:
             raise InputError(f"executor=ray: no Ray cluster at address={address} ({e.strerror or e}); start one "
                              "with `ray start --head` or pass address=<host>:<port>") from None
     try:
-        ray.init(address=address, runtime_env={"py_modules": modules, "excludes": ["__pycache__"]},
-                 log_to_driver=True, logging_level=logging.WARNING)
+        with scrubbed_entrypoint():
+            ray.init(address=address, runtime_env={"py_modules": modules, "excludes": ["__pycache__"]},
+                     log_to_driver=True, logging_level=logging.WARNING)
     except ConnectionError as e:
         raise InputError(f"executor=ray: no Ray cluster at address={address} ({str(e).splitlines()[0][:200]}); start "
                          "one with `ray start --head` or pass address=<host>:<port>") from None
 
 
-def worker_check(sandbox: str) -> str | None:
-    """Runs on a Ray node: None when the sandboxed checks can run there, else why not."""
+def worker_check(sandbox: str, judge_check: Callable[[], str | None] | None = None) -> tuple[str | None, str | None]:
+    """Runs on a Ray node: (why the sandboxed checks cannot run there, why the judge cannot be made there), each None
+    when it can. The judge's check reads this node's own environment (generators/teachers/connect.py)."""
     from sandbox import SandboxUnavailable, get_sandbox
 
+    sandbox_error = None
     try:
         get_sandbox(sandbox)
     except SandboxUnavailable as e:
-        return str(e)
-    return None
+        sandbox_error = str(e)
+    return sandbox_error, judge_check() if judge_check is not None else None
 
 
-def ray_preflight(sandbox: str) -> int:
-    """Every alive node with CPUs must be able to start the sandbox (bubblewrap for sandbox=local) before any phase
-    runs: a node without it would fail the execution stage only after the earlier phases had run. Returns the number
-    of nodes checked."""
+def ray_preflight(sandbox: str, judge_check: Callable[[], str | None] | None = None) -> int:
+    """Every alive node with CPUs must be able to start the sandbox (bubblewrap for sandbox=local), and with judge=
+    make the judge's teacher from its own environment, before any phase runs: a node without either would fail only
+    after the earlier phases had run. One small task per node. Returns the number of nodes checked."""
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0]
     if not nodes:
         raise InputError("executor=ray: the cluster has no alive node with CPUs")
-    check = ray.remote(num_cpus=0)(worker_check)
-    refs = [check.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(sandbox)
-            for n in nodes]
-    problems = [f"{n['NodeManagerAddress']}: {err}" for n, err in zip(nodes, ray.get(refs), strict=True) if err]
+    check: Any = ray.remote(num_cpus=0)(worker_check)  # Any: Ray's stubs mistype a two-argument remote call
+    refs = [check.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False))
+            .remote(sandbox, judge_check) for n in nodes]
+    results = ray.get(refs)
+    problems = [f"{n['NodeManagerAddress']}: {err}" for n, (err, _) in zip(nodes, results, strict=True) if err]
     if problems:
         raise InputError(f"executor=ray: sandbox={sandbox} cannot run the checks on {len(problems)} of {len(nodes)} "
                          f"node(s) - {'; '.join(problems)}")
+    problems = [err for _, err in results if err]
+    if problems:  # each line names its variable and its node already
+        raise InputError(f"executor=ray: the judge cannot run on {len(problems)} of {len(nodes)} node(s) - "
+                         f"{'; '.join(problems)}")
     return len(nodes)
 
 

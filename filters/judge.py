@@ -17,7 +17,8 @@ record passes, the verdict says why it was not judged, and the failure is counte
 The stage does not import the teachers (filters and generators are siblings): it is handed `connect`, a picklable
 zero-argument callable that returns an object with `complete(messages, max_tokens=, temperature=,
 response_format=)` -> reply with `.text`, `.prompt_tokens`, `.completion_tokens`, and `cost(prompt, completion)`
-(generators.teachers.teacher.Teacher fits); factory/filter.py builds it from `judge=<teacher spec>`.
+(generators.teachers.teacher.Teacher fits); factory/filter.py builds it from `judge=<teacher spec>` as a
+generators.teachers.connect.JudgeConnection, which reads the judge's secrets from the worker's own environment.
 """
 
 from __future__ import annotations

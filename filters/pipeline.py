@@ -513,15 +513,17 @@ def run_local(settings: Settings, phases: list[Phase], executors: list[Any], pro
     run_phases(settings, phases, executors, progress)
 
 
-def run_ray(settings: Settings, phases: list[Phase], executors: list[Any], progress: bool = True) -> None:
-    """Run the phases in order on the Ray cluster at settings.address, after checking its nodes (filters/cluster.py)."""
+def run_ray(settings: Settings, phases: list[Phase], executors: list[Any], progress: bool = True,
+            judge_connect: Any = None) -> None:
+    """Run the phases in order on the Ray cluster at settings.address, after checking its nodes (filters/cluster.py):
+    the sandbox, and the judge's variables when `judge_connect` has a `check` (generators/teachers/connect.py)."""
     import ray
 
     from filters.cluster import ray_connect, ray_preflight, ray_run_phase
 
     ray_connect(settings.address)
     try:
-        ray_preflight(settings.sandbox)
+        ray_preflight(settings.sandbox, getattr(judge_connect, "check", None) if settings.judge else None)
         run_phases(settings, phases, executors, progress,
                    lambda phase, ex: ray_run_phase(ex, phase.name, settings.work / "logs" / phase.name))
     finally:
@@ -600,7 +602,7 @@ def run(settings: Settings, resume: bool = False, progress: bool = True, dry_run
     if settings.executor == "local":
         run_local(settings, phases, executors, progress)
     elif settings.executor == "ray":
-        run_ray(settings, phases, executors, progress)
+        run_ray(settings, phases, executors, progress, judge_connect)
     elif not run_slurm(settings, phases, executors, progress, wait):
         return None
     return json.loads((settings.corpus / "reports" / "funnel.json").read_text())

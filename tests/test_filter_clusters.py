@@ -7,6 +7,7 @@ same rejected records with the same reasons, the same funnel counts.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -108,6 +109,82 @@ def test_ray_node_without_bubblewrap_fails_before_any_phase_with_one_line(local_
     assert "executor=ray: sandbox=local cannot run the checks on 1 of 1 node(s)" in line, done.stderr[-2000:]
     assert "bubblewrap not found: install it with `apt-get install bubblewrap`" in line, line
     assert not (corpus / ".filter" / "logs" / "ingest").exists()  # nothing ran
+
+
+def test_ray_node_without_the_judge_spec_fails_before_any_phase_with_one_line(local_run, tmp_path: Path,
+                                                                             monkeypatch):
+    """The driver ships no judge secret: a node whose own environment lacks CRUCIBLE_JUDGE_SPEC is found by the
+    preflight (one small task per node), and the run stops there with one line naming the variable and the node."""
+    import socket
+
+    from generators.teachers.connect import JUDGE_SPEC_ENV
+
+    source, _ = local_run
+    corpus = copy_input(source, tmp_path)
+    monkeypatch.delenv(JUDGE_SPEC_ENV, raising=False)  # neither the node (started from here) nor the driver has it
+    try:
+        with ray_head(cpus=1) as address:
+            done = filter_cli(tmp_path, "executor=ray", f"address={address}", "judge=openai:gpt-4o-mini",
+                              env={"OPENAI_API_KEY": "sk-driver-only-5e1d"})
+    except ClusterUnavailable as e:
+        pytest.skip(f"no local Ray cluster: {e}")
+    assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
+    [line] = [line for line in done.stderr.splitlines() if "executor=ray" in line]
+    assert "executor=ray: the judge cannot run on 1 of 1 node(s)" in line, done.stderr[-2000:]
+    assert f"{JUDGE_SPEC_ENV} is not set on node {socket.gethostname()}" in line, line
+    assert not (corpus / ".filter" / "logs" / "ingest").exists()  # nothing ran
+
+
+def test_ray_judge_reads_its_secrets_on_the_node_and_the_job_table_shows_none(local_run, tmp_path: Path):
+    """judge= typed with credentials on the driver's command line (a URL with user:password@ and ?api_key=); the
+    node has its own full spec in CRUCIBLE_JUDGE_SPEC (other credentials, the same scrubbed spec). The Ray workers
+    judge with the node's spec (the real local llama-server answers); the driver's credentials reach neither the
+    cluster's job table (the entrypoint Ray records) nor any file of Ray's session or of the corpus."""
+    import ray
+    import ray._private.state as ray_state
+    import ray._private.worker as ray_worker
+
+    from generators.teachers.localserver import LocalServer, binary_path
+    from schemas.secrets import scrub_spec
+
+    if not binary_path().exists():
+        pytest.skip("llama-server not built (./install.sh)")
+    source, _ = local_run
+    corpus = copy_input(source, tmp_path)
+    driver = ("driveruser", "pw-driver-91c4e7", "sk-driver-2f8a60")
+    node = ("nodeuser", "pw-node-4d2b19", "sk-node-7c3e05")
+    with LocalServer(parallel=2, alias="smol") as server:
+        def url(user: str, password: str, key: str) -> str:
+            return f"http://{user}:{password}@127.0.0.1:{server.port}/v1?api_key={key}@smol"
+
+        try:
+            with ray_head(cpus=2, env={"CRUCIBLE_JUDGE_SPEC": url(*node)}) as address:
+                done = filter_cli(tmp_path, "executor=ray", f"address={address}", "workers=2", f"judge={url(*driver)}",
+                                  "judge_max=1", "judge_threshold=1")
+                ray.init(address=address, logging_level=logging.ERROR)
+                try:
+                    entrypoints = [job["Entrypoint"] for job in ray_state.jobs()]
+                    head = ray_worker._global_node
+                    assert head is not None
+                    session = Path(head.get_session_dir_path())
+                finally:
+                    ray.shutdown()
+                ray_files = [p for p in session.rglob("*") if p.is_file()]
+                leaks = [f"{p}: {s}" for p in ray_files for s in driver if s.encode() in p.read_bytes()]
+        except ClusterUnavailable as e:
+            pytest.skip(f"no local Ray cluster: {e}")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    funnel = json.loads((corpus / "reports" / "funnel.json").read_text())
+    judge = funnel["judge"]
+    assert judge["judged"] + judge["failed"] >= 1 and judge["requests"] >= 1, judge  # the workers reached the judge
+    assert judge["spec"] == scrub_spec(url(*driver)) == scrub_spec(url(*node)), judge["spec"]  # what both name
+    driver_jobs = [e for e in entrypoints if "factory filter" in e]
+    assert driver_jobs and all("judge=http://127.0.0.1:" in e for e in driver_jobs), entrypoints
+    assert not [e for e in entrypoints for s in driver if s in e], entrypoints
+    leaks += [f"{p}: {s}" for p in corpus.rglob("*") if p.is_file() for s in (*driver, *node) if s.encode() in
+              p.read_bytes()]
+    leaks += [f"output: {s}" for s in (*driver, *node) if s in done.stdout + done.stderr]
+    assert len(ray_files) > 10 and leaks == [], leaks[:10]
 
 
 def test_ray_without_a_cluster_is_one_line(tmp_path: Path):

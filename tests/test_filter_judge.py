@@ -2,7 +2,6 @@
 that rejects, and its tokens and dollars in the funnel under a budget cap. The plumbing runs against the real local
 llama-server (SmolLM2-135M: slow under grammars, so max_tokens stays small and n tiny)."""
 
-import functools
 import json
 import subprocess
 import sys
@@ -11,9 +10,10 @@ from pathlib import Path
 import pytest
 from datatrove.data import Document
 
-from factory.filter import connect_teacher, settings_from_argv
+from factory.filter import settings_from_argv
 from filters.docs import record_to_document
 from filters.judge import RESPONSE_FORMAT, JudgeFilter, Rubrics, conversation_for_judge, merge_usage, parse_verdict
+from generators.teachers.connect import JudgeConnection
 from generators.teachers.teacher import resolve_teacher
 from schemas import load_persona
 from schemas.settings import UsageError
@@ -65,6 +65,42 @@ def test_judge_settings_are_checked():
             settings_from_argv(["persona=lanbot", *bad])
 
 
+def test_a_worker_without_the_judge_variables_fails_with_one_line_naming_them(monkeypatch):
+    """Secrets come from each node's own environment: a worker (here, this process as a node) without
+    CRUCIBLE_JUDGE_SPEC, or without the provider's key, cannot make the judge and says which variable is missing on
+    which node, in one line; the connection the driver ships holds the scrubbed spec only."""
+    import pickle
+    import socket
+
+    from generators.teachers.connect import JUDGE_SPEC_ENV, JudgeEnvError
+    from schemas.secrets import scrub_spec
+
+    host = socket.gethostname()
+    monkeypatch.delenv(JUDGE_SPEC_ENV, raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    connect = JudgeConnection("openai:gpt-4o-mini")
+    with pytest.raises(JudgeEnvError) as missing:
+        connect()
+    line = str(missing.value)
+    assert "\n" not in line and f"{JUDGE_SPEC_ENV} is not set on node {host}" in line, line
+    assert connect.check() == line  # what the Ray preflight reports per node, before any phase
+
+    monkeypatch.setenv(JUDGE_SPEC_ENV, "openai:gpt-4o-mini")
+    line = connect.check() or ""
+    assert "\n" not in line and "needs OPENAI_API_KEY" in line and f"node {host}" in line, line
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-node-own-key-0123")
+    assert connect.check() is None and connect().spec == "openai:gpt-4o-mini"
+    monkeypatch.setenv(JUDGE_SPEC_ENV, "openai:gpt-4o")  # a node set up for another judge does not judge silently
+    assert "names another judge (openai:gpt-4o)" in (connect.check() or "")
+
+    full = "http://judge:pw-node-3b9f@127.0.0.1:9/v1?api_key=sk-url-77aa31@m"
+    monkeypatch.setenv(JUDGE_SPEC_ENV, full)
+    shipped = JudgeConnection(scrub_spec(full))
+    assert shipped.check() is None and shipped().base_url == full.rsplit("@", 1)[0]  # the node's full URL is used
+    data = pickle.dumps(shipped)
+    assert b"pw-node-3b9f" not in data and b"sk-url-77aa31" not in data and b"judge:" not in data
+
+
 def run_judge(step: JudgeFilter, records: list[dict]) -> list[Document]:
     kept = list(step.run(iter(record_to_document(r) for r in records), rank=0, world_size=1))
     return kept
@@ -77,7 +113,7 @@ def test_judge_scores_records_with_the_local_teacher(tmp_path):
     unjudged and say so; tokens and dollars are written for the funnel."""
     teacher = resolve_teacher("local")
     with teacher.session(parallel=2):
-        connect = functools.partial(connect_teacher, f"{teacher.base_url}@{teacher.model}", (1000.0, 1000.0))
+        connect = JudgeConnection(f"{teacher.base_url}@{teacher.model}", (1000.0, 1000.0), local=True)
         records = [identity(11), reasoning(12, 31, 44)]
         keep_all = JudgeFilter(connect, "local", card(), str(tmp_path / "a"), threshold=1, max_tokens=64)
         kept = run_judge(keep_all, records)

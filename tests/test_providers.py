@@ -558,16 +558,17 @@ def test_generate_stops_the_teacher_lane_when_the_provider_stays_unavailable(tmp
 
 
 def test_judge_config_error_is_said_once_and_asks_nothing_more(tmp_path, provider, monkeypatch):
-    import functools
 
-    from factory.filter import connect_teacher
     from filters.judge import JudgeFilter, merge_usage
+    from generators.teachers.connect import JUDGE_SPEC_ENV, JudgeConnection
     from tests.filter_corpus import identity
     from tests.test_filter_judge import card, run_judge
 
     monkeypatch.setattr(Provider, "status", 404)
     monkeypatch.setattr(Provider, "body", MODEL_NOT_FOUND)
-    connect = functools.partial(connect_teacher, f"http://127.0.0.1:{provider.server_port}/v1@gpt-9", None)
+    spec = f"http://127.0.0.1:{provider.server_port}/v1@gpt-9"
+    monkeypatch.setenv(JUDGE_SPEC_ENV, spec)  # this node's own environment (the filter sets it for executor=local)
+    connect = JudgeConnection(spec)
     step = JudgeFilter(connect, "judge", card(), str(tmp_path / "j"), threshold=3)
     kept = run_judge(step, [identity(11), identity(12), identity(13)])
     assert len(kept) == 3 and len(Provider.seen) == 1  # passed unjudged; one request, not one per record

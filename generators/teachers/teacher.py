@@ -590,8 +590,9 @@ def sdk_call(create: Any, body: dict[str, Any]) -> Any:
     return create(**{k: v for k, v in body.items() if k in known}, **({"extra_body": extra} if extra else {}))
 
 
-def resolve_teacher(spec: str | None = None) -> Teacher:
-    """Parse a teacher spec (see the module docstring). Bad specs and missing keys raise UsageError (one line)."""
+def resolve_teacher(spec: str | None = None, check_key: bool = True) -> Teacher:
+    """Parse a teacher spec (see the module docstring). Bad specs and missing keys raise UsageError (one line);
+    check_key=False skips the key (a driver whose workers read it from their own nodes, generators/teachers/connect.py)."""
     if spec is None or spec == "":
         for provider in ("openai", "anthropic", "openrouter"):
             if os.environ.get(KEY_VARS[provider]):
@@ -602,7 +603,7 @@ def resolve_teacher(spec: str | None = None) -> Teacher:
 
         return Teacher("local", MODEL_ALIAS)
     if spec.startswith(("http://", "https://")) and len(parts := split_endpoints(spec)) > 1:
-        return TeacherPool([resolve_teacher(part) for part in parts])
+        return TeacherPool([resolve_teacher(part, check_key) for part in parts])
     if spec.startswith(("http://", "https://")):
         if "@" not in spec.split("//", 1)[1]:
             raise UsageError(f"teacher {spec!r}: give the model after the URL, e.g. http://localhost:8000/v1@my-model")
@@ -616,5 +617,6 @@ def resolve_teacher(spec: str | None = None) -> Teacher:
     model = model or DEFAULT_MODELS[provider]
     base = os.environ.get("OPENAI_BASE_URL") if provider == "openai" else None  # the SDK's own variable
     teacher = Teacher(provider, model, base_url=base or BASE_URLS.get(provider), key_var=KEY_VARS[provider])
-    teacher._api_key()  # fail now, with one clear line, rather than mid-run
+    if check_key:
+        teacher._api_key()  # fail now, with one clear line, rather than mid-run
     return teacher
