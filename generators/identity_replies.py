@@ -342,8 +342,10 @@ def reply(persona: Any, intent: str, language: str, user_text: str, rng: random.
     parts: list[str] = []
     again = AGAIN.get(intent)
     again = again if again and again in state.said else None
-    openers = [o for o in voice.get("openers", {}).get(lang, []) if o not in state.sentences]
-    if openers and not again and intent not in ("greeting", "challenge") and rng.random() < 0.3:
+    card_openers = voice.get("openers", {}).get(lang, [])
+    general = TABLES[lang].get("openers", {}).get(voice.get("register", "casual"), [])
+    openers = [o for o in (*card_openers, *general) if o not in state.sentences]
+    if openers and not again and intent not in ("greeting", "challenge") and rng.random() < 0.45:
         parts.append(rng.choice(openers))
     if state.turn == 0 and state.name_first and intent not in NAME_BEARING:
         parts.append(c.part("self"))

@@ -35,6 +35,19 @@ class Phrasebook:
             node = node.get(c.voice) or node["plain"]
         return c.rng.choice(node).format(**fill)
 
+    def led(self, c: Ctx, key: str, lead_key: str, /, **fill: Any) -> str:
+        """A phrasing of `key` after one of `lead_key` (a short lead sentence, or "" for none), drawn apart so the
+        openings of one reply kind vary as the product of the two lists. After a lead ending in a comma the core
+        goes on in lower case ("Having written both files, let me ...")."""
+        lead = self.pick(c, lead_key, **fill)
+        text = self.pick(c, key, **fill)
+        if not lead:
+            return text
+        first = text.split(" ", 1)[0]
+        if lead.endswith(",") and first != "I" and first[:1].isupper() and first[1:].islower():
+            text = text[:1].lower() + text[1:]
+        return f"{lead}\n\n{text}" if text.startswith(("|", "```", "-")) else f"{lead} {text}"
+
     def request(self, c: Ctx, key: str, /, **fill: Any) -> str:
         """The user's request: an optional lead-in, the ask, an optional tail."""
         common = self.data["common"]

@@ -20,7 +20,7 @@ from typing import Any
 from generators.tool_use import as_persona, task_persona, template_hash, voice_of
 
 FAMILY = "reasoning"
-VERSION = "2"
+VERSION = "3"  # 3: thirty-odd closing leads per voice, on 35% of records (was 15, on 15%)
 PYTHON_SHARE = 0.3
 PHRASES = tomllib.loads((Path(__file__).resolve().parent / "prompts" / "reasoning_phrases.toml").read_text("utf-8"))
 BANKS = PHRASES["banks"]
@@ -447,7 +447,7 @@ def _closing(rng: random.Random, voice: str, close: str, answer: str) -> str:
     """The visible answer: the problem's own closing sentence (sometimes after a short lead in the persona's voice),
     then the `Answer:` line the checker reads."""
     leads = PHRASES["lead"].get(voice) or PHRASES["lead"]["plain"]
-    lead = f"{rng.choice(leads)} " if rng.random() < 0.15 else ""
+    lead = f"{rng.choice(leads)} " if rng.random() < 0.35 else ""
     return f"{lead}{close}\n\nAnswer: {answer}"
 
 

@@ -15,6 +15,9 @@ ASK_SHARE, NO_SHARE = 0.35, 0.2  # how a trajectory ends: on the question / decl
 
 
 def pick(c: Ctx, key: str, **fill: Any) -> str:
+    """One phrasing of `key`; the report of a finished action (`<scenario>.done`) after a short common.done_lead."""
+    if key.endswith(".done"):
+        return BOOK.led(c, key, "common.done_lead", **fill)
     return BOOK.pick(c, key, **fill)
 
 
@@ -28,13 +31,13 @@ def look(c: Ctx, scenario: str, **fill: Any) -> str | None:
     if roll < 0.6:
         return None
     if "look" not in PHRASES[scenario] or roll < 0.8:
-        return pick(c, "common.look")
+        return BOOK.led(c, "common.look", "common.look_lead")
     return pick(c, f"{scenario}.look", **fill)
 
 
 def question(c: Ctx, scenario: str, **fill: Any) -> str:
     """What was found, why it matters, and the question."""
-    return f"{pick(c, f'{scenario}.found', **fill)}\n\n{pick(c, f'{scenario}.risk', **fill)} " \
+    return f"{BOOK.led(c, f'{scenario}.found', 'common.found_lead', **fill)}\n\n{pick(c, f'{scenario}.risk', **fill)} " \
            f"{pick(c, f'{scenario}.question', **fill)}"
 
 

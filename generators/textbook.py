@@ -39,9 +39,9 @@ from generators.textbook_tutor import MODULE_PATH, TESTS_PATH, render_document, 
 from schemas import make_lineage, make_record
 
 FAMILY = "textbook"
-VERSION = "5"  # 3: lessons are plain documents or tutoring conversations that run their tests with tools;
+VERSION = "6"  # 3: lessons are plain documents or tutoring conversations that run their tests with tools;
 # 4: composed lessons (kind `ledger`, composed_share of the procedural ones); 5: composed lessons compose their
-# test files too (textbook_lessons/ledger_tests.py)
+# test files too (textbook_lessons/ledger_tests.py); 6: tutoring run/passed replies are lead + core
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 LESSON_TEMPLATE = (PROMPTS / "textbook_lesson.txt").read_text(encoding="utf-8")
 SYSTEM_TEMPLATE = (PROMPTS / "textbook_system.txt").read_text(encoding="utf-8")

@@ -61,7 +61,7 @@ def lesson_script(c: Ctx, draft: dict, toolset: str, outcome: dict) -> Script:
         expected = f"wrote {len(body.encode())} bytes to {path}" if toolset == "python-agent" else "(no output)"
         if out != expected:
             raise Reject(f"writing {path} failed: {out[:160]!r}")
-    outs = yield Turn(calls=[_run_call(toolset)], content=BOOK.pick(c, "lesson.run", tests=TESTS_PATH))
+    outs = yield Turn(calls=[_run_call(toolset)], content=BOOK.led(c, "lesson.run", "lesson.run_lead", tests=TESTS_PATH))
     out = (outs or [""])[0]
     lines = [ln.strip() for ln in out.strip().splitlines() if ln.strip()]
     last = lines[-1] if lines else ""
@@ -71,7 +71,7 @@ def lesson_script(c: Ctx, draft: dict, toolset: str, outcome: dict) -> Script:
     passed = int(m.group(1))
     outcome.update(passed=passed, failed=0, exit_code=0)
     summary = f"{passed} passed"
-    reply = BOOK.pick(c, "lesson.passed", passed=passed, summary=summary)
+    reply = BOOK.led(c, "lesson.passed", "lesson.passed_lead", passed=passed, summary=summary)
     if draft["exercises"]:
         ex = "\n".join(f"{i}. {e}" for i, e in enumerate(draft["exercises"], 1))
         reply += f"\n\n{BOOK.pick(c, 'lesson.exercises')}\n{ex}"

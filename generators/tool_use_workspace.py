@@ -13,6 +13,7 @@ import random
 import re
 from datetime import datetime, timedelta
 
+from generators import tool_use_code as code_parts
 from generators.grounded import Ctx, Reject, Script, Turn, first_int, need, pytest_summary
 from generators.phrasebook import Phrasebook
 from sandbox.environments import FUNCTIONS
@@ -25,6 +26,11 @@ def say(c: Ctx, key: str, /, **fill: object) -> str:
     return BOOK.pick(c, key, **fill)
 
 
+def answer(c: Ctx, key: str, /, **fill: object) -> str:
+    """The final answer: one phrasing of `key` after a short lead (common.answer_lead, often none)."""
+    return BOOK.led(c, key, "common.answer_lead", **fill)
+
+
 def ask(c: Ctx, kind: str, **fill: object) -> str:
     return BOOK.request(c, f"{kind}.ask", **fill)
 
@@ -35,8 +41,8 @@ def lead(c: Ctx, kind: str | None = None, **fill: object) -> str | None:
     if roll < 0.75:
         return None
     if kind and BOOK.has(f"{kind}.lead") and roll < 0.88:
-        return say(c, f"{kind}.lead", **fill)
-    return say(c, "common.lead")
+        return answer(c, f"{kind}.lead", **fill)
+    return answer(c, "common.lead")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -86,7 +92,8 @@ def setup_csv(rng: random.Random, env: dict, facts: dict) -> None:
     files[path] = ",".join(n for n, _ in columns) + "\n" + "\n".join(rows) + "\n"
     groups = [n for n, k in columns if k.startswith("pick:")]
     values = [n for n, k in columns if k.startswith(("int:", "money:"))]
-    facts.update(csv=path, csv_kind=kind, csv_rows=len(rows), csv_groups=groups, csv_values=values)
+    facts.update(csv=path, csv_kind=kind, csv_rows=len(rows), csv_groups=groups, csv_values=values,
+                 csv_text=files[path])
 
 
 def setup_config(rng: random.Random, env: dict, facts: dict) -> None:
@@ -119,21 +126,21 @@ def setup_all(rng: random.Random, env: dict, facts: dict) -> None:
 def s_count_errors(c: Ctx) -> Script:
     log, level = c.facts["log"], c.rng.choice(LEVELS)
     c.user = ask(c, "count_errors", level=level, log=log)
-    how = c.rng.randrange(3)
+    how = c.rng.randrange(4)
     if how == 0:
         call = ("shell", {"command": f"grep -c ' {level} ' {log}"})
     elif how == 1:
         call = ("shell", {"command": f"awk '$3 == \"{level}\"' {log} | wc -l"})
-    else:
-        call = ("execute_python", {"code": f"with open({log!r}) as f:\n    print(sum(' {level} ' in line for line in f))"})
+    else:  # a composed program (generators/tool_use_code.py)
+        call = ("execute_python", {"code": code_parts.count_program(c.rng, log, level)[0]})
     out = yield Turn([call], content=lead(c))
     assert out is not None
     n = first_int(out[0], "the count")
     if n != c.facts["log_counts"][level]:
         raise Reject(f"counted {n} {level} lines, the sampler planted {c.facts['log_counts'][level]}")
     if n == 0:
-        return say(c, "count_errors.zero", log=log, level=level)
-    return say(c, "count_errors.some", n=n, log=log, level=level, s="s" if n != 1 else "")
+        return answer(c, "count_errors.zero", log=log, level=level)
+    return answer(c, "count_errors.some", n=n, log=log, level=level, s="s" if n != 1 else "")
 
 
 def s_last_error(c: Ctx) -> Script:
@@ -146,9 +153,9 @@ def s_last_error(c: Ctx) -> Script:
     if line in ("(no output)", "[exit code 1]") or line.startswith("[exit code"):
         if c.facts["log_counts"][level]:
             raise Reject("grep found nothing but lines were planted")
-        return say(c, "last_error.none", log=log, level=level)
+        return answer(c, "last_error.none", log=log, level=level)
     m = need(re.match(rf"(\S+ \S+) {level}\s+(.*)", line), "the log line", line)
-    return say(c, "last_error.found", when=m.group(1), line=line, msg=m.group(2), level=level)
+    return answer(c, "last_error.found", when=m.group(1), line=line, msg=m.group(2), level=level)
 
 
 def s_find_function(c: Ctx) -> Script:
@@ -166,7 +173,7 @@ def s_find_function(c: Ctx) -> Script:
     if len(lines) <= line or lines[line - 1].strip() != m.group(3):
         raise Reject("read_file disagrees with search_codebase")
     doc = lines[line].strip().strip('"').strip()
-    return say(c, "find_function.answer", fn=fn, path=path, line=line, sig=m.group(3).rstrip(":"), doc=doc)
+    return answer(c, "find_function.answer", fn=fn, path=path, line=line, sig=m.group(3).rstrip(":"), doc=doc)
 
 
 def s_run_tests(c: Ctx) -> Script:
@@ -180,8 +187,8 @@ def s_run_tests(c: Ctx) -> Script:
     if failed != len(failing):
         raise Reject("pytest summary and FAILED lines disagree")
     if failed == 0:
-        return say(c, "run_tests.green", passed=passed)
-    return say(c, "run_tests.red", passed=passed, failed=failed, listing="\n".join(f"- `{f}`" for f in failing))
+        return answer(c, "run_tests.green", passed=passed)
+    return answer(c, "run_tests.red", passed=passed, failed=failed, listing="\n".join(f"- `{f}`" for f in failing))
 
 
 def s_fix_bug(c: Ctx) -> Script:
@@ -214,7 +221,19 @@ def s_fix_bug(c: Ctx) -> Script:
     if failed:
         raise Reject(f"the fix left {failed} failing")
     c.facets["steps"] = 4
-    return say(c, "fix_bug.done", path=path, why=why, passed=passed, fn=fn)
+    return answer(c, "fix_bug.done", path=path, why=why, passed=passed, fn=fn)
+
+
+def csv_reference(text: str, g: str, v: str, agg: str) -> dict[str, float]:
+    """`agg` of column `v` per value of column `g` of the planted CSV, computed apart from the traced program."""
+    lines = text.splitlines()
+    header = lines[0].split(",")
+    by: dict[str, list[float]] = {}
+    for line in lines[1:]:
+        cells = dict(zip(header, line.split(","), strict=True))
+        by.setdefault(cells[g], []).append(float(cells[v]))
+    reduce = {"sum": sum, "mean": lambda x: sum(x) / len(x), "max": max, "count": len}[agg]
+    return {k: float(reduce(vals)) for k, vals in by.items()}
 
 
 AGGS = {"sum": ("total {v} per {g}", "sum(vals)"), "mean": ("average {v} per {g}", "round(sum(vals) / len(vals), 2)"),
@@ -227,24 +246,18 @@ def s_csv_stats(c: Ctx) -> Script:
     what, expr = AGGS[agg]
     what = what.format(v=v.replace("_", " "), g=g)
     c.user = ask(c, "csv_stats", what=what, path=path)
-    if c.rng.random() < 0.5:
-        code = (f"import csv\nby = {{}}\nwith open({path!r}) as f:\n    for row in csv.DictReader(f):\n"
-                f"        by.setdefault(row[{g!r}], []).append(float(row[{v!r}]))\n"
-                f"out = {{k: {expr} for k, vals in by.items()}}\n"
-                "for k, x in sorted(out.items(), key=lambda kv: (-kv[1], kv[0])):\n    print(k, round(x, 2))")
-    else:
-        code = (f"import csv\nfrom collections import defaultdict\n\ngroups = defaultdict(list)\n"
-                f"with open({path!r}, newline='') as handle:\n    reader = csv.DictReader(handle)\n"
-                f"    for record in reader:\n        groups[record[{g!r}]].append(float(record[{v!r}]))\n"
-                f"result = {{}}\nfor key, vals in groups.items():\n    result[key] = {expr}\n"
-                "for key in sorted(result, key=lambda k: (-result[k], k)):\n    print(key, round(result[key], 2))")
+    code, parts = code_parts.csv_program(c.rng, path, g, v, agg)
+    c.facets["program"] = parts["layout"]
     out = yield Turn([("execute_python", {"code": code})], content=lead(c))
     assert out is not None
     rows = re.findall(r"^(\S+) (-?[\d.]+)$", out[0], re.M)
     if not rows or len(rows) != len(out[0].strip().splitlines()):
         raise Reject(f"unexpected script output {out[0][:120]!r}")
+    expected = csv_reference(c.facts["csv_text"], g, v, agg)
+    if {k for k, _ in rows} != set(expected) or any(abs(float(x) - expected[k]) > 0.011 for k, x in rows):
+        raise Reject(f"the program's {agg} of {v} per {g} disagrees with the reference {expected}")
     table = f"| {g} | {agg} |\n|---|---|\n" + "\n".join(f"| {k} | {x} |" for k, x in rows)
-    return say(c, "csv_stats.answer", top=rows[0][0], topv=rows[0][1], what=what, what_cap=what[:1].upper() + what[1:],
+    return answer(c, "csv_stats.answer", top=rows[0][0], topv=rows[0][1], what=what, what_cap=what[:1].upper() + what[1:],
                table=table, path=path)
 
 
@@ -254,14 +267,14 @@ def s_count_lines(c: Ctx) -> Script:
                                    (f"{c.facts['project']}/{mod}.py", None), ("README.md", None)])
     c.user = ask(c, "count_lines", path=path)
     call = c.rng.choice([("shell", {"command": f"wc -l {path}"}),
-                         ("execute_python", {"code": f"with open({path!r}) as f:\n    print(len(f.readlines()))"})])
+                         ("execute_python", {"code": code_parts.lines_program(c.rng, path)[0]})])
     out = yield Turn([call], content=lead(c))
     assert out is not None
     n = first_int(out[0], "the line count")
     if expected is not None and n != expected:
         raise Reject(f"counted {n} lines, expected {expected}")
     extra = f": one header and {n - 1} rows" if path.endswith(".csv") else ""
-    return say(c, "count_lines.answer", n=n, path=path, extra=extra)
+    return answer(c, "count_lines.answer", n=n, path=path, extra=extra)
 
 
 def s_config(c: Ctx) -> Script:
@@ -275,7 +288,7 @@ def s_config(c: Ctx) -> Script:
     found = [int(x) for x in re.findall(rf"(?:^|:\s?){key} = (\d+)$", out[0], re.M)]
     if value not in found:
         raise Reject("config value disagrees with the sampler")
-    return say(c, "config.answer", key=key, value=value, section=section, path=path)
+    return answer(c, "config.answer", key=key, value=value, section=section, path=path)
 
 
 def _lint_summary(text: str) -> str:
@@ -310,7 +323,7 @@ def s_health(c: Ctx) -> Script:
         else:
             parts.append(_lint_summary(text) if name == "lint" else _types_summary(text))
     summary = "; ".join(parts)
-    return say(c, "health.answer", summary=summary, summary_cap=summary[:1].upper() + summary[1:])
+    return answer(c, "health.answer", summary=summary, summary_cap=summary[:1].upper() + summary[1:])
 
 
 CALLS = {"clamp": ["clamp(7, 1, 5)", "clamp(-2, 0, 9)", "clamp(3.5, 1, 4)"],
@@ -333,15 +346,15 @@ def s_add_test(c: Ctx) -> Script:
     project = c.facts["project"]
     call = c.rng.choice(CALLS[fn])
     c.user = ask(c, "add_test", fn=fn, call=call)
-    code = f"from {project}.{mod} import {fn}\nprint(repr({call}))"
+    code = code_parts.probe_program(c.rng, f"{project}.{mod}", fn, call)
     out = yield Turn([("execute_python", {"code": code})], content=say(c, "add_test.observe") if c.rng.random() < 0.6 else None)
     assert out is not None
-    value = out[0].strip()
-    if not value or "Error" in value or "\n" in value:
+    value = out[0].strip().splitlines()[-1] if out[0].strip() else ""
+    if not value or "Error" in out[0]:
         raise Reject(f"unexpected value {value[:80]!r}")
     name = c.rng.choice([f"test_{fn}_regression", f"test_{fn}_pinned", f"test_{fn}_example"])
     path = f"tests/{name}.py"
-    test = f"from {project}.{mod} import {fn}\n\n\ndef {name}():\n    assert {call} == {value}\n"
+    test = code_parts.pin_test(c.rng, f"{project}.{mod}", fn, call, value, name)
     out = yield Turn([("write_file", {"path": path, "content": test})])
     assert out is not None
     out = yield Turn([("run_tests", {"path": path})])
@@ -349,4 +362,4 @@ def s_add_test(c: Ctx) -> Script:
     passed, failed = pytest_summary(out[0])
     if (passed, failed) != (1, 0):
         raise Reject(f"new test did not pass cleanly: {passed} passed, {failed} failed")
-    return say(c, "add_test.done", path=path, call=call, value=value)
+    return answer(c, "add_test.done", path=path, call=call, value=value)

@@ -111,7 +111,8 @@ def compose_tests(rng: random.Random, names: dict[str, str], lines: list[str], m
     number = 1 if at_start else len(lines) + 1
     if strict or rng.random() < 0.6:
         pick("check_bad", call_bad=call_bad, call_clean=call("GOOD"), match=(match or "").format(number=number, **names))
-    pick("check_empty", call_empty=call("[]"), expected=shaped({}, None) if not raises_on_empty else None)
+    pick("check_empty", call_empty=call("[]"), call_empty_var=call("lines"),
+         expected=shaped({}, None) if not raises_on_empty else None)
     extras = _eligible("check_extra", output, strict, raises_on_empty)
     wanted = max(rng.randint(0, 2), 3 - len(chosen))  # three tests at least
     for key in rng.sample(sorted(extras), min(len(extras), wanted)):
