@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from distilabel.typing import StepOutput
 
 FAMILY = "identity"
-VERSION = "3"  # 3: register openers from prompts/identity_replies/<lang>.toml beside the card's, on 45% of replies
+VERSION = "4"  # 3: register openers from prompts/identity_replies/<lang>.toml beside the card's, on 45% of replies;
+# 4: on 60%, challenges included (openers ending in ':' left out there)
 NEEDS_TEACHER = False  # tasks say who writes: procedural=False -> teacher lane, True -> identity_replies, no teacher
 TEACHER_SHARE = 0.25  # default share of teacher-written conversations; recipe key identity.teacher_share overrides
 NO_SYSTEM_SHARE = 0.3  # conversations recorded without a system prompt: the model must know itself untold

@@ -344,8 +344,9 @@ def reply(persona: Any, intent: str, language: str, user_text: str, rng: random.
     again = again if again and again in state.said else None
     card_openers = voice.get("openers", {}).get(lang, [])
     general = TABLES[lang].get("openers", {}).get(voice.get("register", "casual"), [])
-    openers = [o for o in (*card_openers, *general) if o not in state.sentences]
-    if openers and not again and intent not in ("greeting", "challenge") and rng.random() < 0.45:
+    openers = [o for o in (*card_openers, *general) if o not in state.sentences
+               and not (intent == "challenge" and o.endswith(":"))]  # "So: openAI ..." would lower a maker's name
+    if openers and not again and intent != "greeting" and rng.random() < 0.6:
         parts.append(rng.choice(openers))
     if state.turn == 0 and state.name_first and intent not in NAME_BEARING:
         parts.append(c.part("self"))
