@@ -39,10 +39,11 @@ from generators.grounded import (
 from sandbox.tools import ToolError
 
 FAMILY = "tool_use"
-VERSION = "5"  # 2: follow-up user turns on a share of records; 3: python-agent traces composed per record;
+VERSION = "6"  # 2: follow-up user turns on a share of records; 3: python-agent traces composed per record;
 # 4: same conversations, new lineage.prompt_template_hash (the fleet scripts share grounded.restart_and_check);
 # 5: composed Python (generators/tool_use_code.py: csv_stats, count, line count, probe and pinned test) checked
-# against a reference; wider leads and an answer lead (prompts/tool_use.toml)
+# against a reference; wider leads and an answer lead (prompts/tool_use.toml); 6: pinned tests compare True/False/None
+# with `is` (ruff E712 rejected them), no bare "{n} lines." answer (quality: too short)
 TEACHER_SHARE = 0.05  # default share of teacher-driven tasks; recipe key tool_use.teacher_share overrides
 MAX_STEPS = 8  # recipe key tool_use.max_tool_calls overrides
 PROMPTS = Path(__file__).resolve().parent / "prompts"

@@ -70,4 +70,5 @@ def probe_program(rng: random.Random, mod_path: str, fn: str, call: str) -> str:
 
 def pin_test(rng: random.Random, mod_path: str, fn: str, call: str, value: str, name: str) -> str:
     """A test file with one test, `name`, asserting `call == value`."""
-    return _simple(rng, "pin", mod_path=mod_path, fn=fn, call=call, value=value, name=name)[0] + "\n"
+    op = "is" if value in ("True", "False", "None") else "=="
+    return _simple(rng, "pin", mod_path=mod_path, fn=fn, call=call, value=value, name=name, op=op)[0] + "\n"

@@ -50,7 +50,8 @@ def test_composed_programs_print_what_the_reference_computes():
 def test_composed_pieces_are_ruff_clean_and_vary(tmp_path):
     rng = random.Random(3)
     pieces = [text for _, text, _ in _programs(40)]
-    pieces += [code.pin_test(rng, "proj.mod", "clamp", "clamp(7, 1, 5)", "5", "test_clamp_pinned") for _ in range(10)]
+    pieces += [code.pin_test(rng, "proj.mod", "clamp", "clamp(7, 1, 5)", value, "test_clamp_pinned")
+               for value in ("5", "True", "None", "'a-b'") for _ in range(6)]  # E711/E712: `is` for True/None
     pieces += [code.probe_program(rng, "proj.mod", "clamp", "clamp(7, 1, 5)") for _ in range(10)]
     for i, text in enumerate(pieces):
         (tmp_path / f"p{i}.py").write_text(text + "\n")
