@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from factory.report_html import FONT, SERIES, card, esc, section, table
+from factory.report_html import FONT, SERIES, card, esc, fit_label, label_column, section, table
 
 LABELS = {
     "identity": "identity", "tool_call": "tool call (AST)", "tool_schema_valid": "schema-valid calls",
@@ -30,7 +30,8 @@ def rate_bars(categories: list[tuple[str, str]], subjects: list[dict], lookup: A
     rows = [(label, cells) for label, cells in rows if any(c and c.get("n") for c in cells)]
     if not rows:
         return '<p class="empty">no results</p>'
-    label_w, bar_h, gap, value_w = 150, 13, 10, 92
+    label_w, fits = label_column([label for label, _ in rows], least=100)
+    bar_h, gap, value_w = 13, 10, 92
     top = 24 + 18
     h = top + len(rows) * (bar_h * len(subjects) + gap) + 4
     bar_w = width - label_w - value_w
@@ -45,7 +46,7 @@ def rate_bars(categories: list[tuple[str, str]], subjects: list[dict], lookup: A
     for i, (label, cells) in enumerate(rows):
         y0 = top + i * (bar_h * len(subjects) + gap)
         parts.append(f'<text x="{label_w - 6}" y="{y0 + bar_h * len(subjects) / 2 + 4}" font-size="12" '
-                     f'text-anchor="end" fill="#333">{esc(label)}</text>')
+                     f'text-anchor="end" fill="#333"><title>{esc(label)}</title>{esc(fit_label(label, fits))}</text>')
         for j, cell in enumerate(cells):
             y = y0 + j * bar_h
             if not cell or not cell.get("n"):

@@ -63,6 +63,21 @@ def titled(title: str, body: str) -> str:
     return (f'<h3 class="plot-title">{esc(title)}</h3>' if title else "") + body
 
 
+# A category label is SVG text right-aligned against its bar, so one wider than its column is cut at the viewBox's left
+# edge ("na-valid tool calls"): each chart sizes the column to its longest label, and cuts what exceeds `most` itself.
+LABEL_PX = 7  # width of one character at font-size 12 in the page's sans-serif, rounded up
+
+
+def label_column(labels: list[str], least: int = 60, most: int = 200) -> tuple[int, int]:
+    """(column width, characters that fit) for labels at font-size 12: wide enough for the longest, within bounds."""
+    width = max(least, min(most, LABEL_PX * max((len(x) for x in labels), default=0) + 12))
+    return width, (width - 12) // LABEL_PX
+
+
+def fit_label(label: str, chars: int) -> str:
+    return label if len(label) <= chars else label[:chars - 1] + "…"
+
+
 def _svg(kind: str, width: int, height: int, title: str) -> str:
     return (f'<svg class="plot" data-plot="{kind}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
             f'role="img" aria-label="{esc(title)}" style="{FONT}">')
@@ -74,7 +89,8 @@ def hbar(items: list[tuple[str, float]], title: str = "", colors: list[str] | No
     items = [(str(k), float(v)) for k, v in items]
     if not items:
         return titled(title, empty_plot(note))
-    label_w, row, value_w = 190, 22, 70
+    label_w, fits = label_column([k for k, _ in items])
+    row, value_w = 22, 70
     h = row * len(items) + 8
     vmax = max(v for _, v in items) or 1.0
     bar_w = width - label_w - value_w
@@ -83,7 +99,7 @@ def hbar(items: list[tuple[str, float]], title: str = "", colors: list[str] | No
         y = 2 + i * row
         w = max(1.0, bar_w * v / vmax) if v > 0 else 0
         c = colors[i % len(colors)] if colors else color(label, i)
-        short = label if len(label) <= 27 else label[:26] + "…"
+        short = fit_label(label, fits)
         parts.append(f'<text x="{label_w - 6}" y="{y + 15}" font-size="12" text-anchor="end" fill="#333">'
                      f'<title>{esc(label)}</title>{esc(short)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 7}" rx="2" fill="{c}">'
@@ -126,8 +142,9 @@ def vbar(labels: list[str], values: list[float], title: str = "", fill: str = "#
     return titled(title, "".join(parts))
 
 
-def _legend(names: list[str], colors: list[str], x0: float, y: float) -> list[str]:
-    parts, lx = [], x0
+def _legend(names: list[str], colors: list[str], x0: float, y: float, width: int) -> list[str]:
+    """Swatches and names in a row from x0 (above the bars), moved left as far as needed to end inside the width."""
+    parts, lx = [], max(0.0, min(x0, width - sum(24 + 7 * len(n) for n in names)))
     for name, c in zip(names, colors, strict=True):
         parts.append(f'<rect x="{lx:.0f}" y="{y - 9}" width="10" height="10" fill="{c}"/>'
                      f'<text x="{lx + 14:.0f}" y="{y}" font-size="11" fill="#333">{esc(name)}</text>')
@@ -142,16 +159,17 @@ def grouped_hbar(categories: list[str], series: dict[str, list[float]], title: s
     if not categories or not any(any(v) for v in series.values()):
         return titled(title, empty_plot("nothing to plot"))
     names = list(series)
-    label_w, bar_h, gap, value_w = 110, 12, 10, 70
+    label_w, fits = label_column(categories)
+    bar_h, gap, value_w = 12, 10, 70
     top = 20
     h = top + len(categories) * (bar_h * len(names) + gap) + 4
     vmax = vmax or max(max(v) for v in series.values()) or 1.0
     bar_w = width - label_w - value_w
-    parts = [_svg("grouped", width, h, title), *_legend(names, list(SERIES[:len(names)]), label_w, 12)]
+    parts = [_svg("grouped", width, h, title), *_legend(names, list(SERIES[:len(names)]), label_w, 12, width)]
     for i, cat in enumerate(categories):
         y0 = top + i * (bar_h * len(names) + gap)
         parts.append(f'<text x="{label_w - 6}" y="{y0 + bar_h * len(names) / 2 + 4}" font-size="12" text-anchor="end" '
-                     f'fill="#333">{esc(cat)}</text>')
+                     f'fill="#333"><title>{esc(cat)}</title>{esc(fit_label(cat, fits))}</text>')
         for j, name in enumerate(names):
             v = float(series[name][i])
             w = bar_w * v / vmax
@@ -171,16 +189,17 @@ def share_bars(rows: list[tuple[str, list[float]]], segments: list[str], title: 
     rows = [(label, vals) for label, vals in rows if sum(vals)]
     if not rows:
         return titled(title, empty_plot("nothing to plot"))
-    label_w, row_h, value_w = 110, 22, 70
+    label_w, fits = label_column([label for label, _ in rows])
+    row_h, value_w = 22, 70
     top = 20
     h = top + len(rows) * row_h + 4
     bar_w = width - label_w - value_w
     colors = [SERIES[i % len(SERIES)] for i in range(len(segments))]
-    parts = [_svg("shares", width, h, title), *_legend(segments, colors, label_w, 12)]
+    parts = [_svg("shares", width, h, title), *_legend(segments, colors, label_w, 12, width)]
     for i, (label, vals) in enumerate(rows):
         y, total, x = top + i * row_h, sum(vals), float(label_w)
         parts.append(f'<text x="{label_w - 6}" y="{y + 14}" font-size="12" text-anchor="end" fill="#333">'
-                     f'{esc(label)}</text>')
+                     f'<title>{esc(label)}</title>{esc(fit_label(label, fits))}</text>')
         for seg, v, c in zip(segments, vals, colors, strict=True):
             if not v:
                 continue
@@ -243,7 +262,7 @@ def line_plot(series: dict[str, tuple[list, list]], title: str = "", width: int 
         return top + ph * (1 - (y - y0) / (y1 - y0))
 
     parts = [_svg("line", width, height, title),
-             *_legend(list(clean), [SERIES[j] for j in range(len(clean))], left + 8, 12)]
+             *_legend(list(clean), [SERIES[j] for j in range(len(clean))], left + 8, 12, width)]
     parts.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#ddd"/>')
     for v, y in ((y1, top + 10), (y0, top + ph)):
         parts.append(f'<text x="{left - 4}" y="{y}" font-size="10" text-anchor="end" fill="#777">{esc(fmt(v))}</text>')
