@@ -25,6 +25,12 @@ REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
 
+def identity_ledger(raw: Path) -> list[dict]:
+    """The identity family's committed ledger lines (what each settled batch kept, rejected and cost), [] before any."""
+    path = raw / "identity" / "_ledger.jsonl"
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
 def cli(*args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([PY, "-W", "ignore", "-m", "factory", "generate", *args], cwd=REPO, capture_output=True,
                           text=True, timeout=timeout, env={**os.environ, **(env or {})})
@@ -225,25 +231,21 @@ def test_budget_cap_stops_cleanly_and_resumes(tmp_path):
             f"out={tmp_path / 'out'}"]
     raw = tmp_path / "out" / "raw"
 
-    def ledger() -> list[dict]:
-        path = raw / "identity" / "_ledger.jsonl"
-        return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
-
     # 1. Not even the first batch fits: nothing is spent, nothing started, a clear message, exit 1.
     res = cli(*base, f"budget={first_batch / 2:.6f}", timeout=900)
     assert res.returncode == 1 and "rerun with a larger budget=" in res.stdout, res.stderr[-2000:] + res.stdout
-    assert ledger() == [] and json.loads((raw / "manifest.json").read_text())["status"] == "budget"
+    assert identity_ledger(raw) == [] and json.loads((raw / "manifest.json").read_text())["status"] == "budget"
     # 2. The first batch fits: it runs and is committed, and the total never exceeds the cap.
     res = cli(*base, f"budget={first_batch * 1.0001:.6f}", timeout=900)
     manifest = json.loads((raw / "manifest.json").read_text())
     assert res.returncode in (0, 1) and manifest["status"] in ("budget", "complete"), res.stderr[-2000:]
-    assert len(ledger()) >= 1 and 0 < manifest["spent_usd_total"] <= first_batch * 1.0001
-    assert sum(e["cost_usd"] for e in ledger()) == pytest.approx(manifest["spent_usd_total"])
+    assert len(identity_ledger(raw)) >= 1 and 0 < manifest["spent_usd_total"] <= first_batch * 1.0001
+    assert sum(e["cost_usd"] for e in identity_ledger(raw)) == pytest.approx(manifest["spent_usd_total"])
     # 3. A higher budget resumes where it stopped: no task settled twice, no duplicate record.
-    before = {k for e in ledger() for k in e["kept"] + e["rejected"]}
+    before = {k for e in identity_ledger(raw) for k in e["kept"] + e["rejected"]}
     res = cli(*base, "budget=1000", timeout=900)
     assert res.returncode == 0, res.stderr[-2000:] + res.stdout
-    keys = [k for e in ledger() for k in e["kept"] + e["rejected"]]
+    keys = [k for e in identity_ledger(raw) for k in e["kept"] + e["rejected"]]
     assert len(keys) == len(set(keys)) and before <= set(keys)
     log = FamilyLog(raw / "identity", "identity")
     assert log.kept <= 4 and len({r["id"] for r in log.records()}) == log.kept
@@ -271,16 +273,12 @@ def test_budget_stop_holds_the_teacher_share_for_the_rerun(tmp_path):
             f"out={tmp_path / 'out'}"]
     raw = tmp_path / "out" / "raw"
 
-    def ledger() -> list[dict]:
-        path = raw / "identity" / "_ledger.jsonl"
-        return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
-
     res = cli(*base, f"budget={worst[0] * 1.0001:.6f}", timeout=900)
     assert res.returncode == 1, res.stderr[-2000:] + res.stdout
     stop = [x for x in res.stdout.splitlines() if "budget" in x and "rerun" in x]
     assert len(stop) == 1 and stop[0].startswith("stopped the teacher lane: budget: the next identity batch"), res.stdout
     assert "rerun with a larger budget= to continue" in stop[0] and "held open" in stop[0], stop
-    first = ledger()
+    first = identity_ledger(raw)
     settled = [k for e in first for k in e["kept"] + e["rejected"]]
     assert teacher[0] in settled and teacher[1] not in settled  # the first ran, the second waits for the rerun
     assert not [k for k in settled if k.startswith("c1:")], settled  # no procedural top-up of the held share
@@ -290,13 +288,13 @@ def test_budget_stop_holds_the_teacher_share_for_the_rerun(tmp_path):
 
     res = cli(*base, "budget=1000", timeout=900)
     assert res.returncode == 0, res.stderr[-2000:] + res.stdout
-    assert ledger()[: len(first)] == first  # the first run's commits stand as they were
-    again = [k for e in ledger()[len(first):] for k in e["kept"] + e["rejected"]]
+    assert identity_ledger(raw)[: len(first)] == first  # the first run's commits stand as they were
+    again = [k for e in identity_ledger(raw)[len(first):] for k in e["kept"] + e["rejected"]]
     assert teacher[1] in again and not set(again) & set(settled), again  # only what was left, nothing twice
-    rerun = [e for e in ledger()[len(first):] if e.get("lane") == "teacher"]
+    rerun = [e for e in identity_ledger(raw)[len(first):] if e.get("lane") == "teacher"]
     manifest = json.loads((raw / "manifest.json").read_text())
     assert manifest["teacher_usage_this_run"]["requests"] == sum(e["usage"]["requests"] for e in rerun)
-    assert manifest["spent_usd_total"] == pytest.approx(sum(e["cost_usd"] for e in ledger()))
+    assert manifest["spent_usd_total"] == pytest.approx(sum(e["cost_usd"] for e in identity_ledger(raw)))
     log = FamilyLog(raw / "identity", "identity")
     assert log.kept <= count and len({r["id"] for r in log.records()}) == log.kept
     print(f"\nbudget ${worst[0] * 1.0001:.4f}: run 1 settled {len(settled)} tasks ({len(first)} commits), spent "
