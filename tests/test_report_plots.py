@@ -37,8 +37,22 @@ def test_a_label_longer_than_the_column_is_cut_with_an_ellipsis_and_kept_whole_i
     assert f"<title>{label}</title>" in svg and "…</text>" in svg
 
 
+def _legend_ends(svg: str, y: int) -> tuple[float, float]:
+    """Where the legend starts and where its last entry's text ends (report_html.legend: 24 + 7 px a character)."""
+    xs = [float(x) for x in re.findall(rf'<rect x="([\d.]+)" y="{y}" width="10"', svg)]
+    assert len(xs) == len(NAMES), svg[:300]
+    return xs[0], xs[-1] + 14 + 7 * len(NAMES[-1])
+
+
 def test_a_legend_ends_inside_the_picture():
     svg = grouped_hbar(["identity"], {n: [0.5] for n in NAMES}, vmax=1.0)
-    xs = [float(x) for x in re.findall(r'<rect x="([\d.]+)" y="3" width="10"', svg)]
-    assert xs, svg[:300]
-    assert xs[-1] + 14 + 7 * len(NAMES[-1]) <= _width(svg), "the last legend entry runs past the right edge"
+    assert _legend_ends(svg, 3)[1] <= _width(svg), "the last legend entry runs past the right edge"
+
+
+def test_the_eval_bars_legend_moves_left_to_fit():
+    """rate_bars draws its legend with report_html's: when the label column plus the subjects' names are wider than
+    the picture it starts left of the label column (its own loop started at the column and ran off the edge)."""
+    cell = {"rate": 0.5, "lo": 0.3, "hi": 0.7, "n": 24, "k": 12}
+    svg = rate_bars([("m", LONG)], [{"label": n} for n in NAMES], lambda s, k: cell, "evals", width=520)
+    start, end = _legend_ends(svg, 27)
+    assert start < _label_column(svg) and end <= _width(svg) == 520, svg[:400]

