@@ -11,9 +11,11 @@ corpus folder must be on a file system every node sees (as for any datatrove clu
 each node reads the judge's from its own environment (generators/teachers/connect.py), every node is checked for them
 before any phase runs, and the command line Ray records for the job is scrubbed (scrubbed_entrypoint).
 
-Slurm: the whole chain is submitted at once (one job array per phase, each `afterok` the previous); the command then
-waits for it with the same progress bars (`--submit-only` returns after submitting). A task that fails leaves the
-later arrays pending forever ("DependencyNeverSatisfied"): the wait cancels them and reports the failed task.
+Slurm: with judge=, one short srun job first runs the same node check as Ray's preflight on every node of the partition
+(slurm_preflight; filters/preflight.py), so a node without the judge's variables stops the run before any phase is
+submitted. Then the whole chain is submitted at once (one job array per phase, each `afterok` the previous); the command
+waits for it with the same progress bars (`--submit-only` returns after submitting). A task that fails leaves the later
+arrays pending forever ("DependencyNeverSatisfied"): the wait cancels them and reports the failed task.
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from datatrove.executor.ray import RayPipelineExecutor
 
+from filters.preflight import JudgeCheck, answer, node_check, payload, verdict
 from schemas.secrets import scrub_text
 from schemas.settings import InputError
 
@@ -51,16 +54,22 @@ class ClusterTaskFailed(InputError):
 # failures
 
 
+ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Unavailable|Failed|Exit|Interrupt)\b.*)$")
+
+
+def _error_line(lines: list[str]) -> str | None:
+    """The last `SomeError: message` line (where a traceback ends), or None."""
+    for line in reversed(lines):
+        if match := ERROR_LINE.match(line.strip()):
+            return match.group(1).removeprefix("builtins.")[:400]
+    return None
+
+
 def _exception_line(log: Path) -> str | None:
     """The last `SomeError: message` line of a task log (loguru writes the traceback there), or None."""
     if not log.is_file():
         return None
-    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-    pattern = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Unavailable|Failed|Exit|Interrupt)\b.*)$")
-    for line in reversed(lines):
-        if match := pattern.match(line.strip()):
-            return match.group(1).removeprefix("builtins.")[:400]
-    return None
+    return _error_line(log.read_text(encoding="utf-8", errors="replace").splitlines())
 
 
 def task_failure(executor: str, phase: str, logs: Path, ranks: list[int], extra: str = "") -> ClusterTaskFailed:
@@ -162,42 +171,23 @@ def ray_connect(address: str) -> None:
                          "one with `ray start --head` or pass address=<host>:<port>") from None
 
 
-def worker_check(sandbox: str, judge_check: Callable[[], str | None] | None = None) -> tuple[str | None, str | None]:
-    """Runs on a Ray node: (why the sandboxed checks cannot run there, why the judge cannot be made there), each None
-    when it can. The judge's check reads this node's own environment (generators/teachers/connect.py)."""
-    from sandbox import SandboxUnavailable, get_sandbox
-
-    sandbox_error = None
-    try:
-        get_sandbox(sandbox)
-    except SandboxUnavailable as e:
-        sandbox_error = str(e)
-    return sandbox_error, judge_check() if judge_check is not None else None
-
-
-def ray_preflight(sandbox: str, judge_check: Callable[[], str | None] | None = None) -> int:
+def ray_preflight(sandbox: str, judge_check: JudgeCheck | None = None) -> int:
     """Every alive node with CPUs must be able to start the sandbox (bubblewrap for sandbox=local), and with judge=
     make the judge's teacher from its own environment, before any phase runs: a node without either would fail only
-    after the earlier phases had run. One small task per node. Returns the number of nodes checked."""
+    after the earlier phases had run. One small task per node (filters/preflight.py node_check, which Slurm's
+    preflight runs too). Returns the number of nodes checked."""
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0]
     if not nodes:
         raise InputError("executor=ray: the cluster has no alive node with CPUs")
-    check: Any = ray.remote(num_cpus=0)(worker_check)  # Any: Ray's stubs mistype a two-argument remote call
+    check: Any = ray.remote(num_cpus=0)(node_check)  # Any: Ray's stubs mistype a two-argument remote call
     refs = [check.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False))
             .remote(sandbox, judge_check) for n in nodes]
     results = ray.get(refs)
-    problems = [f"{n['NodeManagerAddress']}: {err}" for n, (err, _) in zip(nodes, results, strict=True) if err]
-    if problems:
-        raise InputError(f"executor=ray: sandbox={sandbox} cannot run the checks on {len(problems)} of {len(nodes)} "
-                         f"node(s) - {'; '.join(problems)}")
-    problems = [err for _, err in results if err]
-    if problems:  # each line names its variable and its node already
-        raise InputError(f"executor=ray: the judge cannot run on {len(problems)} of {len(nodes)} node(s) - "
-                         f"{'; '.join(problems)}")
-    return len(nodes)
+    return verdict("ray", sandbox, [(n["NodeManagerAddress"], sandbox_error, judge_error)
+                                    for n, (sandbox_error, judge_error) in zip(nodes, results, strict=True)])
 
 
 def ray_run_phase(executor: Any, phase: str, logs: Path) -> None:
@@ -216,6 +206,57 @@ def _slurm_command(name: str) -> str:
     if path is None:
         raise InputError(f"executor=slurm needs Slurm's `{name}` on PATH (run the filter from a Slurm login node)")
     return path
+
+
+SLURM_USABLE = {"idle", "mix", "alloc", "comp", "plnd"}  # sinfo's compact states of a node that takes new jobs
+PREFLIGHT_TIME = "5"  # minutes: the preflight job's time limit
+
+
+def slurm_nodes(partition: str) -> list[str]:
+    """The nodes of `partition` that take new jobs (not down, drained, failing, reserved or unresponsive)."""
+    out = subprocess.run([_slurm_command("sinfo"), "-h", "-N", "-p", partition, "-o", "%N|%t"],
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise InputError(f"executor=slurm: sinfo -p {partition} failed: {_last_line(out.stderr)}")
+    nodes: list[str] = []
+    for line in out.stdout.splitlines():
+        node, _, state = line.strip().partition("|")
+        if "*" not in state and state.rstrip("~#!%$@^-+") in SLURM_USABLE and node not in nodes:
+            nodes.append(node)
+    return nodes
+
+
+def _last_line(text: str) -> str:
+    """What a failed Slurm command said last: a Python exception's line if any, else its last line not from srun's
+    own bookkeeping (`srun: error: <node>: task 0: Exited with exit code 1`), scrubbed."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    own = [line for line in lines if not line.startswith("srun: error:") and not line.startswith("+ ")]
+    line = _error_line(lines) or (own or lines or ["no output"])[-1]
+    return scrub_text(line)[:400]
+
+
+def slurm_preflight(executor: Any, judge_check: JudgeCheck) -> int:
+    """Before any phase is submitted: one short job (srun, one task on every node of the partition that takes jobs)
+    runs filters/preflight.py node_check under the phases' own launch script (their venv or env_command, sbatch's
+    --export=ALL), so each node is checked with the environment its array tasks will have. A node that cannot make
+    the judge stops the run with Ray's one line (the variable and the node). The sandbox is not checked here: a
+    node without it still fails in the checks phase. Returns the number of nodes checked."""
+    partition = executor.partition
+    nodes = slurm_nodes(partition)
+    if not nodes:
+        raise InputError(f"executor=slurm: partition={partition} has no node that takes jobs (sinfo -p {partition})")
+    script = executor.get_launch_file_contents({}, f"python -m filters.preflight {payload(None, judge_check)}")
+    argv = [_slurm_command("srun"), "--export=ALL", f"--partition={partition}",
+            *([f"--qos={executor.qos}"] if executor.qos else []),
+            f"--job-name={executor.job_name.rsplit('-', 1)[0]}-preflight", f"--nodes={len(nodes)}",
+            f"--nodelist={','.join(nodes)}", "--ntasks-per-node=1", "--cpus-per-task=1",
+            f"--mem-per-cpu={executor.mem_per_cpu_gb}G", f"--time={PREFLIGHT_TIME}", "bash", "-c", script]
+    out = subprocess.run(argv, capture_output=True, text=True, check=False)
+    answers = [a for line in out.stdout.splitlines() if (a := answer(line.strip())) is not None]
+    if len(answers) < len(nodes):
+        raise InputError(f"executor=slurm: the preflight job (srun, one task on each of {len(nodes)} node(s) of "
+                         f"partition={partition}) answered from {len(answers)}: {_last_line(out.stderr)}")
+    return verdict("slurm", None, answers)
 
 
 def slurm_queue(job_ids: list[str]) -> dict[str, str]:

@@ -573,11 +573,14 @@ def run_phases(settings: Settings, phases: list[Phase], executors: list[Any], pr
 
 
 def run_slurm(settings: Settings, phases: list[Phase], executors: list[Any], progress: bool = True,
-              wait: bool = True) -> bool:
+              wait: bool = True, judge_connect: Any = None) -> bool:
     """Submit the chain of job arrays; with `wait`, follow it with a bar per phase until the last one has finished
-    (True) or a task failed (raises). Returns False when only submitted."""
-    from filters.cluster import slurm_submit, slurm_wait
+    (True) or a task failed (raises). Returns False when only submitted. With judge=, every node is first checked
+    for the judge's variables (filters/cluster.py slurm_preflight), before anything is submitted."""
+    from filters.cluster import slurm_preflight, slurm_submit, slurm_wait
 
+    if settings.judge and (check := getattr(judge_connect, "check", None)) is not None:
+        slurm_preflight(executors[0], check)
     job_ids = slurm_submit(executors)
     if not wait:
         return False
@@ -605,7 +608,7 @@ def run(settings: Settings, resume: bool = False, progress: bool = True, dry_run
         run_local(settings, phases, executors, progress)
     elif settings.executor == "ray":
         run_ray(settings, phases, executors, progress, judge_connect)
-    elif not run_slurm(settings, phases, executors, progress, wait):
+    elif not run_slurm(settings, phases, executors, progress, wait, judge_connect):
         return None
     return json.loads((settings.corpus / "reports" / "funnel.json").read_text())
 

@@ -233,3 +233,44 @@ def test_slurm_cluster_fails_in_one_line_resumes_only_what_is_missing_and_gives_
     assert len(list((work / "logs" / "checks" / "completions").iterdir())) == 2
     assert list((work / "slurm_logs" / "checks").glob("*_1.out"))  # sbatch's own log, where datatrove puts it
     assert (work / "logs" / "checks" / "launch_script.slurm").read_text().count("#SBATCH --partition=") == 1
+
+
+def test_slurm_node_without_the_judge_spec_fails_before_any_phase_with_one_line(local_run, tmp_path: Path,
+                                                                               monkeypatch):
+    """As on Ray: the job's environment on the node (Slurm's --export=ALL of the submitting shell, under the phases'
+    own launch script) lacks CRUCIBLE_JUDGE_SPEC. One short srun job, one task per node, finds it before any array
+    is submitted: one line naming the variable and the node, exit 2, nothing queued, no output written. With the
+    spec and the key in that environment, the same preflight passes on the node."""
+    import socket
+
+    from datatrove.executor.slurm import SlurmPipelineExecutor
+
+    from filters.cluster import slurm_preflight
+    from generators.teachers.connect import JUDGE_SPEC_ENV, JudgeConnection
+
+    source, _ = local_run
+    corpus = copy_input(source, tmp_path)
+    monkeypatch.delenv(JUDGE_SPEC_ENV, raising=False)  # neither the node's daemons (started from here) nor the driver
+    try:
+        with slurm_cluster(cpus=2) as slurm:
+            env = {"SLURM_CONF": slurm["SLURM_CONF"], "OPENAI_API_KEY": "sk-driver-only-5e1d"}
+            done = filter_cli(tmp_path, "executor=slurm", f"partition={slurm['partition']}",
+                              "judge=openai:gpt-4o-mini", env=env)
+            queue = subprocess.run(["squeue", "-h"], env={**os.environ, **env}, capture_output=True, text=True,
+                                   check=False).stdout
+            for name, value in {**env, JUDGE_SPEC_ENV: "openai:gpt-4o-mini", "PYTHONPATH": str(REPO)}.items():
+                monkeypatch.setenv(name, value)
+            ex = SlurmPipelineExecutor([], tasks=1, time="00:05:00", partition=slurm["partition"], qos="",
+                                       job_name="crucible-filter-lanbot-ingest", logging_dir=str(tmp_path / "logs"),
+                                       venv_path=str(REPO / ".venv" / "bin" / "activate"))
+            checked = slurm_preflight(ex, JudgeConnection("openai:gpt-4o-mini").check)
+    except ClusterUnavailable as e:
+        pytest.skip(f"single-node Slurm could not start: {e}")
+    assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
+    [line] = [line for line in done.stderr.splitlines() if "executor=slurm" in line]
+    assert "executor=slurm: the judge cannot run on 1 of 1 node(s)" in line, done.stderr[-2000:]
+    assert f"{JUDGE_SPEC_ENV} is not set on node {socket.gethostname()}" in line, line
+    assert queue.strip() == ""  # no phase was submitted
+    assert not (corpus / ".filter" / "logs" / "ingest").exists() and not (corpus / ".filter" / "slurm_logs").exists()
+    assert not (corpus / "clean").exists() and not (corpus / "rejected").exists()
+    assert checked == 1

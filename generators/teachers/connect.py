@@ -13,8 +13,9 @@ On each node the connection reads:
   it); for executor=ray and executor=slurm the user exports it on every node (or in the job's environment).
 - the provider's key variable (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, `OPENROUTER_API_KEY`; a compatible endpoint's
   `OPENAI_COMPATIBLE_API_KEY` is optional).
-A node without either fails with one line naming the missing variable and the node (JudgeEnvError); on Ray every node
-is checked once before any phase runs (filters/cluster.py ray_preflight, with `check`).
+A node without either fails with one line naming the missing variable and the node (JudgeEnvError); on Ray and Slurm
+every node is checked once before any phase runs (`check`, through filters/preflight.py node_check: filters/cluster.py
+ray_preflight and slurm_preflight).
 
 The one exception is `judge=local`: the driver's own llama-server, whose URL holds no secret, is the spec itself.
 Its address is the driver's loopback, so only workers on the driver's machine reach it (a documented limitation).
