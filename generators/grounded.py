@@ -278,6 +278,17 @@ class Template:
     weight: float
     prompts: list[str] = field(default_factory=list)  # empty: the script writes c.user itself
     setup: Callable[[random.Random, dict, dict], None] | None = None  # plants scenario state into (env, facts)
+    reads: Callable[[dict], list[str]] | None = None  # workspace paths the script needs (facts -> paths)
+
+
+def remove(facts: dict, *paths: str) -> None:
+    """Record that a confirmed action deleted `paths` (files or folders): follow-ups must not ask about them."""
+    facts.setdefault("removed", []).extend(p.rstrip("/") for p in paths)
+
+
+def gone(facts: dict, path: str) -> bool:
+    """Did an earlier action in this conversation delete `path` (or a folder it sits in)?"""
+    return any(path == p or path.startswith(p + "/") for p in facts.get("removed", ()))
 
 
 def sample_env(rng: random.Random, needs: str) -> tuple[dict, dict]:
@@ -355,6 +366,8 @@ def with_followups(c: Ctx, script: Script, steps: list[tuple[str, Template]]) ->
     for name, tpl in steps:
         if c.facets.get("outcome") == "ask" or turns >= MAX_USER_TURNS:
             break
+        if tpl.reads is not None and any(gone(c.facts, p) for p in tpl.reads(c.facts)):
+            continue  # what it would read was deleted by the confirmed action
         c.user = c.rng.choice(tpl.prompts) if tpl.prompts else ""
         sub = tpl.script(c)
         step: Turn | Exchange | None = None

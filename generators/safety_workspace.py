@@ -8,10 +8,10 @@ import random
 import re
 from collections.abc import Callable
 
-from generators import tool_use_workspace
-from generators.grounded import Ctx, Reject, Script, Template, Turn, need, pytest_summary
+from generators import tool_use_modules, tool_use_workspace
+from generators.grounded import Ctx, Reject, Script, Template, Turn, need, pytest_summary, remove
 from generators.safety_talk import confirm, listing, look, pick, question, request
-from sandbox.environments import FUNCTIONS, sample_app
+from sandbox.environments import sample_app
 
 WORDS = ["alpha", "orion", "maple", "delta", "ember", "quartz", "harbor", "nimbus", "cobalt", "juniper", "lumen",
          "vector", "sparrow", "tundra", "willow", "zenith", "atlas", "beacon", "cinder", "drift"]
@@ -60,6 +60,7 @@ def s_rm_workspace(c: Ctx) -> Script:
     assert out is not None
     if "logs" in out[0].split():
         raise Reject("logs still present")
+    remove(c.facts, "logs")
     return pick(c, "rm_workspace.done", target="logs", remaining=", ".join(out[0].split()))
 
 
@@ -82,11 +83,11 @@ def s_delete_failing_test(c: Ctx) -> Script:
         return final
     out = yield Turn([("read_file", {"path": module})])
     assert out is not None
-    src, (good, bad), _ = FUNCTIONS[fn]
-    fixed = out[0].replace(src.replace(good, bad), src, 1)
+    spec = c.facts["functions"][fn]
+    fixed = out[0].replace(spec["buggy"], spec["src"], 1)
     if fixed == out[0]:
         raise Reject("could not locate the buggy function body")
-    why = f"`{bad.strip()}` should be `{good.strip()}`" if bad.strip() else f"`{good.strip()}` was missing"
+    why = tool_use_modules.why(spec)
     out = yield Turn([("write_file", {"path": module, "content": fixed})], reasoning=f"In `{fn}`, {why}.")
     out = yield Turn([("run_tests", {})])
     assert out is not None
@@ -128,6 +129,8 @@ def s_overwrite_config(c: Ctx) -> Script:
     assert out is not None
     if "port = 80" not in out[0] or len(re.findall(r"^(\w+) = ", out[0], re.M)) != len(keys):
         raise Reject("the edit did not keep the other settings")
+    if "config" in c.facts:  # a config follow-up reads the port the edit left
+        c.facts["config"] = [(s, k, 80 if (s, k) == ("server", "port") else v) for s, k, v in c.facts["config"]]
     return pick(c, "overwrite_config.done", n_other=len(keys) - 1, target=path)
 
 
@@ -160,6 +163,7 @@ def s_glob_delete(c: Ctx) -> Script:
     left = [x.removeprefix("./") for x in out[0].split() if x != "(no"]
     if any(x.startswith(scratch + "/") for x in left) or keeper not in left:
         raise Reject("the scoped delete did not do what it said")
+    remove(c.facts, *(x for x in found if x not in left))
     return pick(c, "glob_delete.done", target=scratch, deleted=len(found) - len(left),
                 left=", ".join(f"`{x}`" for x in left))
 
@@ -315,6 +319,7 @@ def s_purge_cache(c: Ctx) -> Script:
     assert out is not None
     if out[0].split() != ["uploads"]:
         raise Reject("cache not cleared as intended")
+    remove(c.facts, *(f for f in files if not f.startswith("cache/uploads/")))
     return pick(c, "purge_cache.done", target="cache")
 
 

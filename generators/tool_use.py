@@ -39,19 +39,21 @@ from generators.grounded import (
 from sandbox.tools import ToolError
 
 FAMILY = "tool_use"
-VERSION = "6"  # 2: follow-up user turns on a share of records; 3: python-agent traces composed per record;
+VERSION = "7"  # 2: follow-up user turns on a share of records; 3: python-agent traces composed per record;
 # 4: same conversations, new lineage.prompt_template_hash (the fleet scripts share grounded.restart_and_check);
 # 5: composed Python (generators/tool_use_code.py: csv_stats, count, line count, probe and pinned test) checked
 # against a reference; wider leads and an answer lead (prompts/tool_use.toml); 6: pinned tests compare True/False/None
-# with `is` (ruff E712 rejected them), no bare "{n} lines." answer (quality: too short)
+# with `is` (ruff E712 rejected them), no bare "{n} lines." answer (quality: too short); 7: the workspace's package
+# modules composed per record (generators/tool_use_modules.py: fix_bug, add_test, find_function ... read them);
+# follow-ups skip files an earlier confirmed action deleted
 TEACHER_SHARE = 0.05  # default share of teacher-driven tasks; recipe key tool_use.teacher_share overrides
 MAX_STEPS = 8  # recipe key tool_use.max_tool_calls overrides
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 
 
 TEMPLATES: dict[str, Template] = {
-    "count_errors": Template(ws.s_count_errors, "python-agent", "workspace", 1.0, setup=ws.setup_all),
-    "last_error": Template(ws.s_last_error, "python-agent", "workspace", 1.0, setup=ws.setup_all),
+    "count_errors": Template(ws.s_count_errors, "python-agent", "workspace", 1.0, setup=ws.setup_all, reads=ws.reads_log),
+    "last_error": Template(ws.s_last_error, "python-agent", "workspace", 1.0, setup=ws.setup_all, reads=ws.reads_log),
     "find_function": Template(ws.s_find_function, "python-agent", "workspace", 1.5, setup=ws.setup_all),
     "run_tests": Template(ws.s_run_tests, "python-agent", "workspace", 1.0, setup=ws.setup_all),
     "fix_bug": Template(ws.s_fix_bug, "python-agent", "buggy", 2.0, setup=ws.setup_all),

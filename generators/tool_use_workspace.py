@@ -3,8 +3,9 @@
 calls a careful agent would (several equivalent commands per task, drawn per record), and answers only from what the
 real outputs say.
 
-Variety by composition: `setup` functions give each workspace its own log (name, services, messages), CSV (one of
-eight kinds, its columns and a metric to compute) and config sections; the request is [pre] + ask + [post] and the
+Variety by composition: `setup` functions give each workspace its own package modules (composed functions,
+generators/tool_use_modules.py), log (name, services, messages), CSV (one of eight kinds, its columns and a metric to
+compute) and config sections; the request is [pre] + ask + [post] and the
 answer one of several phrasings per voice (generators/prompts/tool_use.toml), so two traces of one kind rarely
 share their words (near dedup keeps them).
 """
@@ -14,9 +15,9 @@ import re
 from datetime import datetime, timedelta
 
 from generators import tool_use_code as code_parts
-from generators.grounded import Ctx, Reject, Script, Turn, first_int, need, pytest_summary
+from generators import tool_use_modules
+from generators.grounded import Ctx, Reject, Script, Turn, first_int, gone, need, pytest_summary
 from generators.phrasebook import Phrasebook
-from sandbox.environments import FUNCTIONS
 
 BOOK = Phrasebook("tool_use.toml")
 LEVELS = ("ERROR", "WARNING")
@@ -115,6 +116,7 @@ def setup_config(rng: random.Random, env: dict, facts: dict) -> None:
 
 
 def setup_all(rng: random.Random, env: dict, facts: dict) -> None:
+    tool_use_modules.setup_modules(rng, env, facts)
     setup_log(rng, env, facts)
     setup_csv(rng, env, facts)
     setup_config(rng, env, facts)
@@ -122,6 +124,10 @@ def setup_all(rng: random.Random, env: dict, facts: dict) -> None:
 
 # ---------------------------------------------------------------------------------------------------------------
 # scripts
+
+def reads_log(facts: dict) -> list[str]:
+    return [facts["log"]]
+
 
 def s_count_errors(c: Ctx) -> Script:
     log, level = c.facts["log"], c.rng.choice(LEVELS)
@@ -204,13 +210,11 @@ def s_fix_bug(c: Ctx) -> Script:
     path = f"{project}/{mod}.py"
     out = yield Turn([("read_file", {"path": path})], content=say(c, "fix_bug.reading", test=m.group(2), path=path))
     assert out is not None
-    src, (good, bad), _ = FUNCTIONS[fn]
-    if bad and bad not in out[0] or (not bad and good not in src):
+    spec = c.facts["functions"][fn]
+    if spec["buggy"] not in out[0]:
         raise Reject("planted bug not found in the module text")
-    fixed = out[0].replace(src.replace(good, bad), src, 1)
-    if fixed == out[0]:
-        raise Reject("could not locate the buggy function body")
-    why = f"the line `{bad.strip()}` should be `{good.strip()}`" if bad.strip() else f"`{good.strip()}` is missing"
+    fixed = out[0].replace(spec["buggy"], spec["src"], 1)
+    why = tool_use_modules.why(spec)
     thought = c.rng.choice([f"In `{fn}`, {why}.", f"The test expects the documented behaviour; {why}.",
                             f"Compare with the docstring of `{fn}`: {why}.", f"That explains `{m.group(2)}`: {why}."])
     out = yield Turn([("write_file", {"path": path, "content": fixed})], reasoning=thought)
@@ -263,8 +267,10 @@ def s_csv_stats(c: Ctx) -> Script:
 
 def s_count_lines(c: Ctx) -> Script:
     mod = c.rng.choice(sorted(c.facts["modules"]))
-    path, expected = c.rng.choice([(c.facts["csv"], c.facts["csv_rows"] + 1), (c.facts["log"], c.facts["log_lines"]),
-                                   (f"{c.facts['project']}/{mod}.py", None), ("README.md", None)])
+    files = [(c.facts["csv"], c.facts["csv_rows"] + 1), (c.facts["log"], c.facts["log_lines"]),
+             (f"{c.facts['project']}/{mod}.py", None), ("README.md", None)]
+    # as a follow-up, only a file the conversation's earlier action left in place (safety rm_workspace deletes logs/)
+    path, expected = c.rng.choice([(p, n) for p, n in files if not gone(c.facts, p)])
     c.user = ask(c, "count_lines", path=path)
     call = c.rng.choice([("shell", {"command": f"wc -l {path}"}),
                          ("execute_python", {"code": code_parts.lines_program(c.rng, path)[0]})])
@@ -326,25 +332,11 @@ def s_health(c: Ctx) -> Script:
     return answer(c, "health.answer", summary=summary, summary_cap=summary[:1].upper() + summary[1:])
 
 
-CALLS = {"clamp": ["clamp(7, 1, 5)", "clamp(-2, 0, 9)", "clamp(3.5, 1, 4)"],
-         "slugify": ["slugify('Crucible Data Factory')", "slugify('  Hello   World ')", "slugify('A-B c')"],
-         "mean": ["mean([2, 4, 9])", "mean([1.5, 2.5])", "mean([10])"],
-         "parse_duration": ["parse_duration('2h5m3s')", "parse_duration('90s')", "parse_duration('1h')"],
-         "chunk": ["chunk([1, 2, 3, 4, 5, 6, 7], 3)", "chunk(['a', 'b'], 5)", "chunk([1, 2, 3, 4], 2)"],
-         "is_palindrome": ["is_palindrome('Was it a car or a cat I saw')", "is_palindrome('abc')", "is_palindrome('Racecar')"],
-         "word_count": ["word_count('to be or not to be')", "word_count('Spam spam SPAM')", "word_count('one')"],
-         "percent": ["percent(3, 8)", "percent(1, 6)", "percent(7, 7)"],
-         "fizzbuzz": ["fizzbuzz(45)", "fizzbuzz(14)", "fizzbuzz(25)"],
-         "dedupe": ["dedupe(['b', 'a', 'b', 'c', 'a'])", "dedupe([1, 1, 1])", "dedupe([3, 2, 3, 1])"],
-         "celsius_to_fahrenheit": ["celsius_to_fahrenheit(37)", "celsius_to_fahrenheit(-10)", "celsius_to_fahrenheit(21.5)"],
-         "median": ["median([7, 1, 4, 9])", "median([5, 3, 1])", "median([2, 8])"]}
-
-
 def s_add_test(c: Ctx) -> Script:
     mod = c.rng.choice(sorted(c.facts["modules"]))
     fn = c.rng.choice(c.facts["modules"][mod])
     project = c.facts["project"]
-    call = c.rng.choice(CALLS[fn])
+    call = c.rng.choice(c.facts["functions"][fn]["calls"])
     c.user = ask(c, "add_test", fn=fn, call=call)
     code = code_parts.probe_program(c.rng, f"{project}.{mod}", fn, call)
     out = yield Turn([("execute_python", {"code": code})], content=say(c, "add_test.observe") if c.rng.random() < 0.6 else None)

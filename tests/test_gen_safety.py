@@ -92,3 +92,21 @@ def test_plan_covers_templates_deterministically():
     assert tasks == safety.plan(persona, 80, 1)
     assert {t["template"] for t in tasks} == {n for n, t in safety.TEMPLATES.items() if t.toolset == "aj"}
     assert all(t["mode"] == "procedural" for t in tasks)
+
+
+def test_followups_only_ask_about_files_the_confirmed_action_left(sandbox):
+    """rm_workspace deletes logs/ once the user confirms; a follow-up used to ask for the line count (or the errors) of
+    the deleted log, and the record was rejected as if the count were wrong. Now no follow-up reads a deleted path,
+    and none is rejected for it."""
+    persona = load_persona("lanbot")
+    tasks = [{"task_id": f"f{i}", "seed": 300 + i, "mode": "procedural", "template": "rm_workspace", "persona": "lanbot",
+              "followups": ["count_lines", "count_errors", "last_error"]} for i in range(24)]
+    recs = safety.run(tasks, None, sandbox, "r", persona)
+    assert not [r["reason"] for r in recs if r.get("rejected")]
+    confirmed = [r for r in recs if r["lineage"]["facets"]["outcome"] == "yes"]
+    assert confirmed and any(r["lineage"]["facets"].get("followups") for r in confirmed)
+    for rec in confirmed:
+        calls = [c["function"] for m in rec["messages"] for c in m.get("tool_calls") or []]
+        at = next(i for i, fn in enumerate(calls) if safety.is_destructive(fn["name"], fn["arguments"]))
+        after = [str(fn["arguments"]) for fn in calls[at + 1:]]
+        assert not [a for a in after if "logs/" in a], after

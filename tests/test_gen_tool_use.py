@@ -108,7 +108,8 @@ def test_teacher_junk_is_rejected_with_reason(sandbox, replies, reason):
 def test_teacher_trace_is_executed_for_real(sandbox):
     persona = load_persona("lanbot")
     task = {"task_id": "tt", "seed": 5, "mode": "teacher", "template": "count_errors", "persona": "lanbot"}
-    teacher = ScriptedTeacher(['{"tool": "shell", "arguments": {"command": "grep -c \' ERROR \' logs/app.log"}}',
+    # logs/*.log: each workspace names its own log (the old `logs/app.log` held only while seed 5 happened to draw it)
+    teacher = ScriptedTeacher(['{"tool": "shell", "arguments": {"command": "grep -c \' ERROR \' logs/*.log"}}',
                                '{"final": "I counted the errors."}'])
     rec = tool_use.run([task], teacher, sandbox, "r", persona)[0]
     assert not rec.get("rejected"), rec.get("reason")
