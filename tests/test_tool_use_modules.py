@@ -41,6 +41,8 @@ def test_every_body_passes_and_every_bug_fails(kind):
         assert _passes(spec, spec["src"]), (kind, spec["src"])
         assert not _passes(spec, spec["buggy"]), (kind, spec["buggy"])
         assert spec["good"] and spec["src"].count(spec["buggy"]) == 0 and spec["buggy"] != spec["src"]
+        planted = tm.KINDS[kind]["bodies"][spec["form"]["body"]]["bug"][1]
+        assert bool(spec["bad"]) == bool(planted), (kind, spec["good"], spec["bad"])  # `why` names the right lines
 
 
 def test_names_are_unique_across_kinds():
