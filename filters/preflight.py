@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import pickle
+import socket
 import sys
 from collections.abc import Callable
 
@@ -64,11 +65,9 @@ def answer(text: str) -> tuple[str, str | None, str | None] | None:
 
 def main(argv: list[str]) -> int:
     """On a Slurm node: check it and print the one answer line."""
-    from generators.teachers.connect import node_name
-
     sandbox, judge_check = pickle.loads(base64.urlsafe_b64decode(argv[1]))
     sandbox_error, judge_error = node_check(sandbox, judge_check)
-    print(MARK + json.dumps({"node": node_name(), "sandbox": sandbox_error, "judge": judge_error}), flush=True)
+    print(MARK + json.dumps({"node": socket.gethostname(), "sandbox": sandbox_error, "judge": judge_error}), flush=True)
     return 0
 
 
