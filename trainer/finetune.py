@@ -24,13 +24,14 @@ habits. What it does and why:
 - at the end: the merged model as an HF folder (safetensors + tokenizer + chat template) and as GGUF files
   (trainer/hf_export.py)
 
-Settings (key=value): base, persona, method, families (mixture weights, e.g. identity:0.5,tool_use:0.5), records
-(how many records to draw with that mixture; default all once), no_system (share of identity records trained
-without their system prompt, which names the persona: a model asked without one must know its name itself), epochs, seq_len, batch (rows per micro-batch),
-grad_accum, steps (0: one pass over the packed rows x epochs), lr (0: 2e-4 LoRA, 2e-5 full), min_lr (fraction), warmup
-(fraction), weight_decay, lora_r, lora_alpha, lora_dropout, template (auto|base|crucible|FILE), val_frac, eval_every,
-save_every, keep, resume, stop, out, threads, seed, share (prefix sharing), export (hf,gguf | hf | none), quant
-(q8_0,q4_k_m ...), input (clean parquet/jsonl files, comma separated; default the persona's clean corpus), log_every.
+Settings (key=value): base, persona, method, families (mixture weights, e.g. identity:0.5,tool_use:0.5), records (how
+many records to draw with that mixture; default all once), no_system (share of identity records trained without their
+system prompt, which names the persona: a model asked without one must know its name itself; default 1, all of them),
+epochs, seq_len, batch (rows per micro-batch), grad_accum, steps (0: one pass over the packed rows x epochs), lr (0:
+1.5e-3 LoRA, 2e-5 full), min_lr (fraction), warmup (fraction), weight_decay, lora_r, lora_alpha, lora_dropout, template
+(auto|base|crucible|FILE), val_frac, eval_every, save_every, keep, resume, stop, out, threads, seed, share (prefix
+sharing), export (hf,gguf | hf | none), quant (q8_0,q4_k_m ...), input (clean parquet/jsonl files, comma separated;
+default the persona's clean corpus), log_every.
 """
 
 import json
@@ -63,6 +64,9 @@ from trainer.ft_data import (
 from trainer.train_log import read_curve, trim_log
 
 REPO = Path(__file__).resolve().parents[1]
+# Peak learning rates when lr=0: every LoRA run in the README's fine-tune table (SmolLM2-135M, a few hundred records)
+# learned at 1e-3-2e-3, and the demo tunes at 1.5e-3; full tuning moves every weight, so it takes far smaller steps.
+LORA_LR, FULL_LR = 1.5e-3, 2e-5
 
 
 @dataclass
@@ -72,7 +76,7 @@ class Settings:
     method: str = "lora"
     families: str = ""
     records: int = 0
-    no_system: float = 0.0
+    no_system: float = 1.0
     epochs: float = 1.0
     seq_len: int = 1024
     batch: int = 1
@@ -367,7 +371,7 @@ def finetune(s: Settings) -> dict:
     trainable = [p for p in module.parameters() if p.requires_grad]
     n_trainable = sum(p.numel() for p in trainable)
     n_params = sum(p.numel() for p in module.parameters())
-    peak = s.lr or (2e-4 if s.method == "lora" else 2e-5)
+    peak = s.lr or (LORA_LR if s.method == "lora" else FULL_LR)
     optimizer = torch.optim.AdamW(trainable, lr=peak, betas=(0.9, 0.95), weight_decay=s.weight_decay,
                                   foreach=True)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
