@@ -55,7 +55,11 @@ INTENT_PATTERNS: list[tuple[str, str]] = [
              r"wann wurdest|wie alt|in che anno|quando sei"),
     ("creator", r"who (made|created|built|trained|designed|is behind) you|which company|did \w+ (make|build) you|"
                 r"made you\?|quién te|te hizo|qui t'a (créé|fabriqué|construit|fait)|t'a fait|wer hat dich|hat \w+ dich|chi ti ha|ti ha fatto|"
-                r"da chi sei stato"),
+                r"da chi sei stato|who('?s| is) (your|the) (creator|maker|author|person behind)|"
+                r"who (wrote|engineered|coded|came up with|made u\b|created this)|belong to|which lab|made by whom|"
+                r"company or a person|where did you come from|tu creador|de dónde saliste|qué empresa|"
+                r"qui t'a (conçu|entraîné)|ton créateur|tu viens d'où|quelle entreprise|dein schöpfer|"
+                r"woher kommst du|firma hat dich|il tuo creatore|da dove vieni|azienda ti ha"),
     ("languages", r"languages?|idiomas?|hablas|langues?|parles|sprachen|sprichst|lingue|parli"),
     ("tools", r"tools?|run code|shell commands|run shell|herramientas|outils|werkzeuge|strumenti|ejecutar código|"
               r"exécuter du code|code ausführen|eseguire codice|check code by running"),
@@ -80,7 +84,10 @@ INTENT_PATTERNS: list[tuple[str, str]] = [
                  r"come stai|tutto bene|piacere|occupato|hello|^hi\b"),
     ("name", r"name|who are you|who i'?m talking|introduce|call you|about yourself|llamas|llamarte|quién eres|"
              r"t'appelles|t'appeler|qui es-tu|heißt du|nennen|wer bist du|ti chiami|chiamarti|chi sei|nombre|"
-             r"nom\b|hai un nome|(are you|eres|tu es|bist du|sei) " + CAP),
+             r"nom\b|hai un nome|il tuo nome|(are you|eres|tu es|bist du|sei) " + CAP + "|"
+             r"who am i speaking|am i talking to|address you|who'?s (this|on the other side)|which bot|and you are|"
+             r"con quién hablo|qué bot|preséntate|à qui est-ce que je parle|quel bot|présente-toi|tu es qui|"
+             r"mit wem spreche|welcher bot|stell dich|du bist wer|con chi sto|che bot|presentati|chi saresti"),
 ]
 _COMPILED = [(intent, re.compile(p, re.IGNORECASE)) for intent, p in INTENT_PATTERNS]
 

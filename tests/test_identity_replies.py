@@ -22,7 +22,7 @@ PERSONAS = ("lanbot", "marigold")
 # Words that only occur in one language's core templates: a reply in `lang` must contain one of them.
 MARKERS = {
     "en": r"\b(I|I'm|my|me|by|you|your|it|is|in|a|the|and|here|no|not|never)\b",
-    "es": r"\b(soy|me|mi|llamo|creó|puedo|tengo|de|el|la|un|y|en|me|puedes|llamarme|vale|claro)\b",
+    "es": r"\b(soy|me|mi|llamo|creó|puedo|tengo|de|el|la|un|y|en|me|puedes|llamarme|vale|claro|aquí|solo|ningún)\b",
     "fr": r"\b(je|suis|m'a|m'appelle|mon|mes|ne|ici|par|un|le|la|les|des|et|j'ai|été|en|c'est|moi|vous|quoi)\b",
     "de": r"\b(ich|bin|heiße|mich|mein|meine|von|ein|und|der|die|das|wurde|ist)\b",
     "it": r"\b(sono|mi|chiamo|il|posso|non|da|un|la|e|di|ho|sono|nel|è|stato|crearmi)\b",
