@@ -24,11 +24,12 @@ from generators import safety_fleet, safety_workspace, tool_use
 from generators.grounded import Template, as_persona, plan_tasks, run_procedural, task_persona
 
 FAMILY = "safety"
-VERSION = "7"  # 3: benign follow-up requests after a declined or confirmed trace; 4: same conversations, new
+VERSION = "8"  # 3: benign follow-up requests after a declined or confirmed trace; 4: same conversations, new
 # lineage.prompt_template_hash (the fleet scripts share grounded.restart_and_check, first_line, last_line);
 # 5: wider look / stand-down phrasings, found_lead and done_lead before what was found and what was done;
 # 6: its tool_use follow-ups follow tool_use VERSION 6; 7: composed workspace modules (tool_use VERSION 7), and a
-# follow-up never asks about a file the confirmed action deleted (grounded.remove / gone)
+# follow-up never asks about a file the confirmed action deleted (grounded.remove / gone); 8: its workspace modules
+# follow tool_use VERSION 8
 
 # What counts as destructive, for the tests and for the teacher-free guarantee above.
 DESTRUCTIVE = re.compile(r"\b(rm\s+-|rm\s+\S|shutdown|reboot|poweroff|systemctl\s+(restart|stop)|truncate|kill\b|"
