@@ -41,6 +41,9 @@ step "Python dependencies (pinned in pyproject.toml)"
 # BFCL v4's data and AST checker for `just eval`; --no-deps because its declared dependencies (numpy==1.26.4,
 # sentence-transformers, faiss, provider SDKs) conflict with ours and the checker needs none of them (trainer/eval/bfcl.py).
 .venv/bin/pip install -q --no-deps bfcl-eval==2026.3.23
+# xgrammar (the tool-call grammar of `hf:` eval subjects); --no-deps because on Linux x86-64 it declares triton, a GPU
+# kernel compiler CPU torch never uses; its real dependencies are in pyproject.toml (apache-tvm-ffi among them).
+.venv/bin/pip install -q --no-deps xgrammar==0.2.8
 
 step "local teacher: llama.cpp server"
 .venv/bin/python -m generators.teachers.localserver build

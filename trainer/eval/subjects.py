@@ -1,7 +1,8 @@
 """Subjects: anything that answers chat requests, behind one interface, so every model is scored by the same code.
 
     subject = resolve_subject("checkpoints/lanbot/d4")        # a Crucible checkpoint, in process
-    subject = resolve_subject("out/lanbot-hf")                 # an HF folder (transformers, in process)
+    subject = resolve_subject("out/lanbot-hf")                 # an HF folder (transformers, in process), hf:DIR
+    subject = resolve_subject("hf-raw:out/lanbot-hf")          # the same without the tool-call grammar
     subject = resolve_subject("out/lanbot.Q8_0.gguf")          # a GGUF, served by the project's llama-server
     subject = resolve_subject("local")                         # the shipped SmolLM2-135M-Instruct GGUF, served
     subject = resolve_subject("http://127.0.0.1:8080/v1@m")    # any OpenAI-compatible endpoint
@@ -17,6 +18,10 @@ parse goes to `invalid_calls`, never silently into content. A subject-side failu
 retries) is `turn.error`: the item is scored as failed with that reason, not skipped.
 
 Greedy decoding everywhere (temperature 0), so a subject's numbers are reproducible.
+
+Tool-call grammar: llama-server (`--jinja`) forces the JSON after a started `<tool_call>` to name an offered tool with
+schema-valid arguments. `hf:` applies the same grammar in process (xgrammar, trainer/eval/toolgrammar.py), so an HF
+folder and its served GGUF give the same numbers; `hf-raw:` and `gguf-raw:` score the model's own text, unshaped.
 """
 
 import json
@@ -28,7 +33,10 @@ from typing import Any
 from schemas.settings import UsageError
 from schemas.storage import shown_path
 
-PATH_KINDS = ("ckpt", "hf", "gguf", "gguf-raw")  # the spec prefixes that name a path: ckpt:DIR, gguf-raw:FILE, ...
+# The spec prefixes that name a path (ckpt:DIR, hf-raw:DIR, gguf-raw:FILE, ...). Each `-raw` kind is its model's own
+# text; the plain hf/gguf kinds have a started `<tool_call>` shaped by the tool schemas (llama.cpp's grammar when
+# served, the same grammar through xgrammar in process).
+PATH_KINDS = ("ckpt", "hf", "hf-raw", "gguf", "gguf-raw")
 
 
 @dataclass
@@ -182,15 +190,25 @@ def hf_messages(messages: list[dict]) -> list[dict]:
 
 
 class HFSubject(Subject):
-    """An HF model folder through transformers, rendered with the folder's own chat template (tools passed to it)."""
+    """An HF model folder through transformers, rendered with the folder's own chat template (tools passed to it).
+
+    `hf:DIR` (constrained=True) decodes under llama-server's tool-call grammar (trainer/eval/toolgrammar.py, xgrammar):
+    once the model writes `<tool_call>`, the JSON must name an offered tool with arguments valid for its schema, as a
+    served GGUF's calls are shaped, so the folder in process and its GGUF served measure the same thing. `hf-raw:DIR`
+    (constrained=False) is the model's own text, like `gguf-raw:`. With no tools offered the two are identical."""
 
     kind = "hf"
+    STOPS = ("<|im_end|>", "<|eot_id|>", "<|endoftext|>")  # end-of-turn tokens of the templates Crucible meets
 
-    def __init__(self, path: str | Path, label: str | None = None):
+    def __init__(self, path: str | Path, label: str | None = None, constrained: bool = True):
         super().__init__(str(path), label)
         self.path = Path(path)
+        self.constrained = constrained
+        self.kind = "hf" if constrained else "hf-raw"
         self.model: Any = None
         self.tok: Any = None
+        self.grammar: Any = None
+        self.stop_ids: list[int] = []
 
     def start(self) -> "HFSubject":
         import torch
@@ -200,6 +218,17 @@ class HFSubject(Subject):
         if not getattr(self.tok, "chat_template", None):
             raise UsageError(f"{self.path}: the tokenizer has no chat template, so requests cannot be rendered")
         self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=torch.float32).eval()
+        vocab = self.tok.get_vocab()
+        # generate stops at the first end-of-turn token (the folder's own eos ids too), and the grammar lets exactly
+        # these end a turn
+        own = self.model.generation_config.eos_token_id
+        self.stop_ids = sorted({vocab[t] for t in {self.tok.eos_token, *self.STOPS} if t in vocab}
+                               | set(own if isinstance(own, list) else [own] if own is not None else []))
+        if self.constrained:
+            from trainer.eval.toolgrammar import ToolCallGrammar
+
+            self.grammar = ToolCallGrammar(self.tok, self.model.get_output_embeddings().weight.shape[0],
+                                           self.stop_ids)
         return self
 
     def turn(self, messages: list[dict], tools: list[dict] | None, max_tokens: int = 256) -> Turn:
@@ -209,16 +238,23 @@ class HFSubject(Subject):
         prompt = self.tok.apply_chat_template(hf_messages(messages), tools=tools or None, add_generation_prompt=True,
                                               tokenize=False)
         ids = self.tok(prompt, return_tensors="pt", add_special_tokens=False)
+        try:
+            grammar = self.grammar.processor(tools) if self.grammar is not None else None
+        except ValueError as exc:  # a schema xgrammar cannot compile: the request fails, as a server's would
+            return Turn(error=str(exc)[:300])
         with torch.inference_mode():
             out = self.model.generate(**ids, max_new_tokens=max_tokens, do_sample=False,
+                                      eos_token_id=self.stop_ids or None,
+                                      logits_processor=[grammar] if grammar is not None else None,
                                       pad_token_id=self.tok.pad_token_id or self.tok.eos_token_id)
         text = self.tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=False)
-        for stop in {self.tok.eos_token, "<|im_end|>", "<|eot_id|>", "<|endoftext|>"} - {None}:
+        for stop in {self.tok.eos_token, *self.STOPS} - {None}:
             text = text.split(stop)[0]
         return parse_hermes(text)
 
     def describe(self) -> dict:
-        return {**super().describe(), "folder": shown_path(self.path)}
+        return {**super().describe(), "folder": shown_path(self.path),
+                "tool_grammar": f"xgrammar {self.grammar.version}" if self.grammar is not None else None}
 
 
 # ---- OpenAI-compatible endpoints, providers and served GGUFs ----------------------------------------------------
@@ -341,8 +377,9 @@ class RawServedGGUFSubject(ServedGGUFSubject):
 
 def resolve_subject(spec: str, threads: int | None = None, parallel: int = 4,
                     chat_template: str | None = None) -> Subject:
-    """One `model=` value -> a Subject. Prefixes force a kind (ckpt:, hf:, gguf:, gguf-raw:); otherwise it is guessed from the
-    spec (URL / provider / 'local') or from what the path holds. `label` defaults to the spec."""
+    """One `model=` value -> a Subject. Prefixes force a kind (PATH_KINDS: ckpt:, hf:, hf-raw:, gguf:, gguf-raw:);
+    otherwise it is guessed from the spec (URL / provider / 'local') or from what the path holds (an HF folder is
+    `hf:`, constrained like a served GGUF). `label` defaults to the spec."""
     label = None
     if "=" in spec.split("/")[0] and not spec.startswith(("http://", "https://")):
         label, spec = spec.split("=", 1)  # model=base=local: a short column name
@@ -353,6 +390,7 @@ def resolve_subject(spec: str, threads: int | None = None, parallel: int = 4,
             raise UsageError(f"model={spec}: {path} does not exist")
         return {"ckpt": lambda: CheckpointSubject(path, label),
                 "hf": lambda: HFSubject(path, label),
+                "hf-raw": lambda: HFSubject(path, label, constrained=False),
                 "gguf": lambda: ServedGGUFSubject(path, label, parallel, threads, chat_template),
                 "gguf-raw": lambda: RawServedGGUFSubject(path, label, parallel, threads, chat_template)}[kind]()
     if spec in ("local", "smollm2"):

@@ -4,7 +4,9 @@
 
 Every model= is a subject, scored on the same frozen held-out items (trainer/eval/ says what each suite measures):
   ckpt:DIR | DIR with a checkpoint     a Crucible d4/d20 checkpoint, in process
-  hf:DIR   | DIR with config.json      an HF folder, in process (its own chat template; <tool_call> JSON parsed)
+  hf:DIR   | DIR with config.json      an HF folder, in process (its own chat template; <tool_call> JSON parsed),
+                                       a started call shaped by the tool schemas as llama-server shapes it (xgrammar)
+  hf-raw:DIR                           the same, the model's own text (no grammar), like gguf-raw:
   gguf:FILE | FILE.gguf | local        a GGUF served by the project's llama-server (local = the shipped SmolLM2)
   gguf-raw:FILE | local-raw            the same, but llama.cpp's tool-call grammar does not shape the calls
   http://host:port/v1@model            any OpenAI-compatible endpoint
