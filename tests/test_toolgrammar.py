@@ -118,7 +118,7 @@ def test_hf_subject_constrains_calls_and_hf_raw_does_not(smol_folder):
         assert constrained.turn(chat, None, 24) == raw.turn(chat, None, 24)
         for subject in (constrained, raw):
             forcing_start(subject, f"{TRIGGER}\n")
-        turns = {spec: [s.turn([{"role": "user", "content": a}], TOOLS, 40) for a in ASKS]
+        turns = {spec: [s.turn([{"role": "user", "content": a}], TOOLS, 64) for a in ASKS]
                  for spec, s in (("hf", constrained), ("hf-raw", raw))}
     for turn in turns["hf"]:
         assert turn.error is None and turn.tool_calls, turn  # the started call came out whole
