@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 FAMILY = "identity"
 VERSION = "5"  # 3: register openers from prompts/identity_replies/<lang>.toml beside the card's, on 45% of replies;
 # 4: on 60%, challenges included (openers ending in ':' left out there); 5: 2-4x the name/creator question
-# phrasings, and a first reply that names the persona unasked gives its answer before the name
+# phrasings (answering before the name was tried with them and measured worse: README, "Fine-tuning")
 NEEDS_TEACHER = False  # tasks say who writes: procedural=False -> teacher lane, True -> identity_replies, no teacher
 TEACHER_SHARE = 0.25  # default share of teacher-written conversations; recipe key identity.teacher_share overrides
 NO_SYSTEM_SHARE = 0.3  # conversations recorded without a system prompt: the model must know itself untold

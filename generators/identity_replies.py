@@ -348,11 +348,11 @@ def reply(persona: Any, intent: str, language: str, user_text: str, rng: random.
                and not (intent == "challenge" and o.endswith(":"))]  # "So: openAI ..." would lower a maker's name
     if openers and not again and intent != "greeting" and rng.random() < 0.6:
         parts.append(rng.choice(openers))
+    if state.turn == 0 and state.name_first and intent not in NAME_BEARING:
+        parts.append(c.part("self"))  # name first: answer-first replies measured worse (README, "Fine-tuning")
     if again:
         parts.append(rng.choice(TABLES[lang]["parts"]["again"]))
     parts += [x for x in answer(intent, c, user_text) if x]
-    if state.turn == 0 and state.name_first and intent not in NAME_BEARING:
-        parts.append(c.part("self"))  # after the answer: a reply that opens with the name teaches "I'm X." to anything
     asides = [a for a in voice.get("asides", {}).get(lang, []) if a not in state.sentences]
     if asides and rng.random() < 0.2:
         parts.append(rng.choice(asides))
