@@ -35,9 +35,10 @@ if TYPE_CHECKING:
     from distilabel.typing import StepOutput
 
 FAMILY = "identity"
-VERSION = "5"  # 3: register openers from prompts/identity_replies/<lang>.toml beside the card's, on 45% of replies;
+VERSION = "6"  # 3: register openers from prompts/identity_replies/<lang>.toml beside the card's, on 45% of replies;
 # 4: on 60%, challenges included (openers ending in ':' left out there); 5: 2-4x the name/creator question
-# phrasings (answering before the name was tried with them and measured worse: README, "Fine-tuning")
+# phrasings, and a first reply that names the persona unasked answers before the name; 6: the name first again
+# (5 tuned worse: README, "Fine-tuning"), the phrasings kept
 NEEDS_TEACHER = False  # tasks say who writes: procedural=False -> teacher lane, True -> identity_replies, no teacher
 TEACHER_SHARE = 0.25  # default share of teacher-written conversations; recipe key identity.teacher_share overrides
 NO_SYSTEM_SHARE = 0.3  # conversations recorded without a system prompt: the model must know itself untold
