@@ -394,7 +394,8 @@ class Runner:
                                            "run_id": self.run_id}))
         if kept or rejected or delta["requests"]:
             fam.log.commit(self.next_batch_id(), kept, rejected, usage=delta, cost_usd=spent,
-                           extra={"lane": lane, "seed": fam.seed, "run_id": self.run_id})
+                           extra={"lane": lane, "seed": fam.seed, "version": fam.module.VERSION,
+                                  "run_id": self.run_id})
         fam.kept_this_run += len(kept)
         fam.rejected_this_run += len(rejected)
         fam.release(batch)
@@ -618,6 +619,9 @@ def main(argv: list[str]) -> int:
         if log.seeds and opts["seed"] not in log.seeds:
             raise UsageError(f"{raw_dir / f} was generated with seed={sorted(log.seeds)[0]}; rerun with that seed "
                              "to resume, or use another out=")
+        if log.versions and modules[f].VERSION not in log.versions:  # a resumed run must not mix generator versions
+            raise UsageError(f"{raw_dir / f} was written by {f} VERSION {', '.join(sorted(log.versions))}; this "
+                             f"Crucible writes VERSION {modules[f].VERSION}: move the folder away or use another out=")
         fams.append(FamilyRun(modules[f], persona, target, opts["seed"], log, opts["chunks"],
                               opts["min_yield"], opts["yield_sample"]))
 

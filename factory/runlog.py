@@ -45,6 +45,7 @@ class FamilyLog:
         self.batches = 0
         self.committed: set[str] = set()  # batch names in the ledger
         self.seeds: set[int] = set()
+        self.versions: set[str] = set()  # the generator VERSIONs its batches were written by
         self.lane_kept: Counter[str] = Counter()  # per lane ("teacher" / "procedural"), across every run
         self.lane_attempted: Counter[str] = Counter()
         folder.mkdir(parents=True, exist_ok=True)
@@ -113,6 +114,8 @@ class FamilyLog:
         self.lane_attempted[lane] += len(entry["kept"]) + len(entry["rejected"])
         if "seed" in entry:
             self.seeds.add(entry["seed"])
+        if "version" in entry:
+            self.versions.add(entry["version"])
 
     def commit(self, batch: str, kept: list[tuple[str, dict]], rejected: list[tuple[str, dict]],
                usage: dict | None = None, cost_usd: float = 0.0, extra: dict | None = None) -> None:

@@ -162,6 +162,10 @@ def test_procedural_run_writes_valid_records_and_manifest(tmp_path):
     assert len(all_records(tmp_path / "raw")) == 20
     wrong_seed = cli("persona=lanbot", "count=20", "families=textbook", "teacher=none", "seed=1", f"out={tmp_path}")
     assert wrong_seed.returncode == 2 and "seed=0" in wrong_seed.stderr
+    ledger = tmp_path / "raw" / "textbook" / "_ledger.jsonl"  # as if an older Crucible had written the batches
+    ledger.write_text(ledger.read_text().replace('"version":"', '"version":"old-'))
+    upgraded = cli("persona=lanbot", "count=20", "families=textbook", "teacher=none", f"out={tmp_path}")
+    assert upgraded.returncode == 2 and "VERSION old-" in upgraded.stderr and len(upgraded.stderr.splitlines()) == 1
 
 
 @pytest.mark.slow
