@@ -24,7 +24,8 @@ Why it is shaped like this:
   teacher tasks run in the main thread (distilabel's Pipeline installs signal handlers, which only the main thread
   may do), one batch at a time so the server's parallel slots and the teacher's usage counters stay attributable.
 - Every batch is committed through factory.runlog (rejects, atomic part file, ledger line): a SIGKILL at any point
-  loses at most the batch in flight, and rerunning the same command resumes without duplicates. A teacher batch is
+  loses at most the batch in flight, and rerunning the same command resumes without duplicates (a folder another
+  seed or generator VERSION wrote is refused, never mixed in). A teacher batch is
   as big as the server has slots (`parallel`), so one batch is one round of requests: the slots are used fully and a
   crash costs one round, not four (32-task batches made no progress at all when a run was killed every 5-32 s).
   distilabel hands results back only when its pipeline ends, so a batch is the smallest unit that can be committed.
