@@ -209,6 +209,7 @@ class HFSubject(Subject):
         self.tok: Any = None
         self.grammar: Any = None
         self.stop_ids: list[int] = []
+        self.stop_texts: set[str] = set()
 
     def start(self) -> "HFSubject":
         import torch
@@ -219,10 +220,11 @@ class HFSubject(Subject):
             raise UsageError(f"{self.path}: the tokenizer has no chat template, so requests cannot be rendered")
         self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=torch.float32).eval()
         vocab = self.tok.get_vocab()
+        self.stop_texts = {self.tok.eos_token, *self.STOPS} - {None}
         # generate stops at the first end-of-turn token (the folder's own eos ids too), and the grammar lets exactly
         # these end a turn
         own = self.model.generation_config.eos_token_id
-        self.stop_ids = sorted({vocab[t] for t in {self.tok.eos_token, *self.STOPS} if t in vocab}
+        self.stop_ids = sorted({vocab[t] for t in self.stop_texts if t in vocab}
                                | set(own if isinstance(own, list) else [own] if own is not None else []))
         if self.constrained:
             from trainer.eval.toolgrammar import ToolCallGrammar
@@ -248,7 +250,7 @@ class HFSubject(Subject):
                                       logits_processor=[grammar] if grammar is not None else None,
                                       pad_token_id=self.tok.pad_token_id or self.tok.eos_token_id)
         text = self.tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=False)
-        for stop in {self.tok.eos_token, *self.STOPS} - {None}:
+        for stop in self.stop_texts:
             text = text.split(stop)[0]
         return parse_hermes(text)
 
