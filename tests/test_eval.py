@@ -299,6 +299,8 @@ def test_checkpoint_subject_through_the_whole_eval(tmp_path):
                    "code_humaneval", "bfcl_simple", "bfcl_irrelevance"):
         m = subject["metrics"][metric]
         assert m["n"] >= 1 and 0.0 <= m["lo"] <= m["hi"] <= 1.0, metric
+    misses = [i for i in subject["items"] if not i["ok"]]
+    assert misses and all(i["reason"] for i in misses), "every miss keeps its reason in eval.json"
 
 
 @pytest.fixture(scope="module")

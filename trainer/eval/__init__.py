@@ -66,7 +66,7 @@ def evaluate(specs: list[str], persona: str = "lanbot", suites: tuple[str, ...] 
             description = subject.describe()
         summary = report.summarise(rows)
         results.append({**description, **summary, "seconds": round(time.time() - t0, 1), "suite_seconds": seconds,
-                        **extra, "items": [{"id": r["id"], "metric": r["metric"], "ok": bool(r["ok"])} for r in rows]})
+                        **extra, "items": [_item(r) for r in rows]})
     corpus_dir = Path(corpus) if corpus else corpora_root() / card.slug
     overlap = None
     if (corpus_dir / "raw").is_dir() or (corpus_dir / "clean").is_dir():
@@ -82,6 +82,15 @@ def evaluate(specs: list[str], persona: str = "lanbot", suites: tuple[str, ...] 
         report.print_table(result)
         print(f"wrote {path}")
     return result
+
+
+def _item(row: dict) -> dict:
+    """One item's outcome in eval.json; a failure keeps its reason and what was said, so every miss can be read
+    later without rerunning the model (the summary keeps only a few samples per metric)."""
+    item = {"id": row["id"], "metric": row["metric"], "ok": bool(row["ok"])}
+    if not row["ok"]:
+        item |= {k: row[k] for k in ("reason", "answer", "calls") if row.get(k)}
+    return item
 
 
 def _bfcl_version(bfcl: Any) -> str | None:
