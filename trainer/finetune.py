@@ -27,11 +27,12 @@ habits. What it does and why:
 Settings (key=value): base, persona, method, families (mixture weights, e.g. identity:0.5,tool_use:0.5), records (how
 many records to draw with that mixture; default all once), no_system (share of identity records trained without their
 system prompt, which names the persona: a model asked without one must know its name itself; default 1, all of them),
-epochs, seq_len, batch (rows per micro-batch), grad_accum, steps (0: one pass over the packed rows x epochs), lr (0:
-1.5e-3 LoRA, 2e-5 full), min_lr (fraction), warmup (fraction), weight_decay, lora_r, lora_alpha, lora_dropout, template
-(auto|base|crucible|FILE), val_frac, eval_every, save_every, keep, resume, stop, out, threads, seed, share (prefix
-sharing), export (hf,gguf | hf | none), quant (q8_0,q4_k_m ...), input (clean parquet/jsonl files, comma separated;
-default the persona's clean corpus), log_every.
+epochs, seq_len (default 1536: most tool traces fit with their prompt), batch (rows per micro-batch), grad_accum
+(default 2: ~3K-token steps, the ~150 optimizer steps of README's measured CPU run; raise batch on a GPU), steps (0:
+one pass over the packed rows x epochs), lr (0: 1.5e-3 LoRA, 2e-5 full), min_lr (fraction), warmup (fraction),
+weight_decay, lora_r, lora_alpha, lora_dropout, template (auto|base|crucible|FILE), val_frac, eval_every, save_every,
+keep, resume, stop, out, threads, seed, share (prefix sharing), export (hf,gguf | hf | none), quant (q8_0,q4_k_m ...),
+input (clean parquet/jsonl files, comma separated; default the persona's clean corpus), log_every.
 """
 
 import json
@@ -78,9 +79,9 @@ class Settings:
     records: int = 0
     no_system: float = 1.0
     epochs: float = 1.0
-    seq_len: int = 1024
+    seq_len: int = 1536
     batch: int = 1
-    grad_accum: int = 8
+    grad_accum: int = 2
     steps: int = 0
     lr: float = 0.0
     min_lr: float = 0.1
