@@ -285,3 +285,18 @@ def test_without_system_strips_a_stable_share_of_identity_records_only():
     assert 120 <= len(stripped) <= 180 and all(r["family"] == "identity" for r in stripped)
     assert out[-1] is recs[-1] and without_system(recs, 0.75) == out and without_system(recs, 0) is recs
     assert all(r["messages"] == o["messages"][1:] for r, o in zip(out, recs, strict=True) if r in stripped)
+
+
+def test_origin_warning_names_a_card_written_for_training_from_scratch(tmp_path):
+    """A base tuned on a `origin = "scratch"` card's identity records learns to say it was trained from scratch."""
+    from trainer.finetune import origin_warning
+
+    assert "origin = \"scratch\"" in (origin_warning("lanbot", 12) or "")
+    assert origin_warning("lanbot", 0) is None  # no identity records: nothing misstated
+    card = (Path(__file__).resolve().parents[1] / "corpora" / "lanbot" / "persona.toml").read_text(encoding="utf-8")
+    tuned = tmp_path / "tuned" / "persona.toml"
+    tuned.parent.mkdir()
+    tuned.write_text(card.replace('origin = "scratch"', 'origin = "fine-tune"\nbase = "SmolLM2-135M-Instruct"'),
+                     encoding="utf-8")
+    assert origin_warning(str(tuned), 12) is None
+    assert origin_warning(str(tmp_path / "nowhere" / "persona.toml"), 12) is None

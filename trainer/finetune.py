@@ -274,6 +274,25 @@ def prepare(s: Settings, tok, world: int) -> tuple[Packed, Packed, dict]:
     return train, val, report
 
 
+def origin_warning(persona: str, identity_records: int) -> str | None:
+    """Why the tuned model will misstate how it was made, or None. Identity replies state the card's [model] origin
+    ("How were you trained?"); a card written for `just train` says "from scratch", and a base tuned on it learns to
+    say so. Not an error: the demo tunes and trains from scratch on one corpus; the fix is the card's, before generate."""
+    from schemas import PersonaError, load_persona
+
+    if not identity_records:
+        return None
+    try:
+        origin = load_persona(persona).model.get("origin")
+    except PersonaError:  # input= files of a persona whose card is not here: nothing to compare with
+        return None
+    if origin != "scratch":
+        return None
+    return (f"note: persona {persona}'s card says [model] origin = \"scratch\", so its {identity_records} identity "
+            f"records teach the tuned model to say it was trained from scratch; for a fine-tune corpus set origin = "
+            f"\"fine-tune\" and base = \"...\" in the card (and a fact that says so) and regenerate identity")
+
+
 def default_out(s: Settings, base_name: str) -> Path:
     return REPO / "checkpoints" / s.persona / f"ft-{base_name}-{s.method}"
 
@@ -403,6 +422,8 @@ def finetune(s: Settings) -> dict:
         log_path.unlink()
     if master:
         out.mkdir(parents=True, exist_ok=True)
+        if warning := origin_warning(s.persona, data["mixture_records"].get("identity", 0)):
+            print(warning, flush=True)
         print(f"finetune {info['name']} ({n_params / 1e6:.1f}M params, {s.method}: {n_trainable / 1e6:.2f}M trainable) "
               f"template={template} on {device.type} x{world}; {data['records_drawn']} records -> "
               f"{len(train_rows)} rows of {s.seq_len} (prefix sharing saved {data['pack']['prefix_sharing_saving']:.0%}, "
