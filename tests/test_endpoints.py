@@ -407,3 +407,20 @@ def test_openai_batch_live(tmp_path):
 @pytest.mark.network(env="ANTHROPIC_API_KEY")
 def test_anthropic_message_batch_live(tmp_path):
     live_batch("anthropic:claude-haiku-4-5", tmp_path)
+
+
+def test_a_prompt_longer_than_the_local_servers_context_is_that_tasks_failure():
+    """llama-server answers a prompt over its per-slot context with HTTP 400 (exceed_context_size_error): one task's
+    content, so the task is rejected with that reason and the run goes on (it stopped `just demo`'s generate once)."""
+    from generators.teachers.localserver import LocalServer, binary_path
+    from generators.teachers.wire import TeacherError
+
+    if not binary_path().exists():
+        pytest.skip("llama-server not built (./install.sh)")
+    with LocalServer(parallel=1, ctx_per_slot=256, alias="smol") as server:
+        teacher = resolve_teacher(server.spec)
+        long = {"role": "user", "content": "Repeat after me: " + "the quick brown fox jumps over the lazy dog. " * 60}
+        with pytest.raises(TeacherError, match="context size") as info:
+            teacher.complete([long], max_tokens=8)
+        assert not isinstance(info.value, TeacherUnsettled), info.value
+        assert teacher.complete([USER], max_tokens=8).text is not None  # the teacher is not stopped by it

@@ -137,12 +137,14 @@ def _free_port() -> int:
 class LocalServer:
     """Start llama-server on 127.0.0.1 with `parallel` slots, wait until healthy, stop it (whole group) on exit."""
 
-    def __init__(self, parallel: int = 8, threads: int | None = None, ctx_per_slot: int = 2048,
+    def __init__(self, parallel: int = 8, threads: int | None = None, ctx_per_slot: int = 4096,
                  startup_timeout_s: float = 120.0, model: str | Path | None = None, alias: str | None = None,
                  port: int | None = None, chat_template: str | Path | None = None):
         """`model`: any .gguf file (default: the local teacher's SmolLM2); `alias`: the model name clients send
         (default: the teacher's alias for the default model, else the file's stem); `port`: fixed loopback port
         (default: a free one); `chat_template`: a Jinja file overriding the template embedded in the GGUF."""
+        # 4096 tokens a slot: a teacher prompt of 2,399 tokens (a demo's generate, 2026-12-07) did not fit 2048, and
+        # SmolLM2 is trained to 8192; the KV cache of 8 such slots is ~0.75 GB.
         # One thread by default: 2 threads collapse to a few tok/s when the other core is busy (PITFALLS).
         self.threads = threads or int(os.environ.get("CRUCIBLE_LLAMA_THREADS", "1"))
         self.parallel = parallel

@@ -26,7 +26,7 @@ CLASS_KEYS = ("max_tokens_param", "sampling", "reasoning_effort", "headroom", "s
 CONFIG_STATUS = (400, 401, 403, 404)
 # 400s that are about one request's content, not the configuration (the provider's error code or message says so)
 CONTENT_400 = ("context_length_exceeded", "string_above_max_length", "prompt is too long", "invalid_prompt",
-               "maximum context length", "too many tokens")
+               "maximum context length", "too many tokens", "exceed_context_size_error")  # the last: llama-server's
 
 
 class TeacherError(RuntimeError):
