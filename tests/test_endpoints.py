@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from generators.teachers.teacher import TeacherPool, resolve_teacher
-from generators.teachers.wire import TeacherConfigError, TeacherUnsettled
+from generators.teachers.wire import TeacherConfigError, TeacherError, TeacherUnsettled
 from schemas.secrets import scrub_spec, scrub_text
 from schemas.settings import UsageError
 
@@ -413,7 +413,6 @@ def test_a_prompt_longer_than_the_local_servers_context_is_that_tasks_failure():
     """llama-server answers a prompt over its per-slot context with HTTP 400 (exceed_context_size_error): one task's
     content, so the task is rejected with that reason and the run goes on (it stopped `just demo`'s generate once)."""
     from generators.teachers.localserver import LocalServer, binary_path
-    from generators.teachers.wire import TeacherError
 
     if not binary_path().exists():
         pytest.skip("llama-server not built (./install.sh)")
