@@ -58,7 +58,6 @@ class BatchProvider:
         sent = {**body, "model": self.alias}
         if "max_completion_tokens" in sent:  # the provider's business: llama-server reads max_tokens
             sent["max_tokens"] = sent.pop("max_completion_tokens")
-        sent.setdefault("seed", 7)
         r = httpx.post(f"{self.llama}/v1/chat/completions", json=sent, timeout=600)
         r.raise_for_status()
         return {**r.json(), "model": body.get("model")}

@@ -139,10 +139,11 @@ class LocalServer:
 
     def __init__(self, parallel: int = 8, threads: int | None = None, ctx_per_slot: int = 4096,
                  startup_timeout_s: float = 120.0, model: str | Path | None = None, alias: str | None = None,
-                 port: int | None = None, chat_template: str | Path | None = None):
+                 port: int | None = None, chat_template: str | Path | None = None, seed: int | None = None):
         """`model`: any .gguf file (default: the local teacher's SmolLM2); `alias`: the model name clients send
         (default: the teacher's alias for the default model, else the file's stem); `port`: fixed loopback port
-        (default: a free one); `chat_template`: a Jinja file overriding the template embedded in the GGUF."""
+        (default: a free one); `chat_template`: a Jinja file overriding the template embedded in the GGUF; `seed`: the
+        sampling seed of requests that send none (llama-server's /v1/messages drops a request's own seed)."""
         # 4096 tokens a slot: a teacher prompt of 2,399 tokens (a demo's generate, 2026-12-07) did not fit 2048, and
         # SmolLM2 is trained to 8192; the KV cache of 8 such slots is ~0.75 GB.
         # One thread by default: 2 threads collapse to a few tok/s when the other core is busy (PITFALLS).
@@ -158,6 +159,7 @@ class LocalServer:
         if self.chat_template is not None and not self.chat_template.is_file():
             raise LocalServerError(f"no chat template file at {self.chat_template}")
         self.requested_port = port
+        self.seed = seed
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         name = "llama-server" if self.model is None else f"llama-server-{self.alias}"
@@ -189,6 +191,8 @@ class LocalServer:
                "-t", str(self.threads), "-tb", str(self.threads), "--jinja", "--no-webui"]
         if self.chat_template is not None:
             cmd += ["--chat-template-file", str(self.chat_template.resolve())]
+        if self.seed is not None:
+            cmd += ["--seed", str(self.seed)]
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
         # The server needs none of our environment (and must never see API keys).
         env = {"PATH": "/usr/bin:/bin", "HOME": str(CACHE)}
