@@ -144,6 +144,45 @@ def test_prefix_sharing_packs_exactly(smol_tok):
     assert float(together) == pytest.approx(alone, rel=1e-5)
 
 
+def test_fused_lora_gives_peft_loss_and_gradients():
+    """add_lora's fused LoraMatmul is peft's LoRA forward and backward, in one buffer: same loss, same gradients of
+    every adapter weight, on every linear layer."""
+    from peft.tuners.lora import Linear as LoraLinear
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from trainer.finetune import LossModule, Settings, add_lora
+
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=300, hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=4,
+                      num_key_value_heads=2, tie_word_embeddings=True)
+    model = add_lora(LlamaForCausalLM(cfg), Settings())
+    layers = [m for m in model.modules() if isinstance(m, LoraLinear)]
+    assert len(layers) == 14 and all("forward" in vars(m) for m in layers), "every linear layer runs fused"
+    for name, p in model.named_parameters():
+        if "lora_B" in name:  # peft starts B at zero, which would hide a wrong B or scaling
+            torch.nn.init.normal_(p, std=0.05)
+    module = LossModule(model)
+    ids = torch.randint(0, 300, (1, 96))
+    labels = ids.clone()
+    labels[0, :40] = IGNORE
+    pos, seg, ctx = torch.arange(96)[None], torch.zeros(1, 96, dtype=torch.long), torch.full((1, 96), -1)
+
+    def loss_and_grads():
+        module.zero_grad(set_to_none=True)
+        loss = module(ids, pos, seg, ctx, labels)
+        loss.backward()
+        return float(loss), {n: p.grad.clone() for n, p in module.named_parameters() if p.grad is not None}
+
+    fused, fused_grads = loss_and_grads()
+    for m in layers:
+        del m.forward  # peft's own Linear.forward again
+    plain, plain_grads = loss_and_grads()
+    assert fused == pytest.approx(plain, rel=1e-6)
+    assert fused_grads.keys() == plain_grads.keys() and len(plain_grads) == 28
+    for name, g in plain_grads.items():
+        torch.testing.assert_close(fused_grads[name], g, rtol=1e-4, atol=1e-6, msg=name)
+
+
 def test_too_long_records_are_left_out_and_counted():
     docs = [Doc("a", "x", list(range(10)), [0] * 5 + [1] * 5), Doc("b", "x", list(range(40)), [0] * 20 + [1] * 20)]
     packed = pack(docs, 16, 0, share=False)
