@@ -253,6 +253,45 @@ def test_batch_teacher_queues_once_answers_from_the_store_and_names_its_batch(tm
     assert isinstance(worker, BatchTeacher) and worker.worker and worker.store == teacher.store
 
 
+def test_lineage_read_by_another_lane_while_calls_turn_over(tmp_path, monkeypatch):
+    """The procedural lane writes its family manifest, which asks the batch teacher's lineage, while the teacher lane
+    starts call after call (`new_call` removes used.jsonl, workers append to it): lineage never fails on the file
+    vanishing under it or on a line still being written. CI once failed the budget test on exactly this (the old
+    exists-then-read lost the race in ~20 turns here)."""
+    import threading
+
+    from generators.teachers.batchteacher import BatchTeacher
+    from generators.teachers.teacher import resolve_teacher
+    from schemas.storage import append_lines
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    teacher = BatchTeacher(resolve_teacher("openai:gpt-4o-mini"), tmp_path / "_batch")
+    errors: list[str] = []
+    done = threading.Event()
+
+    def manifests() -> None:
+        while not done.is_set():
+            try:
+                teacher.lineage()
+            except Exception as exc:
+                errors.append(repr(exc))
+                return
+
+    reader = threading.Thread(target=manifests)
+    reader.start()
+    for i in range(2000):
+        teacher.new_call("identity", f"c0:{i}")
+        append_lines(teacher.store / "used.jsonl", [json.dumps(["batch_abc", f"r{i}"])])
+        with (teacher.store / "used.jsonl").open("a") as torn:
+            torn.write('["batch_ab')  # a worker's line, half written
+        if errors:
+            break
+    done.set()
+    reader.join()
+    assert not errors, errors[0]
+    assert teacher.lineage()["params"]["batch_api"]["requests"] == [{"batch_id": "batch_abc", "custom_id": "r1999"}]
+
+
 def teacher_worst_cases(card: Path, spec: str, seed: int) -> list[tuple[str, float]]:
     """(task key, worst case at the batch price) of each teacher task of run_args' plan, in plan order: the live
     lane's estimate (factory.teacher_load), as the run computes it."""

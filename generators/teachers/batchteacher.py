@@ -120,11 +120,18 @@ class BatchTeacher(Teacher):
 
     def lineage(self) -> dict[str, Any]:
         line = super().lineage()
-        used = set(self._used)
-        if not self.worker:
-            path = self.store / "used.jsonl"
-            if path.exists():  # what distilabel's worker processes read for this call
-                used.update(tuple(json.loads(x)) for x in path.read_text(encoding="utf-8").splitlines() if x.strip())
+        with self._mutex:
+            used = set(self._used)
+        if not self.worker:  # what distilabel's worker processes read for this call
+            try:  # the procedural lane's manifest asks too, while the teacher lane's new_call may unlink the file
+                text = (self.store / "used.jsonl").read_text(encoding="utf-8")
+            except FileNotFoundError:
+                text = ""
+            for raw in text.splitlines():
+                try:
+                    used.add(tuple(json.loads(raw)))
+                except json.JSONDecodeError:  # a line a worker is still writing (only the other lane reads then)
+                    continue
         line["params"] = {**line["params"], "batch_api": {
             "provider": self.provider, "batches": sorted({b for b, _ in used}),
             "requests": [{"batch_id": b, "custom_id": c} for b, c in sorted(used)]}}
