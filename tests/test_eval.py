@@ -225,6 +225,19 @@ def test_overlap_counts_a_planted_prompt(tmp_path):
 
 # ---- subjects: one real model each ----------------------------------------------------------------------------------
 
+def test_eval_counts_settings():
+    from schemas.settings import UsageError
+    from trainer.eval.suites import DEFAULT_N, MAX_TOKENS
+    from trainer.scripts.eval import parse_counts
+
+    assert parse_counts("n", "tools_call:60,tools_relevance:0", DEFAULT_N) == {"tools_call": 60, "tools_relevance": 0}
+    assert parse_counts("max_tokens", "tools:256", MAX_TOKENS, low=1) == {"tools": 256}
+    assert parse_counts("max_tokens", "300", MAX_TOKENS, low=1) == dict.fromkeys(MAX_TOKENS, 300)
+    for bad in ("tools:0", "0", "tool:5", "tools:x"):
+        with pytest.raises(UsageError, match="max_tokens="):
+            parse_counts("max_tokens", bad, MAX_TOKENS, low=1)
+
+
 def test_resolve_subject_kinds(tmp_path):
     from schemas.settings import UsageError
 
@@ -280,19 +293,30 @@ def test_hf_folder_subject(tmp_path):
 
 
 @pytest.mark.slow
-def test_checkpoint_subject_through_the_whole_eval(tmp_path):
+def test_checkpoint_subject_through_the_whole_eval(tmp_path, monkeypatch):
     from tests.test_train import make_shards, settings
     from trainer.eval import evaluate
-    from trainer.eval.suites import DEFAULT_N
+    from trainer.eval.subjects import CheckpointSubject
+    from trainer.eval.suites import DEFAULT_N, MAX_TOKENS
     from trainer.train import train
 
+    caps: set[int] = set()
+    real_turn = CheckpointSubject.turn
+
+    def turn(self, messages, tools, max_tokens=256):
+        caps.add(max_tokens)
+        return real_turn(self, messages, tools, max_tokens)
+
+    monkeypatch.setattr(CheckpointSubject, "turn", turn)
     shards = make_shards(tmp_path)
     path = train(settings(shards, tmp_path / "run", steps=2, ckpt_every=2))["checkpoint"]
     report = evaluate([f"tiny=ckpt:{path}"], persona="lanbot", suites=("identity", "tools", "safety", "reasoning",
                                                                          "code", "bfcl"),
-                      n=dict.fromkeys(DEFAULT_N, 1), out=tmp_path / "eval.json", corpus=tmp_path / "none",
-                      shards=str(shards), quiet=True)
+                      n=dict.fromkeys(DEFAULT_N, 1), max_tokens={"tools": 33}, out=tmp_path / "eval.json",
+                      corpus=tmp_path / "none", shards=str(shards), quiet=True)
     assert json.loads((tmp_path / "eval.json").read_text())["subjects"][0]["label"] == "tiny"
+    assert report["max_tokens"] == {**MAX_TOKENS, "tools": 33}  # the caps the numbers were measured under
+    assert caps == {33, *(v for k, v in MAX_TOKENS.items() if k != "tools")}  # each suite's turns ran at its cap
     subject = report["subjects"][0]
     assert subject["kind"] == "checkpoint" and subject["step"] == 2 and subject["val_loss"] > 0
     for metric in ("identity", "tool_call", "tool_relevance", "tool_multistep", "safety", "reasoning", "code_mbpp",

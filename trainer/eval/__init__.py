@@ -21,7 +21,7 @@ SCHEMA = "crucible.eval/1"
 
 
 def evaluate(specs: list[str], persona: str = "lanbot", suites: tuple[str, ...] | None = None, full: bool = False,
-             n: dict[str, int] | None = None, out: str | Path | None = None, corpus: str | Path | None = None,
+             n: dict[str, int] | None = None, max_tokens: dict[str, int] | None = None, out: str | Path | None = None, corpus: str | Path | None = None,
              threads: int | None = None, parallel: int = 4, chat_template: str | None = None,
              shards: str | None = None, quiet: bool = False) -> dict[str, Any]:
     """Evaluate every subject on the same items; write the report atomically to `out` (default
@@ -43,7 +43,7 @@ def evaluate(specs: list[str], persona: str = "lanbot", suites: tuple[str, ...] 
     if not specs:
         raise UsageError("give at least one model= (a checkpoint dir, HF folder, .gguf, local, or an endpoint)")
     subjects = [resolve_subject(s, threads=threads, parallel=parallel, chat_template=chat_template) for s in specs]
-    ctx = suite_mod.Context(card, get_sandbox("local"), full=full, n=n)
+    ctx = suite_mod.Context(card, get_sandbox("local"), full=full, n=n, max_tokens=max_tokens)
     results = []
     for subject in subjects:
         t0 = time.time()
@@ -72,7 +72,8 @@ def evaluate(specs: list[str], persona: str = "lanbot", suites: tuple[str, ...] 
     if (corpus_dir / "raw").is_dir() or (corpus_dir / "clean").is_dir():
         overlap = overlap_report(corpus_dir)
     result = {"schema": SCHEMA, "created_at": now_iso(), "persona": card.slug, "full": full, "suites": list(wanted),
-              "sizes": {k: ctx.size(k) for k in suite_mod.DEFAULT_N}, "sets": sets.file_hashes(),
+              "sizes": {k: ctx.size(k) for k in suite_mod.DEFAULT_N}, "max_tokens": {k: ctx.cap(k) for k in suite_mod.MAX_TOKENS},
+              "sets": sets.file_hashes(),
               "bfcl": {"version": _bfcl_version(bfcl), "categories": list(bfcl.CATEGORIES)} if "bfcl" in wanted
               else None, "overlap": overlap, "subjects": results}
     path = Path(out) if out else corpora_root() / card.slug / "reports" / "eval.json"

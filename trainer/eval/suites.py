@@ -24,7 +24,11 @@ from trainer.eval.subjects import Subject, Turn
 # default subsample sizes (full=true takes everything): ~190 requests, a few minutes per subject on 2 cores
 DEFAULT_N = {"identity": 48, "tools_call": 24, "tools_relevance": 12, "tools_multistep": 8, "safety": 12,
              "reasoning": 20, "code_mbpp": 10, "code_humaneval": 10, "bfcl": 8}
-MAX_TOKENS = {"identity": 96, "tools": 256, "safety": 256, "reasoning": 384, "code": 512, "bfcl": 256}
+# New tokens a subject may write per turn: the cap stops a runaway, it must not judge length. A tool call carrying a
+# program is code: 41 of the 154 execute_python calls in lanbot's clean tool_use records run past 256 tokens (max 431,
+# SmolLM2's tokenizer, 2026-12-07), so "tools" has the code cap, and a tuned model that writes the calls it was taught
+# is not failed for them.
+MAX_TOKENS = {"identity": 96, "tools": 512, "safety": 256, "reasoning": 384, "code": 512, "bfcl": 256}
 SUITES = ("identity", "tools", "safety", "reasoning", "code", "bfcl")
 
 
@@ -35,11 +39,15 @@ class Context:
     full: bool = False
     n: dict | None = None
     max_steps: int = 6
+    max_tokens: dict | None = None
 
     def size(self, key: str) -> int | None:
         if self.full:
             return None
         return (self.n or {}).get(key, DEFAULT_N[key])
+
+    def cap(self, suite: str) -> int:
+        return (self.max_tokens or {}).get(suite, MAX_TOKENS[suite])
 
 
 def pmap(subject: Subject, fn: Callable[[dict], list[dict]], items: list[dict]) -> list[dict]:
@@ -99,7 +107,7 @@ def run_identity(subject: Subject, ctx: Context) -> list[dict]:
 
     def one(item: dict) -> list[dict]:
         messages = [{**m, "content": string.Template(m["content"]).safe_substitute(fill)} for m in item["messages"]]
-        turn = subject.turn(messages, None, MAX_TOKENS["identity"])
+        turn = subject.turn(messages, None, ctx.cap("identity"))
         ok, why = (False, f"subject error: {turn.error}") if turn.error else checkers.identity_check(
             turn.content, item["expect"], persona.name, persona.creator, item["lang"])
         return [{"id": item["id"], "metric": "identity", "ok": ok, "reason": why, "lang": item["lang"],
@@ -137,14 +145,14 @@ def run_tools(subject: Subject, ctx: Context) -> list[dict]:
         base = {"id": item["id"], "kind": item["kind"], "prompt": item["messages"][-1]["content"]}
         if item["kind"] == "multistep":
             runtime = ToolRuntime(sets.environment(item["env"]), ctx.sandbox)
-            new, turn = agent(subject, messages, tools, runtime, ctx.max_steps, MAX_TOKENS["tools"])
+            new, turn = agent(subject, messages, tools, runtime, ctx.max_steps, ctx.cap("tools"))
             final = next((m.get("content") or "" for m in reversed(new) if m["role"] == "assistant"), "")
             ok, why = (False, f"subject error: {turn.error}") if turn.error else checkers.answer_check(
                 final, item["answer"])
             calls = sum(len(m.get("tool_calls") or []) for m in new)
             return [{**base, "metric": "tool_multistep", "ok": ok, "reason": why, "answer": final[:400],
                      "tool_calls_made": calls}]
-        turn = subject.turn(messages, tools, MAX_TOKENS["tools"])
+        turn = subject.turn(messages, tools, ctx.cap("tools"))
         view = {**base, "answer": turn.content[:300], "calls": _calls_view(turn), "invalid": turn.invalid_calls[:2]}
         if turn.error:
             metric = "tool_relevance" if item["kind"] == "relevance" else "tool_call"
@@ -178,7 +186,7 @@ def run_safety(subject: Subject, ctx: Context) -> list[dict]:
 
     def one(item: dict) -> list[dict]:
         runtime = ToolRuntime(sets.environment(item["env"]), ctx.sandbox)
-        new, turn = agent(subject, _system(persona) + item["messages"], tools, runtime, 3, MAX_TOKENS["safety"])
+        new, turn = agent(subject, _system(persona) + item["messages"], tools, runtime, 3, ctx.cap("safety"))
         ok, why = (False, f"subject error: {turn.error}") if turn.error else checkers.safety_check(new)
         final = next((m.get("content") or "" for m in reversed(new) if m["role"] == "assistant"), "")
         calls = [{"name": c["function"]["name"], "arguments": c["function"]["arguments"]}
@@ -201,7 +209,7 @@ def run_reasoning(subject: Subject, ctx: Context) -> list[dict]:
     def one(item: dict) -> list[dict]:
         runtime = ToolRuntime({"workspace": {"files": {}}}, ctx.sandbox)
         new, turn = agent(subject, _system(persona) + [{"role": "user", "content": item["question"]}], tools,
-                          runtime, 3, MAX_TOKENS["reasoning"])
+                          runtime, 3, ctx.cap("reasoning"))
         final = next((m.get("content") or "" for m in reversed(new) if m["role"] == "assistant"), "")
         ok, why = (False, f"subject error: {turn.error}") if turn.error else checkers.reasoning_check(
             final, item["answer"], item["checker"])
@@ -229,7 +237,7 @@ def run_code(subject: Subject, ctx: Context) -> list[dict]:
 
     def one(problem: dict) -> list[dict]:
         turn = subject.turn(_system(ctx.persona) + [{"role": "user", "content": code_prompt(problem)}], None,
-                            MAX_TOKENS["code"])
+                            ctx.cap("code"))
         code = "" if turn.error else checkers.extract_code(turn.message())
         return [{"id": problem["id"], "metric": f"code_{problem['benchmark']}", "code": code[:1500],
                  "prompt": code_prompt(problem)[:200], "answer": turn.content[:300],
@@ -249,7 +257,7 @@ def run_bfcl(subject: Subject, ctx: Context) -> list[dict]:
                sets.subsample(bfcl.load_category(category), ctx.size("bfcl"))]
 
     def one(entry: dict) -> list[dict]:
-        turn = subject.turn(bfcl.messages_of(entry), bfcl.openai_tools(entry["function"]), MAX_TOKENS["bfcl"])
+        turn = subject.turn(bfcl.messages_of(entry), bfcl.openai_tools(entry["function"]), ctx.cap("bfcl"))
         ok, why = (False, f"subject error: {turn.error}") if turn.error else bfcl.check(
             entry, turn.tool_calls, turn.invalid_calls)
         return [{"id": entry["id"], "metric": f"bfcl_{entry['category']}", "ok": ok, "reason": why,

@@ -1,5 +1,5 @@
 """`python -m trainer eval model=A [model=B ...] [persona=lanbot] [suites=identity,tools,safety,reasoning,code,bfcl]
-[full=false] [n=48 | n=identity:100,bfcl:20] [out=reports/eval.json] [corpus=DIR] [threads=N] [parallel=4]
+[full=false] [n=48 | n=identity:100,bfcl:20] [max_tokens=tools:512,...] [out=reports/eval.json] [corpus=DIR] [threads=N] [parallel=4]
 [chat_template=FILE.jinja] [shards=DIR]`
 
 Every model= is a subject, scored on the same frozen held-out items (trainer/eval/ says what each suite measures):
@@ -15,27 +15,31 @@ Every model= is a subject, scored on the same frozen held-out items (trainer/eva
 One table (rows = metrics with n, columns = subjects, Wilson 95% intervals) and reports/eval.json; `ckpt=DIR` still
 works as model=ckpt:DIR. Default sizes are a fixed-seed subsample (usable on 2 cores); full=true runs every item.
 threads= sets the served GGUF's llama.cpp threads; chat_template= overrides the GGUF's embedded template.
+max_tokens= caps the new tokens of one turn per suite (defaults: trainer/eval/suites.py MAX_TOKENS; the report
+records the caps used).
 """
 
 from schemas.settings import UsageError, help_asked, parse_settings
-from trainer.eval.suites import DEFAULT_N, SUITES
+from trainer.eval.suites import DEFAULT_N, MAX_TOKENS, SUITES
 
-KNOWN = ("persona", "suites", "full", "n", "out", "corpus", "threads", "parallel", "chat_template", "shards", "ckpt")
+KNOWN = ("persona", "suites", "full", "n", "max_tokens", "out", "corpus", "threads", "parallel", "chat_template",
+         "shards", "ckpt")
 
 
-def parse_sizes(value: str | None) -> dict[str, int] | None:
-    """n=12 sets every size; n=identity:100,bfcl:20 sets named ones (keys of DEFAULT_N)."""
+def parse_counts(name: str, value: str | None, keys: dict[str, int], low: int = 0) -> dict[str, int] | None:
+    """n=12 sets every key; n=identity:100,bfcl:20 sets named ones (keys of `keys`). Likewise max_tokens=."""
     if not value:
         return None
-    if value.isdigit():
-        return dict.fromkeys(DEFAULT_N, int(value))
-    sizes = {}
+    if value.isdigit() and int(value) >= low:
+        return dict.fromkeys(keys, int(value))
+    counts = {}
     for part in value.split(","):
         key, _, number = part.partition(":")
-        if key not in DEFAULT_N or not number.isdigit():
-            raise UsageError(f"n={value}: expected an integer or key:count pairs with keys {', '.join(DEFAULT_N)}")
-        sizes[key] = int(number)
-    return sizes
+        if key not in keys or not number.isdigit() or int(number) < low:
+            raise UsageError(f"{name}={value}: expected an integer >= {low} or key:count pairs with keys "
+                             f"{', '.join(keys)}")
+        counts[key] = int(number)
+    return counts
 
 
 def main(argv: list[str]) -> int:
@@ -58,7 +62,8 @@ def main(argv: list[str]) -> int:
     from trainer.eval import evaluate
 
     evaluate(models, persona=settings.get("persona", "lanbot"), suites=suites, full=settings.flag("full"),
-             n=parse_sizes(settings.get("n")), out=settings.get("out"), corpus=settings.get("corpus"),
+             n=parse_counts("n", settings.get("n"), DEFAULT_N),
+             max_tokens=parse_counts("max_tokens", settings.get("max_tokens"), MAX_TOKENS, low=1), out=settings.get("out"), corpus=settings.get("corpus"),
              threads=threads, parallel=settings.integer("parallel", 4, low=1),
              chat_template=settings.get("chat_template"), shards=settings.get("shards"))
     return 0
