@@ -306,6 +306,22 @@ class ToolRuntime(Runtime):
             return None
         return norm
 
+    def _layout_clash(self, norm: str) -> str | None:
+        """Why `norm` cannot be written as a file in the workspace (a real filesystem's refusal), or None.
+
+        A model may write `config` and then `config/settings.toml`: the sandbox's input check would reject that
+        layout for the whole batch, so the call answers with the error a shell would give instead."""
+        if "\0" in norm:
+            return "path contains a NUL byte"
+        files = self.state[WORKSPACE]
+        parts = norm.split("/")
+        for i in range(1, len(parts)):
+            if (parent := "/".join(parts[:i])) in files:
+                return f"not a directory ({parent!r} is a file)"
+        if any(p.startswith(norm + "/") for p in files):
+            return "is a directory"
+        return None
+
     def _read_file(self, path: str) -> Step:
         if (missing := self._need_workspace()) is not None:
             return missing
@@ -325,6 +341,8 @@ class ToolRuntime(Runtime):
         norm = self._inside(path)
         if norm is None:
             return Step(text=f"error: {path}: path is outside the workspace")
+        if (clash := self._layout_clash(norm)) is not None:
+            return Step(text=f"error: {path}: {clash}")
         data = content.encode("utf-8")
         self.state[WORKSPACE] = {**self.state[WORKSPACE], norm: data}
         return Step(text=f"wrote {len(data)} bytes to {norm}")

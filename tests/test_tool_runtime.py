@@ -44,6 +44,14 @@ def test_workspace_tools_run_for_real(sandbox):
     assert rt.files()["app/calc.py"].endswith("a + b\n")
 
 
+def test_write_file_that_clashes_with_the_layout_answers_like_a_filesystem(sandbox):
+    """A tuned model wrote `config`, then `config/settings.toml`: the sandbox's input check crashed a whole eval."""
+    rt = ToolRuntime(ENV, sandbox=sandbox)
+    assert "not a directory ('notes.txt' is a file)" in rt.call("write_file", {"path": "notes.txt/a.toml", "content": ""})
+    assert "is a directory" in rt.call("write_file", {"path": "app", "content": "x"})
+    assert rt.call("bash", {"command": "ls app"}) == "calc.py", "the refused writes changed nothing"
+
+
 def test_fleet_state_persists_per_host(sandbox):
     rt = ToolRuntime(ENV, sandbox=sandbox)
     status = rt.call("remote_bash", {"host": "webprod01", "command": "systemctl status nginx"})
