@@ -109,11 +109,8 @@ def test_arguments_are_objects_never_double_encoded(smol_tok):
     assert render_record(smol_tok, wire) == render_record(smol_tok, rec)
 
 
-def test_prefix_sharing_packs_exactly(smol_tok):
-    """Records sharing a long prompt are packed as one prefix + continuations; every record's summed loss equals its
-    loss alone, and no position attends across records."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-
+def shared_prefix_docs(tok) -> list[Doc]:
+    """Three tool traces with one long system prompt: the packer shares it as a prefix."""
     recs = []
     for i, q in enumerate(["Is nginx up?", "Check the disk, please.", "Which hosts are online?"]):
         r = tool_use_record()
@@ -123,7 +120,15 @@ def test_prefix_sharing_packs_exactly(smol_tok):
     recs[0]["messages"][0]["content"] += " " + "Be brief. " * 30  # a long shared system prompt
     for r in recs[1:]:
         r["messages"][0]["content"] = recs[0]["messages"][0]["content"]
-    docs = [Doc(r["id"], "tool_use", *render_record(smol_tok, r)) for r in recs]
+    return [Doc(r["id"], "tool_use", *render_record(tok, r)) for r in recs]
+
+
+def test_prefix_sharing_packs_exactly(smol_tok):
+    """Records sharing a long prompt are packed as one prefix + continuations; every record's summed loss equals its
+    loss alone, and no position attends across records."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    docs = shared_prefix_docs(smol_tok)
     packed = pack(docs, 1024, smol_tok.pad_token_id)
     assert packed.stats["shared_prefix_groups"] == 1 and packed.stats["rows"] == 1
     assert packed.stats["computed_tokens"] < packed.stats["conversation_tokens"]
@@ -181,6 +186,47 @@ def test_fused_lora_gives_peft_loss_and_gradients():
     assert fused_grads.keys() == plain_grads.keys() and len(plain_grads) == 28
     for name, g in plain_grads.items():
         torch.testing.assert_close(fused_grads[name], g, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_packed_attention_is_the_masked_attention(smol_tok):
+    """LossModule attends block by block (trainer/packed_attention.py); loss and gradients are those of one SDPA call
+    under the row's full mask, on rows with a shared prefix, its continuations, lone records and padding."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from trainer.finetune import LossModule, Settings, add_lora
+
+    docs = shared_prefix_docs(smol_tok) + [Doc(f"lone{i}", "identity", list(range(3, 3 + n)), [0] * 9 + [1] * (n - 9))
+                                            for i, n in enumerate((40, 57, 23))]
+    packed = pack(docs, 768, smol_tok.pad_token_id, seed=1)
+    assert packed.stats["shared_prefix_groups"] == 1 and packed.stats["rows"] == 2
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=len(smol_tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True)
+    module = LossModule(add_lora(LlamaForCausalLM(cfg), Settings()))
+    for name, p in module.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.05)
+    t = {k: torch.from_numpy(getattr(packed, k)) for k in ("ids", "pos", "seg", "ctx", "labels")}
+
+    def masked_loss():
+        inner = module.inner()
+        inner.set_attn_implementation("sdpa")
+        hidden = inner.model(input_ids=t["ids"], position_ids=t["pos"],
+                             attention_mask=attention_mask(t["seg"], t["ctx"])).last_hidden_state
+        sup = t["labels"] != IGNORE
+        return torch.nn.functional.cross_entropy(inner.lm_head(hidden[sup]), t["labels"][sup], reduction="sum")
+
+    results = []
+    for loss_of in (lambda: module(*t.values()), masked_loss):
+        module.zero_grad(set_to_none=True)
+        loss = loss_of()
+        loss.backward()
+        results.append((float(loss), {n: p.grad for n, p in module.named_parameters() if p.grad is not None}))
+    (packed_loss, packed_grads), (masked, masked_grads) = results
+    assert packed_loss == pytest.approx(masked, rel=1e-6)
+    assert packed_grads.keys() == masked_grads.keys() and packed_grads
+    for name, g in masked_grads.items():
+        torch.testing.assert_close(packed_grads[name], g, rtol=1e-4, atol=1e-6, msg=name)
 
 
 def test_too_long_records_are_left_out_and_counted():

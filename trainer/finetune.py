@@ -9,7 +9,9 @@ habits. What it does and why:
 - records are rendered with the base's own chat template, or Crucible's tool-capable ChatML template where the base
   cannot express tools (trainer/chat_format.py); the loss mask is trainer/render.py's rule (assistant reasoning,
   words, tool calls and end of turn; never system, user, tools or tool outputs)
-- best-fit packing with shared prompt prefixes (trainer/ft_data.py): every record's loss is exactly its loss alone
+- best-fit packing with shared prompt prefixes (trainer/ft_data.py): every record's loss is exactly its loss alone;
+  attention runs block by block over a packed row (trainer/packed_attention.py), not as one masked call: a row of
+  short records computed 1.66x faster forward and backward, one with a shared tool prompt 1.24x (1 thread, seq 1536)
 - an own loop, not TRL's SFTTrainer: the mask has to be exactly the renderer's (TRL's assistant-only loss needs
   `{% generation %}` markers in the template, which base templates lack, and its packing does not share prefixes);
   the loop is ~100 lines on plain transformers + peft
@@ -210,12 +212,20 @@ class LossModule(torch.nn.Module):
     """Summed cross-entropy over supervised positions, the head applied only there (DDP wraps this)."""
 
     def __init__(self, lm):
+        from trainer import packed_attention  # imports transformers: only when a model is at hand
+
         super().__init__()
         self.lm = lm
+        self.plan = packed_attention.plan
+        self.inner().set_attn_implementation(packed_attention.NAME)
+
+    def inner(self):
+        return self.lm.get_base_model() if hasattr(self.lm, "get_base_model") else self.lm
 
     def forward(self, ids, pos, seg, ctx, labels):
-        inner = self.lm.get_base_model() if hasattr(self.lm, "get_base_model") else self.lm
-        hidden = inner.model(input_ids=ids, position_ids=pos, attention_mask=attention_mask(seg, ctx)).last_hidden_state
+        inner = self.inner()
+        hidden = inner.model(input_ids=ids, position_ids=pos, attention_mask=attention_mask(seg, ctx),
+                             packed=self.plan(seg, ctx)).last_hidden_state
         sup = labels != IGNORE
         logits = inner.lm_head(hidden[sup])
         return torch.nn.functional.cross_entropy(logits.float(), labels[sup], reduction="sum")
