@@ -206,20 +206,11 @@ def test_packed_attention_is_the_masked_attention(smol_tok):
     for name, p in module.named_parameters():
         if "lora_B" in name:
             torch.nn.init.normal_(p, std=0.05)
-    t = {k: torch.from_numpy(getattr(packed, k)) for k in ("ids", "pos", "seg", "ctx", "labels")}
-
-    def masked_loss():
-        inner = module.inner()
-        inner.set_attn_implementation("sdpa")
-        hidden = inner.model(input_ids=t["ids"], position_ids=t["pos"],
-                             attention_mask=attention_mask(t["seg"], t["ctx"])).last_hidden_state
-        sup = t["labels"] != IGNORE
-        return torch.nn.functional.cross_entropy(inner.lm_head(hidden[sup]), t["labels"][sup], reduction="sum")
-
+    t = [torch.from_numpy(getattr(packed, k)) for k in ("ids", "pos", "seg", "ctx", "labels")]
     results = []
-    for loss_of in (lambda: module(*t.values()), masked_loss):
+    for module.packed in (True, False):
         module.zero_grad(set_to_none=True)
-        loss = loss_of()
+        loss = module(*t)
         loss.backward()
         results.append((float(loss), {n: p.grad for n, p in module.named_parameters() if p.grad is not None}))
     (packed_loss, packed_grads), (masked, masked_grads) = results

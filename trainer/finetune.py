@@ -211,12 +211,13 @@ def fused_lora_forward(self, x, *args, **kwargs):
 class LossModule(torch.nn.Module):
     """Summed cross-entropy over supervised positions, the head applied only there (DDP wraps this)."""
 
-    def __init__(self, lm):
+    def __init__(self, lm, packed: bool = True):
         from trainer import packed_attention  # imports transformers: only when a model is at hand
 
         super().__init__()
         self.lm = lm
         self.plan = packed_attention.plan
+        self.packed = packed  # False: one SDPA call per row under the full mask (the reference, for tests and bench)
         self.inner().set_attn_implementation(packed_attention.NAME)
 
     def inner(self):
@@ -224,8 +225,9 @@ class LossModule(torch.nn.Module):
 
     def forward(self, ids, pos, seg, ctx, labels):
         inner = self.inner()
+        plan = {"packed": self.plan(seg, ctx)} if self.packed else {}
         hidden = inner.model(input_ids=ids, position_ids=pos, attention_mask=attention_mask(seg, ctx),
-                             packed=self.plan(seg, ctx)).last_hidden_state
+                             **plan).last_hidden_state
         sup = labels != IGNORE
         logits = inner.lm_head(hidden[sup])
         return torch.nn.functional.cross_entropy(logits.float(), labels[sup], reduction="sum")
