@@ -318,9 +318,12 @@ class ToolRuntime(Runtime):
         for i in range(1, len(parts)):
             if (parent := "/".join(parts[:i])) in files:
                 return f"not a directory ({parent!r} is a file)"
-        if any(p.startswith(norm + "/") for p in files):
+        if self._is_dir(norm):
             return "is a directory"
         return None
+
+    def _is_dir(self, norm: str) -> bool:
+        return any(p.startswith(norm + "/") for p in self.state[WORKSPACE])
 
     def _read_file(self, path: str) -> Step:
         if (missing := self._need_workspace()) is not None:
@@ -330,7 +333,7 @@ class ToolRuntime(Runtime):
         if norm is None:
             return Step(text=f"error: {path}: path is outside the workspace")
         if norm not in files:
-            if any(p.startswith(norm + "/") for p in files):
+            if self._is_dir(norm):
                 return Step(text=f"error: {path}: is a directory")
             return Step(text=f"error: {path}: no such file")
         return Step(text=clip(_text(files[norm])))

@@ -45,9 +45,10 @@ def plan(seg: torch.Tensor, ctx: torch.Tensor) -> list[list[Block]]:
     masks: dict[tuple[int, int], torch.Tensor] = {}
     rows = []
     for seg_row, ctx_row in zip(seg.tolist(), ctx.tolist(), strict=True):
-        spans = {s: (a, b) for s, a, b in runs(seg_row)}
+        segments = runs(seg_row)
+        spans = {s: (a, b) for s, a, b in segments}
         blocks = []
-        for s, a, b in runs(seg_row):
+        for s, a, b in segments:
             prefix = spans[ctx_row[a]] if ctx_row[a] >= 0 else None
             mask = None
             if prefix is not None:
