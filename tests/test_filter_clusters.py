@@ -23,7 +23,7 @@ from tests.conftest import BENCHMARKS
 from tests.test_filter_pipeline import build_corpus
 
 REPO = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("clusters")]  # one Slurm/Ray cluster at a time (munge, ports)
 
 
 def outcome(corpus: Path) -> dict:

@@ -57,8 +57,9 @@ def test_generate_killed_every_10s_finishes_with_exactly_count(tmp_path, capsys)
     COMMIT_EVERY_S); the run ends with exactly `count` distinct, valid records."""
     from schemas.validate import validate_record
 
-    # ~100 records settle in a 10 s round on a quiet 2-core box, ~3 at load 13: 300 makes a few rounds on the first
-    env, count = fresh(tmp_path, "loop"), 300
+    # A 10 s round settles ~14 records on the idle 2-core box (2026-12-07: ~5 s of imports, then ~5 records/s; 300
+    # took 21 kills): 100 makes ~6 rounds here and still at least 2 on a box three times as fast
+    env, count = fresh(tmp_path, "loop"), 100
     settled: list[int] = []
     for _ in range(80):
         run = env.kill_after("factory", *generate(count), seconds=10, group=True)
