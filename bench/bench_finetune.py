@@ -6,13 +6,16 @@ measured in the same run, next to the d4 trainer's step; and LoRA on a row packe
 
 Why a share of a peak measured in the same run: this box is shared, and its speed changes by 10x with the other
 helpers' load; a ratio measured in one run still says how much of the machine the loop turns into training.
-FLOPs counted: LoRA 4 x params (forward 2N, backward through activations 2N, no weight gradients) and full 6 x params
-per token, plus the attention matmuls (4 x layers x seq x width per token forward, twice that backward), with the
-49K-word head counted only at the supervised positions where the loop applies it (the share `sup` of the tokens).
+FLOPs counted: LoRA 4 x the frozen params (forward 2N, backward through activations 2N, no weight gradients) plus
+6 x the adapters' (r=16 on every linear layer: 4.9M, 5% of the step's FLOPs), full 6 x params per token, plus the
+attention matmuls (4 x layers x span x width per token forward, twice that backward, span the keys a token sees: half its
+record under the causal mask), with the 49K-word head counted only at the supervised positions where the loop applies
+it (the share `sup` of the tokens). The packed row is the fine-tune's own shape (several records in a row, its
+attention block by block), so its share of peak is the one a `just finetune` step gets.
 Weights are random (throughput does not depend on them) so the bench needs neither the GGUF nor a corpus. Nothing
 here asserts a time.
 
-    .venv/bin/python bench/bench_finetune.py [seq=1024] [steps=3] [threads=0] [sup=0.3] [out=bench/results/finetune.json]
+    .venv/bin/python bench/bench_finetune.py [seq=1024] [row=1536] [steps=3] [threads=0] [sup=0.3] [out=...]
 """
 
 import json
@@ -48,8 +51,6 @@ def measure(method: str, seq: int, steps: int, sup: float) -> dict:
     from trainer.finetune import LossModule, Settings, add_lora
 
     model, cfg = smollm2_like()
-    n_params = sum(p.numel() for p in model.parameters())
-    head = cfg.vocab_size * cfg.hidden_size
     if method == "lora":
         model = add_lora(model, Settings())
     module = LossModule(model).train()
@@ -66,12 +67,20 @@ def measure(method: str, seq: int, steps: int, sup: float) -> dict:
         opt.zero_grad(set_to_none=True)
         if i:  # the first step warms caches up
             times.append(time.perf_counter() - t)
-    body = n_params - head  # the embedding lookup is not a matmul; the tied head is counted separately
-    per_token = (4 if method == "lora" else 6) * body + (4 if method == "lora" else 6) * head * sup
-    attn = 3 * 4 * cfg.num_hidden_layers * seq * cfg.hidden_size / 2  # causal: half the score matrix is needed
     tok_s = seq / (sum(times) / len(times))
-    return {"method": method, "tok_s": round(tok_s, 1), "flops_per_token": per_token + attn,
-            "achieved_flops": tok_s * (per_token + attn)}
+    per_token = flops_per_token(module, cfg, seq, sup)
+    return {"method": method, "tok_s": round(tok_s, 1), "flops_per_token": per_token, "achieved_flops": tok_s * per_token}
+
+
+def flops_per_token(module, cfg, record: int, sup: float) -> float:
+    """A training step's matmul FLOPs per token, for records of `record` tokens (see the docstring above)."""
+    head = cfg.vocab_size * cfg.hidden_size  # tied: the embedding lookup is not a matmul, the head is
+    trained = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)
+    attention = 3 * 4 * cfg.num_hidden_layers * record * cfg.hidden_size / 2
+    if frozen:  # LoRA: the base gets no weight gradients
+        return 4 * (frozen - head) + 6 * trained + 4 * head * sup + attention
+    return 6 * (trained - head) + 6 * head * sup + attention
 
 
 def packed_row(seq: int, steps: int, records: int = 8) -> dict:
@@ -97,7 +106,8 @@ def packed_row(seq: int, steps: int, records: int = 8) -> dict:
                 times[module.packed].append(time.perf_counter() - t)
     tok_s = {packed: ids.shape[1] * len(ts) / sum(ts) for packed, ts in times.items()}
     return {"records": records, "packed_tok_s": round(tok_s[True], 1), "masked_tok_s": round(tok_s[False], 1),
-            "speedup": round(tok_s[True] / tok_s[False], 2)}
+            "speedup": round(tok_s[True] / tok_s[False], 2),
+            "achieved_flops": tok_s[True] * flops_per_token(module, cfg, n, 0.5)}
 
 
 def d4_step(seq: int = 512, batch: int = 8) -> float:
@@ -127,17 +137,19 @@ def main(argv: list[str]) -> int:
     seq, steps, sup = int(s.get("seq", 1024)), int(s.get("steps", 3)), float(s.get("sup", 0.3))
     peak = matmul_peak()
     rows = [measure(m, seq, steps, sup) for m in ("lora", "full")]
-    packed = packed_row(seq, steps)
+    packed = packed_row(int(s.get("row", 1536)), steps)  # the fine-tune's rows: seq_len=1536 by default
     d4 = d4_step()
     peak_after = matmul_peak()
     peak = (peak + peak_after) / 2  # load drifts during the run: the mean of before and after
-    print(f"fp32 matmul peak {peak / 1e9:.1f} GFLOP/s ({torch.get_num_threads()} threads); seq {seq}, "
+    print(f"fp32 matmul peak {peak / 1e9:.1f} GFLOP/s ({torch.get_num_threads()} threads); one record of {seq} tokens, "
           f"head at {sup:.0%} of positions")
     for r in rows:
         r["share_of_peak"] = round(r["achieved_flops"] / peak, 3)
         print(f"  SmolLM2-135M {r['method']:>4}: {r['tok_s']:7.1f} tok/s = {r['share_of_peak']:.0%} of peak")
-    print(f"  LoRA on a row of {packed['records']} records: block attention {packed['packed_tok_s']:.1f} tok/s vs one "
-          f"masked call {packed['masked_tok_s']:.1f} tok/s = {packed['speedup']:.2f}x (forward + backward)")
+    packed["share_of_peak"] = round(packed["achieved_flops"] / peak, 3)
+    print(f"  LoRA on a row of {packed['records']} records: block attention {packed['packed_tok_s']:.1f} tok/s "
+          f"= {packed['share_of_peak']:.0%} of peak, vs one masked call {packed['masked_tok_s']:.1f} tok/s = "
+          f"{packed['speedup']:.2f}x (forward + backward)")
     print(f"  d4 from scratch (7M): {d4:7.1f} tok/s")
     out = Path(s.get("out", "bench/results/finetune.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
