@@ -225,9 +225,10 @@ class LossModule(torch.nn.Module):
 
     def forward(self, ids, pos, seg, ctx, labels):
         inner = self.inner()
-        plan = {"packed": self.plan(seg, ctx)} if self.packed else {}
-        hidden = inner.model(input_ids=ids, position_ids=pos, attention_mask=attention_mask(seg, ctx),
-                             **plan).last_hidden_state
+        # packed: the plan is all the attention needs (transformers passes no mask to an implementation it has no
+        # mask function for), so the row's [B, 1, T, T] mask is built only for the masked reference
+        attn = {"packed": self.plan(seg, ctx)} if self.packed else {"attention_mask": attention_mask(seg, ctx)}
+        hidden = inner.model(input_ids=ids, position_ids=pos, **attn).last_hidden_state
         sup = labels != IGNORE
         logits = inner.lm_head(hidden[sup])
         return torch.nn.functional.cross_entropy(logits.float(), labels[sup], reduction="sum")
