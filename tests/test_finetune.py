@@ -188,6 +188,35 @@ def test_fused_lora_gives_peft_loss_and_gradients():
         torch.testing.assert_close(fused_grads[name], g, rtol=1e-4, atol=1e-6, msg=name)
 
 
+def test_chunked_head_loss_is_cross_entropy():
+    """head_loss (trainer/fast_step.py) chunks the head and takes its gradient in the forward pass: the summed
+    cross-entropy and the gradients of the hidden rows and of a trained head are those of the plain call, across a
+    ragged last chunk; under no_grad it only sums the loss."""
+    from trainer.fast_step import HEAD_CHUNK, head_loss
+
+    torch.manual_seed(0)
+    hidden = torch.randn(2 * HEAD_CHUNK + 37, 48, requires_grad=True)
+    head = torch.nn.Linear(48, 500, bias=False)
+    labels = torch.randint(0, 500, (hidden.shape[0],))
+    for trains in (True, False):
+        head.weight.requires_grad_(trains)
+        results = []
+        for loss_fn in (head_loss, lambda h, x, y: torch.nn.functional.cross_entropy(h(x), y, reduction="sum")):
+            hidden.grad = head.weight.grad = None
+            loss = loss_fn(head, hidden, labels)
+            loss.backward()
+            results.append((float(loss), hidden.grad, head.weight.grad))
+        (chunked, h_grad, w_grad), (plain, h_ref, w_ref) = results
+        assert chunked == pytest.approx(plain, rel=1e-6)
+        torch.testing.assert_close(h_grad, h_ref)
+        if trains:
+            torch.testing.assert_close(w_grad, w_ref)
+        else:
+            assert w_grad is None
+    with torch.no_grad():
+        assert float(head_loss(head, hidden, labels)) == pytest.approx(plain, rel=1e-6)
+
+
 def test_packed_attention_is_the_masked_attention(smol_tok):
     """LossModule attends block by block (trainer/packed_attention.py); loss and gradients are those of one SDPA call
     under the row's full mask, on rows with a shared prefix, its continuations, lone records and padding."""

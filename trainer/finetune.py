@@ -44,7 +44,6 @@ import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import MethodType
 from typing import Any
 
 import numpy as np
@@ -54,6 +53,7 @@ import torch.distributed as dist
 from schemas import faults
 from schemas.settings import InputError, UsageError
 from schemas.storage import corpus_paths, replace_dir, staging_dir, write_atomic, write_json_atomic
+from trainer.fast_step import fuse_lora_layers, head_loss, keep_freed_memory
 from trainer.ft_data import (
     IGNORE,
     Packed,
@@ -156,56 +156,12 @@ def load_base(base: str, device: torch.device):
 
 def add_lora(model, s: Settings):
     from peft import LoraConfig, get_peft_model
-    from peft.tuners.lora import Linear as LoraLinear
 
     config = LoraConfig(r=s.lora_r, lora_alpha=s.lora_alpha, lora_dropout=s.lora_dropout, bias="none",
                         target_modules="all-linear", task_type="CAUSAL_LM")
     model = get_peft_model(model, config)
-    for layer in model.modules():
-        if isinstance(layer, LoraLinear) and fusable(layer):
-            layer.forward = MethodType(fused_lora_forward, layer)
+    fuse_lora_layers(model)
     return model
-
-
-def fusable(layer) -> bool:
-    """Plain LoRA on a bias-free linear layer: one adapter, no dropout, no DoRA-like variant, no LoRA bias."""
-    adapters = list(layer.lora_A)
-    return (adapters == ["default"] and layer.base_layer.bias is None and not layer.lora_variant
-            and isinstance(layer.lora_dropout["default"], torch.nn.Identity) and not layer.lora_bias["default"])
-
-
-class LoraMatmul(torch.autograd.Function):
-    """y = x W^T + s (x A^T) B^T written into one buffer, W frozen. peft computes the same as base(x) + B(A(x)) * s:
-    two elementwise passes over the output forward, one more backward, and a sum of two input gradients, each as
-    wide as the layer (SmolLM2's MLP is 1536 wide, its rank 16). Measured on CPU (seq 512, 1 thread): a LoRA step
-    2.5% faster, and less kept for backward. W gets no gradient: a trainable W takes peft's path."""
-
-    @staticmethod
-    def forward(ctx, x, weight, lora_a, lora_b, scaling: float):
-        flat = x.reshape(-1, x.shape[-1])
-        low = flat @ lora_a.t()
-        out = (flat @ weight.t()).addmm_(low, lora_b.t(), alpha=scaling)
-        ctx.save_for_backward(flat, weight, lora_a, lora_b, low)
-        ctx.scaling, ctx.shape = scaling, x.shape
-        return out.view(*x.shape[:-1], out.shape[-1])
-
-    @staticmethod
-    def backward(ctx, *grads):
-        flat, weight, lora_a, lora_b, low = ctx.saved_tensors
-        grad = grads[0].reshape(-1, grads[0].shape[-1])
-        grad_low = (grad @ lora_b).mul_(ctx.scaling)
-        grad_x = (grad @ weight).addmm_(grad_low, lora_a).view(ctx.shape) if ctx.needs_input_grad[0] else None
-        return grad_x, None, grad_low.t() @ flat, (grad.t() @ low).mul_(ctx.scaling), None
-
-
-def fused_lora_forward(self, x, *args, **kwargs):
-    """peft's Linear.forward, fused (LoraMatmul) while training plain LoRA in fp32; any other state is peft's own."""
-    if args or kwargs or self.merged or self.disable_adapters or torch.is_autocast_enabled(x.device.type) \
-            or "default" not in self.active_adapters or x.dtype != self.lora_A["default"].weight.dtype \
-            or self.base_layer.weight.requires_grad:
-        return type(self).forward(self, x, *args, **kwargs)
-    return LoraMatmul.apply(x, self.base_layer.weight, self.lora_A["default"].weight, self.lora_B["default"].weight,
-                            self.scaling["default"])
 
 
 class LossModule(torch.nn.Module):
@@ -230,8 +186,7 @@ class LossModule(torch.nn.Module):
         attn = {"packed": self.plan(seg, ctx)} if self.packed else {"attention_mask": attention_mask(seg, ctx)}
         hidden = inner.model(input_ids=ids, position_ids=pos, **attn).last_hidden_state
         sup = labels != IGNORE
-        logits = inner.lm_head(hidden[sup])
-        return torch.nn.functional.cross_entropy(logits.float(), labels[sup], reduction="sum")
+        return head_loss(inner.lm_head, hidden[sup], labels[sup])
 
 
 # ---- the loop ------------------------------------------------------------------------------------------------------
@@ -432,6 +387,8 @@ def finetune(s: Settings) -> dict:
     rank, world, device = dist_init()
     if s.threads:
         torch.set_num_threads(s.threads)
+    if device.type == "cpu":
+        keep_freed_memory()
     torch.manual_seed(s.seed)
     master = rank == 0
     t_load = time.time()
@@ -453,7 +410,7 @@ def finetune(s: Settings) -> dict:
     n_params = sum(p.numel() for p in module.parameters())
     peak = s.lr or (LORA_LR if s.method == "lora" else FULL_LR)
     optimizer = torch.optim.AdamW(trainable, lr=peak, betas=(0.9, 0.95), weight_decay=s.weight_decay,
-                                  foreach=True)
+                                  fused=True)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
     wrapped: Any = module
     if world > 1:

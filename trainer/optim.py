@@ -78,7 +78,7 @@ def build_optimizers(model, matrix_lr: float = 0.02, embedding_lr: float = 0.2, 
     adam_groups = [dict(params=embed, lr=embedding_lr * scale), dict(params=head, lr=unembedding_lr * scale)]
     if scalars:
         adam_groups.append(dict(params=scalars, lr=0.5 * scale))
-    # fused AdamW exists only on accelerators; foreach is the fast path on CPU
+    # fused on CUDA; on CPU fused exists too, but d4's step measured 2-9% slower with it than foreach (6 paired runs)
     fused = next(model.parameters()).is_cuda
     adamw = torch.optim.AdamW(adam_groups, betas=(0.8, 0.95), eps=1e-10, weight_decay=weight_decay, fused=fused)
     muon = Muon(matrices, lr=matrix_lr, momentum=0.95)

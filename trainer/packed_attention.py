@@ -71,17 +71,20 @@ def packed_attention(module, query, key, value, attention_mask, scaling=None, dr
     assert len(packed) == query.shape[0], f"plan has {len(packed)} rows, batch has {query.shape[0]}"
     gqa = query.shape[1] != key.shape[1]
     rows = []
-    for b, blocks in enumerate(packed):
+    # split, not sliced block by block: a slice's backward writes its gradient into a zeroed copy of the whole row
+    for blocks, q_row, k_row, v_row in zip(packed, query.split(1), key.split(1), value.split(1), strict=True):
+        sizes = [blk.end - blk.start for blk in blocks]
+        qs, ks, vs = q_row.split(sizes, 2), k_row.split(sizes, 2), v_row.split(sizes, 2)
+        index = {blk.start: i for i, blk in enumerate(blocks)}
         pieces = []
-        for blk in blocks:
-            k, v = key[b:b + 1, :, blk.start:blk.end], value[b:b + 1, :, blk.start:blk.end]
-            if blk.prefix is not None:
-                p0, p1 = blk.prefix
-                k = torch.cat([key[b:b + 1, :, p0:p1], k], 2)
-                v = torch.cat([value[b:b + 1, :, p0:p1], v], 2)
+        for i, blk in enumerate(blocks):
+            k, v = ks[i], vs[i]
+            if blk.prefix is not None:  # a prefix is a segment, so a block of its own
+                j = index[blk.prefix[0]]
+                k, v = torch.cat([ks[j], k], 2), torch.cat([vs[j], v], 2)
             pieces.append(torch.nn.functional.scaled_dot_product_attention(
-                query[b:b + 1, :, blk.start:blk.end], k, v, attn_mask=blk.mask, is_causal=blk.mask is None,
-                dropout_p=dropout, scale=scaling, enable_gqa=gqa))
+                qs[i], k, v, attn_mask=blk.mask, is_causal=blk.mask is None, dropout_p=dropout, scale=scaling,
+                enable_gqa=gqa))
         rows.append(torch.cat(pieces, 2))
     return torch.cat(rows, 0).transpose(1, 2).contiguous(), None
 

@@ -36,6 +36,7 @@ from schemas.settings import InputError
 from schemas.storage import corpus_paths
 from trainer import checkpoint as ckpt
 from trainer.dataloader import ShardLoader
+from trainer.fast_step import keep_freed_memory
 from trainer.gpt import GPT, GPTConfig, model_config
 from trainer.optim import build_optimizers, set_schedule
 from trainer.train_log import trim_log
@@ -164,6 +165,8 @@ def train(s: Settings) -> dict:
     threads_before = torch.get_num_threads()
     if s.threads:
         torch.set_num_threads(s.threads)
+    if device.type == "cpu":
+        keep_freed_memory()
 
     # the shards fix the row length, and carry the tokenizer their ids mean something in
     from trainer.tokenizer import Tokenizer
