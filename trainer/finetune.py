@@ -18,7 +18,8 @@ habits. What it does and why:
 - method=lora (peft, r=16 on every linear layer; merged into the weights at the end) or method=full
 - AdamW, linear warmup then cosine decay to min_lr; the loss normalised by the supervised tokens of the whole step
   (gradient accumulation and DDP give the gradient one big batch would); logits only at supervised positions (the
-  49K-word head is a fifth of SmolLM2's compute, and most positions are prompt)
+  49K-word head is a fifth of SmolLM2's compute, and most positions are prompt), a chunk of them at a time with the
+  gradient in the same pass (trainer/fast_step.py, with the other CPU fast paths)
 - fp32 on CPU, bf16 autocast on CUDA; DDP under torchrun (each rank takes its slice of every step's rows)
 - checkpoints (trainable weights, optimizer, step, RNG) every save_every steps; resume=latest continues with exactly
   the same loss curve; stop=N ends after step N without a final checkpoint (simulates a crash, for tests)
