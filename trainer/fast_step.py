@@ -117,7 +117,8 @@ def head_loss(head: torch.nn.Module, hidden: torch.Tensor, labels: torch.Tensor)
 def keep_freed_memory() -> None:
     """Keep what a step frees inside the process for the next step (glibc; elsewhere a no-op). By default glibc maps
     each large block fresh and gives freed heap back to the OS, so every step page-faults its activations in again.
-    Measured on a packed LoRA row (1 thread): page faults 876K -> 490K over 3 steps, system time 4.6 s -> 2.9 s."""
+    Measured with this function as it stands, packed LoRA row (1,536 tokens, 8 records, 1 thread, 3 steps, one run each,
+    the head chunked): page faults 464K -> 145K, system time 2.4 s -> 1.3 s."""
     try:
         mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):
