@@ -34,19 +34,22 @@ from trainer.train_log import read_curve
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The fine-tune's budget (ft_*): LoRA on SmolLM2-135M; the base already speaks English, so the corpus only has to teach
-# the name and the tool-call format: identity and tool_use records only, none with their system prompt (it names the
-# persona and the eval asks without one: with 3 in 4 records stripped English recall was 3%, with all stripped 56-71%,
-# README). 240 records -> ~60 rows of 1024, ~30 steps of 2 rows (~60K tokens): minutes on an idle 2-core box, ~20 min
-# on a loaded one (the ~45 tok/s of 2026-12-06).
-FT_DEFAULTS = {"ft_base": "local", "ft_families": "identity:0.7,tool_use:0.3", "ft_records": "240",
+# The demo's budget keeps it under 30 minutes on a slow 2-core box (2-thread fp32 matmul peak ~110-125 GFLOP/s, where
+# the budget before this one took 48 min: generate 718 s, train 728, fine-tune 524, eval 834).
+# The fine-tune (ft_*): LoRA on SmolLM2-135M; the base already speaks English, so the corpus only has to teach the name
+# and the tool-call format: identity and tool_use records only, none with their system prompt (it names the persona and
+# the eval asks without one: with 3 in 4 records stripped English recall was 3%, with all stripped 56-71%, README).
+# 200 records -> ~45 rows of 1024, ~22 steps of 2 rows (~45K tokens).
+FT_DEFAULTS = {"ft_base": "local", "ft_families": "identity:0.7,tool_use:0.3", "ft_records": "200",
                "ft_no_system": "1.0", "ft_steps": "0", "ft_lr": "1.5e-3", "ft_seq_len": "1024", "ft_grad_accum": "2"}
-# The demo's budget on a 2-core CPU: a d4 GPT (width 256) on rows of 1024 tokens (a system prompt + tool signatures +
-# a tool trace rarely fit in 512), 8 rows a step, 150 steps: ~1.2M tokens, about 5 minutes at ~4K tok/s.
-# The mixture leans on identity more than the card's recipe does: 150 steps of a 5M model learn what fills the tokens,
-# and with the card's 15% identity, the long textbook lessons (~900 tokens each) crowded it out: the model answered
-# "what's your name?" with lesson prose (0% on held-out identity prompts, demo of 2026-11-22).
-DEFAULTS = {"count": "600", "steps": "150", "seq_len": "1024", "vocab": "4096", "seed": "0",
+# d4 (width 256) on rows of 1024 tokens (a system prompt + tool signatures + a tool trace rarely fit in 512), 8 rows a
+# step, 80 steps: ~650K tokens, ~4 passes over the ~400 records' tokens, 4-7 minutes at 1.7-3.3K tok/s.
+# 400 records: the local teacher's share of identity (a 135M model, ~30% of its conversations kept) is most of
+# generate's time, and 400 still leave the fine-tune ~160 identity and ~100 tool_use records to draw from.
+# The mixture leans on identity more than the card's recipe does: a few minutes of a 5M model learn what fills the
+# tokens, and with the card's 15% identity, the long textbook lessons (~900 tokens each) crowded it out: the model
+# answered "what's your name?" with lesson prose (0% on held-out identity prompts, demo of 2026-11-22).
+DEFAULTS = {"count": "400", "steps": "80", "seq_len": "1024", "vocab": "4096", "seed": "0",
             "families": "identity:0.4,tool_use:0.25,reasoning:0.2,textbook:0.1,safety:0.05",
             "finetune": "true", **FT_DEFAULTS}
 # the columns of the outcome table, in order: eval label -> what the column is called
@@ -55,10 +58,16 @@ RATES = ("identity", "tool_call", "tool_schema_valid", "tool_relevance", "safety
 # the outcome table: the demo's d4 next to the untuned base that ships with the local teacher, on the same held-out
 # items (trainer/eval; code and BFCL skipped here to keep the demo short: `just eval` runs them)
 EVAL_SUITES = "identity,tools,safety,reasoning"
-# The tools suite at 256 new tokens, not `just eval`'s 512: the demo's 26-step tune is scored raw and writes code
-# strings that never close, each running to the cap; at 512 its tools suite alone took 435 s (2026-12-07), most of what
-# the 30 minutes leave for the whole eval. All three columns share the cap.
-EVAL_CAPS = "tools:256"
+# How the demo's eval is run; the three together, on the same three models (2026-12-07, slow box): 834 s -> 477 s,
+# every outcome the same but one base identity item:
+# - tools at 256 new tokens, not `just eval`'s 512: the demo's short tune is scored raw and writes code strings that
+#   never close, each running to the cap (at 512 its tools suite alone took 435 s). All three columns share the cap.
+# - no multi-step tool tasks (n=tools_multistep:0): the outcome table has no row for them, and each is up to 6 turns
+#   of a model that rarely ends one (every demo model scored 0 of 8 on them).
+# - the served models on 2 threads, 8 slots: the demo is the only thing running (train and fine-tune take 2 threads
+#   too); llama-server's default here is 1 thread, safe beside other work (PITFALLS). Tuned GGUF, idle box: 2 threads
+#   gave 1.75x the tokens/s of 1 (4 slots, 8 requests); 8 slots 1.2x the tokens/s of 4 (2 threads, 32 requests).
+EVAL_ARGS = ["max_tokens=tools:256", "n=tools_multistep:0", "threads=2", "parallel=8"]
 
 
 def stage(name: str, argv: list[str], log: list[dict[str, Any]]) -> None:
@@ -124,7 +133,7 @@ def main(argv: list[str]) -> int:
         tuned = [f"model=tuned=gguf-raw:{gguf}"]
     eval_path = corpus / "reports" / ("eval.json" if not without else f"eval-{tag}.json")
     stage("eval", ["trainer", "eval", f"model=d4=ckpt:{run_dir}", *tuned, *([] if without else ["model=base=local-raw"]),
-                   f"persona={persona.slug}", f"suites={EVAL_SUITES}", f"max_tokens={EVAL_CAPS}", f"shards={shards}",
+                   f"persona={persona.slug}", f"suites={EVAL_SUITES}", *EVAL_ARGS, f"shards={shards}",
                    f"out={eval_path}"], log)
 
     eval_report = read_json(eval_path) or {}
