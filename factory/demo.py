@@ -34,22 +34,26 @@ from trainer.train_log import read_curve
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The demo's budget keeps it under 30 minutes on a slow 2-core box (2-thread fp32 matmul peak ~110-125 GFLOP/s, where
-# the budget before this one took 48 min: generate 718 s, train 728, fine-tune 524, eval 834).
+# The demo's budget on 2 cores. What each stage costs depends on the box: the demo took 29.8 min on a full-speed one
+# and 48 min on a slow one (2-thread fp32 matmul peak ~110-125 GFLOP/s) before its eval was made cheaper (below).
+# Cutting the training budgets instead was measured and rejected: d4 at 80 steps and the fine-tune at 200 records saved
+# 4 minutes on the slow box, but d4 then named itself 0 of 48 times and wrote 3 of 24 valid calls (was 5-7 and 24), and
+# its rambling made its own eval 3x slower (2026-12-07).
 # The fine-tune (ft_*): LoRA on SmolLM2-135M; the base already speaks English, so the corpus only has to teach the name
 # and the tool-call format: identity and tool_use records only, none with their system prompt (it names the persona and
 # the eval asks without one: with 3 in 4 records stripped English recall was 3%, with all stripped 56-71%, README).
-# 200 records -> ~45 rows of 1024, ~22 steps of 2 rows (~45K tokens).
-FT_DEFAULTS = {"ft_base": "local", "ft_families": "identity:0.7,tool_use:0.3", "ft_records": "200",
+# 240 records -> ~54 rows of 1024, ~27 steps of 2 rows (~55K tokens).
+FT_DEFAULTS = {"ft_base": "local", "ft_families": "identity:0.7,tool_use:0.3", "ft_records": "240",
                "ft_no_system": "1.0", "ft_steps": "0", "ft_lr": "1.5e-3", "ft_seq_len": "1024", "ft_grad_accum": "2"}
 # d4 (width 256) on rows of 1024 tokens (a system prompt + tool signatures + a tool trace rarely fit in 512), 8 rows a
-# step, 80 steps: ~650K tokens, ~4 passes over the ~400 records' tokens, 4-7 minutes at 1.7-3.3K tok/s.
+# step, 150 steps: ~1.2M tokens, 6-14 minutes at 1.4-3.3K tok/s.
 # 400 records: the local teacher's share of identity (a 135M model, ~30% of its conversations kept) is most of
-# generate's time, and 400 still leave the fine-tune ~160 identity and ~100 tool_use records to draw from.
+# generate's time (count=600 took 718 s on the slow box, 400 took 479 s); 400 leave the fine-tune ~157 identity and
+# ~100 tool_use records (records of a family cycle when a mixture asks for more).
 # The mixture leans on identity more than the card's recipe does: a few minutes of a 5M model learn what fills the
 # tokens, and with the card's 15% identity, the long textbook lessons (~900 tokens each) crowded it out: the model
 # answered "what's your name?" with lesson prose (0% on held-out identity prompts, demo of 2026-11-22).
-DEFAULTS = {"count": "400", "steps": "80", "seq_len": "1024", "vocab": "4096", "seed": "0",
+DEFAULTS = {"count": "400", "steps": "150", "seq_len": "1024", "vocab": "4096", "seed": "0",
             "families": "identity:0.4,tool_use:0.25,reasoning:0.2,textbook:0.1,safety:0.05",
             "finetune": "true", **FT_DEFAULTS}
 # the columns of the outcome table, in order: eval label -> what the column is called
