@@ -8,7 +8,8 @@ call under the row's full mask (the reference trainer/packed_attention.py replac
 Why a share of the peak, measured between the steps themselves: this box is shared and its speed drifts (its 1024^2
 matmul has measured 54-93 GFLOP/s on one day); each row's share is its FLOPs over its own step time, against the mean
 of peaks measured before and after each of its steps, so a drift moves both sides.
-FLOPs counted: LoRA 4 x the frozen params (forward 2N, backward through activations 2N, no weight gradients) plus
+FLOPs counted: LoRA 4 x the frozen params (forward 2N, backward through activations 2N, no weight gradients; none
+through the first layer's q/k/v/gate/up, whose input is the frozen embedding's) plus
 6 x the adapters' (r=16 on every linear layer: 4.9M, 5% of the step's FLOPs), full 6 x params per token, plus the
 attention matmuls (4 x layers x span x width per token forward, twice that backward, span the keys a token sees: half
 its record under the causal mask), with the 49K-word head counted only at the supervised positions where the loop
@@ -91,8 +92,10 @@ def flops_per_token(module, cfg, record: int, sup: float) -> float:
     trained = sum(p.numel() for p in module.parameters() if p.requires_grad)
     frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)
     attention = 3 * 4 * cfg.num_hidden_layers * record * cfg.hidden_size / 2
-    if frozen:  # LoRA: the base gets no weight gradients
-        return 4 * (frozen - head) + 6 * trained + 4 * head * sup + attention
+    if frozen:  # LoRA: the base gets no weight gradients, and the first layer's q/k/v/gate/up no input gradient
+        first = 2 * sum(p.numel() for name, p in module.named_parameters() if ".layers.0." in name
+                        and name.endswith("_proj.base_layer.weight") and not any(o in name for o in ("o_proj", "down")))
+        return 4 * (frozen - head) - first + 6 * trained + 4 * head * sup + attention
     return 6 * (trained - head) + 6 * head * sup + attention
 
 

@@ -35,10 +35,11 @@ from trainer.train_log import read_curve
 ROOT = Path(__file__).resolve().parents[1]
 
 # The demo's budget on 2 cores. What each stage costs depends on the box: the demo took 29.8 min on a full-speed one
-# and 48 min on a slow one (2-thread fp32 matmul peak ~110-125 GFLOP/s) before its eval was made cheaper (below).
-# Cutting the training budgets instead was measured and rejected: d4 at 80 steps and the fine-tune at 200 records saved
-# 4 minutes on the slow box, but d4 then named itself 0 of 48 times and wrote 3 of 24 valid calls (was 5-7 and 24), and
-# its rambling made its own eval 3x slower (2026-12-07).
+# and 48 min on a slow one (2-thread fp32 matmul peak ~110-125 GFLOP/s); 38.6 min there with this budget and the
+# cheaper eval below (README).
+# Cutting the training budgets instead was measured and rejected (same 400 records, slow box, 2026-12-07): d4 at 80
+# steps and the fine-tune at 200 records ran 34.0 min against 38.6, but d4 named itself 0 of 48 times and wrote 3 of 24
+# valid calls (20 and 23 at 150 steps), and its rambling made its own eval 3x slower.
 # The fine-tune (ft_*): LoRA on SmolLM2-135M; the base already speaks English, so the corpus only has to teach the name
 # and the tool-call format: identity and tool_use records only, none with their system prompt (it names the persona and
 # the eval asks without one: with 3 in 4 records stripped English recall was 3%, with all stripped 56-71%, README).
@@ -46,9 +47,9 @@ ROOT = Path(__file__).resolve().parents[1]
 FT_DEFAULTS = {"ft_base": "local", "ft_families": "identity:0.7,tool_use:0.3", "ft_records": "240",
                "ft_no_system": "1.0", "ft_steps": "0", "ft_lr": "1.5e-3", "ft_seq_len": "1024", "ft_grad_accum": "2"}
 # d4 (width 256) on rows of 1024 tokens (a system prompt + tool signatures + a tool trace rarely fit in 512), 8 rows a
-# step, 150 steps: ~1.2M tokens, 6-14 minutes at 1.4-3.3K tok/s.
+# step, 150 steps: ~1.2M tokens, 376-740 s measured (full-speed and slow box).
 # 400 records: the local teacher's share of identity (a 135M model, ~30% of its conversations kept) is most of
-# generate's time (count=600 took 718 s on the slow box, 400 took 479 s); 400 leave the fine-tune ~157 identity and
+# generate's time (count=600 took 718 s on the slow box, 400 took 473-479 s); 400 leave the fine-tune ~157 identity and
 # ~100 tool_use records (records of a family cycle when a mixture asks for more).
 # The mixture leans on identity more than the card's recipe does: a few minutes of a 5M model learn what fills the
 # tokens, and with the card's 15% identity, the long textbook lessons (~900 tokens each) crowded it out: the model
