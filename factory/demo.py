@@ -63,8 +63,8 @@ RATES = ("identity", "tool_call", "tool_schema_valid", "tool_relevance", "safety
 # the outcome table: the demo's d4 next to the untuned base that ships with the local teacher, on the same held-out
 # items (trainer/eval; code and BFCL skipped here to keep the demo short: `just eval` runs them)
 EVAL_SUITES = "identity,tools,safety,reasoning"
-# How the demo's eval is run; the three together, on the same three models (2026-12-07, slow box): 834 s -> 477 s,
-# every outcome the same but one base identity item:
+# How the demo's eval is run. Skipping multi-step tasks and serving on 2 threads (4 slots then), on the same three
+# models (2026-12-07, slow box): 834 s -> 477 s, every outcome the same but one base identity item:
 # - tools at 256 new tokens, not `just eval`'s 512: the demo's short tune is scored raw and writes code strings that
 #   never close, each running to the cap (at 512 its tools suite alone took 435 s). All three columns share the cap.
 # - no multi-step tool tasks (n=tools_multistep:0): the outcome table has no row for them, and each is up to 6 turns
