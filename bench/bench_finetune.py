@@ -93,8 +93,10 @@ def flops_per_token(module, cfg, record: int, sup: float) -> float:
     frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)
     attention = 3 * 4 * cfg.num_hidden_layers * record * cfg.hidden_size / 2
     if frozen:  # LoRA: the base gets no weight gradients, and the first layer's q/k/v/gate/up no input gradient
-        first = 2 * sum(p.numel() for name, p in module.named_parameters() if ".layers.0." in name
-                        and name.endswith("_proj.base_layer.weight") and not any(o in name for o in ("o_proj", "down")))
+        fed_by_embedding = tuple(f".layers.0.{block}.{proj}.base_layer.weight" for block, proj in (
+            ("self_attn", "q_proj"), ("self_attn", "k_proj"), ("self_attn", "v_proj"), ("mlp", "gate_proj"),
+            ("mlp", "up_proj")))
+        first = 2 * sum(p.numel() for name, p in module.named_parameters() if name.endswith(fed_by_embedding))
         return 4 * (frozen - head) - first + 6 * trained + 4 * head * sup + attention
     return 6 * (trained - head) + 6 * head * sup + attention
 
